@@ -1,0 +1,130 @@
+//! Webhook signing secrets: decoded once, zeroized on drop, never printed.
+
+use std::fmt;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::BuildError;
+
+/// How the configured secret text turns into HMAC key bytes.
+///
+/// Providers disagree: Stripe uses the whole `whsec_…` string as raw UTF-8 key bytes, while Standard
+/// Webhooks (and Svix) base64-decode what follows the `whsec_` prefix. Getting this wrong is the most
+/// common cause of "every signature fails", so the encoding is part of each scheme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretEncoding {
+    /// The secret's UTF-8 bytes are the key (Flinks, Fin, Stripe, GitHub, …).
+    #[default]
+    Utf8,
+    /// Standard Webhooks: base64 after an optional `whsec_` prefix.
+    Whsec,
+    /// Hexadecimal (either case).
+    Hex,
+    /// Standard base64, padded or not.
+    Base64,
+}
+
+/// A webhook signing secret (key bytes).
+///
+/// The bytes are zeroized when the value is dropped and `Debug` never shows them.
+#[derive(Clone)]
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    /// Wraps raw key bytes.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(Zeroizing::new(bytes.into()))
+    }
+
+    /// Decodes secret text with the given encoding.
+    ///
+    /// Surrounding whitespace (a trailing newline from a secret file, say) is ignored, because no
+    /// provider issues secrets that begin or end with whitespace.
+    ///
+    /// # Errors
+    /// [`BuildError::Secret`] when the text is empty or does not decode. The message never
+    /// contains the secret.
+    pub fn decode(text: &str, encoding: SecretEncoding) -> Result<Self, BuildError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(BuildError::Secret("the secret is empty"));
+        }
+        let bytes = match encoding {
+            SecretEncoding::Utf8 => text.as_bytes().to_vec(),
+            SecretEncoding::Whsec => {
+                let b64 = text.strip_prefix("whsec_").unwrap_or(text);
+                crate::encoding::BASE64_ANY_PAD
+                    .decode(b64)
+                    .map_err(|_| BuildError::Secret("the secret is not valid base64 after `whsec_`"))?
+            }
+            SecretEncoding::Hex => {
+                decode_hex_vec(text).ok_or(BuildError::Secret("the secret is not valid hexadecimal"))?
+            }
+            SecretEncoding::Base64 => crate::encoding::BASE64_ANY_PAD
+                .decode(text)
+                .map_err(|_| BuildError::Secret("the secret is not valid base64"))?,
+        };
+        if bytes.is_empty() {
+            return Err(BuildError::Secret("the secret decodes to no bytes"));
+        }
+        Ok(Self(Zeroizing::new(bytes)))
+    }
+
+    /// The key bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    let mut out = vec![0; text.len() / 2];
+    crate::encoding::decode_hex_into(text.as_bytes(), &mut out)?;
+    Some(out)
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<redacted {} bytes>)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let s = Secret::decode("super-secret-value", SecretEncoding::Utf8).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("super"), "{shown}");
+        assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn whsec_prefix_is_optional_and_base64_decoded() {
+        let a = Secret::decode("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", SecretEncoding::Whsec).unwrap();
+        let b = Secret::decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", SecretEncoding::Whsec).unwrap();
+        assert_eq!(a.expose(), b.expose());
+        assert_eq!(a.expose().len(), 24);
+    }
+
+    #[test]
+    fn bad_encodings_are_errors_without_the_secret() {
+        for (text, enc) in [
+            ("zz", SecretEncoding::Hex),
+            ("abc", SecretEncoding::Hex),
+            ("not base64!", SecretEncoding::Base64),
+            ("   ", SecretEncoding::Utf8),
+        ] {
+            let err = Secret::decode(text, enc).unwrap_err().to_string();
+            assert!(!err.contains(text.trim()) || text.trim().is_empty(), "{err}");
+        }
+        assert_eq!(Secret::decode("0aFF", SecretEncoding::Hex).unwrap().expose(), &[0x0a, 0xff]);
+    }
+}

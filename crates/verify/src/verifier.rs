@@ -1,0 +1,445 @@
+//! The engine: a [`Scheme`] plus keyed secrets, verifying and signing requests.
+
+use std::borrow::Cow;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use sha1::Digest as _;
+
+use crate::encoding::Encoding;
+use crate::error::{BuildError, Rejection, SignError};
+use crate::mac::{Algorithm, KeyedMac, Tag};
+use crate::request::WebhookRequest;
+use crate::scheme::{AlgorithmSpec, MAX_HEADER_VALUE_LEN, Part, Scheme, SignatureHeader};
+use crate::secret::Secret;
+use crate::signature::{self, MAX_HEADER_VALUES};
+use crate::timestamp::{Age, Timestamp, check_window};
+
+/// What a successful verification established.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The provider's delivery or event id, where the scheme carries one in a header.
+    pub id: Option<String>,
+    /// The event type, where the scheme carries one in a header.
+    pub event_type: Option<String>,
+    /// The signed timestamp, where the scheme has one.
+    pub timestamp: Option<Timestamp>,
+    /// The algorithm the matching signature used.
+    pub algorithm: Algorithm,
+    /// Which configured secret matched (0 = the first), useful to see when rotation is complete.
+    pub secret_index: usize,
+}
+
+/// Options for [`Verifier::sign`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignOptions<'a> {
+    /// The timestamp to sign (defaults to now).
+    pub timestamp: Option<Timestamp>,
+    /// The delivery id to send, for schemes that have one (defaults to one derived from the body).
+    pub id: Option<&'a str>,
+    /// The algorithm, for schemes that allow several (defaults to the scheme's default).
+    pub algorithm: Option<Algorithm>,
+}
+
+/// A signature header with its name parsed once.
+#[derive(Debug)]
+struct SigHeader {
+    name: HeaderName,
+    spec: SignatureHeader,
+}
+
+/// Verifies (and signs) requests for one scheme with one or more secrets.
+///
+/// Build it once at start-up; it keeps one keyed HMAC state per secret and algorithm, so a request
+/// costs one clone of that state plus hashing the content. `Debug` never shows key material.
+#[derive(Debug)]
+pub struct Verifier {
+    scheme: Scheme,
+    sig_headers: Vec<SigHeader>,
+    /// `keys[secret][algorithm.index()]`, present for every algorithm the scheme may use.
+    keys: Vec<[Option<KeyedMac>; 4]>,
+}
+
+fn header_name(name: &str) -> HeaderName {
+    // `Scheme::validate` has checked every name, so this cannot fail for a validated scheme.
+    HeaderName::from_bytes(name.as_bytes()).expect("header names are validated with the scheme")
+}
+
+impl Verifier {
+    /// Validates the scheme and keys every secret for every algorithm the scheme may use.
+    ///
+    /// Secrets are tried in order; put the current one first and the one being rotated out after.
+    ///
+    /// # Errors
+    /// [`BuildError`] for an inconsistent scheme or an empty secret list.
+    pub fn new(scheme: Scheme, secrets: Vec<Secret>) -> Result<Self, BuildError> {
+        scheme.validate()?;
+        if secrets.is_empty() {
+            return Err(BuildError::NoSecrets);
+        }
+        let sig_headers: Vec<SigHeader> = scheme
+            .signature
+            .iter()
+            // SHA-1 headers are legacy alternatives (GitHub's `X-Hub-Signature`) and only read when
+            // the scheme opts in; `validate` made sure at least one header remains.
+            .filter(|s| scheme.allow_sha1 || s.algorithm != Some(Algorithm::Sha1))
+            .map(|s| SigHeader { name: header_name(&s.name), spec: s.clone() })
+            .collect();
+        let mut algorithms: Vec<Algorithm> = match &scheme.algorithm {
+            AlgorithmSpec::Fixed(a) => vec![*a],
+            AlgorithmSpec::FromHeader { allowed, .. } => allowed.clone(),
+        };
+        algorithms.extend(sig_headers.iter().filter_map(|h| h.spec.algorithm));
+        let keys = secrets
+            .iter()
+            .map(|secret| {
+                let mut row: [Option<KeyedMac>; 4] = Default::default();
+                for a in &algorithms {
+                    row[a.index()] = Some(KeyedMac::new(*a, secret.expose()));
+                }
+                row
+            })
+            .collect();
+        Ok(Self { scheme, sig_headers, keys })
+    }
+
+    /// The scheme this verifier implements.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
+    /// Verifies a request at time `now`.
+    ///
+    /// Checks run from cheapest to dearest: headers and their shape, the algorithm, the timestamp
+    /// window, then one MAC per secret compared in constant time against every signature sent.
+    ///
+    /// # Errors
+    /// The [`Rejection`] that stopped the request. Report it to operators, never to the sender.
+    pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
+        let (sig_header, values) = self.signature_values(req.headers)?;
+        let parsed = signature::parse(&sig_header.spec, &values)?;
+        let algorithm = match sig_header.spec.algorithm {
+            Some(a) => a,
+            None => self.request_algorithm(req.headers)?,
+        };
+        let len = algorithm.output_len();
+        if !parsed.macs.iter().any(|m| m.as_slice().len() == len) {
+            return Err(Rejection::MalformedSignature);
+        }
+
+        let timestamp = match &self.scheme.timestamp {
+            None => None,
+            Some(spec) => {
+                let raw = match &spec.header {
+                    Some(h) => Some(single_text(req.headers, h)?),
+                    None => parsed.timestamp,
+                };
+                let raw = raw.ok_or(Rejection::MalformedTimestamp)?;
+                let ts = Timestamp::parse(raw, spec.format).ok_or(Rejection::MalformedTimestamp)?;
+                match check_window(ts, now, spec.tolerance_secs, spec.window) {
+                    Age::Fresh => Some((raw, ts)),
+                    Age::TooOld => return Err(Rejection::TimestampTooOld),
+                    Age::TooNew => return Err(Rejection::TimestampTooNew),
+                }
+            }
+        };
+
+        let digest_in_url = self.check_body_digest(req)?;
+        let content = self.content(req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
+        let secret_index = self
+            .keys
+            .iter()
+            .position(|row| {
+                let tag = compute(row[algorithm.index()].as_ref(), &content);
+                // Every candidate is compared in constant time; stopping at the first match only
+                // reveals that some signature was valid, which the response reveals anyway.
+                parsed.macs.iter().any(|m| tag.as_ref().is_some_and(|t| t.matches(m.as_slice())))
+            })
+            .ok_or(Rejection::Mismatch)?;
+
+        Ok(Verified {
+            id: self.optional_text(req.headers, self.scheme.id_header.as_deref())?,
+            event_type: self.optional_text(req.headers, self.scheme.event_type_header.as_deref())?,
+            timestamp: timestamp.map(|t| t.1),
+            algorithm,
+            secret_index,
+        })
+    }
+
+    /// Signs a request with the first secret, returning the headers to send (`Name`, `value`) in
+    /// the order: id, timestamp, algorithm, signature. Headers already in `req.headers` that the
+    /// content signs (and that the scheme does not generate) are used as they are.
+    ///
+    /// # Errors
+    /// [`SignError`] when the algorithm is not allowed or the content cannot be assembled (a
+    /// scheme that signs the URL without one).
+    pub fn sign(&self, req: &WebhookRequest<'_>, opts: &SignOptions<'_>) -> Result<Vec<(String, String)>, SignError> {
+        let algorithm = match (&self.scheme.algorithm, opts.algorithm) {
+            (AlgorithmSpec::Fixed(a), None) => *a,
+            (AlgorithmSpec::FromHeader { default, allowed, .. }, None) => default.unwrap_or(allowed[0]),
+            (_, Some(a)) => a,
+        };
+        let sig_header = self
+            .sig_headers
+            .iter()
+            .find(|h| h.spec.algorithm == Some(algorithm))
+            .or_else(|| self.sig_headers.iter().find(|h| h.spec.algorithm.is_none()))
+            .ok_or(SignError::Algorithm(algorithm))?;
+        if sig_header.spec.algorithm.is_none() {
+            let allowed = match &self.scheme.algorithm {
+                AlgorithmSpec::Fixed(a) => *a == algorithm,
+                AlgorithmSpec::FromHeader { allowed, .. } => allowed.contains(&algorithm),
+            };
+            if !allowed {
+                return Err(SignError::Algorithm(algorithm));
+            }
+        }
+
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut headers = req.headers.clone();
+        let mut set = |name: &str, value: String, out: &mut Vec<(String, String)>| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert(header_name(name), v);
+            }
+            out.push((name.to_owned(), value));
+        };
+        let timestamp = opts.timestamp.unwrap_or_else(Timestamp::now);
+        let ts_text = self.scheme.timestamp.as_ref().map(|spec| timestamp.format(spec.format));
+        if let Some(id_header) = &self.scheme.id_header {
+            let id = match opts.id {
+                Some(id) => id.to_owned(),
+                None => derived_id(timestamp, req.body),
+            };
+            set(id_header, id, &mut out);
+        }
+        if let (Some(spec), Some(text)) = (&self.scheme.timestamp, &ts_text) {
+            if let Some(h) = &spec.header {
+                set(h, text.clone(), &mut out);
+            }
+        }
+        if let AlgorithmSpec::FromHeader { header, .. } = &self.scheme.algorithm {
+            set(header, algorithm.name().to_owned(), &mut out);
+        }
+
+        let digest_in_url = self.check_body_digest(req).map_err(SignError::Content)?;
+        let content = self.content(req, &headers, ts_text.as_deref(), digest_in_url).map_err(SignError::Content)?;
+        let tag = compute(self.keys[0][algorithm.index()].as_ref(), &content).ok_or(SignError::Algorithm(algorithm))?;
+        let spec = &sig_header.spec;
+        let mac = format!("{}{}", spec.prefix, spec.encoding.encode(tag.as_slice()));
+        let value = match (&spec.key, spec.separator) {
+            (Some(key), Some(sep)) => match (&spec.timestamp_key, &ts_text) {
+                (Some(tk), Some(ts)) => format!("{tk}={ts}{sep}{key}={mac}"),
+                _ => format!("{key}={mac}"),
+            },
+            _ => mac,
+        };
+        out.push((spec.name.clone(), value));
+        Ok(out)
+    }
+
+    /// The first configured signature header present in the request, with its raw values.
+    fn signature_values<'h>(&self, headers: &'h HeaderMap) -> Result<(&SigHeader, Vec<&'h [u8]>), Rejection> {
+        for h in &self.sig_headers {
+            let values: Vec<&[u8]> =
+                headers.get_all(&h.name).iter().take(MAX_HEADER_VALUES + 1).map(HeaderValue::as_bytes).collect();
+            if !values.is_empty() {
+                return Ok((h, values));
+            }
+        }
+        Err(Rejection::MissingHeader(self.sig_headers[0].spec.name.clone()))
+    }
+
+    fn request_algorithm(&self, headers: &HeaderMap) -> Result<Algorithm, Rejection> {
+        match &self.scheme.algorithm {
+            AlgorithmSpec::Fixed(a) => Ok(*a),
+            AlgorithmSpec::FromHeader { header, default, allowed } => {
+                let chosen = match single_value(headers, header) {
+                    Err(Rejection::MissingHeader(_)) => default.ok_or(Rejection::UnsupportedAlgorithm)?,
+                    // An empty or non-text algorithm name is as unsupported as `none`.
+                    Err(Rejection::EmptyHeader(_) | Rejection::InvalidHeader(_)) => {
+                        return Err(Rejection::UnsupportedAlgorithm);
+                    }
+                    Err(e) => return Err(e),
+                    Ok(v) => std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or(Rejection::UnsupportedAlgorithm)?,
+                };
+                if allowed.contains(&chosen) { Ok(chosen) } else { Err(Rejection::UnsupportedAlgorithm) }
+            }
+        }
+    }
+
+    /// Checks the URL's body digest parameter, when the scheme has one and the URL carries it.
+    /// Returns whether it was present.
+    fn check_body_digest(&self, req: &WebhookRequest<'_>) -> Result<bool, Rejection> {
+        let Some(param) = &self.scheme.body_digest_param else { return Ok(false) };
+        let url = req.url.ok_or(Rejection::MissingUrl)?;
+        let Some(sent) = query_param(url, &param.param) else { return Ok(false) };
+        let expected = digest(param.algorithm, req.body);
+        let sent = param.encoding.decode_mac(sent.as_bytes()).ok_or(Rejection::BodyDigestMismatch)?;
+        if bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), sent.as_slice())) {
+            Ok(true)
+        } else {
+            Err(Rejection::BodyDigestMismatch)
+        }
+    }
+
+    /// Assembles the signed content. Parts are borrowed where possible, so for most schemes the
+    /// body is hashed in place and nothing is copied.
+    fn content<'r>(
+        &self,
+        req: &WebhookRequest<'r>,
+        headers: &'r HeaderMap,
+        timestamp: Option<&'r str>,
+        digest_in_url: bool,
+    ) -> Result<Vec<Cow<'r, [u8]>>, Rejection> {
+        let mut out = Vec::with_capacity(self.scheme.content.len());
+        for part in &self.scheme.content {
+            match part {
+                Part::Body => out.push(Cow::Borrowed(req.body)),
+                Part::Timestamp => out.push(Cow::Borrowed(timestamp.ok_or(Rejection::MalformedTimestamp)?.as_bytes())),
+                Part::Url => out.push(Cow::Borrowed(req.url.ok_or(Rejection::MissingUrl)?.as_bytes())),
+                Part::UrlUnescaped => {
+                    out.push(Cow::Owned(hubspot_unescape(req.url.ok_or(Rejection::MissingUrl)?).into_bytes()))
+                }
+                Part::Method => out.push(Cow::Borrowed(req.method.as_bytes())),
+                Part::Header(name) => out.push(Cow::Borrowed(single_value(headers, name)?)),
+                Part::Literal(text) => out.push(Cow::Owned(text.as_bytes().to_vec())),
+                Part::BodyDigest { algorithm, encoding } => {
+                    out.push(Cow::Owned(encoding.encode(&digest(*algorithm, req.body)).into_bytes()));
+                }
+                Part::SortedFormParams if digest_in_url => {}
+                Part::SortedFormParams => out.push(Cow::Owned(sorted_form_params(req.body))),
+            }
+        }
+        Ok(out)
+    }
+
+    fn optional_text(&self, headers: &HeaderMap, name: Option<&str>) -> Result<Option<String>, Rejection> {
+        let Some(name) = name else { return Ok(None) };
+        match single_text(headers, name) {
+            Ok(v) => Ok(Some(v.to_owned())),
+            Err(Rejection::MissingHeader(_) | Rejection::EmptyHeader(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn compute(key: Option<&KeyedMac>, content: &[Cow<'_, [u8]>]) -> Option<Tag> {
+    let mut mac = key?.clone();
+    for part in content {
+        mac.update(part);
+    }
+    Some(mac.finalize())
+}
+
+/// The value of a header that must appear exactly once and not be empty.
+fn single_value<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h [u8], Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next().ok_or_else(|| Rejection::MissingHeader(name.to_owned()))?;
+    if values.next().is_some() {
+        return Err(Rejection::DuplicateHeader(name.to_owned()));
+    }
+    let bytes = first.as_bytes();
+    if bytes.len() > MAX_HEADER_VALUE_LEN {
+        return Err(Rejection::InvalidHeader(name.to_owned()));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Rejection::EmptyHeader(name.to_owned()));
+    }
+    Ok(bytes)
+}
+
+fn single_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Rejection> {
+    let bytes = single_value(headers, name)?;
+    std::str::from_utf8(bytes).map(str::trim).map_err(|_| Rejection::InvalidHeader(name.to_owned()))
+}
+
+fn digest(algorithm: Algorithm, body: &[u8]) -> Vec<u8> {
+    match algorithm {
+        Algorithm::Sha1 => sha1::Sha1::digest(body).to_vec(),
+        Algorithm::Sha256 => sha2::Sha256::digest(body).to_vec(),
+        Algorithm::Sha384 => sha2::Sha384::digest(body).to_vec(),
+        Algorithm::Sha512 => sha2::Sha512::digest(body).to_vec(),
+    }
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |q| q.0);
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Twilio's rule: parameters sorted by name (then value), each written as name then value.
+fn sorted_form_params(body: &[u8]) -> Vec<u8> {
+    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(body).collect();
+    params.sort();
+    params.dedup();
+    let mut out = Vec::new();
+    for (k, v) in params {
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
+}
+
+/// HubSpot v3 decodes these escapes in the URI before signing (its "Validating requests" page).
+fn hubspot_unescape(url: &str) -> String {
+    const PAIRS: [(&str, char); 12] = [
+        ("%3A", ':'),
+        ("%2F", '/'),
+        ("%3F", '?'),
+        ("%40", '@'),
+        ("%21", '!'),
+        ("%24", '$'),
+        ("%27", '\''),
+        ("%28", '('),
+        ("%29", ')'),
+        ("%2A", '*'),
+        ("%2C", ','),
+        ("%3B", ';'),
+    ];
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(pos) = rest.find('%') {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos..];
+        match PAIRS.iter().find(|(esc, _)| tail.len() >= 3 && tail[..3].eq_ignore_ascii_case(esc)) {
+            Some((_, c)) => {
+                out.push(*c);
+                rest = &tail[3..];
+            }
+            None => {
+                out.push('%');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A stable id for a signed message when the caller gives none: the same body at the same time
+/// gets the same id, so a re-send looks like a provider retry.
+fn derived_id(timestamp: Timestamp, body: &[u8]) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(timestamp.unix_millis().to_be_bytes());
+    h.update(body);
+    format!("msg_{}", &Encoding::Hex.encode(&h.finalize())[..24])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hubspot_unescape_only_touches_its_set() {
+        assert_eq!(hubspot_unescape("https://a.example/p%3Fx%3a1%20%2c%ZZ%"), "https://a.example/p?x:1%20,%ZZ%");
+    }
+
+    #[test]
+    fn form_params_are_sorted_by_name_then_value() {
+        assert_eq!(sorted_form_params(b"b=2&a=z&a=y&c=%2B+1"), b"ayazb2c+ 1".to_vec());
+    }
+}
