@@ -1,1 +1,44 @@
-fn main() {}
+//! `hookgate`: the webhook gateway's command line.
+//!
+//! Exit codes: 0 success, 1 a negative answer (a request that does not verify), 2 a usage or
+//! configuration error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod scheme_args;
+
+#[derive(Debug, Parser)]
+#[command(name = "hookgate", version, about = "Webhook ingress gateway: verify, store, deliver")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign a body as a provider would; prints the headers to send, one `Name: value` a line.
+    Sign(cmd::sign::Args),
+    /// Verify a request (body on stdin); prints `valid` and exits 0, or exits 1 with the reason.
+    Verify(cmd::verify::Args),
+    /// List the provider presets with their headers and rejection statuses.
+    Schemes(cmd::schemes::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sign(args) => cmd::sign::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::Schemes(args) => cmd::schemes::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("hookgate: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Flags shared by commands that need a scheme and its secrets.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use hookgate_verify::{Algorithm, AlgorithmSpec, Scheme, Secret, SecretEncoding, Verifier};
+
+/// Which scheme to use and where its secrets come from. Secrets are never accepted as argument
+/// values: argv is visible in `ps` and shell history.
+#[derive(Debug, Args)]
+pub(crate) struct SchemeArgs {
+    /// A preset name (see `hookgate schemes`).
+    #[arg(long, required_unless_present = "scheme_file", conflicts_with = "scheme_file")]
+    pub(crate) scheme: Option<String>,
+    /// A custom scheme described in TOML (see the README, "Custom schemes").
+    #[arg(long, value_name = "PATH")]
+    pub(crate) scheme_file: Option<PathBuf>,
+    /// Read a secret from this environment variable. Repeat for several secrets (rotation).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) secret_env: Vec<String>,
+    /// Read a secret from this file (surrounding whitespace is ignored). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) secret_file: Vec<PathBuf>,
+    /// How secret text becomes key bytes, overriding the scheme's default.
+    #[arg(long, value_name = "utf8|whsec|hex|base64", value_parser = parse_secret_encoding)]
+    pub(crate) secret_encoding: Option<SecretEncoding>,
+    /// Accept SHA-1 signatures where the scheme has a legacy SHA-1 header (GitHub `X-Hub-Signature`).
+    #[arg(long)]
+    pub(crate) allow_sha1: bool,
+    /// For schemes whose request names the algorithm (Fin): the accepted algorithms, comma-separated.
+    #[arg(long, value_name = "ALG,...", value_delimiter = ',')]
+    pub(crate) algorithms: Vec<Algorithm>,
+}
+
+fn parse_secret_encoding(s: &str) -> Result<SecretEncoding, String> {
+    match s {
+        "utf8" => Ok(SecretEncoding::Utf8),
+        "whsec" => Ok(SecretEncoding::Whsec),
+        "hex" => Ok(SecretEncoding::Hex),
+        "base64" => Ok(SecretEncoding::Base64),
+        _ => Err("expected utf8, whsec, hex or base64".into()),
+    }
+}
+
+impl SchemeArgs {
+    /// Loads the scheme, applies the overrides and reads the secrets (in the order: env, file).
+    pub(crate) fn build(&self) -> anyhow::Result<Verifier> {
+        let mut scheme = match (&self.scheme, &self.scheme_file) {
+            (Some(name), _) => hookgate_verify::preset(name)
+                .with_context(|| format!("unknown scheme `{name}` (see `hookgate schemes`)"))?,
+            (None, Some(path)) => load_scheme_file(path)?,
+            (None, None) => bail!("--scheme or --scheme-file is required"),
+        };
+        if let Some(enc) = self.secret_encoding {
+            scheme.secret_encoding = enc;
+        }
+        if self.allow_sha1 {
+            scheme.allow_sha1 = true;
+        }
+        if !self.algorithms.is_empty() {
+            match &mut scheme.algorithm {
+                AlgorithmSpec::FromHeader { allowed, default, .. } => {
+                    // Listing sha1 explicitly is the opt-in SHA-1 needs.
+                    if self.algorithms.contains(&Algorithm::Sha1) {
+                        scheme.allow_sha1 = true;
+                    }
+                    allowed.clone_from(&self.algorithms);
+                    if default.is_some_and(|d| !allowed.contains(&d)) {
+                        *default = None;
+                    }
+                }
+                AlgorithmSpec::Fixed(_) => {
+                    bail!("scheme `{}` has a fixed algorithm; --algorithms does not apply", scheme.name)
+                }
+            }
+        }
+        let secrets = self.secrets(scheme.secret_encoding)?;
+        let name = scheme.name.clone();
+        Verifier::new(scheme, secrets).with_context(|| format!("cannot use scheme `{name}`"))
+    }
+
+    fn secrets(&self, encoding: SecretEncoding) -> anyhow::Result<Vec<Secret>> {
+        if self.secret_env.is_empty() && self.secret_file.is_empty() {
+            bail!("a secret is required: --secret-env VAR or --secret-file PATH");
+        }
+        let mut secrets = Vec::new();
+        for var in &self.secret_env {
+            let text = std::env::var(var).map_err(|e| match e {
+                std::env::VarError::NotPresent => anyhow::anyhow!("environment variable `{var}` is not set"),
+                std::env::VarError::NotUnicode(_) => anyhow::anyhow!("environment variable `{var}` is not UTF-8"),
+            })?;
+            let text = zeroize::Zeroizing::new(text);
+            secrets.push(Secret::decode(&text, encoding).with_context(|| format!("secret from `{var}`"))?);
+        }
+        for path in &self.secret_file {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path).with_context(|| format!("cannot read secret file {}", path.display()))?,
+            );
+            secrets.push(Secret::decode(&text, encoding).with_context(|| format!("secret from {}", path.display()))?);
+        }
+        Ok(secrets)
+    }
+}
+
+pub(crate) fn load_scheme_file(path: &std::path::Path) -> anyhow::Result<Scheme> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read scheme file {}", path.display()))?;
+    let scheme: Scheme = toml::from_str(&text).with_context(|| format!("invalid scheme file {}", path.display()))?;
+    scheme.validate().with_context(|| format!("invalid scheme file {}", path.display()))?;
+    Ok(scheme)
+}
