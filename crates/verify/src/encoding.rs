@@ -50,7 +50,7 @@ impl Encoding {
         let mut buf = [0u8; MAX_MAC_LEN];
         let len = match self {
             Encoding::Hex => {
-                if text.len() % 2 != 0 || text.len() > 2 * MAX_MAC_LEN {
+                if !text.len().is_multiple_of(2) || text.len() > 2 * MAX_MAC_LEN {
                     return None;
                 }
                 let n = text.len() / 2;

@@ -293,10 +293,10 @@ impl Scheme {
                 if allowed.contains(&Algorithm::Sha1) && !self.allow_sha1 {
                     return fail("sha1 is in the allow-list, which needs allow_sha1 = true".into());
                 }
-                if let Some(d) = default {
-                    if !allowed.contains(d) {
-                        return fail(format!("the default algorithm {d} is not in the allow-list"));
-                    }
+                if let Some(d) = default
+                    && !allowed.contains(d)
+                {
+                    return fail(format!("the default algorithm {d} is not in the allow-list"));
                 }
             }
         }

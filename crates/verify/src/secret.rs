@@ -80,7 +80,7 @@ impl Secret {
 }
 
 fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let mut out = vec![0; text.len() / 2];

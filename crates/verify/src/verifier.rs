@@ -212,10 +212,10 @@ impl Verifier {
             };
             set(id_header, id, &mut out);
         }
-        if let (Some(spec), Some(text)) = (&self.scheme.timestamp, &ts_text) {
-            if let Some(h) = &spec.header {
-                set(h, text.clone(), &mut out);
-            }
+        if let Some(h) = self.scheme.timestamp.as_ref().and_then(|t| t.header.as_ref())
+            && let Some(text) = &ts_text
+        {
+            set(h, text.clone(), &mut out);
         }
         if let AlgorithmSpec::FromHeader { header, .. } = &self.scheme.algorithm {
             set(header, algorithm.name().to_owned(), &mut out);
@@ -277,7 +277,7 @@ impl Verifier {
         let url = req.url.ok_or(Rejection::MissingUrl)?;
         let Some(sent) = query_param(url, &param.param) else { return Ok(false) };
         let expected = digest(param.algorithm, req.body);
-        let sent = param.encoding.decode_mac(sent.as_bytes()).ok_or(Rejection::BodyDigestMismatch)?;
+        let sent = param.encoding.decode_mac(&sent).ok_or(Rejection::BodyDigestMismatch)?;
         if bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), sent.as_slice())) {
             Ok(true)
         } else {
@@ -365,21 +365,38 @@ fn digest(algorithm: Algorithm, body: &[u8]) -> Vec<u8> {
     }
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+fn query_param(url: &str, name: &str) -> Option<Vec<u8>> {
     let query = url.split_once('?')?.1;
     let query = query.split_once('#').map_or(query, |q| q.0);
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_pairs(query.as_bytes()).find(|(k, _)| k.as_slice() == name.as_bytes()).map(|(_, v)| v)
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded to bytes. Unlike a lossy UTF-8 decoder this
+/// keeps invalid bytes distinct, so two different bodies cannot decode to the same signed text.
+fn form_pairs(input: &[u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
+    input.split(|b| *b == b'&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        (form_decode(k), form_decode(v))
+    })
+}
+
+fn form_decode(text: &[u8]) -> Vec<u8> {
+    let plus_as_space: Vec<u8> = text.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    percent_encoding::percent_decode(&plus_as_space).collect()
 }
 
 /// Twilio's rule: parameters sorted by name (then value), each written as name then value.
 fn sorted_form_params(body: &[u8]) -> Vec<u8> {
-    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(body).collect();
+    let mut params: Vec<(Vec<u8>, Vec<u8>)> = form_pairs(body).collect();
     params.sort();
     params.dedup();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(body.len());
     for (k, v) in params {
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(&k);
+        out.extend_from_slice(&v);
     }
     out
 }

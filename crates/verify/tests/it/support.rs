@@ -1,0 +1,91 @@
+//! Helpers shared by the test modules.
+
+use hookgate_verify::http::{HeaderMap, HeaderName, HeaderValue};
+use hookgate_verify::{Scheme, Secret, SignOptions, Timestamp, Verifier, WebhookRequest, preset};
+
+pub(crate) const URL: &str = "https://hooks.example.com/webhooks/provider?account=42";
+
+pub(crate) fn verifier(scheme: Scheme, secrets: &[&str]) -> Verifier {
+    let enc = scheme.secret_encoding;
+    let secrets = secrets.iter().map(|s| Secret::decode(s, enc).unwrap()).collect();
+    Verifier::new(scheme, secrets).unwrap()
+}
+
+/// A secret that is valid in the preset's encoding.
+pub(crate) fn secret_for(scheme: &Scheme, seed: u8) -> String {
+    match scheme.secret_encoding {
+        hookgate_verify::SecretEncoding::Whsec => {
+            use std::fmt::Write as _;
+            // 24 bytes → 32 base64 characters.
+            let bytes: Vec<u8> = (0..24).map(|i| seed.wrapping_mul(31).wrapping_add(i)).collect();
+            let mut s = String::from("whsec_");
+            write!(s, "{}", b64(&bytes)).unwrap();
+            s
+        }
+        hookgate_verify::SecretEncoding::Hex => format!("{seed:02x}{seed:02x}0011223344"),
+        _ => format!("secret-{seed}-Zq8s"),
+    }
+}
+
+pub(crate) fn b64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn headers(pairs: &[(String, String)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in pairs {
+        map.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_bytes(v.as_bytes()).unwrap());
+    }
+    map
+}
+
+/// A body each preset can sign meaningfully (Twilio signs form parameters).
+pub(crate) fn body_for(scheme: &Scheme) -> Vec<u8> {
+    if scheme.name == "twilio" {
+        b"CallSid=CA1234567890ABCDE&Caller=12349013030&Digits=1234&From=12349013030&To=18005551212".to_vec()
+    } else {
+        br#"{"ResponseType":"KYC","Tag":"userId=12345,session=abc","Login":{"Id":"f5d5f008"}}"#.to_vec()
+    }
+}
+
+pub(crate) struct Signed {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+    pub(crate) now: Timestamp,
+}
+
+pub(crate) const SIGNED_AT: i64 = 1_763_800_000;
+
+pub(crate) fn sign(v: &Verifier, body: &[u8]) -> Signed {
+    let empty = HeaderMap::new();
+    let req = WebhookRequest::new(&empty, body).with_url(URL);
+    let opts =
+        SignOptions { timestamp: Some(Timestamp::from_unix_secs(SIGNED_AT)), id: Some("evt_1"), algorithm: None };
+    let out = v.sign(&req, &opts).unwrap();
+    Signed { headers: headers(&out), body: body.to_vec(), now: Timestamp::from_unix_secs(SIGNED_AT) }
+}
+
+pub(crate) fn check(
+    v: &Verifier,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<hookgate_verify::Verified, hookgate_verify::Rejection> {
+    v.verify(&WebhookRequest::new(headers, body).with_url(URL), now)
+}
+
+pub(crate) fn all_presets() -> impl Iterator<Item = Scheme> {
+    hookgate_verify::PRESETS.into_iter().map(|n| preset(n).unwrap())
+}
