@@ -1,1 +1,149 @@
+//! An axum extractor that yields a webhook's raw body only after its signature verified.
+//!
+//! [`VerifiedWebhook`] reads the body (so axum's `DefaultBodyLimit` applies and an oversized body
+//! gets 413), verifies it with a [`WebhookVerifier`] taken from the router state, and hands the
+//! handler the exact bytes plus what verification established. On failure it answers the scheme's
+//! documented status with the scheme's generic body (Flinks: 403 `{"error":"Invalid signature"}`;
+//! Fin: 401 `Invalid signature`) and never says why; the reason stays available to the
+//! application through [`WebhookRejection::reason`] for logging.
+//!
+//! ```no_run
+//! use axum::{Router, routing::post};
+//! use hookgate_axum::{VerifiedWebhook, WebhookVerifier};
+//! use hookgate_verify::{Secret, Verifier, preset};
+//!
+//! async fn handle(hook: VerifiedWebhook) -> &'static str {
+//!     let _raw: &[u8] = &hook.body;
+//!     "ok"
+//! }
+//!
+//! # fn build() -> Result<Router, Box<dyn std::error::Error>> {
+//! let scheme = preset("flinks").unwrap();
+//! let secret = Secret::decode(&std::env::var("FLINKS_HMAC_SECRET")?, scheme.secret_encoding)?;
+//! let verifier = WebhookVerifier::new(Verifier::new(scheme, vec![secret])?);
+//! let app = Router::new().route("/webhook", post(handle)).with_state(verifier);
+//! # Ok(app) }
+//! ```
+//!
+//! The extractor consumes the body, so it must be the handler's last argument.
 
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hookgate_verify::{Rejection, Reply, Timestamp, Verified, Verifier, WebhookRequest};
+
+/// A shareable verifier for one provider, plus what the extractor needs beyond the scheme.
+#[derive(Clone, Debug)]
+pub struct WebhookVerifier {
+    verifier: Arc<Verifier>,
+    public_base_url: Option<Arc<str>>,
+}
+
+impl WebhookVerifier {
+    /// Wraps a built verifier.
+    pub fn new(verifier: Verifier) -> Self {
+        Self { verifier: Arc::new(verifier), public_base_url: None }
+    }
+
+    /// The public origin the provider posts to (`https://hooks.example.com`), for schemes that
+    /// sign the URL (Square, Twilio, HubSpot); the request's path and query are appended. Behind a
+    /// proxy the local URL differs from the one the provider signed, so it must be configured.
+    #[must_use]
+    pub fn with_public_base_url(mut self, base: &str) -> Self {
+        self.public_base_url = Some(Arc::from(base.trim_end_matches('/')));
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+}
+
+/// A webhook whose signature verified: the exact raw body and what verification established.
+#[derive(Debug, Clone)]
+pub struct VerifiedWebhook {
+    /// The body bytes exactly as received.
+    pub body: Bytes,
+    /// Provider id, timestamp, algorithm and matching secret.
+    pub verified: Verified,
+}
+
+/// Why the extractor refused a request. Its response is the scheme's generic rejection; the
+/// reason is for the application's logs only.
+#[derive(Debug)]
+pub enum WebhookRejection {
+    /// The signature did not verify.
+    Invalid {
+        /// What failed (never sent to the client).
+        reason: Rejection,
+        /// The scheme's rejection reply.
+        reply: Reply,
+    },
+    /// The body could not be read (too large, or the connection failed).
+    Body(axum::extract::rejection::BytesRejection),
+}
+
+impl WebhookRejection {
+    /// The verification failure, if that is what happened.
+    pub fn reason(&self) -> Option<&Rejection> {
+        match self {
+            WebhookRejection::Invalid { reason, .. } => Some(reason),
+            WebhookRejection::Body(_) => None,
+        }
+    }
+}
+
+impl IntoResponse for WebhookRejection {
+    fn into_response(self) -> Response {
+        match self {
+            WebhookRejection::Invalid { reply, .. } => reply_response(&reply),
+            WebhookRejection::Body(e) => e.into_response(),
+        }
+    }
+}
+
+/// Turns a scheme's [`Reply`] into a response.
+pub fn reply_response(reply: &Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::UNAUTHORIZED);
+    let mut response = (status, reply.body.clone()).into_response();
+    if let Ok(ct) = HeaderValue::from_str(&reply.content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    response
+}
+
+impl<S> FromRequest<S> for VerifiedWebhook
+where
+    S: Send + Sync,
+    WebhookVerifier: FromRef<S>,
+{
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let hook = WebhookVerifier::from_ref(state);
+        // Keep what verification needs, then let `Bytes` read the body so `DefaultBodyLimit`
+        // (kept in the request's extensions) applies. Taking the headers avoids copying them.
+        let mut req = req;
+        let headers = std::mem::take(req.headers_mut());
+        let method = req.method().clone();
+        let url = hook.public_base_url.as_deref().map(|base| {
+            let pq = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+            format!("{base}{pq}")
+        });
+        let body = Bytes::from_request(req, state).await.map_err(WebhookRejection::Body)?;
+        let mut request = WebhookRequest::new(&headers, &body).with_method(method.as_str());
+        if let Some(url) = &url {
+            request = request.with_url(url);
+        }
+        match hook.verifier.verify(&request, Timestamp::now()) {
+            Ok(verified) => Ok(VerifiedWebhook { body, verified }),
+            Err(reason) => Err(WebhookRejection::Invalid { reason, reply: hook.verifier.scheme().rejection.clone() }),
+        }
+    }
+}
