@@ -83,16 +83,21 @@ impl FromStr for Algorithm {
     /// Parses a name case-insensitively, with or without a dash or an `hmac-` prefix
     /// (`sha256`, `SHA-256`, `hmac-sha256`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        let s = if s.len() > 5 && s[..5].eq_ignore_ascii_case("hmac-") { &s[5..] } else { s };
-        let matches = |name: &str| {
+        // Work on bytes: the text comes from a request header and may hold any UTF-8, so slicing
+        // the `str` at fixed offsets could split a character.
+        let s = s.trim().as_bytes();
+        let s = match s.get(..5) {
+            Some(p) if s.len() > 5 && p.eq_ignore_ascii_case(b"hmac-") => &s[5..],
+            _ => s,
+        };
+        let matches = |name: &[u8]| {
             s.eq_ignore_ascii_case(name)
                 || (s.len() == name.len() + 1
                     && s[..3].eq_ignore_ascii_case(&name[..3])
-                    && &s[3..4] == "-"
+                    && s[3] == b'-'
                     && s[4..].eq_ignore_ascii_case(&name[3..]))
         };
-        Algorithm::ALL.into_iter().find(|a| matches(a.name())).ok_or(UnknownAlgorithm)
+        Algorithm::ALL.into_iter().find(|a| matches(a.name().as_bytes())).ok_or(UnknownAlgorithm)
     }
 }
 
@@ -208,7 +213,9 @@ mod tests {
         ] {
             assert_eq!(s.parse::<Algorithm>(), Ok(a), "{s}");
         }
-        for s in ["md5", "none", "", "sha", "sha-", "sha3-256", "sha2566", "hmac-", "s-a256"] {
+        for s in
+            ["md5", "none", "", "sha", "sha-", "sha3-256", "sha2566", "hmac-", "s-a256", "222ббб", "hmac-б", "shб256"]
+        {
             assert!(s.parse::<Algorithm>().is_err(), "{s}");
         }
     }
