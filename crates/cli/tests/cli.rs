@@ -31,14 +31,23 @@ const SECRET: (&str, &str) = ("HG_TEST_SECRET", "cli-test-secret");
 fn sign_then_verify_every_preset() {
     let out = hookgate(&["schemes"], &[], b"");
     assert!(out.status.success());
-    let names: Vec<String> = text(&out.stdout).lines().skip(1).map(|l| l.split_whitespace().next().unwrap().to_owned()).collect();
+    let names: Vec<String> =
+        text(&out.stdout).lines().skip(1).map(|l| l.split_whitespace().next().unwrap().to_owned()).collect();
     assert!(names.len() >= 15, "{names:?}");
     let body = b"CallSid=CA1&From=%2B1555\x00\xff";
     for name in &names {
-        let secret = if name == "standard-webhooks" || name == "svix" { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } else { SECRET.1 };
+        let secret = if name == "standard-webhooks" || name == "svix" {
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        } else {
+            SECRET.1
+        };
         let env = [(SECRET.0, secret)];
         let url = "https://hooks.example.com/in?x=1";
-        let signed = hookgate(&["sign", "--scheme", name, "--secret-env", SECRET.0, "--url", url, "--timestamp", "1700000000"], &env, body);
+        let signed = hookgate(
+            &["sign", "--scheme", name, "--secret-env", SECRET.0, "--url", url, "--timestamp", "1700000000"],
+            &env,
+            body,
+        );
         assert!(signed.status.success(), "{name}: {}", text(&signed.stderr));
         let mut args = vec!["verify", "--scheme", name, "--secret-env", SECRET.0, "--url", url, "--now", "1700000001"];
         let headers = header_args(&signed);
@@ -48,7 +57,11 @@ fn sign_then_verify_every_preset() {
         assert_eq!(verified.status.code(), Some(0));
         let tampered = hookgate(&args, &env, b"CallSid=CA2&From=%2B1555\x00\xff");
         assert_eq!(tampered.status.code(), Some(1), "{name}");
-        assert!(text(&tampered.stderr).contains("signature mismatch") || text(&tampered.stderr).contains("body digest"), "{name}: {}", text(&tampered.stderr));
+        assert!(
+            text(&tampered.stderr).contains("signature mismatch") || text(&tampered.stderr).contains("body digest"),
+            "{name}: {}",
+            text(&tampered.stderr)
+        );
         assert!(tampered.stdout.is_empty());
     }
 }
@@ -59,7 +72,21 @@ fn verify_reports_why_on_stderr_with_exit_1() {
     let out = hookgate(&["verify", "--scheme", "flinks", "--secret-env", SECRET.0], &env, b"{}");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr), "invalid: missing header `X-Flinks-Signature`\n");
-    let out = hookgate(&["verify", "--scheme", "fin", "--secret-env", SECRET.0, "-H", "x-fin-signature: 00", "-H", "x-fin-signature-algorithm: md5"], &env, b"{}");
+    let out = hookgate(
+        &[
+            "verify",
+            "--scheme",
+            "fin",
+            "--secret-env",
+            SECRET.0,
+            "-H",
+            "x-fin-signature: 00",
+            "-H",
+            "x-fin-signature-algorithm: md5",
+        ],
+        &env,
+        b"{}",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr), "invalid: unsupported signature algorithm\n");
 }
@@ -67,7 +94,8 @@ fn verify_reports_why_on_stderr_with_exit_1() {
 #[test]
 fn verify_uses_now_and_the_tolerance() {
     let env = [SECRET];
-    let signed = hookgate(&["sign", "--scheme", "slack", "--secret-env", SECRET.0, "--timestamp", "1700000000"], &env, b"a=b");
+    let signed =
+        hookgate(&["sign", "--scheme", "slack", "--secret-env", SECRET.0, "--timestamp", "1700000000"], &env, b"a=b");
     let headers = header_args(&signed);
     let run = |now: &str| {
         let mut args = vec!["verify", "--scheme", "slack", "--secret-env", SECRET.0, "--now", now];
@@ -92,7 +120,8 @@ fn repeated_secret_flags_give_rotation() {
     std::fs::write(&file, "old-secret\n").unwrap();
     let signed = hookgate(&["sign", "--scheme", "github", "--secret-file", file.to_str().unwrap()], &[], b"{}");
     assert!(signed.status.success(), "{}", text(&signed.stderr));
-    let mut args = vec!["verify", "--scheme", "github", "--secret-env", SECRET.0, "--secret-file", file.to_str().unwrap()];
+    let mut args =
+        vec!["verify", "--scheme", "github", "--secret-env", SECRET.0, "--secret-file", file.to_str().unwrap()];
     let headers = header_args(&signed);
     args.extend(headers.iter().map(String::as_str));
     assert_eq!(hookgate(&args, &[SECRET], b"{}").status.code(), Some(0));
@@ -167,7 +196,11 @@ window = "past_only"
     .unwrap();
     let p = path.to_str().unwrap();
     let env = [SECRET];
-    let signed = hookgate(&["sign", "--scheme-file", p, "--secret-env", SECRET.0, "--id", "42", "--timestamp", "1700000000"], &env, b"payload");
+    let signed = hookgate(
+        &["sign", "--scheme-file", p, "--secret-env", SECRET.0, "--id", "42", "--timestamp", "1700000000"],
+        &env,
+        b"payload",
+    );
     assert!(signed.status.success(), "{}", text(&signed.stderr));
     let out = text(&signed.stdout);
     assert!(out.contains("X-Acme-Id: 42\nX-Acme-Time: 2023-11-14T22:13:20Z\nX-Acme-Signature: v2="), "{out}");
@@ -179,11 +212,19 @@ window = "past_only"
     assert_eq!(hookgate(&args, &env, b"payload").status.code(), Some(1));
 
     // A scheme with an unknown field, or an inconsistent one, is a configuration error.
-    std::fs::write(&path, "name = \"x\"\ncontent = [\"body\"]\nbogus = 1\n[[signature]]\nname = \"X-S\"\nencoding = \"hex\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "name = \"x\"\ncontent = [\"body\"]\nbogus = 1\n[[signature]]\nname = \"X-S\"\nencoding = \"hex\"\n",
+    )
+    .unwrap();
     let out = hookgate(&["verify", "--scheme-file", p, "--secret-env", SECRET.0], &env, b"");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("bogus"), "{}", text(&out.stderr));
-    std::fs::write(&path, "name = \"x\"\ncontent = [\"timestamp\"]\n[[signature]]\nname = \"X-S\"\nencoding = \"hex\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "name = \"x\"\ncontent = [\"timestamp\"]\n[[signature]]\nname = \"X-S\"\nencoding = \"hex\"\n",
+    )
+    .unwrap();
     let out = hookgate(&["verify", "--scheme-file", p, "--secret-env", SECRET.0], &env, b"");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     std::fs::remove_dir_all(dir).unwrap();
