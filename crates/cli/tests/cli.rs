@@ -134,7 +134,8 @@ fn repeated_secret_flags_give_rotation() {
 
 #[test]
 fn usage_and_configuration_errors_exit_2() {
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case<'_>> = vec![
         (vec!["verify", "--scheme", "flinks"], vec![]),
         (vec!["verify", "--scheme", "nope", "--secret-env", SECRET.0], vec![SECRET]),
         (vec!["verify", "--scheme", "flinks", "--secret-env", "HG_UNSET_VAR"], vec![]),
