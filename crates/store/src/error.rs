@@ -1,0 +1,55 @@
+//! Store errors.
+
+/// Why a store operation failed.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store URL is not understood.
+    #[error("invalid store url `{url}`: {reason}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A migration failed; the store was left at the previous version.
+    #[error("migration to schema version {version} failed: {source}")]
+    Migration {
+        /// The version that failed.
+        version: i64,
+        /// The database error.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer Hookgate.
+    #[error("the store has schema version {found}, newer than this hookgate knows ({known}); upgrade hookgate")]
+    TooNew {
+        /// Version in the database.
+        found: i64,
+        /// Newest version this build knows.
+        known: i64,
+    },
+    /// The writer's queue is full: the store cannot keep up, so the request is refused rather than
+    /// acknowledged without a commit.
+    #[error("the store is overloaded")]
+    Overloaded,
+    /// A write or commit failed; nothing of it was acknowledged.
+    #[error("write failed: {0}")]
+    Write(String),
+    /// The writer has stopped (shutdown, or a fatal error).
+    #[error("the store is closed")]
+    Closed,
+    /// There is no store at this path (inspection commands do not create one).
+    #[error("no store at {0}")]
+    Missing(String),
+    /// Opening the database file failed.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// File path.
+        path: String,
+        /// The database error.
+        source: rusqlite::Error,
+    },
+}

@@ -1,0 +1,491 @@
+//! The SQLite store: one writer thread with group commit, and read-only connections for queries.
+//!
+//! Why a dedicated writer thread: SQLite has one writer at a time anyway, and a thread that owns
+//! the connection can take *every* queued write into one transaction. Concurrent requests then
+//! share one fsync (group commit): one row per FULL-sync transaction is capped near 1/fsync (a few
+//! thousand per second here), a batch of 64 reaches ~20× that (shared/design/dependencies.md §3).
+//! Each request waits for the commit that contains its row before it is acknowledged.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hookgate_verify::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use crate::error::StoreError;
+use crate::migrate;
+use crate::model::{
+    EventRecord, EventSummary, Inserted, ListFilter, NewEvent, NewRejection, RejectionRecord, RejectionRetention,
+};
+use crate::url::Durability;
+
+/// Tuning for the SQLite store.
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    /// Most writes in one transaction.
+    pub max_batch: usize,
+    /// Writes that may wait for the writer; past this the store answers `Overloaded` at once.
+    pub queue_capacity: usize,
+    /// How long the writer waits for a lock held by another process before failing the batch.
+    pub busy_timeout: Duration,
+    /// Rejections waiting to be written; past this, new ones are dropped and counted (a flood of
+    /// bad requests must not crowd out real events).
+    pub max_pending_rejections: usize,
+    /// Rejection retention.
+    pub rejection_retention: RejectionRetention,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            queue_capacity: 8192,
+            busy_timeout: Duration::from_secs(5),
+            max_pending_rejections: 2048,
+            rejection_retention: RejectionRetention::default(),
+        }
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+enum Cmd {
+    Insert(Box<NewEvent>, Reply<Inserted>),
+    Reject(Box<NewRejection>),
+    /// Completes once every write queued before it is committed (readiness, tests, shutdown).
+    Barrier(Reply<()>),
+}
+
+/// The SQLite store. Cheap to share behind an `Arc`.
+pub struct SqliteStore {
+    tx: Mutex<Option<SyncSender<Cmd>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    reader: Mutex<Reader>,
+    pending_rejections: Arc<AtomicUsize>,
+    max_pending_rejections: usize,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn open_writer(path: &Path, durability: Durability, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let conn =
+        Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+    conn.busy_timeout(busy_timeout)?;
+    // WAL: readers never block the writer, and a commit is one append + fsync of the log.
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Write(format!("cannot enable WAL (journal_mode is {mode})")));
+    }
+    conn.pragma_update(None, "synchronous", if durability == Durability::Full { "FULL" } else { "NORMAL" })?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database, runs pending migrations and starts the writer.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the file cannot be opened, WAL cannot be enabled, or a migration fails.
+    pub fn open(path: &Path, durability: Durability, options: SqliteOptions) -> Result<Self, StoreError> {
+        let mut conn = open_writer(path, durability, options.busy_timeout)?;
+        let applied = migrate::run(&mut conn, Timestamp::now().unix_millis())?;
+        if !applied.is_empty() {
+            tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
+        }
+        let reader = Reader::open_existing(path)?;
+        let (tx, rx) = sync_channel(options.queue_capacity);
+        let pending_rejections = Arc::new(AtomicUsize::new(0));
+        let pending = Arc::clone(&pending_rejections);
+        let max_pending_rejections = options.max_pending_rejections;
+        let writer = std::thread::Builder::new()
+            .name("hookgate-store-writer".into())
+            .spawn(move || writer_loop(conn, &rx, &options, &pending))
+            .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            reader: Mutex::new(reader),
+            pending_rejections,
+            max_pending_rejections,
+            path: path.to_owned(),
+        })
+    }
+
+    fn send(&self, cmd: Cmd) -> Result<(), StoreError> {
+        let guard = self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = guard.as_ref().ok_or(StoreError::Closed)?;
+        tx.try_send(cmd).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::Overloaded,
+            TrySendError::Disconnected(_) => StoreError::Closed,
+        })
+    }
+
+    /// Stores an event and waits until it is committed durably. A duplicate (same source and
+    /// dedup key) is counted on the stored event and reported as [`Inserted::Duplicate`].
+    ///
+    /// # Errors
+    /// [`StoreError::Overloaded`] when the writer's queue is full, [`StoreError::Write`] when the
+    /// commit failed, [`StoreError::Closed`] after shutdown. In every error case the event must
+    /// not be acknowledged (a provider retry will bring it again).
+    pub async fn insert_event(&self, event: NewEvent) -> Result<Inserted, StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Cmd::Insert(Box::new(event), reply))?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues a rejected attempt for the log. Never waits; returns `false` when it was dropped
+    /// because too many are already waiting (the caller counts that).
+    pub fn record_rejection(&self, rejection: NewRejection) -> bool {
+        if self.pending_rejections.fetch_add(1, Ordering::AcqRel) >= self.max_pending_rejections {
+            self.pending_rejections.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        if self.send(Cmd::Reject(Box::new(rejection))).is_err() {
+            self.pending_rejections.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// Waits until every write queued so far is committed.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::insert_event`].
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Cmd::Barrier(reply))?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Readiness: the database answers a read and the writer is running.
+    ///
+    /// # Errors
+    /// The first failure.
+    pub fn check_read(&self) -> Result<(), StoreError> {
+        let reader = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        reader.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Runs `f` with the store's read connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader) -> T) -> T {
+        let reader = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&reader)
+    }
+
+    /// Stops accepting writes, commits everything queued, and stops the writer thread.
+    pub fn close(&self) {
+        drop(self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take());
+        if let Some(handle) = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            // The thread ends when the queue is drained; its panic, if any, was already logged.
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions, pending: &AtomicUsize) {
+    let mut rejections_since_prune = 0usize;
+    let mut last_prune = Instant::now();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < options.max_batch {
+            match rx.try_recv() {
+                Ok(cmd) => batch.push(cmd),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let outcome = write_batch(&mut conn, &batch);
+        let elapsed = started.elapsed();
+        metrics::histogram!("hookgate_store_commit_duration_seconds").record(elapsed.as_secs_f64());
+        metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
+        let rejections = batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count();
+        pending.fetch_sub(rejections, Ordering::AcqRel);
+        rejections_since_prune += rejections;
+        match outcome {
+            Ok(results) => {
+                for (cmd, result) in batch.into_iter().zip(results) {
+                    match cmd {
+                        Cmd::Insert(_, reply) => {
+                            let _ = reply.send(result.unwrap_or_else(|| Err(StoreError::Write("no result".into()))));
+                        }
+                        Cmd::Barrier(reply) => {
+                            let _ = reply.send(Ok(()));
+                        }
+                        Cmd::Reject(_) => {}
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, batch = batch.len(), "Store commit failed; answering 503 for this batch.");
+                metrics::counter!("hookgate_store_commit_failures_total").increment(1);
+                let msg = e.to_string();
+                for cmd in batch {
+                    match cmd {
+                        Cmd::Insert(_, reply) => {
+                            let _ = reply.send(Err(StoreError::Write(msg.clone())));
+                        }
+                        Cmd::Barrier(reply) => {
+                            let _ = reply.send(Err(StoreError::Write(msg.clone())));
+                        }
+                        Cmd::Reject(_) => {}
+                    }
+                }
+            }
+        }
+        if rejections_since_prune >= 1000
+            || (rejections_since_prune > 0 && last_prune.elapsed() > Duration::from_secs(60))
+        {
+            if let Err(e) = prune_rejections(&conn, options.rejection_retention) {
+                tracing::warn!(error = %e, "Pruning old rejections failed; will retry.");
+            }
+            rejections_since_prune = 0;
+            last_prune = Instant::now();
+        }
+    }
+    // The queue is closed and drained: every write before `close` is committed.
+    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+        tracing::warn!(error = %e, "WAL checkpoint at shutdown failed.");
+    }
+}
+
+/// Writes one batch in one transaction. The outer error fails the whole batch (nothing committed);
+/// the inner results are per insert (a failed statement is undone alone).
+fn write_batch(
+    conn: &mut Connection,
+    batch: &[Cmd],
+) -> Result<Vec<Option<Result<Inserted, StoreError>>>, rusqlite::Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.len());
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (source, dedup_key) DO UPDATE SET duplicates = duplicates + 1, last_duplicate_at = excluded.received_at
+             RETURNING id, duplicates",
+        )?;
+        let mut reject = tx.prepare_cached(
+            "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for cmd in batch {
+            match cmd {
+                Cmd::Insert(ev, _) => {
+                    let headers = serde_json::to_string(&ev.headers).unwrap_or_else(|_| "[]".into());
+                    let r = insert
+                        .query_row(
+                            params![
+                                ev.source,
+                                ev.received_at_ms,
+                                ev.dedup_key,
+                                ev.provider_id,
+                                ev.event_type,
+                                ev.signed_at_ms,
+                                ev.body,
+                                ev.body_sha256,
+                                i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
+                                headers,
+                                ev.metadata.to_string(),
+                            ],
+                            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+                        )
+                        .map(|(id, dups)| if dups == 0 { Inserted::New(id) } else { Inserted::Duplicate(id) })
+                        .map_err(|e| StoreError::Write(e.to_string()));
+                    results.push(Some(r));
+                }
+                Cmd::Reject(r) => {
+                    let names = serde_json::to_string(&r.header_names).unwrap_or_else(|_| "[]".into());
+                    // A rejection that cannot be written is logged, not fatal to the batch.
+                    if let Err(e) = reject.execute(params![
+                        r.source,
+                        r.received_at_ms,
+                        r.peer,
+                        r.reason,
+                        r.reason_code,
+                        names,
+                        r.body_sha256,
+                        r.size,
+                        r.body
+                    ]) {
+                        tracing::warn!(error = %e, "Recording a rejection failed.");
+                    }
+                    results.push(None);
+                }
+                Cmd::Barrier(_) => results.push(None),
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+fn prune_rejections(conn: &Connection, retention: RejectionRetention) -> Result<(), rusqlite::Error> {
+    let cutoff = Timestamp::now().unix_millis() - i64::try_from(retention.max_age_secs).unwrap_or(i64::MAX / 2) * 1000;
+    // Bounded deletes, so one prune never holds the write lock for long.
+    conn.execute(
+        "DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_at < ?1 LIMIT 10000)",
+        params![cutoff],
+    )?;
+    conn.execute(
+        "DELETE FROM rejections WHERE id IN (
+             SELECT id FROM rejections WHERE id <= (SELECT id FROM rejections ORDER BY id DESC LIMIT 1 OFFSET ?1)
+             LIMIT 10000)",
+        params![i64::try_from(retention.max_rows).unwrap_or(i64::MAX)],
+    )?;
+    Ok(())
+}
+
+/// A read-only connection for queries (the CLI's `events` and `rejections` commands).
+pub struct Reader {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").finish_non_exhaustive()
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    Timestamp::from_unix_millis(ms).to_rfc3339()
+}
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
+    Ok(EventSummary {
+        id: row.get("id")?,
+        source: row.get("source")?,
+        received_at: rfc3339(row.get("received_at")?),
+        dedup_key: row.get("dedup_key")?,
+        provider_id: row.get("provider_id")?,
+        event_type: row.get("event_type")?,
+        body_sha256: row.get("body_sha256")?,
+        size: row.get("size")?,
+        duplicates: row.get("duplicates")?,
+    })
+}
+
+impl Reader {
+    /// Opens an existing store read-only and checks its schema version.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] when there is no database file, or a database error.
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let version: i64 = conn
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+            .map_err(|_| StoreError::Missing(format!("{} (not a hookgate store)", path.display())))?;
+        if version > migrate::latest_version() {
+            return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
+        }
+        Ok(Self { conn })
+    }
+
+    /// Events, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
+             FROM events WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+             ORDER BY received_at DESC, id DESC LIMIT ?3",
+        )?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit], summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One event with its body, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
+                    signed_at, headers, metadata, body
+             FROM events WHERE id = ?1",
+        )?;
+        let record = stmt
+            .query_row(params![id], |row| {
+                let headers: String = row.get("headers")?;
+                let metadata: String = row.get("metadata")?;
+                Ok(EventRecord {
+                    summary: summary(row)?,
+                    signed_at: row.get::<_, Option<i64>>("signed_at")?.map(rfc3339),
+                    headers: serde_json::from_str(&headers).unwrap_or_default(),
+                    metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+                    body: row.get("body")?,
+                })
+            })
+            .optional()?;
+        Ok(record)
+    }
+
+    /// Rejections, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL
+             FROM rejections WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+             ORDER BY received_at DESC, id DESC LIMIT ?3",
+        )?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit], |row| {
+            let names: String = row.get(6)?;
+            Ok(RejectionRecord {
+                id: row.get(0)?,
+                source: row.get(1)?,
+                received_at: rfc3339(row.get(2)?),
+                peer: row.get(3)?,
+                reason: row.get(4)?,
+                reason_code: row.get(5)?,
+                header_names: serde_json::from_str(&names).unwrap_or_default(),
+                body_sha256: row.get(7)?,
+                size: row.get(8)?,
+                body_kept: row.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of stored events.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn count_events(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` when the database is sound.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] with SQLite's report when it is not.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let report: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if report == "ok" { Ok(()) } else { Err(StoreError::Write(report)) }
+    }
+}
