@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod logging;
 mod scheme_args;
 
 #[derive(Debug, Parser)]
@@ -25,6 +26,17 @@ enum Command {
     Verify(cmd::verify::Args),
     /// List the provider presets with their headers and rejection statuses.
     Schemes(cmd::schemes::Args),
+    /// Run the gateway: verify, store durably, then answer.
+    Serve(cmd::serve::Args),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
+    /// Inspect stored events.
+    #[command(subcommand)]
+    Events(cmd::events::EventsCommand),
+    /// Inspect rejected attempts.
+    #[command(subcommand)]
+    Rejections(cmd::events::RejectionsCommand),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +45,10 @@ fn main() -> ExitCode {
         Command::Sign(args) => cmd::sign::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Schemes(args) => cmd::schemes::run(&args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Config(c) => cmd::config::run(c),
+        Command::Events(c) => cmd::events::run_events(c),
+        Command::Rejections(c) => cmd::events::run_rejections(c),
     };
     match result {
         Ok(code) => code,

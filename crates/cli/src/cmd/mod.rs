@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub(crate) mod config;
+pub(crate) mod events;
 pub(crate) mod schemes;
+pub(crate) mod serve;
 pub(crate) mod sign;
 pub(crate) mod verify;
 

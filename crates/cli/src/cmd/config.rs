@@ -1,0 +1,38 @@
+//! `hookgate config check`: the start-up validation, without serving.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Validate a configuration file exactly as `serve` would (secrets are read, not printed).
+    Check {
+        /// Configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Check { config } => match super::serve::load(&config, None, None) {
+            Ok((_, built)) => {
+                println!("ok: {} listening on {}, store {}", config.display(), built.listen, describe(&built));
+                for s in &built.sources {
+                    println!("  {} {} scheme={} reject={}", s.name, s.path, s.scheme().name, s.rejection().status);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("hookgate: {e:#}");
+                Ok(ExitCode::from(1))
+            }
+        },
+    }
+}
+
+fn describe(built: &hookgate_server::Built) -> String {
+    match &built.store_url {
+        hookgate_store::StoreUrl::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
+    }
+}

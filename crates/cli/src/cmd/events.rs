@@ -1,0 +1,191 @@
+//! `hookgate events` and `hookgate rejections`: inspecting the store.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use hookgate_store::{ListFilter, Reader, StoreUrl};
+use hookgate_verify::{Timestamp, TimestampFormat};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct StoreArg {
+    /// Store URL.
+    #[arg(long, value_name = "URL", default_value = "sqlite://hookgate.db")]
+    store: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Filters {
+    /// Only this source.
+    #[arg(long)]
+    source: Option<String>,
+    /// Only since this time: RFC 3339 or Unix seconds.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// At most this many, newest first.
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum EventsCommand {
+    /// List stored events, newest first.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+        #[command(flatten)]
+        filters: Filters,
+    },
+    /// Show one event: metadata, headers and the body (pretty-printed when it is JSON).
+    Show {
+        /// Event id.
+        id: i64,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Write the exact raw body bytes to stdout and nothing else.
+        #[arg(long)]
+        body: bool,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum RejectionsCommand {
+    /// List rejected attempts, newest first.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+        #[command(flatten)]
+        filters: Filters,
+    },
+}
+
+fn open(store: &StoreArg) -> anyhow::Result<Reader> {
+    let StoreUrl::Sqlite { path, .. } = StoreUrl::parse(&store.store)?;
+    Ok(Reader::open_existing(&path)?)
+}
+
+fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
+    let since_ms = match &f.since {
+        None => None,
+        Some(t) => Some(
+            Timestamp::parse(t, TimestampFormat::Rfc3339)
+                .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
+                .with_context(|| format!("--since `{t}` is neither RFC 3339 nor Unix seconds"))?
+                .unix_millis(),
+        ),
+    };
+    Ok(ListFilter { source: f.source.clone(), since_ms, limit: Some(f.limit) })
+}
+
+pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        EventsCommand::List { store, filters } => {
+            let events = open(&store)?.list_events(&filter(&filters)?)?;
+            let mut out = std::io::stdout().lock();
+            match filters.format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&events)?)?,
+                Format::Table => {
+                    writeln!(
+                        out,
+                        "{:>8}  {:<24}  {:<14}  {:>8}  {:<20}  DEDUP KEY",
+                        "ID", "RECEIVED", "SOURCE", "SIZE", "TYPE"
+                    )?;
+                    for e in &events {
+                        writeln!(
+                            out,
+                            "{:>8}  {:<24}  {:<14}  {:>8}  {:<20}  {}{}",
+                            e.id,
+                            e.received_at,
+                            e.source,
+                            e.size,
+                            e.event_type.as_deref().unwrap_or("-"),
+                            e.dedup_key,
+                            if e.duplicates > 0 { format!("  (+{} retries)", e.duplicates) } else { String::new() }
+                        )?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        EventsCommand::Show { id, store, body } => {
+            let Some(event) = open(&store)?.get_event(id)? else {
+                eprintln!("hookgate: no event {id}");
+                return Ok(ExitCode::from(1));
+            };
+            let mut out = std::io::stdout().lock();
+            if body {
+                out.write_all(&event.body)?;
+                out.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let s = &event.summary;
+            writeln!(out, "id:          {}", s.id)?;
+            writeln!(out, "source:      {}", s.source)?;
+            writeln!(out, "received_at: {}", s.received_at)?;
+            if let Some(t) = &event.signed_at {
+                writeln!(out, "signed_at:   {t}")?;
+            }
+            writeln!(out, "dedup_key:   {}", s.dedup_key)?;
+            writeln!(out, "provider_id: {}", s.provider_id.as_deref().unwrap_or("-"))?;
+            writeln!(out, "event_type:  {}", s.event_type.as_deref().unwrap_or("-"))?;
+            writeln!(out, "body_sha256: {}", s.body_sha256)?;
+            writeln!(out, "size:        {}", s.size)?;
+            writeln!(out, "duplicates:  {}", s.duplicates)?;
+            writeln!(out, "metadata:    {}", event.metadata)?;
+            writeln!(out, "headers:")?;
+            for (k, v) in &event.headers {
+                writeln!(out, "  {k}: {v}")?;
+            }
+            writeln!(out, "body:")?;
+            match serde_json::from_slice::<serde_json::Value>(&event.body) {
+                Ok(json) => writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?,
+                Err(_) => match std::str::from_utf8(&event.body) {
+                    Ok(text) => writeln!(out, "{text}")?,
+                    Err(_) => writeln!(out, "({} bytes, not UTF-8; use --body for the raw bytes)", event.body.len())?,
+                },
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RejectionsCommand::List { store, filters } => {
+            let rows = open(&store)?.list_rejections(&filter(&filters)?)?;
+            let mut out = std::io::stdout().lock();
+            match filters.format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+                Format::Table => {
+                    writeln!(
+                        out,
+                        "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  REASON",
+                        "ID", "RECEIVED", "SOURCE", "PEER", "SIZE"
+                    )?;
+                    for r in &rows {
+                        writeln!(
+                            out,
+                            "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {}",
+                            r.id,
+                            r.received_at,
+                            r.source,
+                            r.peer.as_deref().unwrap_or("-"),
+                            r.size,
+                            r.reason
+                        )?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

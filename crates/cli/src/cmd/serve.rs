@@ -1,0 +1,77 @@
+//! `hookgate serve`: the gateway.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use hookgate_server::{Config, Gateway};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Configuration file (TOML; see examples/hookgate.toml).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Listen address, overriding `server.listen`.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Store URL, overriding `server.store` (default sqlite://hookgate.db).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Log format, overriding `server.log_format`: text or json.
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
+}
+
+/// Loads, applies flag overrides and validates: the one path `serve` and `config check` share.
+pub(crate) fn load(
+    config: &std::path::Path,
+    listen: Option<&str>,
+    store: Option<&str>,
+) -> anyhow::Result<(Config, hookgate_server::Built)> {
+    let mut cfg = Config::load(config)?;
+    if let Some(l) = listen {
+        cfg.server.listen = l.to_owned();
+    }
+    if let Some(s) = store {
+        cfg.server.store = s.to_owned();
+    }
+    let built = cfg.build().with_context(|| format!("invalid configuration {}", config.display()))?;
+    Ok((cfg, built))
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (cfg, built) = load(&args.config, args.listen.as_deref(), args.store.as_deref())?;
+    let format = args.log_format.unwrap_or_else(|| cfg.server.log_format.clone());
+    crate::logging::init(&format)?;
+    if built.tls.is_some() {
+        anyhow::bail!("server.tls is not supported by this build yet; terminate TLS in front of hookgate");
+    }
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let listen = built.listen;
+        let sources: Vec<String> = built.sources.iter().map(|s| format!("{} {}", s.name, s.path)).collect();
+        let gateway = Gateway::new(built).context("cannot start the gateway")?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, sources = ?sources, "Listening.");
+        gateway.serve(listener, shutdown_signal()).await?;
+        tracing::info!("Stopped; every acknowledged event is committed.");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        // Without signal handlers the server still runs; it just cannot stop gracefully.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests."),
+        _ = int.recv() => tracing::info!("SIGINT: finishing in-flight requests."),
+    }
+}

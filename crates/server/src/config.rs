@@ -1,0 +1,418 @@
+//! The configuration file: parsed (serde, unknown keys refused), then validated and built into
+//! runtime objects by [`Config::build`], so every mistake stops the start with a clear message
+//! before the first request (fail closed). `hookgate config check` runs the same path.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hookgate_store::{RejectionRetention, SqliteOptions, StoreUrl};
+use hookgate_verify::{Algorithm, AlgorithmSpec, Reply, Scheme, Secret, Verifier};
+use serde::Deserialize;
+
+use crate::source::{Dedup, MetadataField, Source};
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for a configuration (unknown key, wrong type, …).
+    #[error("invalid configuration {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// A value is invalid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[server]`.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// `[store]` tuning.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// `[[source]]`: one per provider endpoint.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+    /// Where the file was read from (relative paths in it are resolved against its directory).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// Store URL (`sqlite://hookgate.db`).
+    pub store: String,
+    /// Longest time a request may take, body upload included (slow senders get 408).
+    pub request_timeout_secs: u64,
+    /// Longest time a request waits for its commit before the gateway answers 503.
+    pub store_timeout_secs: u64,
+    /// Request headers never stored (credentials and cookies), case-insensitive.
+    pub drop_headers: Vec<String>,
+    /// Serve Prometheus metrics at `/metrics`.
+    pub metrics: bool,
+    /// `text` or `json` logs.
+    pub log_format: String,
+    /// HTTPS: certificate and key files (PEM), reloaded on change or SIGHUP.
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            store: "sqlite://hookgate.db".into(),
+            request_timeout_secs: 30,
+            store_timeout_secs: 10,
+            drop_headers: ["cookie", "set-cookie", "authorization", "proxy-authorization"].map(String::from).to_vec(),
+            metrics: true,
+            log_format: "text".into(),
+            tls: None,
+        }
+    }
+}
+
+/// `[server.tls]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+}
+
+/// `[store]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Most events committed in one transaction.
+    pub max_batch: usize,
+    /// Writes waiting for the writer before requests get 503 at once.
+    pub queue_capacity: usize,
+    /// How long a write waits for a lock held by another process.
+    pub busy_timeout_ms: u64,
+    /// Rejected attempts kept at most.
+    pub rejections_max_rows: u64,
+    /// Rejected attempts kept at most this many days.
+    pub rejections_max_age_days: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        let d = SqliteOptions::default();
+        Self {
+            max_batch: d.max_batch,
+            queue_capacity: d.queue_capacity,
+            busy_timeout_ms: 5000,
+            rejections_max_rows: d.rejection_retention.max_rows,
+            rejections_max_age_days: d.rejection_retention.max_age_secs / 86_400,
+        }
+    }
+}
+
+/// Where a secret comes from. Never a literal: config files end up in repositories and tickets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// Environment variable.
+    pub env: Option<String>,
+    /// File (surrounding whitespace ignored).
+    pub file: Option<PathBuf>,
+}
+
+/// How the deduplication key is chosen.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(untagged)]
+pub enum DedupConfig {
+    /// `"auto"` (provider id where the scheme has one, else body hash), `"body"`, `"provider_id"`.
+    #[default]
+    #[serde(skip)]
+    Default,
+    /// A named mode.
+    Named(String),
+    /// `{ json_pointer = "/RequestId" }` or `{ header = "X-Request-Id" }`.
+    Field {
+        /// JSON pointer into the body.
+        json_pointer: Option<String>,
+        /// Request header.
+        header: Option<String>,
+    },
+}
+
+/// `[[source]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Unique name (used in the store, logs and metrics).
+    pub name: String,
+    /// URL path (`/webhooks/flinks`).
+    pub path: String,
+    /// A preset name (`hookgate schemes`).
+    pub scheme: Option<String>,
+    /// Or a custom scheme file (TOML), relative to the config file.
+    pub scheme_file: Option<PathBuf>,
+    /// Secrets, current first (several during rotation).
+    #[serde(default)]
+    pub secrets: Vec<SecretRef>,
+    /// How secret text becomes key bytes, overriding the scheme.
+    pub secret_encoding: Option<hookgate_verify::SecretEncoding>,
+    /// Largest body accepted, in bytes (413 past it).
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+    /// The public URL the provider posts to, for schemes that sign the URL.
+    pub public_url: Option<String>,
+    /// Allow-list for schemes whose request names the algorithm (Fin).
+    pub algorithms: Option<Vec<Algorithm>>,
+    /// Read legacy SHA-1 signatures where the scheme has them.
+    #[serde(default)]
+    pub allow_sha1: bool,
+    /// Replay tolerance override, seconds.
+    pub tolerance_secs: Option<u64>,
+    /// Deduplication key.
+    #[serde(default)]
+    pub dedup: DedupConfig,
+    /// Keep the bodies of rejected attempts (off: a flood of junk should not be stored).
+    #[serde(default)]
+    pub keep_rejected_bodies: bool,
+    /// Override of the rejection reply.
+    pub rejection: Option<Reply>,
+    /// Override of the success reply.
+    pub success: Option<Reply>,
+    /// Extra metadata: name → JSON pointer into the body.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+fn default_body_limit() -> usize {
+    1024 * 1024
+}
+
+/// What `build` produces: everything the server needs, validated.
+#[derive(Debug)]
+pub struct Built {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Store URL.
+    pub store_url: StoreUrl,
+    /// Store tuning.
+    pub store_options: SqliteOptions,
+    /// Sources with their verifiers.
+    pub sources: Vec<Source>,
+    /// See [`ServerConfig::request_timeout_secs`].
+    pub request_timeout: Duration,
+    /// See [`ServerConfig::store_timeout_secs`].
+    pub store_timeout: Duration,
+    /// Serve `/metrics`.
+    pub metrics: bool,
+    /// TLS files.
+    pub tls: Option<TlsConfig>,
+}
+
+impl Config {
+    /// Reads and parses a file (no validation yet; see [`Config::build`]).
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] or [`ConfigError::Parse`].
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.display().to_string(), message: e.to_string() })?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// Validates everything and builds the runtime objects: schemes resolved, secrets read and
+    /// decoded, verifiers keyed. Nothing is left to fail on the first request.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first problem.
+    pub fn build(&self) -> Result<Built, ConfigError> {
+        let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
+            invalid(format!("server.listen `{}` is not an address like 127.0.0.1:8080", self.server.listen))
+        })?;
+        let store_url = StoreUrl::parse(&self.server.store).map_err(|e| invalid(format!("server.store: {e}")))?;
+        if !matches!(self.server.log_format.as_str(), "text" | "json") {
+            return Err(invalid("server.log_format must be `text` or `json`"));
+        }
+        if self.server.request_timeout_secs == 0 || self.server.store_timeout_secs == 0 {
+            return Err(invalid("server timeouts must be at least 1 second"));
+        }
+        if self.store.max_batch == 0 || self.store.queue_capacity == 0 {
+            return Err(invalid("store.max_batch and store.queue_capacity must be positive"));
+        }
+        if self.sources.is_empty() {
+            return Err(invalid("no [[source]]: nothing to receive"));
+        }
+        let drop_headers: HashSet<String> = self.server.drop_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let mut names = HashSet::new();
+        let mut paths = HashSet::new();
+        let mut sources = Vec::new();
+        for sc in &self.sources {
+            let ctx = |msg: String| invalid(format!("source `{}`: {msg}", sc.name));
+            if sc.name.is_empty() || !sc.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(invalid(format!("source name `{}` must be letters, digits, `-` or `_`", sc.name)));
+            }
+            if !names.insert(sc.name.clone()) {
+                return Err(invalid(format!("duplicate source name `{}`", sc.name)));
+            }
+            if !sc.path.starts_with('/') || sc.path.contains(['{', '}', '*', '?', '#']) {
+                return Err(ctx(format!("path `{}` must start with `/` and be a plain path", sc.path)));
+            }
+            if ["/healthz", "/readyz", "/metrics"].contains(&sc.path.as_str()) {
+                return Err(ctx(format!("path `{}` is reserved", sc.path)));
+            }
+            if !paths.insert(sc.path.clone()) {
+                return Err(ctx(format!("duplicate path `{}`", sc.path)));
+            }
+            if sc.body_limit == 0 {
+                return Err(ctx("body_limit must be positive".into()));
+            }
+            let scheme = self.scheme_for(sc).map_err(ctx)?;
+            let secrets = self.secrets_for(sc, &scheme).map_err(ctx)?;
+            if scheme.needs_url() && sc.public_url.is_none() {
+                return Err(ctx(format!(
+                    "scheme `{}` signs the request URL: set public_url to the URL the provider posts to",
+                    scheme.name
+                )));
+            }
+            let metadata = MetadataField::for_source(&scheme, &sc.metadata).map_err(ctx)?;
+            let dedup = Dedup::from_config(&sc.dedup, &scheme).map_err(ctx)?;
+            let verifier = Verifier::new(scheme, secrets).map_err(|e| ctx(e.to_string()))?;
+            sources.push(Source::new(sc, verifier, dedup, metadata, drop_headers.clone()));
+        }
+        let store_options = SqliteOptions {
+            max_batch: self.store.max_batch,
+            queue_capacity: self.store.queue_capacity,
+            busy_timeout: Duration::from_millis(self.store.busy_timeout_ms),
+            rejection_retention: RejectionRetention {
+                max_rows: self.store.rejections_max_rows,
+                max_age_secs: self.store.rejections_max_age_days.saturating_mul(86_400),
+            },
+            ..SqliteOptions::default()
+        };
+        let tls = self.server.tls.clone().map(|t| TlsConfig { cert: self.resolve(&t.cert), key: self.resolve(&t.key) });
+        Ok(Built {
+            listen,
+            store_url,
+            store_options,
+            sources,
+            request_timeout: Duration::from_secs(self.server.request_timeout_secs),
+            store_timeout: Duration::from_secs(self.server.store_timeout_secs),
+            metrics: self.server.metrics,
+            tls,
+        })
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
+    }
+
+    fn scheme_for(&self, sc: &SourceConfig) -> Result<Scheme, String> {
+        let mut scheme = match (&sc.scheme, &sc.scheme_file) {
+            (Some(name), None) => hookgate_verify::preset(name)
+                .ok_or_else(|| format!("unknown scheme `{name}` (see `hookgate schemes`)"))?,
+            (None, Some(file)) => {
+                let path = self.resolve(file);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read scheme file {}: {e}", path.display()))?;
+                let scheme: Scheme =
+                    toml::from_str(&text).map_err(|e| format!("invalid scheme file {}: {e}", path.display()))?;
+                scheme.validate().map_err(|e| e.to_string())?;
+                scheme
+            }
+            _ => return Err("set exactly one of `scheme` or `scheme_file`".into()),
+        };
+        if let Some(enc) = sc.secret_encoding {
+            scheme.secret_encoding = enc;
+        }
+        if sc.allow_sha1 {
+            scheme.allow_sha1 = true;
+        }
+        if let Some(algs) = &sc.algorithms {
+            match &mut scheme.algorithm {
+                AlgorithmSpec::FromHeader { allowed, default, .. } => {
+                    if algs.is_empty() {
+                        return Err("algorithms is empty".into());
+                    }
+                    if algs.contains(&Algorithm::Sha1) && !sc.allow_sha1 {
+                        return Err("sha1 in algorithms needs allow_sha1 = true".into());
+                    }
+                    allowed.clone_from(algs);
+                    if default.is_some_and(|d| !allowed.contains(&d)) {
+                        *default = None;
+                    }
+                }
+                AlgorithmSpec::Fixed(_) => {
+                    return Err(format!("scheme `{}` has a fixed algorithm; `algorithms` does not apply", scheme.name));
+                }
+            }
+        }
+        if let Some(t) = sc.tolerance_secs {
+            match &mut scheme.timestamp {
+                Some(spec) => spec.tolerance_secs = t,
+                None => {
+                    return Err(format!("scheme `{}` has no timestamp; tolerance_secs does not apply", scheme.name));
+                }
+            }
+        }
+        if let Some(r) = &sc.rejection {
+            scheme.rejection = r.clone();
+        }
+        if let Some(r) = &sc.success {
+            scheme.success = r.clone();
+        }
+        scheme.validate().map_err(|e| e.to_string())?;
+        Ok(scheme)
+    }
+
+    fn secrets_for(&self, sc: &SourceConfig, scheme: &Scheme) -> Result<Vec<Secret>, String> {
+        if sc.secrets.is_empty() {
+            return Err("no secrets: add secrets = [{ env = \"VAR\" }] or [{ file = \"path\" }]".into());
+        }
+        let mut out = Vec::new();
+        for (i, r) in sc.secrets.iter().enumerate() {
+            let text = match (&r.env, &r.file) {
+                (Some(var), None) => zeroize::Zeroizing::new(
+                    std::env::var(var)
+                        .map_err(|_| format!("secret {}: environment variable `{var}` is not set", i + 1))?,
+                ),
+                (None, Some(file)) => {
+                    let path = self.resolve(file);
+                    zeroize::Zeroizing::new(
+                        std::fs::read_to_string(&path)
+                            .map_err(|e| format!("secret {}: cannot read {}: {e}", i + 1, path.display()))?,
+                    )
+                }
+                _ => return Err(format!("secret {}: set exactly one of `env` or `file`", i + 1)),
+            };
+            out.push(Secret::decode(&text, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1))?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,178 @@
+//! The request path: body (bounded) → verify over the raw bytes → dedup key → durable commit → reply.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hookgate_store::{Inserted, NewEvent, NewRejection, StoreError};
+use hookgate_verify::{Rejection, Reply, Timestamp, WebhookRequest};
+
+use crate::source::{Source, sha256_hex};
+use crate::state::AppState;
+
+/// Per-route state: the shared gateway plus this route's source.
+#[derive(Clone)]
+pub(crate) struct RouteState {
+    pub(crate) app: Arc<AppState>,
+    pub(crate) source: Arc<Source>,
+}
+
+pub(crate) fn reply(reply: &Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, reply.body.clone()).into_response();
+    if let Ok(ct) = HeaderValue::from_str(&reply.content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    response
+}
+
+fn unavailable() -> Response {
+    // Providers retry on 5xx; Retry-After is a hint for those that honour it.
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
+fn outcome(source: &str, outcome: &'static str, started: Instant) {
+    metrics::counter!("hookgate_requests_total", "source" => source.to_owned(), "outcome" => outcome).increment(1);
+    metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned())
+        .record(started.elapsed().as_secs_f64());
+}
+
+pub(crate) async fn ingest(
+    State(route): State<RouteState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let received_at = Timestamp::now();
+    let src = &route.source;
+    let (parts, body) = request.into_parts();
+
+    // A declared length over the limit is refused before reading anything.
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > src.body_limit as u64) {
+        outcome(&src.name, "too_large", started);
+        return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
+    }
+    // Otherwise read at most the limit; one byte more and the read stops (nothing past it is buffered).
+    let body = match axum::body::to_bytes(Body::new(body), src.body_limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            if is_length_limit(e.into_inner().as_ref()) {
+                outcome(&src.name, "too_large", started);
+                return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
+            }
+            outcome(&src.name, "bad_request", started);
+            return (StatusCode::BAD_REQUEST, "Bad Request").into_response();
+        }
+    };
+
+    let pq = parts.uri.path_and_query().map_or(parts.uri.path(), |pq| pq.as_str());
+    let url = src.signed_url(pq);
+    let mut req = WebhookRequest::new(&parts.headers, &body).with_method(parts.method.as_str());
+    if let Some(url) = &url {
+        req = req.with_url(url);
+    }
+    let verified = match src.verifier.verify(&req, received_at) {
+        Ok(v) => v,
+        Err(rejection) => {
+            reject(&route, peer, &parts.headers, &body, &rejection, received_at);
+            outcome(&src.name, "rejected", started);
+            return reply(src.rejection());
+        }
+    };
+
+    let body_sha256 = sha256_hex(&body);
+    let derived = src.derive(&parts.headers, &body, &verified);
+    let event = NewEvent {
+        source: src.name.clone(),
+        received_at_ms: received_at.unix_millis(),
+        dedup_key: derived.dedup_key,
+        provider_id: derived.provider_id,
+        event_type: derived.event_type,
+        signed_at_ms: verified.timestamp.map(Timestamp::unix_millis),
+        body: body.to_vec(),
+        body_sha256,
+        headers: src.kept_headers(&parts.headers),
+        metadata: derived.metadata,
+    };
+    // Answer 2xx only once the commit that holds this event has returned. If the store is slow
+    // the provider gets 503 and retries; the retry is deduplicated if the first write landed.
+    match tokio::time::timeout(route.app.store_timeout, route.app.store.insert_event(event)).await {
+        Ok(Ok(Inserted::New(id))) => {
+            tracing::debug!(source = %src.name, event_id = id, "Stored event.");
+            outcome(&src.name, "accepted", started);
+            reply(src.success())
+        }
+        Ok(Ok(Inserted::Duplicate(id))) => {
+            tracing::info!(source = %src.name, event_id = id, "Duplicate delivery; already stored.");
+            metrics::counter!("hookgate_duplicates_total", "source" => src.name.clone()).increment(1);
+            outcome(&src.name, "duplicate", started);
+            reply(src.success())
+        }
+        Ok(Err(e)) => {
+            store_failed(&src.name, &e);
+            outcome(&src.name, "store_unavailable", started);
+            unavailable()
+        }
+        Err(_) => {
+            tracing::warn!(source = %src.name, timeout_secs = route.app.store_timeout.as_secs(), "Store commit timed out; answering 503.");
+            outcome(&src.name, "store_unavailable", started);
+            unavailable()
+        }
+    }
+}
+
+/// Whether a body read failed because the limit was reached (somewhere in the error chain).
+fn is_length_limit(mut e: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        match e.source() {
+            Some(next) => e = next,
+            None => return false,
+        }
+    }
+}
+
+fn store_failed(source: &str, e: &StoreError) {
+    match e {
+        StoreError::Overloaded => tracing::warn!(source, "Store queue full; answering 503."),
+        _ => tracing::error!(source, error = %e, "Storing an event failed; answering 503."),
+    }
+}
+
+fn reject(
+    route: &RouteState,
+    peer: SocketAddr,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    rejection: &Rejection,
+    at: Timestamp,
+) {
+    let src = &route.source;
+    // The reason is for operators; it never contains a secret or a MAC (see hookgate-verify).
+    tracing::warn!(source = %src.name, peer = %peer, reason = %rejection, size = body.len(), "Rejected webhook.");
+    metrics::counter!("hookgate_rejections_total", "source" => src.name.clone(), "reason" => rejection.code())
+        .increment(1);
+    let recorded = route.app.store.record_rejection(NewRejection {
+        source: src.name.clone(),
+        received_at_ms: at.unix_millis(),
+        peer: Some(peer.to_string()),
+        reason: rejection.to_string(),
+        reason_code: rejection.code().to_owned(),
+        header_names: headers.keys().map(|k| k.as_str().to_owned()).collect(),
+        body_sha256: sha256_hex(body),
+        size: i64::try_from(body.len()).unwrap_or(i64::MAX),
+        body: src.keep_rejected_bodies.then(|| body.to_vec()),
+    });
+    if !recorded {
+        metrics::counter!("hookgate_rejections_dropped_total", "source" => src.name.clone()).increment(1);
+    }
+}

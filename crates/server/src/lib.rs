@@ -1,0 +1,101 @@
+//! Hookgate's gateway: configuration, the verifying ingest path, operations endpoints, and the
+//! server loop with graceful shutdown.
+//!
+//! Request path (see ARCHITECTURE.md): body limit → verify over the raw bytes → dedup key →
+//! durable commit (group commit in `hookgate-store`) → the provider's success reply. A rejected
+//! request gets the provider's documented status with a generic body and is recorded.
+
+#![deny(missing_docs)]
+
+pub mod config;
+mod ingest;
+mod ops;
+pub mod source;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use hookgate_store::{SqliteStore, StoreUrl};
+use tower_http::timeout::TimeoutLayer;
+
+pub use config::{Built, Config, ConfigError};
+
+use crate::ingest::RouteState;
+use crate::state::AppState;
+
+/// A running gateway's pieces, before it serves.
+pub struct Gateway {
+    router: Router,
+    store: Arc<SqliteStore>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").finish_non_exhaustive()
+    }
+}
+
+/// Why the gateway could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] hookgate_store::StoreError),
+    /// The listener failed.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Gateway {
+    /// Opens the store (running migrations) and builds the router.
+    ///
+    /// # Errors
+    /// [`ServeError::Store`] when the store cannot be opened.
+    pub fn new(built: Built) -> Result<Self, ServeError> {
+        let store = match &built.store_url {
+            StoreUrl::Sqlite { path, durability } => SqliteStore::open(path, *durability, built.store_options.clone())?,
+        };
+        let store = Arc::new(store);
+        let app = Arc::new(AppState {
+            store: Arc::clone(&store),
+            store_timeout: built.store_timeout,
+            metrics: if built.metrics { ops::prometheus() } else { None },
+        });
+        let mut router = Router::new();
+        for source in built.sources {
+            let path = source.path.clone();
+            let state = RouteState { app: Arc::clone(&app), source: Arc::new(source) };
+            router = router.route(&path, post(ingest::ingest).with_state(state));
+        }
+        // Slow senders: the whole request, body upload included, must finish in time.
+        let router = router
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout))
+            .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz).with_state(Arc::clone(&app)))
+            .route("/metrics", get(ops::metrics).with_state(app));
+        Ok(Self { router, store })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests, commits
+    /// everything queued and closes the store.
+    ///
+    /// # Errors
+    /// [`ServeError::Io`] when serving fails.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        let store = self.store;
+        // Closing joins the writer thread, which blocks: keep it off the async workers.
+        tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
+        Ok(())
+    }
+}
