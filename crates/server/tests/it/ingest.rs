@@ -1,0 +1,274 @@
+//! The request path for the Flinks and Fin sources.
+
+use std::time::Duration;
+
+use hookgate_verify::Algorithm;
+
+use crate::support::*;
+
+const FLINKS_BODY: &[u8] = br#"{"Tag":"userId=12345,session=abc","ResponseType":"GetAccountsDetail","HttpStatusCode":200,"Login":{"Id":"f5d5f008-e529-4714-21c0-08d6abf5bce4"},"Accounts":[]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flinks_valid_is_stored_byte_for_byte_with_metadata() {
+    let mut gw = TestGateway::start("flinks-valid", &config_text("", "")).await;
+    let r = gw.post("/webhooks/flinks", flinks_headers(FLINKS_BODY), FLINKS_BODY.to_vec()).await;
+    assert_eq!((r.status, r.text().as_str()), (200, r#"{"status":"ok"}"#));
+    assert!(r.head.to_ascii_lowercase().contains("content-type: application/json"));
+    let events = gw.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].source, "flinks");
+    assert_eq!(events[0].body_sha256, sha256_hex(FLINKS_BODY));
+    assert_eq!(events[0].event_type.as_deref(), Some("GetAccountsDetail"));
+    assert_eq!(gw.event_body(events[0].id), FLINKS_BODY);
+    let rec = hookgate_store::Reader::open_existing(&gw.db()).unwrap().get_event(events[0].id).unwrap().unwrap();
+    assert_eq!(
+        rec.metadata,
+        serde_json::json!({
+            "event_type": "GetAccountsDetail",
+            "response_type": "GetAccountsDetail",
+            "http_status_code": 200,
+            "login_id": "f5d5f008-e529-4714-21c0-08d6abf5bce4",
+            "tag": {"userId": "12345", "session": "abc"}
+        })
+    );
+    // Signature headers are kept for audit.
+    assert!(rec.headers.iter().any(|(k, _)| k == "x-flinks-signature"));
+    assert!(gw.rejections().await.is_empty());
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flinks_bad_requests_get_403_generic_a_rejection_row_and_no_event() {
+    let mut gw = TestGateway::start("flinks-bad", &config_text("", "")).await;
+    let good = flinks_headers(FLINKS_BODY);
+    let wrong_secret = sign_with(&signer("flinks", "not-the-secret"), FLINKS_BODY, &Default::default());
+    let mut tampered = FLINKS_BODY.to_vec();
+    tampered[10] ^= 1;
+    type Case = (&'static str, Vec<(String, String)>, Vec<u8>);
+    let cases: Vec<Case> = vec![
+        ("tampered body", good.clone(), tampered),
+        ("wrong secret", wrong_secret, FLINKS_BODY.to_vec()),
+        ("missing header", vec![], FLINKS_BODY.to_vec()),
+        ("garbage signature", vec![("X-Flinks-Signature".into(), "%%% not base64 %%%".into())], FLINKS_BODY.to_vec()),
+    ];
+    for (what, headers, body) in &cases {
+        let r = gw.post("/webhooks/flinks", headers.clone(), body.clone()).await;
+        assert_eq!((r.status, r.text().as_str()), (403, r#"{"error":"Invalid signature"}"#), "{what}");
+    }
+    // The response never says why; the rejection log does.
+    let rejections = gw.rejections().await;
+    assert_eq!(rejections.len(), cases.len());
+    let mut codes: Vec<&str> = rejections.iter().map(|r| r.reason_code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["malformed_signature", "missing_header", "signature_mismatch", "signature_mismatch"]);
+    assert!(
+        rejections
+            .iter()
+            .all(|r| r.source == "flinks" && r.peer.as_deref().is_some_and(|p| p.starts_with("127.0.0.1:")))
+    );
+    assert!(rejections.iter().all(|r| !r.body_kept && r.size == i64::try_from(FLINKS_BODY.len()).unwrap()));
+    assert!(gw.events().is_empty(), "nothing unverified is stored as an event");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fin_algorithms_sha512_accepted_md5_and_sha1_refused() {
+    let mut gw = TestGateway::start("fin-alg", &config_text("", "")).await;
+    let body = br#"{"event":"conversation.created","id":"evt_1"}"#.to_vec();
+    for alg in [None, Some(Algorithm::Sha384), Some(Algorithm::Sha512)] {
+        let mut b = body.clone();
+        b.extend_from_slice(format!(" {alg:?}").as_bytes());
+        let r = gw.post("/webhooks/fin", fin_headers(&b, alg), b.clone()).await;
+        assert_eq!((r.status, r.text().as_str()), (200, "OK"), "{alg:?}");
+    }
+    let sha1 = fin_headers(&body, Some(Algorithm::Sha1));
+    let r = gw.post("/webhooks/fin", sha1, body.clone()).await;
+    assert_eq!((r.status, r.text().as_str()), (401, "Invalid signature"));
+    let mut md5 = fin_headers(&body, None);
+    md5.retain(|(k, _)| k != "x-fin-signature-algorithm");
+    md5.push(("x-fin-signature-algorithm".into(), "md5".into()));
+    let r = gw.post("/webhooks/fin", md5, body.clone()).await;
+    assert_eq!((r.status, r.text().as_str()), (401, "Invalid signature"));
+    assert_eq!(gw.events().len(), 3);
+    let codes: Vec<String> = gw.rejections().await.into_iter().map(|r| r.reason_code).collect();
+    assert_eq!(codes, ["unsupported_algorithm", "unsupported_algorithm"]);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fin_bad_requests_get_401_plain_text() {
+    let mut gw = TestGateway::start("fin-bad", &config_text("", "")).await;
+    let body = b"{\"id\":1}".to_vec();
+    let mut tampered = body.clone();
+    tampered[2] ^= 1;
+    for (headers, b) in [
+        (fin_headers(&body, None), tampered),
+        (vec![], body.clone()),
+        (vec![("x-fin-signature".to_owned(), "zz".to_owned())], body.clone()),
+    ] {
+        let r = gw.post("/webhooks/fin", headers, b).await;
+        assert_eq!((r.status, r.text().as_str()), (401, "Invalid signature"));
+    }
+    assert_eq!(gw.rejections().await.len(), 3);
+    assert!(gw.events().is_empty());
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_retry_is_acknowledged_and_stored_once() {
+    let mut gw = TestGateway::start("retry", &config_text("", "")).await;
+    for _ in 0..3 {
+        let r = gw.post("/webhooks/flinks", flinks_headers(FLINKS_BODY), FLINKS_BODY.to_vec()).await;
+        assert_eq!(r.status, 200);
+    }
+    let events = gw.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].duplicates, 2);
+    let metrics = gw.get("/metrics").await.text();
+    assert!(metrics.contains(r#"hookgate_duplicates_total{source="flinks"}"#), "{metrics}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_utf8_body_is_stored_exactly() {
+    let mut gw = TestGateway::start("binary", &config_text("", "")).await;
+    let body: Vec<u8> = (0..=255u8).chain([0xff, 0xfe, 0x00, b'\r', b'\n']).collect();
+    let r = gw.post("/webhooks/flinks", flinks_headers(&body), body.clone()).await;
+    assert_eq!(r.status, 200);
+    let events = gw.events();
+    assert_eq!(gw.event_body(events[0].id), body);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_declared_or_chunked() {
+    let mut gw = TestGateway::start("limit", &config_text("", "")).await;
+    let body = vec![b'a'; 65_537];
+    let r = gw.post("/webhooks/flinks", flinks_headers(&body), body.clone()).await;
+    assert_eq!(r.status, 413);
+    // Chunked, so no length is declared: the read stops at the limit.
+    let mut chunked = Vec::new();
+    for chunk in body.chunks(8192) {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let mut headers = flinks_headers(&body);
+    headers.push(("Transfer-Encoding".into(), "chunked".into()));
+    let r = gw.post("/webhooks/flinks", headers, chunked).await;
+    assert_eq!(r.status, 413);
+    // Exactly at the limit is fine.
+    let body = vec![b'a'; 65_536];
+    let r = gw.post("/webhooks/flinks", flinks_headers(&body), body).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(gw.events().len(), 1);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_requests_are_all_stored() {
+    let mut gw = TestGateway::start("concurrent", &config_text("", "")).await;
+    let addr = gw.addr;
+    let threads: Vec<_> = (0..200)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"ResponseType":"KYC","RequestId":"{i}"}}"#).into_bytes();
+                http(addr, "POST", "/webhooks/flinks", &flinks_headers(&body), &body).status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(gw.events().len(), 200);
+    // They shared commits: fewer commits than events.
+    let metrics = gw.get("/metrics").await.text();
+    assert!(metrics.contains("hookgate_store_batch_size_bucket"), "{metrics}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_store_answers_503_and_never_2xx() {
+    let mut gw =
+        TestGateway::start("failing", &config_text("store_timeout_secs = 2", "[store]\nbusy_timeout_ms = 200\n")).await;
+    // Another process holds the write lock: commits cannot happen.
+    let blocker = rusqlite::Connection::open(gw.db()).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let r = gw.post("/webhooks/flinks", flinks_headers(FLINKS_BODY), FLINKS_BODY.to_vec()).await;
+    assert_eq!(r.status, 503);
+    assert!(r.head.to_ascii_lowercase().contains("retry-after"));
+    let ready = gw.get("/readyz").await;
+    assert_eq!(ready.status, 503);
+    blocker.execute_batch("ROLLBACK").unwrap();
+    drop(blocker);
+    // The provider's retry, once the store is back, is stored.
+    let r = gw.post("/webhooks/flinks", flinks_headers(FLINKS_BODY), FLINKS_BODY.to_vec()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(gw.events().len(), 1);
+    assert_eq!(gw.get("/readyz").await.status, 200);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints() {
+    let mut gw = TestGateway::start("ops", &config_text("", "")).await;
+    assert_eq!((gw.get("/healthz").await.status, gw.get("/readyz").await.status), (200, 200));
+    let _ = gw.post("/webhooks/fin", vec![], b"{}".to_vec()).await;
+    let m = gw.get("/metrics").await.text();
+    for needle in [
+        r#"hookgate_requests_total{source="fin",outcome="rejected"}"#,
+        r#"hookgate_rejections_total{source="fin",reason="missing_header"}"#,
+        "hookgate_request_duration_seconds_bucket",
+        "hookgate_store_commit_duration_seconds_bucket",
+    ] {
+        assert!(m.contains(needle), "{needle} in\n{m}");
+    }
+    // Unknown paths and methods are not webhooks.
+    assert_eq!(gw.get("/webhooks/flinks").await.status, 405);
+    assert_eq!(gw.post("/nope", vec![], vec![]).await.status, 404);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_bodies_are_kept_only_when_the_source_opts_in() {
+    let extra = "\n[[source]]\nname = \"keep\"\npath = \"/webhooks/keep\"\nscheme = \"flinks\"\nsecrets = [{ file = \"flinks.secret\" }]\nkeep_rejected_bodies = true\n";
+    let mut gw = TestGateway::start("keep", &config_text("", extra)).await;
+    let _ = gw.post("/webhooks/keep", vec![], b"evidence".to_vec()).await;
+    let _ = gw.post("/webhooks/flinks", vec![], b"not kept".to_vec()).await;
+    let rows = gw.rejections().await;
+    let kept: Vec<(&str, bool)> = rows.iter().map(|r| (r.source.as_str(), r.body_kept)).collect();
+    assert!(kept.contains(&("keep", true)) && kept.contains(&("flinks", false)), "{kept:?}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_stop_finishes_in_flight_requests() {
+    let mut gw = TestGateway::start("graceful", &config_text("", "")).await;
+    let addr = gw.addr;
+    // A slow sender: headers now, body later.
+    let slow = std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        let body = FLINKS_BODY;
+        let headers = flinks_headers(body);
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let mut req = format!(
+            "POST /webhooks/flinks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        s.write_all(body).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.stop().await;
+    let answer = slow.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(gw.events().len(), 1);
+}

@@ -1,0 +1,5 @@
+//! The gateway over real HTTP: a server on 127.0.0.1:0 with a real SQLite file per test.
+
+mod config;
+mod ingest;
+mod support;
