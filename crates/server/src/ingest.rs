@@ -19,6 +19,40 @@ use crate::state::AppState;
 pub(crate) struct RouteState {
     pub(crate) app: Arc<AppState>,
     pub(crate) source: Arc<Source>,
+    pub(crate) metrics: Arc<SourceMetrics>,
+}
+
+/// Metric handles registered once per source, so the request path does not build label sets.
+pub(crate) struct SourceMetrics {
+    accepted: metrics::Counter,
+    duplicate: metrics::Counter,
+    rejected: metrics::Counter,
+    too_large: metrics::Counter,
+    bad_request: metrics::Counter,
+    store_unavailable: metrics::Counter,
+    duplicates: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+impl SourceMetrics {
+    pub(crate) fn new(source: &str) -> Self {
+        let requests = |outcome: &'static str| metrics::counter!("hookgate_requests_total", "source" => source.to_owned(), "outcome" => outcome);
+        Self {
+            accepted: requests("accepted"),
+            duplicate: requests("duplicate"),
+            rejected: requests("rejected"),
+            too_large: requests("too_large"),
+            bad_request: requests("bad_request"),
+            store_unavailable: requests("store_unavailable"),
+            duplicates: metrics::counter!("hookgate_duplicates_total", "source" => source.to_owned()),
+            duration: metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned()),
+        }
+    }
+
+    fn done(&self, outcome: &metrics::Counter, started: Instant) {
+        outcome.increment(1);
+        self.duration.record(started.elapsed().as_secs_f64());
+    }
 }
 
 pub(crate) fn reply(reply: &Reply) -> Response {
@@ -37,12 +71,6 @@ fn unavailable() -> Response {
     r
 }
 
-fn outcome(source: &str, outcome: &'static str, started: Instant) {
-    metrics::counter!("hookgate_requests_total", "source" => source.to_owned(), "outcome" => outcome).increment(1);
-    metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned())
-        .record(started.elapsed().as_secs_f64());
-}
-
 pub(crate) async fn ingest(
     State(route): State<RouteState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -51,12 +79,13 @@ pub(crate) async fn ingest(
     let started = Instant::now();
     let received_at = Timestamp::now();
     let src = &route.source;
+    let m = &route.metrics;
     let (parts, body) = request.into_parts();
 
     // A declared length over the limit is refused before reading anything.
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > src.body_limit as u64) {
-        outcome(&src.name, "too_large", started);
+        m.done(&m.too_large, started);
         return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
     }
     // Otherwise read at most the limit; one byte more and the read stops (nothing past it is buffered).
@@ -64,10 +93,10 @@ pub(crate) async fn ingest(
         Ok(b) => b,
         Err(e) => {
             if is_length_limit(e.into_inner().as_ref()) {
-                outcome(&src.name, "too_large", started);
+                m.done(&m.too_large, started);
                 return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
             }
-            outcome(&src.name, "bad_request", started);
+            m.done(&m.bad_request, started);
             return (StatusCode::BAD_REQUEST, "Bad Request").into_response();
         }
     };
@@ -82,13 +111,13 @@ pub(crate) async fn ingest(
         Ok(v) => v,
         Err(rejection) => {
             reject(&route, peer, &parts.headers, &body, &rejection, received_at);
-            outcome(&src.name, "rejected", started);
+            m.done(&m.rejected, started);
             return reply(src.rejection());
         }
     };
 
     let body_sha256 = sha256_hex(&body);
-    let derived = src.derive(&parts.headers, &body, &verified);
+    let derived = src.derive(&parts.headers, &body, &body_sha256, &verified);
     let event = NewEvent {
         source: src.name.clone(),
         received_at_ms: received_at.unix_millis(),
@@ -106,23 +135,23 @@ pub(crate) async fn ingest(
     match tokio::time::timeout(route.app.store_timeout, route.app.store.insert_event(event)).await {
         Ok(Ok(Inserted::New(id))) => {
             tracing::debug!(source = %src.name, event_id = id, "Stored event.");
-            outcome(&src.name, "accepted", started);
+            m.done(&m.accepted, started);
             reply(src.success())
         }
         Ok(Ok(Inserted::Duplicate(id))) => {
             tracing::info!(source = %src.name, event_id = id, "Duplicate delivery; already stored.");
-            metrics::counter!("hookgate_duplicates_total", "source" => src.name.clone()).increment(1);
-            outcome(&src.name, "duplicate", started);
+            m.duplicates.increment(1);
+            m.done(&m.duplicate, started);
             reply(src.success())
         }
         Ok(Err(e)) => {
             store_failed(&src.name, &e);
-            outcome(&src.name, "store_unavailable", started);
+            m.done(&m.store_unavailable, started);
             unavailable()
         }
         Err(_) => {
             tracing::warn!(source = %src.name, timeout_secs = route.app.store_timeout.as_secs(), "Store commit timed out; answering 503.");
-            outcome(&src.name, "store_unavailable", started);
+            m.done(&m.store_unavailable, started);
             unavailable()
         }
     }

@@ -69,7 +69,8 @@ impl Gateway {
         let mut router = Router::new();
         for source in built.sources {
             let path = source.path.clone();
-            let state = RouteState { app: Arc::clone(&app), source: Arc::new(source) };
+            let metrics = Arc::new(ingest::SourceMetrics::new(&source.name));
+            let state = RouteState { app: Arc::clone(&app), source: Arc::new(source), metrics };
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
         // Slow senders: the whole request, body upload included, must finish in time.

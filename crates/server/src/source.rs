@@ -1,10 +1,12 @@
 //! A configured source at run time: its verifier and what happens around verification
 //! (dedup key, metadata for routing, which headers are kept).
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use hookgate_verify::http::HeaderMap;
 use hookgate_verify::{Reply, Scheme, Verified, Verifier};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
@@ -146,9 +148,9 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn text_of(v: &Value) -> Option<String> {
+fn text_of(v: Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -220,14 +222,10 @@ impl Source {
     }
 
     /// Dedup key, ids and routing metadata for a verified body.
-    pub fn derive(&self, headers: &HeaderMap, body: &[u8], verified: &Verified) -> Derived {
+    pub fn derive(&self, headers: &HeaderMap, body: &[u8], body_sha256: &str, verified: &Verified) -> Derived {
         let scheme = self.scheme();
-        // Parse only what looks like JSON; the body is already verified and size-limited.
-        let json: Option<Value> = match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{' | b'[') => serde_json::from_slice(body).ok(),
-            _ => None,
-        };
-        let at = |pointer: &str| json.as_ref().and_then(|j| j.pointer(pointer));
+        let json = JsonView::parse(body);
+        let at = |pointer: &str| json.as_ref().and_then(|j| j.get(pointer));
         let provider_id = verified.id.clone().or_else(|| scheme.id_pointer.as_deref().and_then(at).and_then(text_of));
         let event_type =
             verified.event_type.clone().or_else(|| scheme.event_type_pointer.as_deref().and_then(at).and_then(text_of));
@@ -238,13 +236,15 @@ impl Source {
         for f in &self.metadata {
             if let Some(v) = at(&f.pointer) {
                 let value = match (&f.parse, v) {
-                    (Parse::Pairs, Value::String(s)) => pairs(s),
-                    _ => v.clone(),
+                    (Parse::Pairs, Value::String(s)) => pairs(&s),
+                    (_, v) => v,
                 };
                 metadata.insert(f.name.clone(), value);
             }
         }
-        let body_key = || format!("sha256:{}", sha256_hex(&[self.name.as_bytes(), b"\0", body].concat()));
+        // The key is unique per source (the store's constraint is on (source, key)), so the body
+        // hash alone gives exactly "SHA-256 of source + body" without hashing the body twice.
+        let body_key = || format!("sha256:{body_sha256}");
         let dedup_key = match &self.dedup {
             Dedup::Auto => provider_id.as_ref().map_or_else(body_key, |id| format!("id:{id}")),
             Dedup::Body => body_key(),
@@ -259,9 +259,61 @@ impl Source {
     }
 }
 
+/// A JSON body indexed without building it: the root container is split into raw members in one
+/// validating pass, and only the values a pointer reaches are parsed. A 16 KiB Flinks body with
+/// hundreds of transactions costs one scan instead of hundreds of allocations.
+enum JsonView<'a> {
+    Object(HashMap<Cow<'a, str>, &'a RawValue>),
+    Array(Vec<&'a RawValue>),
+}
+
+impl<'a> JsonView<'a> {
+    fn parse(body: &'a [u8]) -> Option<Self> {
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => serde_json::from_slice(body).ok().map(JsonView::Object),
+            Some(b'[') => serde_json::from_slice(body).ok().map(JsonView::Array),
+            _ => None,
+        }
+    }
+
+    fn member(&self, token: &str) -> Option<&'a RawValue> {
+        match self {
+            JsonView::Object(map) => map.get(token).copied(),
+            JsonView::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i).copied()),
+        }
+    }
+
+    /// The value at an RFC 6901 JSON pointer (`/Login/Id`), parsed.
+    fn get(&self, pointer: &str) -> Option<Value> {
+        let mut tokens = pointer.strip_prefix('/')?.split('/').map(|t| t.replace("~1", "/").replace("~0", "~"));
+        let mut raw = self.member(&tokens.next()?)?;
+        for token in tokens {
+            let inner = JsonView::parse(raw.get().as_bytes())?;
+            raw = inner.member(&token)?;
+        }
+        serde_json::from_str(raw.get()).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_pointers_reach_nested_values_without_building_the_document() {
+        let body = br#"{"Login":{"Id":"abc","a/b":1},"Accounts":[{"Id":7}],"n":null,"esc\u0041pe":2}"#;
+        let v = JsonView::parse(body).unwrap();
+        assert_eq!(v.get("/Login/Id"), Some(Value::String("abc".into())));
+        assert_eq!(v.get("/Login/a~1b"), Some(serde_json::json!(1)));
+        assert_eq!(v.get("/Accounts/0/Id"), Some(serde_json::json!(7)));
+        assert_eq!(v.get("/n"), Some(Value::Null));
+        assert_eq!(v.get("/escApe"), Some(serde_json::json!(2)));
+        assert_eq!(v.get("/Accounts/1"), None);
+        assert_eq!(v.get("/Login/Id/x"), None);
+        assert_eq!(v.get("Login"), None);
+        assert!(JsonView::parse(b"{not json").is_none());
+        assert!(JsonView::parse(b"plain").is_none());
+    }
 
     #[test]
     fn flinks_tag_pairs() {

@@ -31,7 +31,6 @@ CREATE TABLE events (
     UNIQUE (source, dedup_key)
 );
 CREATE INDEX events_received ON events (received_at);
-CREATE INDEX events_source_received ON events (source, received_at);
 
 CREATE TABLE rejections (
     id            INTEGER PRIMARY KEY,

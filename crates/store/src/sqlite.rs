@@ -77,6 +77,8 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 250;
+
 fn open_writer(path: &Path, durability: Durability, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let conn =
         Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
@@ -87,6 +89,12 @@ fn open_writer(path: &Path, durability: Durability, busy_timeout: Duration) -> R
         return Err(StoreError::Write(format!("cannot enable WAL (journal_mode is {mode})")));
     }
     conn.pragma_update(None, "synchronous", if durability == Durability::Full { "FULL" } else { "NORMAL" })?;
+    // Checkpoint (copy the log back into the database) every 250 pages, on the writer, between
+    // commits. Measured under the load harness (1 KiB bodies, 32 connections): 250 pages gave
+    // ~20k req/s with p99 4 ms; SQLite's default of 1000 gave ~15k req/s with p99 13 ms, because one
+    // large checkpoint's fsync stalls every commit queued behind it; a separate checkpoint thread
+    // gave more throughput but p99 of 50-90 ms (its fsync and the log's contend).
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
 }
@@ -259,8 +267,9 @@ fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions
             last_prune = Instant::now();
         }
     }
-    // The queue is closed and drained: every write before `close` is committed.
-    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+    // The queue is closed and drained: every write before `close` is committed. Leave a short
+    // log behind so the next start has less to replay.
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "WAL checkpoint at shutdown failed.");
     }
 }
