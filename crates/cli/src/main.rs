@@ -42,6 +42,8 @@ enum Command {
     /// Inspect rejected attempts.
     #[command(subcommand)]
     Rejections(cmd::events::RejectionsCommand),
+    /// Simulate a provider: sign and POST bodies, retrying on its schedule.
+    Send(cmd::send::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Config(c) => cmd::config::run(c),
         Command::Events(c) => cmd::events::run_events(c),
         Command::Rejections(c) => cmd::events::run_rejections(c),
+        Command::Send(args) => cmd::send::run(args),
     };
     match result {
         Ok(code) => code,

@@ -248,3 +248,75 @@ fn config_check_on_the_shipped_example() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("`FLINKS_HMAC_SECRET` is not set"));
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn send(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).arg("send").args(args).env("HG_SEND_SECRET", SECRET).output().unwrap()
+}
+
+#[test]
+fn send_generates_signs_and_summarises() {
+    let dir = temp_dir("send");
+    let config = write_config(&dir);
+    let (server, addr) = serve(&config);
+    let url = format!("http://{addr}/webhooks/flinks");
+    let out = send(&["--scheme", "flinks", "--secret-env", "HG_SEND_SECRET", "--url", &url, "--generate", "40"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.trim(), "sent 40 webhooks in 40 attempts (0 retried); final status: 200: 40");
+    let tampered =
+        send(&["--scheme", "flinks", "--secret-env", "HG_SEND_SECRET", "--url", &url, "--generate", "5", "--tamper"]);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&tampered.stdout).contains("final status: 403: 5"));
+    let body = dir.join("body.json");
+    std::fs::write(&body, br#"{"ResponseType":"KYC"}"#).unwrap();
+    let one = send(&["--scheme", "flinks", "--secret-env", "HG_SEND_SECRET", "--url", &url, body.to_str().unwrap()]);
+    assert!(one.status.success());
+    assert_eq!(get_status(addr, "/readyz"), Some(200));
+    sigterm(&server);
+    let mut server = server;
+    server.wait().unwrap();
+    let store = format!("sqlite://{}", dir.join("hookgate.db").display());
+    assert_eq!(events_json(&store).len(), 41);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn send_retries_on_the_provider_schedule_until_the_gateway_is_up() {
+    let dir = temp_dir("send-retry");
+    let port = free_port();
+    let config = write_config(&dir);
+    let text = std::fs::read_to_string(&config).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(&config, text).unwrap();
+    let url = format!("http://127.0.0.1:{port}/webhooks/flinks");
+    // Flinks' 30-minute intervals scaled to 0.9 s; the gateway starts after the first attempts fail.
+    let sender = std::thread::spawn(move || {
+        send(&[
+            "--scheme",
+            "flinks",
+            "--secret-env",
+            "HG_SEND_SECRET",
+            "--url",
+            &url,
+            "--generate",
+            "3",
+            "--retry-schedule",
+            "flinks",
+            "--time-scale",
+            "0.0005",
+        ])
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let (server, _) = serve(&config);
+    let out = sender.join().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("(3 retried); final status: 200: 3"), "{text}");
+    sigterm(&server);
+    let mut server = server;
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

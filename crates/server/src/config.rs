@@ -71,6 +71,8 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Longest time a request waits for its commit before the gateway answers 503.
     pub store_timeout_secs: u64,
+    /// Longest time a client may take to send a request's headers (slow-header attacks).
+    pub header_read_timeout_secs: u64,
     /// Request headers never stored (credentials and cookies), case-insensitive.
     pub drop_headers: Vec<String>,
     /// Serve Prometheus metrics at `/metrics`.
@@ -88,6 +90,7 @@ impl Default for ServerConfig {
             store: "sqlite://hookgate.db".into(),
             request_timeout_secs: 30,
             store_timeout_secs: 10,
+            header_read_timeout_secs: 10,
             drop_headers: ["cookie", "set-cookie", "authorization", "proxy-authorization"].map(String::from).to_vec(),
             metrics: true,
             log_format: "text".into(),
@@ -227,6 +230,8 @@ pub struct Built {
     pub request_timeout: Duration,
     /// See [`ServerConfig::store_timeout_secs`].
     pub store_timeout: Duration,
+    /// See [`ServerConfig::header_read_timeout_secs`].
+    pub header_read_timeout: Duration,
     /// Serve `/metrics`.
     pub metrics: bool,
     /// TLS files.
@@ -272,7 +277,10 @@ impl Config {
         if !matches!(self.server.log_format.as_str(), "text" | "json") {
             return Err(invalid("server.log_format must be `text` or `json`"));
         }
-        if self.server.request_timeout_secs == 0 || self.server.store_timeout_secs == 0 {
+        if self.server.request_timeout_secs == 0
+            || self.server.store_timeout_secs == 0
+            || self.server.header_read_timeout_secs == 0
+        {
             return Err(invalid("server timeouts must be at least 1 second"));
         }
         if self.store.max_batch == 0 || self.store.queue_capacity == 0 {
@@ -336,6 +344,7 @@ impl Config {
             sources,
             request_timeout: Duration::from_secs(self.server.request_timeout_secs),
             store_timeout: Duration::from_secs(self.server.store_timeout_secs),
+            header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
             metrics: self.server.metrics,
             tls,
         })

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use hookgate_store::{Inserted, NewEvent, NewRejection, StoreError};
 use hookgate_verify::{Rejection, Reply, Timestamp, WebhookRequest};
 
+use crate::Peer;
 use crate::source::{Source, sha256_hex};
 use crate::state::AppState;
 
@@ -73,7 +74,7 @@ fn unavailable() -> Response {
 
 pub(crate) async fn ingest(
     State(route): State<RouteState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     request: Request,
 ) -> Response {
     let started = Instant::now();

@@ -12,12 +12,16 @@ mod ingest;
 mod ops;
 pub mod source;
 mod state;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use hookgate_store::{SqliteStore, StoreUrl};
@@ -32,6 +36,8 @@ use crate::state::AppState;
 pub struct Gateway {
     router: Router,
     store: Arc<SqliteStore>,
+    header_read_timeout: Duration,
+    request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -79,11 +85,16 @@ impl Gateway {
             .route("/healthz", get(ops::healthz))
             .route("/readyz", get(ops::readyz).with_state(Arc::clone(&app)))
             .route("/metrics", get(ops::metrics).with_state(app));
-        Ok(Self { router, store })
+        Ok(Self {
+            router,
+            store,
+            header_read_timeout: built.header_read_timeout,
+            request_timeout: built.request_timeout,
+        })
     }
 
-    /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests, commits
-    /// everything queued and closes the store.
+    /// Serves plain HTTP on `listener` until `shutdown` completes, then finishes in-flight
+    /// requests, commits everything queued and closes the store.
     ///
     /// # Errors
     /// [`ServeError::Io`] when serving fails.
@@ -92,11 +103,69 @@ impl Gateway {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        self.serve_on(listener, shutdown).await
+    }
+
+    /// Serves HTTPS (see [`tls`]) until `shutdown` completes, like [`Gateway::serve`].
+    ///
+    /// # Errors
+    /// [`ServeError::Io`] when serving fails.
+    pub async fn serve_tls(
+        self,
+        listener: tls::TlsListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        self.serve_on(listener, shutdown).await
+    }
+
+    /// The accept loop. Not `axum::serve`: it does not give hyper a timer, so a client trickling
+    /// its request headers would hold a connection forever; here `header_read_timeout` closes it.
+    async fn serve_on<L>(
+        self,
+        mut listener: L,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError>
+    where
+        L: axum::serve::Listener<Addr = SocketAddr>,
+    {
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(self.header_read_timeout).keep_alive(true);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                (io, peer) = listener.accept() => {
+                    let service = tower::ServiceExt::map_request(self.router.clone(), move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ConnectInfo(Peer(peer)));
+                        req
+                    });
+                    let conn = http.serve_connection(
+                        hyper_util::rt::TokioIo::new(io),
+                        hyper_util::service::TowerToHyperService::new(service),
+                    );
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(%peer, error = %e, "Connection ended with an error.");
+                        }
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        // In-flight requests finish (each is bounded by the request timeout); idle keep-alive
+        // connections are closed at once.
+        if tokio::time::timeout(self.request_timeout + Duration::from_secs(1), graceful.shutdown()).await.is_err() {
+            tracing::warn!("Some connections were still open after the request timeout; closing them.");
+        }
         let store = self.store;
         // Closing joins the writer thread, which blocks: keep it off the async workers.
         tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
         Ok(())
     }
 }
+
+/// The peer address of a connection, plain or TLS (recorded with rejected attempts).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);

@@ -3,6 +3,7 @@
 pub(crate) mod config;
 pub(crate) mod events;
 pub(crate) mod schemes;
+pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod sign;
 pub(crate) mod verify;

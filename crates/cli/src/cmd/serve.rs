@@ -43,9 +43,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (cfg, built) = load(&args.config, args.listen.as_deref(), args.store.as_deref())?;
     let format = args.log_format.unwrap_or_else(|| cfg.server.log_format.clone());
     crate::logging::init(&format)?;
-    if built.tls.is_some() {
-        anyhow::bail!("server.tls is not supported by this build yet; terminate TLS in front of hookgate");
-    }
+    // Certificates are checked before anything listens: a bad pair stops the start.
+    let certs = match &built.tls {
+        Some(t) => Some(hookgate_server::tls::CertStore::open(&t.cert, &t.key)?),
+        None => None,
+    };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
@@ -55,8 +57,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, sources = ?sources, "Listening.");
-        gateway.serve(listener, shutdown_signal()).await?;
+        match certs {
+            Some(certs) => {
+                let listener = hookgate_server::tls::TlsListener::new(listener, &certs)?;
+                certs.watch(std::time::Duration::from_secs(5));
+                tracing::info!(%addr, scheme = "https", sources = ?sources, "Listening.");
+                gateway.serve_tls(listener, shutdown_signal()).await?;
+            }
+            None => {
+                tracing::info!(%addr, scheme = "http", sources = ?sources, "Listening.");
+                gateway.serve(listener, shutdown_signal()).await?;
+            }
+        }
         tracing::info!("Stopped; every acknowledged event is committed.");
         anyhow::Ok(())
     })?;

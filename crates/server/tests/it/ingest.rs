@@ -272,3 +272,34 @@ async fn graceful_stop_finishes_in_flight_requests() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(gw.events().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_senders_are_cut_off() {
+    let mut gw =
+        TestGateway::start("slow", &config_text("header_read_timeout_secs = 1\nrequest_timeout_secs = 1", "")).await;
+    let addr = gw.addr;
+    let started = std::time::Instant::now();
+    let (headers_cut, body_cut) = tokio::task::spawn_blocking(move || {
+        use std::io::{Read as _, Write as _};
+        // Headers trickled and never finished: the connection is closed.
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"POST /webhooks/flinks HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        // Headers complete, body never finished: 408.
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"POST /webhooks/flinks HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"partial\":").unwrap();
+        let mut out2 = Vec::new();
+        let _ = s.read_to_end(&mut out2);
+        (String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&out2).into_owned())
+    })
+    .await
+    .unwrap();
+    assert!(!headers_cut.contains("200"), "{headers_cut}");
+    assert!(body_cut.starts_with("HTTP/1.1 408"), "{body_cut}");
+    assert!(started.elapsed() < Duration::from_secs(8), "both cut off by their timeouts");
+    assert!(gw.events().is_empty());
+    gw.stop().await;
+}

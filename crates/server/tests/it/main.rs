@@ -3,3 +3,4 @@
 mod config;
 mod ingest;
 mod support;
+mod tls;
