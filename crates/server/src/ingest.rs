@@ -31,6 +31,7 @@ pub(crate) struct SourceMetrics {
     too_large: metrics::Counter,
     bad_request: metrics::Counter,
     store_unavailable: metrics::Counter,
+    challenge: metrics::Counter,
     duplicates: metrics::Counter,
     duration: metrics::Histogram,
 }
@@ -45,6 +46,7 @@ impl SourceMetrics {
             too_large: requests("too_large"),
             bad_request: requests("bad_request"),
             store_unavailable: requests("store_unavailable"),
+            challenge: requests("challenge"),
             duplicates: metrics::counter!("hookgate_duplicates_total", "source" => source.to_owned()),
             duration: metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned()),
         }
@@ -116,6 +118,16 @@ pub(crate) async fn ingest(
             return reply(src.rejection());
         }
     };
+
+    // A provider's endpoint-verification handshake (Slack, Twitch, Zoom) is answered here and is
+    // not an event.
+    if let Some(answer) = src.verifier.challenge_response(&req, &verified) {
+        tracing::info!(source = %src.name, peer = %peer, "Answered the provider's endpoint verification.");
+        m.done(&m.challenge, started);
+        let mut response = (StatusCode::OK, answer.body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+        return response;
+    }
 
     let body_sha256 = sha256_hex(&body);
     let derived = src.derive(&parts.headers, &body, &body_sha256, &verified);

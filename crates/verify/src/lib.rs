@@ -63,7 +63,10 @@ pub use http;
 pub use mac::{Algorithm, UnknownAlgorithm};
 pub use preset::{PRESETS, preset};
 pub use request::WebhookRequest;
-pub use scheme::{AlgorithmSpec, BodyDigestParam, Part, Reply, Scheme, SignatureHeader, TimestampSpec};
+pub use scheme::{
+    AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, Part, Reply, Scheme, SignatureHeader,
+    TimestampSpec,
+};
 pub use secret::{Secret, SecretEncoding};
 pub use timestamp::{Timestamp, TimestampFormat, Window};
-pub use verifier::{SignOptions, Verified, Verifier};
+pub use verifier::{ChallengeResponse, SignOptions, Verified, Verifier};

@@ -5,7 +5,10 @@
 
 use crate::encoding::Encoding;
 use crate::mac::Algorithm;
-use crate::scheme::{AlgorithmSpec, BodyDigestParam, Part, Reply, Scheme, SignatureHeader, TimestampSpec};
+use crate::scheme::{
+    AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, Part, Reply, Scheme, SignatureHeader,
+    TimestampSpec,
+};
 use crate::secret::SecretEncoding;
 use crate::timestamp::{TimestampFormat, Window};
 
@@ -80,7 +83,12 @@ fn base(name: &str, docs: &str, signature: Vec<SignatureHeader>, content: Vec<Pa
         body_digest_param: None,
         rejection: Reply::text(401, "Invalid signature"),
         success: Reply::text(200, "OK"),
+        challenge: None,
     }
+}
+
+fn challenge_json(pointer: &str, value: &str, reply: ChallengeReply) -> Option<Challenge> {
+    Some(Challenge { when: ChallengeMatch::Json { pointer: pointer.into(), value: value.into() }, reply })
 }
 
 fn lit(s: &str) -> Part {
@@ -241,6 +249,8 @@ fn slack() -> Scheme {
     Scheme {
         timestamp: ts_header("X-Slack-Request-Timestamp", TimestampFormat::Seconds, 300, Window::Symmetric),
         event_type_pointer: Some("/type".into()),
+        // Events API: "respond with the challenge value" (https://api.slack.com/events/url_verification).
+        challenge: challenge_json("/type", "url_verification", ChallengeReply::Echo { pointer: "/challenge".into() }),
         ..base(
             "slack",
             "https://api.slack.com/authentication/verifying-requests-from-slack",
@@ -322,6 +332,12 @@ fn zoom() -> Scheme {
     Scheme {
         timestamp: ts_header("x-zm-request-timestamp", TimestampFormat::Seconds, 300, Window::Symmetric),
         event_type_pointer: Some("/event".into()),
+        // URL validation: answer plainToken and hex(HMAC-SHA256(secret token, plainToken)).
+        challenge: challenge_json(
+            "/event",
+            "endpoint.url_validation",
+            ChallengeReply::HmacToken { pointer: "/payload/plainToken".into() },
+        ),
         ..base(
             "zoom",
             "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events",
@@ -339,6 +355,14 @@ fn twitch() -> Scheme {
         timestamp: ts_header("Twitch-Eventsub-Message-Timestamp", TimestampFormat::Rfc3339, 600, Window::PastOnly),
         id_header: Some("Twitch-Eventsub-Message-Id".into()),
         event_type_header: Some("Twitch-Eventsub-Subscription-Type".into()),
+        // Subscription verification: 200 with the raw `challenge` as text/plain.
+        challenge: Some(Challenge {
+            when: ChallengeMatch::Header {
+                name: "Twitch-Eventsub-Message-Type".into(),
+                value: "webhook_callback_verification".into(),
+            },
+            reply: ChallengeReply::Echo { pointer: "/challenge".into() },
+        }),
         rejection: Reply::text(403, "Invalid signature"),
         success: Reply::text(204, ""),
         ..base(

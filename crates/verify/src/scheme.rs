@@ -60,6 +60,57 @@ pub struct Scheme {
     /// What to answer once the event is accepted.
     #[serde(default = "Reply::default_success")]
     pub success: Reply,
+    /// The provider's endpoint-verification handshake, if it has one (Slack `url_verification`,
+    /// Twitch `webhook_callback_verification`, Zoom `endpoint.url_validation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<Challenge>,
+}
+
+/// A signed request the receiver must answer itself to prove it owns the endpoint. It is
+/// verified like any webhook; it is not an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    /// Which requests are handshakes.
+    pub when: ChallengeMatch,
+    /// What to answer.
+    pub reply: ChallengeReply,
+}
+
+/// How a handshake request is recognised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeMatch {
+    /// A header has this value.
+    Header {
+        /// Header name.
+        name: String,
+        /// Expected value.
+        value: String,
+    },
+    /// The JSON body has this string at a pointer.
+    Json {
+        /// JSON pointer.
+        pointer: String,
+        /// Expected string.
+        value: String,
+    },
+}
+
+/// How a handshake is answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeReply {
+    /// 200 with the string at this JSON pointer as `text/plain` (Slack, Twitch).
+    Echo {
+        /// Where the challenge is.
+        pointer: String,
+    },
+    /// 200 JSON `{"plainToken": t, "encryptedToken": hex(HMAC-SHA256(secret, t))}` (Zoom).
+    HmacToken {
+        /// Where the plain token is.
+        pointer: String,
+    },
 }
 
 /// One header that may carry signatures, and how to read them.
@@ -325,6 +376,23 @@ impl Scheme {
         }
         if !(200..=299).contains(&self.success.status) {
             return fail(format!("success status {} is not a 2xx status", self.success.status));
+        }
+        if let Some(c) = &self.challenge {
+            let pointers = [
+                match &c.when {
+                    ChallengeMatch::Json { pointer, .. } => Some(pointer),
+                    ChallengeMatch::Header { name, .. } if !header_ok(name) => {
+                        return fail(format!("challenge header `{name}` is not a valid header name"));
+                    }
+                    ChallengeMatch::Header { .. } => None,
+                },
+                match &c.reply {
+                    ChallengeReply::Echo { pointer } | ChallengeReply::HmacToken { pointer } => Some(pointer),
+                },
+            ];
+            if let Some(p) = pointers.into_iter().flatten().find(|p| !p.starts_with('/')) {
+                return fail(format!("challenge pointer `{p}` is not a JSON pointer"));
+            }
         }
         Ok(())
     }

@@ -30,6 +30,15 @@ pub struct Verified {
     pub secret_index: usize,
 }
 
+/// The answer to a provider's endpoint-verification handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeResponse {
+    /// Content type of `body`.
+    pub content_type: &'static str,
+    /// The response body.
+    pub body: Vec<u8>,
+}
+
 /// Options for [`Verifier::sign`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SignOptions<'a> {
@@ -164,6 +173,44 @@ impl Verifier {
             algorithm,
             secret_index,
         })
+    }
+
+    /// If a verified request is the scheme's endpoint-verification handshake, the answer to send
+    /// (with status 200) instead of storing it. Call only after [`Verifier::verify`] succeeded, with
+    /// its `secret_index`: Zoom's answer is keyed with the secret that signed the request.
+    pub fn challenge_response(&self, req: &WebhookRequest<'_>, verified: &Verified) -> Option<ChallengeResponse> {
+        use crate::scheme::{ChallengeMatch, ChallengeReply};
+        let challenge = self.scheme.challenge.as_ref()?;
+        let json = || serde_json::from_slice::<serde_json::Value>(req.body).ok();
+        let mut parsed = None;
+        let matched = match &challenge.when {
+            ChallengeMatch::Header { name, value } => {
+                req.headers.get(name.as_str()).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == value)
+            }
+            ChallengeMatch::Json { pointer, value } => {
+                parsed = json();
+                parsed.as_ref().and_then(|j| j.pointer(pointer)).and_then(serde_json::Value::as_str) == Some(value)
+            }
+        };
+        if !matched {
+            return None;
+        }
+        let parsed = parsed.or_else(json)?;
+        match &challenge.reply {
+            ChallengeReply::Echo { pointer } => {
+                let text = parsed.pointer(pointer)?.as_str()?;
+                Some(ChallengeResponse { content_type: "text/plain; charset=utf-8", body: text.as_bytes().to_vec() })
+            }
+            ChallengeReply::HmacToken { pointer } => {
+                let plain = parsed.pointer(pointer)?.as_str()?;
+                let key = self.keys.get(verified.secret_index)?[Algorithm::Sha256.index()].as_ref()?;
+                let mut mac = key.clone();
+                mac.update(plain.as_bytes());
+                let encrypted = Encoding::Hex.encode(mac.finalize().as_slice());
+                let body = serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted });
+                Some(ChallengeResponse { content_type: "application/json", body: body.to_string().into_bytes() })
+            }
+        }
     }
 
     /// Signs a request with the first secret, returning the headers to send (`Name`, `value`) in

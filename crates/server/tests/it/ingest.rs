@@ -303,3 +303,32 @@ async fn slow_senders_are_cut_off() {
     assert!(gw.events().is_empty());
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_handshakes_are_answered_and_not_stored() {
+    let extra = "\n[[source]]\nname = \"slack\"\npath = \"/webhooks/slack\"\nscheme = \"slack\"\nsecrets = [{ file = \"flinks.secret\" }]\n\n[[source]]\nname = \"zoom\"\npath = \"/webhooks/zoom\"\nscheme = \"zoom\"\nsecrets = [{ file = \"flinks.secret\" }]\n";
+    let mut gw = TestGateway::start("handshake", &config_text("", extra)).await;
+    let slack = signer("slack", FLINKS_SECRET);
+    let body = br#"{"token":"x","challenge":"abc123","type":"url_verification"}"#.to_vec();
+    let opts =
+        hookgate_verify::SignOptions { timestamp: Some(hookgate_verify::Timestamp::now()), ..Default::default() };
+    let r = gw.post("/webhooks/slack", sign_with(&slack, &body, &opts), body).await;
+    assert_eq!((r.status, r.text().as_str()), (200, "abc123"));
+    // A forged handshake is rejected like any other request.
+    let body = br#"{"token":"x","challenge":"abc123","type":"url_verification"}"#.to_vec();
+    let forged = sign_with(&signer("slack", "not-the-secret"), &body, &opts);
+    assert_eq!(gw.post("/webhooks/slack", forged, body).await.status, 401);
+    let zoom = signer("zoom", FLINKS_SECRET);
+    let body = br#"{"payload":{"plainToken":"tok"},"event":"endpoint.url_validation"}"#.to_vec();
+    let r = gw.post("/webhooks/zoom", sign_with(&zoom, &body, &opts), body).await;
+    let answer: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!((r.status, answer["plainToken"].as_str()), (200, Some("tok")));
+    assert_eq!(answer["encryptedToken"].as_str().unwrap().len(), 64);
+    // An ordinary event is stored.
+    let body = br#"{"type":"event_callback"}"#.to_vec();
+    assert_eq!(gw.post("/webhooks/slack", sign_with(&slack, &body, &opts), body).await.status, 200);
+    let events = gw.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type.as_deref(), Some("event_callback"));
+    gw.stop().await;
+}

@@ -357,3 +357,78 @@ fn rejection_messages_never_contain_secrets_or_macs() {
         assert_eq!(text.to_lowercase().split(' ').next(), text.split(' ').next(), "lowercase: {text}");
     }
 }
+
+fn signed_json(
+    scheme: &str,
+    secret: &str,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> (hookgate_verify::Verifier, HeaderMap) {
+    let v = verifier(preset(scheme).unwrap(), &[secret]);
+    let mut h = HeaderMap::new();
+    for (k, val) in extra {
+        h.insert(
+            hookgate_verify::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(val).unwrap(),
+        );
+    }
+    let req = hookgate_verify::WebhookRequest::new(&h, body).with_url(URL);
+    let opts = hookgate_verify::SignOptions {
+        timestamp: Some(Timestamp::from_unix_secs(SIGNED_AT)),
+        id: Some("m1"),
+        algorithm: None,
+    };
+    for (k, val) in v.sign(&req, &opts).unwrap() {
+        h.insert(
+            hookgate_verify::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(&val).unwrap(),
+        );
+    }
+    (v, h)
+}
+
+#[test]
+fn endpoint_verification_handshakes_are_answered_after_verification() {
+    let now = Timestamp::from_unix_secs(SIGNED_AT);
+    // Slack url_verification: echo the challenge.
+    let body = br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    let (v, h) = signed_json("slack", "slack-secret", body, &[]);
+    let req = hookgate_verify::WebhookRequest::new(&h, body);
+    let ok = v.verify(&req, now).unwrap();
+    let r = v.challenge_response(&req, &ok).unwrap();
+    assert_eq!(
+        (r.content_type, r.body.as_slice()),
+        ("text/plain; charset=utf-8", &b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"[..])
+    );
+    // An ordinary Slack event is not a handshake.
+    let body = br#"{"type":"event_callback","event":{"type":"message"}}"#;
+    let (v, h) = signed_json("slack", "slack-secret", body, &[]);
+    let req = hookgate_verify::WebhookRequest::new(&h, body);
+    assert!(v.challenge_response(&req, &v.verify(&req, now).unwrap()).is_none());
+
+    // Twitch: the message-type header marks it; echo the challenge.
+    let body = br#"{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"type":"channel.follow"}}"#;
+    let (v, h) = signed_json(
+        "twitch",
+        "twitch-secret",
+        body,
+        &[("Twitch-Eventsub-Message-Type", "webhook_callback_verification")],
+    );
+    let req = hookgate_verify::WebhookRequest::new(&h, body);
+    let r = v.challenge_response(&req, &v.verify(&req, now).unwrap()).unwrap();
+    assert_eq!(r.body, b"pogchamp-kappa-360noscope-vohiyo");
+    let (v, h) = signed_json("twitch", "twitch-secret", body, &[("Twitch-Eventsub-Message-Type", "notification")]);
+    let req = hookgate_verify::WebhookRequest::new(&h, body);
+    assert!(v.challenge_response(&req, &v.verify(&req, now).unwrap()).is_none());
+
+    // Zoom: plainToken and hex(HMAC-SHA256(secret token, plainToken)), computed independently
+    // with Python's hmac for this secret.
+    let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
+    let (v, h) = signed_json("zoom", "zoom-secret-token", body, &[]);
+    let req = hookgate_verify::WebhookRequest::new(&h, body);
+    let r = v.challenge_response(&req, &v.verify(&req, now).unwrap()).unwrap();
+    assert_eq!(r.content_type, "application/json");
+    let got: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(got["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
+    assert_eq!(got["encryptedToken"], "d9e0d764a78494688ba3f2d5c0ed4ca311394b4834d959759213424d2df961e3");
+}
