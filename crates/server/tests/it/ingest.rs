@@ -332,3 +332,27 @@ async fn provider_handshakes_are_answered_and_not_stored() {
     assert_eq!(events[0].event_type.as_deref(), Some("event_callback"));
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_signing_schemes_use_the_public_url_and_the_request_query() {
+    let public = "https://hooks.example.com/webhooks/twilio";
+    let extra = format!(
+        "\n[[source]]\nname = \"twilio\"\npath = \"/webhooks/twilio\"\nscheme = \"twilio\"\npublic_url = \"{public}\"\nsecrets = [{{ file = \"flinks.secret\" }}]\n"
+    );
+    let mut gw = TestGateway::start("twilio", &config_text("", &extra)).await;
+    let twilio = signer("twilio", FLINKS_SECRET);
+    let form = b"CallSid=CA1&From=%2B15551234567&Body=hello+world".to_vec();
+    // Twilio signs the URL it was given, query included, plus the sorted form parameters.
+    let signed_url = format!("{public}?tenant=7");
+    let empty = hookgate_verify::http::HeaderMap::new();
+    let headers = twilio
+        .sign(&hookgate_verify::WebhookRequest::new(&empty, &form).with_url(&signed_url), &Default::default())
+        .unwrap();
+    let r = gw.post("/webhooks/twilio?tenant=7", headers.clone(), form.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The same signature on another query is not valid.
+    let r = gw.post("/webhooks/twilio?tenant=8", headers, form).await;
+    assert_eq!((r.status, r.text().as_str()), (403, "Invalid signature"));
+    assert_eq!(gw.events().len(), 1);
+    gw.stop().await;
+}
