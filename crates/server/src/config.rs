@@ -54,6 +54,9 @@ pub struct Config {
     /// `[[source]]`: one per provider endpoint.
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// `[[target]]`: internal services events are delivered to.
+    #[serde(default, rename = "target")]
+    pub targets: Vec<TargetConfig>,
     /// Where the file was read from (relative paths in it are resolved against its directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -209,6 +212,71 @@ pub struct SourceConfig {
     /// Extra metadata: name → JSON pointer into the body.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// `[[source.route]]`: routes, tried in order.
+    #[serde(default)]
+    pub route: Vec<crate::route::RouteConfig>,
+    /// Send to every matching route's targets, not only the first match's.
+    #[serde(default)]
+    pub fanout: bool,
+    /// Targets for events no route matches.
+    #[serde(default)]
+    pub default_targets: Vec<String>,
+}
+
+/// `[[target]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// Unique name (routes refer to it).
+    pub name: String,
+    /// `http` (more kinds to come).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where to POST.
+    pub url: String,
+    /// The target's own Standard Webhooks secret (`whsec_…`), used to sign what Hookgate sends.
+    pub secret: SecretRef,
+    /// Per-attempt timeout.
+    #[serde(default = "default_target_timeout")]
+    pub timeout_secs: u64,
+    /// Attempts in flight at once.
+    #[serde(default = "default_target_concurrency")]
+    pub concurrency: u32,
+    /// Original request headers passed on (e.g. the provider's signature, for audit).
+    #[serde(default)]
+    pub forward_headers: Vec<String>,
+    /// Treat 4xx answers (other than 408 and 429) as retryable instead of permanent.
+    #[serde(default)]
+    pub retry_4xx: bool,
+    /// Retry policy.
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+fn default_target_timeout() -> u64 {
+    10
+}
+fn default_target_concurrency() -> u32 {
+    8
+}
+
+/// Exponential backoff with jitter: delay n = min(initial × 3^(n-1), max) ± 20 %.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Attempts in all, the first included; then the delivery is dead.
+    pub max_attempts: u32,
+    /// Delay before the first retry.
+    pub initial_delay_ms: u64,
+    /// Longest delay.
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    /// 10 attempts over about a day: 10 s, 30 s, 1.5 min, 4.5 min, 13.5 min, 40 min, 2 h, 4 h, 8 h.
+    fn default() -> Self {
+        Self { max_attempts: 10, initial_delay_ms: 10_000, max_delay_ms: 8 * 3600 * 1000 }
+    }
 }
 
 fn default_body_limit() -> usize {
@@ -236,6 +304,8 @@ pub struct Built {
     pub metrics: bool,
     /// TLS files.
     pub tls: Option<TlsConfig>,
+    /// Delivery targets.
+    pub targets: Vec<crate::deliver::Target>,
 }
 
 impl Config {
@@ -290,6 +360,18 @@ impl Config {
             return Err(invalid("no [[source]]: nothing to receive"));
         }
         let drop_headers: HashSet<String> = self.server.drop_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let mut targets = Vec::new();
+        for t in &self.targets {
+            if !targets.iter().all(|x: &crate::deliver::Target| x.name != t.name) {
+                return Err(invalid(format!("duplicate target name `{}`", t.name)));
+            }
+            let secret = self
+                .read_secret(&t.secret, hookgate_verify::SecretEncoding::Whsec)
+                .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?;
+            targets.push(
+                crate::deliver::Target::new(t, secret).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
+            );
+        }
         let mut names = HashSet::new();
         let mut paths = HashSet::new();
         let mut sources = Vec::new();
@@ -323,8 +405,12 @@ impl Config {
             }
             let metadata = MetadataField::for_source(&scheme, &sc.metadata).map_err(ctx)?;
             let dedup = Dedup::from_config(&sc.dedup, &scheme).map_err(ctx)?;
+            let routes = crate::route::Routes::new(sc.route.clone(), sc.fanout, sc.default_targets.clone(), &|name| {
+                targets.iter().any(|t| t.name == name)
+            })
+            .map_err(ctx)?;
             let verifier = Verifier::new(scheme, secrets).map_err(|e| ctx(e.to_string()))?;
-            sources.push(Source::new(sc, verifier, dedup, metadata, drop_headers.clone()));
+            sources.push(Source::new(sc, verifier, dedup, metadata, routes, drop_headers.clone()));
         }
         let store_options = SqliteOptions {
             max_batch: self.store.max_batch,
@@ -347,6 +433,7 @@ impl Config {
             header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
             metrics: self.server.metrics,
             tls,
+            targets,
         })
     }
 
@@ -416,24 +503,27 @@ impl Config {
         if sc.secrets.is_empty() {
             return Err("no secrets: add secrets = [{ env = \"VAR\" }] or [{ file = \"path\" }]".into());
         }
-        let mut out = Vec::new();
-        for (i, r) in sc.secrets.iter().enumerate() {
-            let text = match (&r.env, &r.file) {
-                (Some(var), None) => zeroize::Zeroizing::new(
-                    std::env::var(var)
-                        .map_err(|_| format!("secret {}: environment variable `{var}` is not set", i + 1))?,
-                ),
-                (None, Some(file)) => {
-                    let path = self.resolve(file);
-                    zeroize::Zeroizing::new(
-                        std::fs::read_to_string(&path)
-                            .map_err(|e| format!("secret {}: cannot read {}: {e}", i + 1, path.display()))?,
-                    )
-                }
-                _ => return Err(format!("secret {}: set exactly one of `env` or `file`", i + 1)),
-            };
-            out.push(Secret::decode(&text, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1))?);
-        }
-        Ok(out)
+        sc.secrets
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.read_secret(r, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1)))
+            .collect()
+    }
+
+    /// Reads and decodes one secret from its environment variable or file.
+    fn read_secret(&self, r: &SecretRef, encoding: hookgate_verify::SecretEncoding) -> Result<Secret, String> {
+        let text = match (&r.env, &r.file) {
+            (Some(var), None) => zeroize::Zeroizing::new(
+                std::env::var(var).map_err(|_| format!("environment variable `{var}` is not set"))?,
+            ),
+            (None, Some(file)) => {
+                let path = self.resolve(file);
+                zeroize::Zeroizing::new(
+                    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                )
+            }
+            _ => return Err("set exactly one of `env` or `file`".into()),
+        };
+        Secret::decode(&text, encoding).map_err(|e| e.to_string())
     }
 }

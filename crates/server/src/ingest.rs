@@ -142,12 +142,14 @@ pub(crate) async fn ingest(
         body_sha256,
         headers: src.kept_headers(&parts.headers),
         metadata: derived.metadata,
+        targets: derived.targets,
     };
     // Answer 2xx only once the commit that holds this event has returned. If the store is slow
     // the provider gets 503 and retries; the retry is deduplicated if the first write landed.
     match tokio::time::timeout(route.app.store_timeout, route.app.store.insert_event(event)).await {
         Ok(Ok(Inserted::New(id))) => {
             tracing::debug!(source = %src.name, event_id = id, "Stored event.");
+            route.app.wake.notify_waiters();
             m.done(&m.accepted, started);
             reply(src.success())
         }

@@ -8,8 +8,10 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod deliver;
 mod ingest;
 mod ops;
+pub mod route;
 pub mod source;
 mod state;
 pub mod tls;
@@ -36,6 +38,8 @@ use crate::state::AppState;
 pub struct Gateway {
     router: Router,
     store: Arc<SqliteStore>,
+    targets: Vec<deliver::Target>,
+    wake: Arc<tokio::sync::Notify>,
     header_read_timeout: Duration,
     request_timeout: Duration,
 }
@@ -67,8 +71,10 @@ impl Gateway {
             StoreUrl::Sqlite { path, durability } => SqliteStore::open(path, *durability, built.store_options.clone())?,
         };
         let store = Arc::new(store);
+        let wake = Arc::new(tokio::sync::Notify::new());
         let app = Arc::new(AppState {
             store: Arc::clone(&store),
+            wake: Arc::clone(&wake),
             store_timeout: built.store_timeout,
             metrics: if built.metrics { ops::prometheus() } else { None },
         });
@@ -88,6 +94,8 @@ impl Gateway {
         Ok(Self {
             router,
             store,
+            targets: built.targets,
+            wake,
             header_read_timeout: built.header_read_timeout,
             request_timeout: built.request_timeout,
         })
@@ -132,6 +140,9 @@ impl Gateway {
         http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(self.header_read_timeout).keep_alive(true);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+        let mut workers = deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
+        workers.push(deliver::spawn_queue_metrics(&self.store, stopped));
         loop {
             tokio::select! {
                 (io, peer) = listener.accept() => {
@@ -158,6 +169,14 @@ impl Gateway {
         // connections are closed at once.
         if tokio::time::timeout(self.request_timeout + Duration::from_secs(1), graceful.shutdown()).await.is_err() {
             tracing::warn!("Some connections were still open after the request timeout; closing them.");
+        }
+        // Delivery workers finish their in-flight attempts and record them; an attempt cut short
+        // is retried after the next start (its lease expires).
+        let _ = stop_workers.send(true);
+        for w in workers {
+            if tokio::time::timeout(Duration::from_secs(15), w).await.is_err() {
+                tracing::warn!("A delivery worker did not stop in time.");
+            }
         }
         let store = self.store;
         // Closing joins the writer thread, which blocks: keep it off the async workers.

@@ -119,6 +119,8 @@ pub struct Source {
     pub metadata: Vec<MetadataField>,
     /// Keep rejected bodies.
     pub keep_rejected_bodies: bool,
+    /// Where events go.
+    pub routes: crate::route::Routes,
     drop_headers: HashSet<String>,
 }
 
@@ -133,6 +135,8 @@ pub struct Derived {
     pub event_type: Option<String>,
     /// Metadata object.
     pub metadata: Value,
+    /// Targets the routes select.
+    pub targets: Vec<String>,
 }
 
 /// Lowercase hex SHA-256.
@@ -172,6 +176,7 @@ impl Source {
         verifier: Verifier,
         dedup: Dedup,
         metadata: Vec<MetadataField>,
+        routes: crate::route::Routes,
         drop_headers: HashSet<String>,
     ) -> Self {
         Self {
@@ -183,6 +188,7 @@ impl Source {
             dedup,
             metadata,
             keep_rejected_bodies: sc.keep_rejected_bodies,
+            routes,
             drop_headers,
         }
     }
@@ -255,7 +261,9 @@ impl Source {
                 .filter(|v| !v.trim().is_empty())
                 .map_or_else(body_key, |v| format!("header:{}", v.trim())),
         };
-        Derived { dedup_key, provider_id, event_type, metadata: Value::Object(metadata) }
+        let metadata = Value::Object(metadata);
+        let targets = self.routes.select(&metadata, &|p: &str| json.as_ref().and_then(|j| j.get(p)));
+        Derived { dedup_key, provider_id, event_type, metadata, targets }
     }
 }
 

@@ -15,7 +15,8 @@ mod url;
 
 pub use error::StoreError;
 pub use model::{
-    EventRecord, EventSummary, Inserted, ListFilter, NewEvent, NewRejection, RejectionRecord, RejectionRetention,
+    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
+    NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
-pub use sqlite::{Reader, SqliteOptions, SqliteStore};
+pub use sqlite::{AdminOp, Reader, SqliteOptions, SqliteStore};
 pub use url::{Durability, StoreUrl};

@@ -9,10 +9,11 @@ use rusqlite::{Connection, params};
 use crate::error::StoreError;
 
 /// `(version, description, SQL)`, in order.
-pub(crate) const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "events and rejections",
-    r"
+pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "events and rejections",
+        r"
 CREATE TABLE events (
     id            INTEGER PRIMARY KEY,
     source        TEXT    NOT NULL,
@@ -46,7 +47,39 @@ CREATE TABLE rejections (
 );
 CREATE INDEX rejections_received ON rejections (received_at);
 ",
-)];
+    ),
+    (
+        2,
+        "deliveries (outbox) and delivery attempts",
+        r"
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    event_id        INTEGER NOT NULL REFERENCES events (id),
+    target          TEXT    NOT NULL,
+    status          TEXT    NOT NULL,        -- pending | delivered | dead
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,        -- Unix ms
+    lease_until     INTEGER,                 -- Unix ms; claimed by a worker until then
+    created_at      INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    last_error      TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (target, status, next_attempt_at);
+CREATE INDEX deliveries_event ON deliveries (event_id);
+
+CREATE TABLE delivery_attempts (
+    id              INTEGER PRIMARY KEY,
+    delivery_id     INTEGER NOT NULL REFERENCES deliveries (id),
+    started_at      INTEGER NOT NULL,
+    duration_ms     INTEGER NOT NULL,
+    status_code     INTEGER,                 -- HTTP status or exit code
+    error           TEXT,
+    response_excerpt TEXT
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+",
+    ),
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {

@@ -25,6 +25,9 @@ pub struct NewEvent {
     pub headers: Vec<(String, String)>,
     /// Routing metadata extracted from the body (a JSON object).
     pub metadata: serde_json::Value,
+    /// Targets to deliver to: one delivery each is created in the same transaction as the event
+    /// (none for a duplicate, which was routed when it first arrived).
+    pub targets: Vec<String>,
 }
 
 /// The result of storing an event.
@@ -157,4 +160,111 @@ impl Default for RejectionRetention {
     fn default() -> Self {
         Self { max_rows: 100_000, max_age_secs: 30 * 24 * 3600 }
     }
+}
+
+/// A delivery claimed by a worker: the event to send and how many attempts came before.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    /// Delivery id.
+    pub delivery_id: i64,
+    /// Event id.
+    pub event_id: i64,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    /// Source name.
+    pub source: String,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The stored request headers.
+    pub headers: Vec<(String, String)>,
+    /// When the event arrived (Unix ms).
+    pub received_at_ms: i64,
+    /// Event type.
+    pub event_type: Option<String>,
+}
+
+/// One delivery attempt, as recorded.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attempt {
+    /// When it started (Unix ms in, RFC 3339 out).
+    #[serde(skip)]
+    pub started_at_ms: i64,
+    /// RFC 3339 start (filled when read).
+    pub started_at: String,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// HTTP status or exit code.
+    pub status_code: Option<i64>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// The start of the response (bounded).
+    pub response_excerpt: Option<String>,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Done.
+    Delivered,
+    /// Try again at this time (Unix ms).
+    Retry(i64),
+    /// Give up (permanent failure, or attempts exhausted).
+    Dead,
+}
+
+/// The result of one attempt, to record.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    /// Delivery id.
+    pub delivery_id: i64,
+    /// The attempt.
+    pub attempt: Attempt,
+    /// What comes next.
+    pub next: Next,
+}
+
+/// A delivery as listed.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliverySummary {
+    /// Delivery id.
+    pub id: i64,
+    /// Event id.
+    pub event_id: i64,
+    /// Target name.
+    pub target: String,
+    /// `pending`, `failed` (pending after a failed attempt), `delivered` or `dead`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next attempt (RFC 3339), for pending deliveries.
+    pub next_attempt_at: Option<String>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was delivered (RFC 3339).
+    pub delivered_at: Option<String>,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// A delivery with its attempt history.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliveryRecord {
+    /// Listing fields.
+    #[serde(flatten)]
+    pub summary: DeliverySummary,
+    /// Every attempt, oldest first.
+    pub attempts_history: Vec<Attempt>,
+}
+
+/// Deliveries by status, for metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Pending (never attempted or waiting for a retry).
+    pub pending: i64,
+    /// Of the pending, those that failed at least once.
+    pub failed: i64,
+    /// Dead.
+    pub dead: i64,
+    /// Age of the oldest pending delivery in ms (0 when none).
+    pub oldest_pending_ms: i64,
 }

@@ -20,7 +20,8 @@ use tokio::sync::oneshot;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
-    EventRecord, EventSummary, Inserted, ListFilter, NewEvent, NewRejection, RejectionRecord, RejectionRetention,
+    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
+    NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
 use crate::url::Durability;
 
@@ -59,6 +60,68 @@ enum Cmd {
     Reject(Box<NewRejection>),
     /// Completes once every write queued before it is committed (readiness, tests, shutdown).
     Barrier(Reply<()>),
+    /// Lease up to `limit` due deliveries of a target.
+    Claim {
+        target: String,
+        limit: u32,
+        now_ms: i64,
+        lease_ms: i64,
+        reply: Reply<Vec<Claimed>>,
+    },
+    /// Record an attempt and what comes next.
+    Finish(Box<Finished>, Reply<()>),
+    /// Operator actions (replay, retry): the number of deliveries created or revived.
+    Admin(AdminOp, Reply<u64>),
+}
+
+/// Operator writes.
+#[derive(Debug, Clone)]
+pub enum AdminOp {
+    /// New deliveries for these events: to `target`, or to every target the event was routed to.
+    Replay {
+        /// Event ids.
+        event_ids: Vec<i64>,
+        /// Only this target.
+        target: Option<String>,
+    },
+    /// Dead deliveries become pending again, due now, with their attempt count reset.
+    RetryDead {
+        /// Only this target.
+        target: Option<String>,
+    },
+}
+
+/// What one command produced.
+enum Done {
+    Inserted(Result<Inserted, StoreError>),
+    Claimed(Result<Vec<Claimed>, StoreError>),
+    Unit(Result<(), StoreError>),
+    Count(Result<u64, StoreError>),
+    Nothing,
+}
+
+impl Cmd {
+    fn reply(self, done: Done) {
+        let missing = || StoreError::Write("no result".into());
+        match (self, done) {
+            (Cmd::Insert(_, r), Done::Inserted(v)) => drop(r.send(v)),
+            (Cmd::Claim { reply, .. }, Done::Claimed(v)) => drop(reply.send(v)),
+            (Cmd::Finish(_, r), Done::Unit(v)) | (Cmd::Barrier(r), Done::Unit(v)) => drop(r.send(v)),
+            (Cmd::Admin(_, r), Done::Count(v)) => drop(r.send(v)),
+            (cmd, _) => cmd.fail(&missing().to_string()),
+        }
+    }
+
+    fn fail(self, msg: &str) {
+        let e = || StoreError::Write(msg.to_owned());
+        match self {
+            Cmd::Insert(_, r) => drop(r.send(Err(e()))),
+            Cmd::Claim { reply, .. } => drop(reply.send(Err(e()))),
+            Cmd::Finish(_, r) | Cmd::Barrier(r) => drop(r.send(Err(e()))),
+            Cmd::Admin(_, r) => drop(r.send(Err(e()))),
+            Cmd::Reject(_) => {}
+        }
+    }
 }
 
 /// The SQLite store. Cheap to share behind an `Arc`.
@@ -151,6 +214,40 @@ impl SqliteStore {
         done.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Leases up to `limit` due deliveries of `target` for `lease`; a worker that dies loses the
+    /// lease and the deliveries become due again when it expires.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::insert_event`].
+    pub async fn claim(&self, target: &str, limit: u32, lease: Duration) -> Result<Vec<Claimed>, StoreError> {
+        let (reply, done) = oneshot::channel();
+        let now_ms = Timestamp::now().unix_millis();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        self.send(Cmd::Claim { target: target.to_owned(), limit, now_ms, lease_ms, reply })?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Records an attempt and the delivery's next state.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::insert_event`].
+    pub async fn finish(&self, finished: Finished) -> Result<(), StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Cmd::Finish(Box::new(finished), reply))?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs an operator action (replay, retry of dead deliveries); returns how many deliveries it
+    /// created or revived.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::insert_event`].
+    pub async fn admin(&self, op: AdminOp) -> Result<u64, StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Cmd::Admin(op, reply))?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Queues a rejected attempt for the log. Never waits; returns `false` when it was dropped
     /// because too many are already waiting (the caller counts that).
     pub fn record_rejection(&self, rejection: NewRejection) -> bool {
@@ -228,16 +325,8 @@ fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions
         rejections_since_prune += rejections;
         match outcome {
             Ok(results) => {
-                for (cmd, result) in batch.into_iter().zip(results) {
-                    match cmd {
-                        Cmd::Insert(_, reply) => {
-                            let _ = reply.send(result.unwrap_or_else(|| Err(StoreError::Write("no result".into()))));
-                        }
-                        Cmd::Barrier(reply) => {
-                            let _ = reply.send(Ok(()));
-                        }
-                        Cmd::Reject(_) => {}
-                    }
+                for (cmd, done) in batch.into_iter().zip(results) {
+                    cmd.reply(done);
                 }
             }
             Err(e) => {
@@ -245,15 +334,7 @@ fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions
                 metrics::counter!("hookgate_store_commit_failures_total").increment(1);
                 let msg = e.to_string();
                 for cmd in batch {
-                    match cmd {
-                        Cmd::Insert(_, reply) => {
-                            let _ = reply.send(Err(StoreError::Write(msg.clone())));
-                        }
-                        Cmd::Barrier(reply) => {
-                            let _ = reply.send(Err(StoreError::Write(msg.clone())));
-                        }
-                        Cmd::Reject(_) => {}
-                    }
+                    cmd.fail(&msg);
                 }
             }
         }
@@ -275,73 +356,196 @@ fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions
 }
 
 /// Writes one batch in one transaction. The outer error fails the whole batch (nothing committed);
-/// the inner results are per insert (a failed statement is undone alone).
-fn write_batch(
-    conn: &mut Connection,
-    batch: &[Cmd],
-) -> Result<Vec<Option<Result<Inserted, StoreError>>>, rusqlite::Error> {
+/// the inner results are per command (a failed command is rolled back to its savepoint alone).
+fn write_batch(conn: &mut Connection, batch: &[Cmd]) -> Result<Vec<Done>, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (source, dedup_key) DO UPDATE SET duplicates = duplicates + 1, last_duplicate_at = excluded.received_at
-             RETURNING id, duplicates",
-        )?;
-        let mut reject = tx.prepare_cached(
-            "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        for cmd in batch {
-            match cmd {
-                Cmd::Insert(ev, _) => {
-                    let headers = serde_json::to_string(&ev.headers).unwrap_or_else(|_| "[]".into());
-                    let r = insert
-                        .query_row(
-                            params![
-                                ev.source,
-                                ev.received_at_ms,
-                                ev.dedup_key,
-                                ev.provider_id,
-                                ev.event_type,
-                                ev.signed_at_ms,
-                                ev.body,
-                                ev.body_sha256,
-                                i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
-                                headers,
-                                ev.metadata.to_string(),
-                            ],
-                            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                        )
-                        .map(|(id, dups)| if dups == 0 { Inserted::New(id) } else { Inserted::Duplicate(id) })
-                        .map_err(|e| StoreError::Write(e.to_string()));
-                    results.push(Some(r));
+    for cmd in batch {
+        let done = match cmd {
+            Cmd::Insert(ev, _) => Done::Inserted(atomically(&tx, || insert_event(&tx, ev))),
+            Cmd::Reject(r) => {
+                // A rejection that cannot be written is logged, not fatal to the batch.
+                if let Err(e) = insert_rejection(&tx, r) {
+                    tracing::warn!(error = %e, "Recording a rejection failed.");
                 }
-                Cmd::Reject(r) => {
-                    let names = serde_json::to_string(&r.header_names).unwrap_or_else(|_| "[]".into());
-                    // A rejection that cannot be written is logged, not fatal to the batch.
-                    if let Err(e) = reject.execute(params![
-                        r.source,
-                        r.received_at_ms,
-                        r.peer,
-                        r.reason,
-                        r.reason_code,
-                        names,
-                        r.body_sha256,
-                        r.size,
-                        r.body
-                    ]) {
-                        tracing::warn!(error = %e, "Recording a rejection failed.");
-                    }
-                    results.push(None);
-                }
-                Cmd::Barrier(_) => results.push(None),
+                Done::Nothing
             }
-        }
+            Cmd::Barrier(_) => Done::Unit(Ok(())),
+            Cmd::Claim { target, limit, now_ms, lease_ms, .. } => {
+                Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *now_ms, *lease_ms)))
+            }
+            Cmd::Finish(f, _) => Done::Unit(atomically(&tx, || finish(&tx, f))),
+            Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, op))),
+        };
+        results.push(done);
     }
     tx.commit()?;
     Ok(results)
+}
+
+/// Runs `f` inside a savepoint: on error its writes are undone and the batch goes on.
+fn atomically<T>(tx: &Connection, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    tx.execute_batch("SAVEPOINT cmd")?;
+    match f() {
+        Ok(v) => {
+            tx.execute_batch("RELEASE cmd")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = tx.execute_batch("ROLLBACK TO cmd; RELEASE cmd");
+            Err(StoreError::Write(e.to_string()))
+        }
+    }
+}
+
+fn insert_event(tx: &Connection, ev: &NewEvent) -> rusqlite::Result<Inserted> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (source, dedup_key) DO UPDATE SET duplicates = duplicates + 1, last_duplicate_at = excluded.received_at
+         RETURNING id, duplicates",
+    )?;
+    let headers = serde_json::to_string(&ev.headers).unwrap_or_else(|_| "[]".into());
+    let (id, dups) = insert.query_row(
+        params![
+            ev.source,
+            ev.received_at_ms,
+            ev.dedup_key,
+            ev.provider_id,
+            ev.event_type,
+            ev.signed_at_ms,
+            ev.body,
+            ev.body_sha256,
+            i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
+            headers,
+            ev.metadata.to_string(),
+        ],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+    )?;
+    if dups > 0 {
+        return Ok(Inserted::Duplicate(id));
+    }
+    // The outbox: deliveries are committed with the event, so an acknowledged event always has them.
+    let mut delivery = tx.prepare_cached(
+        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
+    )?;
+    for target in &ev.targets {
+        delivery.execute(params![id, target, ev.received_at_ms])?;
+    }
+    Ok(Inserted::New(id))
+}
+
+fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
+    let mut reject = tx.prepare_cached(
+        "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let names = serde_json::to_string(&r.header_names).unwrap_or_else(|_| "[]".into());
+    reject.execute(params![
+        r.source,
+        r.received_at_ms,
+        r.peer,
+        r.reason,
+        r.reason_code,
+        names,
+        r.body_sha256,
+        r.size,
+        r.body
+    ])?;
+    Ok(())
+}
+
+fn claim(tx: &Connection, target: &str, limit: u32, now_ms: i64, lease_ms: i64) -> rusqlite::Result<Vec<Claimed>> {
+    let mut lease = tx.prepare_cached(
+        "UPDATE deliveries SET lease_until = ?1 + ?2
+         WHERE id IN (SELECT id FROM deliveries
+                      WHERE target = ?3 AND status = 'pending' AND next_attempt_at <= ?1
+                        AND (lease_until IS NULL OR lease_until <= ?1)
+                      ORDER BY next_attempt_at, id LIMIT ?4)
+         RETURNING id, event_id, attempts",
+    )?;
+    let leased: Vec<(i64, i64, i64)> = lease
+        .query_map(params![now_ms, lease_ms, target, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut event =
+        tx.prepare_cached("SELECT source, body, headers, received_at, event_type FROM events WHERE id = ?1")?;
+    leased
+        .into_iter()
+        .map(|(delivery_id, event_id, attempts)| {
+            event.query_row(params![event_id], |r| {
+                let headers: String = r.get(2)?;
+                Ok(Claimed {
+                    delivery_id,
+                    event_id,
+                    attempts,
+                    source: r.get(0)?,
+                    body: r.get(1)?,
+                    headers: serde_json::from_str(&headers).unwrap_or_default(),
+                    received_at_ms: r.get(3)?,
+                    event_type: r.get(4)?,
+                })
+            })
+        })
+        .collect()
+}
+
+fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
+    let a = &f.attempt;
+    tx.prepare_cached(
+        "INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status_code, error, response_excerpt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        f.delivery_id,
+        a.started_at_ms,
+        a.duration_ms,
+        a.status_code,
+        a.error,
+        a.response_excerpt
+    ])?;
+    let (status, next_at, delivered_at) = match f.next {
+        Next::Delivered => ("delivered", None, Some(a.started_at_ms + a.duration_ms)),
+        Next::Retry(at) => ("pending", Some(at), None),
+        Next::Dead => ("dead", None, None),
+    };
+    tx.prepare_cached(
+        "UPDATE deliveries SET attempts = attempts + 1, lease_until = NULL, status = ?2,
+             next_attempt_at = COALESCE(?3, next_attempt_at), delivered_at = ?4, last_error = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![f.delivery_id, status, next_at, delivered_at, a.error])?;
+    Ok(())
+}
+
+fn admin(tx: &Connection, op: &AdminOp) -> rusqlite::Result<u64> {
+    let now = Timestamp::now().unix_millis();
+    let n = match op {
+        AdminOp::Replay { event_ids, target } => {
+            let mut n = 0usize;
+            for id in event_ids {
+                // Replay never re-verifies: the event was verified when it arrived.
+                n += match target {
+                    Some(t) => tx.execute(
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
+                         SELECT id, ?2, 'pending', ?3, ?3 FROM events WHERE id = ?1",
+                        params![id, t, now],
+                    )?,
+                    None => tx.execute(
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
+                         SELECT DISTINCT event_id, target, 'pending', ?2, ?2 FROM deliveries WHERE event_id = ?1",
+                        params![id, now],
+                    )?,
+                };
+            }
+            n
+        }
+        AdminOp::RetryDead { target } => tx.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1, lease_until = NULL
+             WHERE status = 'dead' AND (?2 IS NULL OR target = ?2)",
+            params![now, target],
+        )?,
+    };
+    Ok(n as u64)
 }
 
 fn prune_rejections(conn: &Connection, retention: RejectionRetention) -> Result<(), rusqlite::Error> {
@@ -386,6 +590,23 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
         body_sha256: row.get("body_sha256")?,
         size: row.get("size")?,
         duplicates: row.get("duplicates")?,
+    })
+}
+
+fn delivery_summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeliverySummary> {
+    let status: String = row.get(3)?;
+    let attempts: i64 = row.get(4)?;
+    let pending = status == "pending";
+    Ok(DeliverySummary {
+        id: row.get(0)?,
+        event_id: row.get(1)?,
+        target: row.get(2)?,
+        status: if pending && attempts > 0 { "failed".to_owned() } else { status },
+        attempts,
+        next_attempt_at: if pending { Some(rfc3339(row.get(5)?)) } else { None },
+        created_at: rfc3339(row.get(6)?),
+        delivered_at: row.get::<_, Option<i64>>(7)?.map(rfc3339),
+        last_error: row.get(8)?,
     })
 }
 
@@ -478,6 +699,90 @@ impl Reader {
                 body_kept: row.get(9)?,
             })
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deliveries, newest first. `status` is `pending`, `failed`, `delivered` or `dead`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_deliveries(
+        &self,
+        status: Option<&str>,
+        target: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliverySummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+             FROM deliveries
+             WHERE (?1 IS NULL OR target = ?1)
+               AND (?2 IS NULL OR (?2 = 'failed' AND status = 'pending' AND attempts > 0)
+                               OR (?2 = 'pending' AND status = 'pending' AND attempts = 0)
+                               OR (?2 NOT IN ('failed', 'pending') AND status = ?2))
+             ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![target, status, limit], delivery_summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One delivery with its attempts.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+        let summary = self
+            .conn
+            .prepare_cached(
+                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+                 FROM deliveries WHERE id = ?1",
+            )?
+            .query_row(params![id], delivery_summary)
+            .optional()?;
+        let Some(summary) = summary else { return Ok(None) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT started_at, duration_ms, status_code, error, response_excerpt FROM delivery_attempts
+             WHERE delivery_id = ?1 ORDER BY id",
+        )?;
+        let attempts_history = stmt
+            .query_map(params![id], |r| {
+                let started_at_ms: i64 = r.get(0)?;
+                Ok(Attempt {
+                    started_at_ms,
+                    started_at: rfc3339(started_at_ms),
+                    duration_ms: r.get(1)?,
+                    status_code: r.get(2)?,
+                    error: r.get(3)?,
+                    response_excerpt: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(DeliveryRecord { summary, attempts_history }))
+    }
+
+    /// Deliveries waiting, failed and dead, and the oldest pending one's age.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
+        let now = Timestamp::now().unix_millis();
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'pending' AND attempts > 0), 0),
+                    COALESCE(SUM(status = 'dead'), 0), COALESCE(?1 - MIN(CASE WHEN status = 'pending' THEN created_at END), 0)
+             FROM deliveries",
+            params![now],
+            |r| Ok(QueueDepth { pending: r.get(0)?, failed: r.get(1)?, dead: r.get(2)?, oldest_pending_ms: r.get(3)? }),
+        )?)
+    }
+
+    /// Ids of events of `source` received in `[since, until)` (Unix ms), oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn event_ids(&self, source: &str, since_ms: i64, until_ms: Option<i64>) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM events WHERE source = ?1 AND received_at >= ?2 AND (?3 IS NULL OR received_at < ?3) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![source, since_ms, until_ms], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

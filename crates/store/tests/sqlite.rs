@@ -45,6 +45,7 @@ fn event(source: &str, key: &str, body: &[u8]) -> NewEvent {
         body_sha256: "00".repeat(32),
         headers: vec![("x-flinks-signature".into(), "abc=".into())],
         metadata: serde_json::json!({"response_type": "KYC"}),
+        targets: vec!["kyc".into()],
     }
 }
 
@@ -206,4 +207,52 @@ async fn inspection_of_a_missing_store_is_an_error_not_a_new_file() {
     let err = Reader::open_existing(&dir.db()).unwrap_err();
     assert!(matches!(err, StoreError::Missing(_)));
     assert!(!dir.db().exists());
+}
+
+#[tokio::test]
+async fn the_outbox_is_written_with_the_event_and_claims_lease() {
+    use hookgate_store::{AdminOp, Attempt, Finished, Next};
+    let dir = TempDir::new("outbox");
+    let store = open(&dir, SqliteOptions::default());
+    let id = store.insert_event(event("flinks", "a", b"{}")).await.unwrap().id();
+    // A duplicate creates no second delivery.
+    store.insert_event(event("flinks", "a", b"{}")).await.unwrap();
+    let claimed = store.claim("kyc", 10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].event_id, claimed[0].attempts, claimed[0].body.as_slice()), (id, 0, &b"{}"[..]));
+    // Leased: a second claim gets nothing; another target gets nothing.
+    assert!(store.claim("kyc", 10, Duration::from_secs(30)).await.unwrap().is_empty());
+    assert!(store.claim("other", 10, Duration::from_secs(30)).await.unwrap().is_empty());
+    let attempt = |code| Attempt {
+        started_at_ms: 1_700_000_000_000,
+        started_at: String::new(),
+        duration_ms: 12,
+        status_code: Some(code),
+        error: Some(format!("http {code}")),
+        response_excerpt: Some("nope".into()),
+    };
+    let d = claimed[0].delivery_id;
+    store.finish(Finished { delivery_id: d, attempt: attempt(500), next: Next::Retry(0) }).await.unwrap();
+    let again = store.claim("kyc", 10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    store.finish(Finished { delivery_id: d, attempt: attempt(500), next: Next::Dead }).await.unwrap();
+    let rec = store.read(|r| r.get_delivery(d)).unwrap().unwrap();
+    assert_eq!((rec.summary.status.as_str(), rec.summary.attempts, rec.attempts_history.len()), ("dead", 2, 2));
+    assert_eq!(store.read(|r| r.queue_depth()).unwrap().dead, 1);
+    // Operators: retry the dead, replay the event.
+    assert_eq!(store.admin(AdminOp::RetryDead { target: None }).await.unwrap(), 1);
+    assert_eq!(store.read(|r| r.list_deliveries(Some("pending"), None, 10)).unwrap().len(), 1);
+    assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![id], target: Some("audit".into()) }).await.unwrap(), 1);
+    assert_eq!(store.claim("audit", 10, Duration::from_secs(30)).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_lease_makes_the_delivery_due_again() {
+    let dir = TempDir::new("lease");
+    let store = open(&dir, SqliteOptions::default());
+    store.insert_event(event("flinks", "a", b"{}")).await.unwrap();
+    assert_eq!(store.claim("kyc", 10, Duration::from_millis(1)).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The worker that held it died; the next claim gets it again.
+    assert_eq!(store.claim("kyc", 10, Duration::from_secs(30)).await.unwrap().len(), 1);
 }

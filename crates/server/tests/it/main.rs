@@ -1,6 +1,7 @@
 //! The gateway over real HTTP: a server on 127.0.0.1:0 with a real SQLite file per test.
 
 mod config;
+mod deliver;
 mod ingest;
 mod support;
 mod tls;

@@ -58,7 +58,11 @@ body_limit = 65536
 
 impl TestGateway {
     pub(crate) async fn start(name: &str, config: &str) -> Self {
-        let dir = temp_dir(name);
+        Self::start_in(temp_dir(name), config).await
+    }
+
+    /// Like `start`, in a directory the caller may have put more files in.
+    pub(crate) async fn start_in(dir: PathBuf, config: &str) -> Self {
         std::fs::write(dir.join("flinks.secret"), format!("{FLINKS_SECRET}\n")).unwrap();
         std::fs::write(dir.join("fin.secret"), FIN_SECRET).unwrap();
         let text = config.replace("STORE", dir.join("hookgate.db").to_str().unwrap());

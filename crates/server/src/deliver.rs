@@ -1,0 +1,263 @@
+//! Delivery: workers that take due deliveries from the store's outbox and send them to their
+//! targets, with retries, backoff and dead letters.
+//!
+//! At least once: a delivery is leased (claimed) before the attempt and recorded after it; a
+//! worker that dies mid-attempt loses its lease, and the delivery is attempted again once the
+//! lease expires (the target may then see it twice; `webhook-id` lets it deduplicate).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hookgate_store::{Attempt, Claimed, Finished, Next, SqliteStore};
+use hookgate_verify::http::HeaderMap;
+use hookgate_verify::{Secret, SignOptions, Timestamp, Verifier, WebhookRequest};
+use tokio::sync::{Notify, watch};
+
+use crate::config::{RetryConfig, TargetConfig};
+
+/// Bytes of a target's response kept with the attempt.
+const EXCERPT_BYTES: usize = 1024;
+
+/// A delivery target, ready to send.
+#[derive(Debug)]
+pub struct Target {
+    /// Name.
+    pub name: String,
+    url: String,
+    timeout: Duration,
+    concurrency: u32,
+    forward_headers: Vec<String>,
+    retry_4xx: bool,
+    retry: RetryConfig,
+    /// Signs what Hookgate sends with the target's own secret (Standard Webhooks), so the internal
+    /// service can verify it with any Standard Webhooks library.
+    signer: Verifier,
+}
+
+impl Target {
+    pub(crate) fn new(c: &TargetConfig, secret: Secret) -> Result<Self, String> {
+        if c.kind != "http" {
+            return Err(format!("unknown type `{}` (this build delivers to `http` targets)", c.kind));
+        }
+        let url = reqwest::Url::parse(&c.url).map_err(|e| format!("url `{}`: {e}", c.url))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("url `{}` is not http or https", c.url));
+        }
+        if c.concurrency == 0 || c.timeout_secs == 0 || c.retry.max_attempts == 0 {
+            return Err("concurrency, timeout_secs and retry.max_attempts must be positive".into());
+        }
+        let scheme = hookgate_verify::preset("standard-webhooks").ok_or("the standard-webhooks preset exists")?;
+        let signer = Verifier::new(scheme, vec![secret]).map_err(|e| e.to_string())?;
+        Ok(Self {
+            name: c.name.clone(),
+            url: c.url.clone(),
+            timeout: Duration::from_secs(c.timeout_secs),
+            concurrency: c.concurrency,
+            forward_headers: c.forward_headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            retry_4xx: c.retry_4xx,
+            retry: c.retry.clone(),
+            signer,
+        })
+    }
+
+    /// Delay before attempt `n + 1` after `n` failed attempts: initial × 3^(n-1), capped, ±20 %.
+    fn backoff(&self, failed_attempts: i64, salt: i64) -> Duration {
+        let exp = u32::try_from(failed_attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let base = self.retry.initial_delay_ms.saturating_mul(3u64.saturating_pow(exp)).min(self.retry.max_delay_ms);
+        // Jitter spreads retries of a burst that failed together; it needs no cryptographic randomness.
+        let nanos = i64::from(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()),
+        );
+        let spread = (salt.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(nanos)).rem_euclid(41) - 20; // -20..=20 %
+        let jittered = base as i128 * (100 + i128::from(spread)) / 100;
+        Duration::from_millis(u64::try_from(jittered.max(0)).unwrap_or(u64::MAX))
+    }
+}
+
+/// Runs one worker per target until `stop` turns true; in-flight attempts finish first.
+pub(crate) fn spawn_workers(
+    store: &Arc<SqliteStore>,
+    targets: Vec<Target>,
+    wake: &Arc<Notify>,
+    stop: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = match reqwest::Client::builder().build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot build the delivery HTTP client; no deliveries will be made.");
+            return Vec::new();
+        }
+    };
+    targets
+        .into_iter()
+        .map(|t| {
+            let (store, wake, mut stop, client) = (Arc::clone(store), Arc::clone(wake), stop.clone(), client.clone());
+            let target = Arc::new(t);
+            tokio::spawn(async move {
+                let lease = target.timeout + Duration::from_secs(30);
+                loop {
+                    if *stop.borrow() {
+                        break;
+                    }
+                    let claimed = match store.claim(&target.name, target.concurrency, lease).await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::warn!(target = %target.name, error = %e, "Claiming deliveries failed; retrying.");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    };
+                    if claimed.is_empty() {
+                        // New events wake the workers; retries come due on the poll.
+                        tokio::select! {
+                            () = wake.notified() => {}
+                            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                            _ = stop.changed() => {}
+                        }
+                        continue;
+                    }
+                    let mut set = tokio::task::JoinSet::new();
+                    for c in claimed {
+                        let (store, target, client) = (Arc::clone(&store), Arc::clone(&target), client.clone());
+                        set.spawn(async move {
+                            let finished = attempt(&client, &target, &c).await;
+                            if let Err(e) = store.finish(finished).await {
+                                // The lease expires and the delivery is attempted again.
+                                tracing::warn!(target = %target.name, delivery = c.delivery_id, error = %e, "Recording an attempt failed.");
+                            }
+                        });
+                    }
+                    while set.join_next().await.is_some() {}
+                }
+            })
+        })
+        .collect()
+}
+
+async fn attempt(client: &reqwest::Client, target: &Target, c: &Claimed) -> Finished {
+    let started_at = Timestamp::now();
+    let started = Instant::now();
+    let result = send(client, target, c).await;
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let attempts_after = c.attempts + 1;
+    let (status_code, error, excerpt, retryable, retry_after) = match result {
+        Ok((status, excerpt, retry_after)) => {
+            let ok = (200..300).contains(&status);
+            let permanent = (400..500).contains(&status) && status != 408 && status != 429 && !target.retry_4xx;
+            let error = (!ok).then(|| format!("http status {status}"));
+            (Some(i64::from(status)), error, Some(excerpt), !ok && !permanent, retry_after)
+        }
+        Err(e) => (None, Some(e), None, true, None),
+    };
+    let delivered = status_code.is_some_and(|s| (200..300).contains(&s));
+    let next = if delivered {
+        Next::Delivered
+    } else if !retryable || attempts_after >= i64::from(target.retry.max_attempts) {
+        Next::Dead
+    } else {
+        let delay = target.backoff(attempts_after, c.delivery_id).max(retry_after.unwrap_or_default());
+        Next::Retry(Timestamp::now().unix_millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2))
+    };
+    let outcome = match next {
+        Next::Delivered => "delivered",
+        Next::Retry(_) => "retry",
+        Next::Dead => "dead",
+    };
+    metrics::counter!("hookgate_delivery_attempts_total", "target" => target.name.clone(), "outcome" => outcome)
+        .increment(1);
+    if delivered {
+        let latency = (Timestamp::now().unix_millis() - c.received_at_ms).max(0) as f64 / 1000.0;
+        metrics::histogram!("hookgate_delivery_latency_seconds", "target" => target.name.clone()).record(latency);
+    } else {
+        tracing::warn!(target = %target.name, delivery = c.delivery_id, event = c.event_id, attempt = attempts_after,
+            error = error.as_deref().unwrap_or(""), next = outcome, "Delivery attempt failed.");
+    }
+    Finished {
+        delivery_id: c.delivery_id,
+        attempt: Attempt {
+            started_at_ms: started_at.unix_millis(),
+            started_at: String::new(),
+            duration_ms,
+            status_code,
+            error,
+            response_excerpt: excerpt,
+        },
+        next,
+    }
+}
+
+/// One HTTP attempt: the original body and content type, Hookgate's headers and a Standard
+/// Webhooks signature. Returns the status, a bounded excerpt of the answer and its Retry-After.
+async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    c: &Claimed,
+) -> Result<(u16, String, Option<Duration>), String> {
+    let message_id = format!("evt_{}", c.event_id);
+    let empty = HeaderMap::new();
+    let signed = target
+        .signer
+        .sign(
+            &WebhookRequest::new(&empty, &c.body),
+            &SignOptions { timestamp: Some(Timestamp::now()), id: Some(&message_id), algorithm: None },
+        )
+        .map_err(|e| e.to_string())?;
+    let mut request = client
+        .post(&target.url)
+        .timeout(target.timeout)
+        .header("hookgate-event-id", c.event_id.to_string())
+        .header("hookgate-source", &c.source)
+        .body(c.body.clone());
+    let content_type =
+        c.headers.iter().find(|(k, _)| k == "content-type").map_or("application/octet-stream", |(_, v)| v.as_str());
+    request = request.header("content-type", content_type);
+    if let Some(t) = &c.event_type {
+        request = request.header("hookgate-event-type", t);
+    }
+    for (k, v) in c.headers.iter().filter(|(k, _)| target.forward_headers.contains(k)) {
+        request = request.header(k, v);
+    }
+    for (k, v) in signed {
+        request = request.header(k, v);
+    }
+    let mut response = request.send().await.map_err(|e| format!("request failed: {e}"))?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(24 * 3600)));
+    let mut excerpt = Vec::new();
+    while excerpt.len() < EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk[..chunk.len().min(EXCERPT_BYTES - excerpt.len())]),
+            _ => break,
+        }
+    }
+    Ok((status, String::from_utf8_lossy(&excerpt).into_owned(), retry_after))
+}
+
+/// Publishes queue depth and the oldest pending delivery's age every few seconds.
+pub(crate) fn spawn_queue_metrics(
+    store: &Arc<SqliteStore>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let store = Arc::clone(store);
+    tokio::spawn(async move {
+        loop {
+            let s = Arc::clone(&store);
+            if let Ok(Ok(q)) = tokio::task::spawn_blocking(move || s.read(hookgate_store::Reader::queue_depth)).await {
+                metrics::gauge!("hookgate_deliveries", "status" => "pending").set(q.pending as f64);
+                metrics::gauge!("hookgate_deliveries", "status" => "failed").set(q.failed as f64);
+                metrics::gauge!("hookgate_deliveries", "status" => "dead").set(q.dead as f64);
+                metrics::gauge!("hookgate_delivery_oldest_pending_seconds").set(q.oldest_pending_ms as f64 / 1000.0);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
