@@ -44,6 +44,13 @@ enum Command {
     Rejections(cmd::events::RejectionsCommand),
     /// Simulate a provider: sign and POST bodies, retrying on its schedule.
     Send(cmd::send::Args),
+    /// Inspect deliveries to targets.
+    #[command(subcommand)]
+    Deliveries(cmd::deliveries::DeliveriesCommand),
+    /// Deliver stored events again (never re-verifies: they were verified on arrival).
+    Replay(cmd::deliveries::ReplayArgs),
+    /// Retry dead deliveries.
+    Retry(cmd::deliveries::RetryArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,9 @@ fn main() -> ExitCode {
         Command::Events(c) => cmd::events::run_events(c),
         Command::Rejections(c) => cmd::events::run_rejections(c),
         Command::Send(args) => cmd::send::run(args),
+        Command::Deliveries(c) => cmd::deliveries::run_deliveries(c),
+        Command::Replay(args) => cmd::deliveries::run_replay(args),
+        Command::Retry(args) => cmd::deliveries::run_retry(args),
     };
     match result {
         Ok(code) => code,

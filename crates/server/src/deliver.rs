@@ -95,7 +95,8 @@ pub(crate) fn spawn_workers(
             let (store, wake, mut stop, client) = (Arc::clone(store), Arc::clone(wake), stop.clone(), client.clone());
             let target = Arc::new(t);
             tokio::spawn(async move {
-                let lease = target.timeout + Duration::from_secs(30);
+                // Longer than any attempt can take (its timeout) plus time to record it.
+                let lease = target.timeout + Duration::from_secs(5);
                 loop {
                     if *stop.borrow() {
                         break;

@@ -20,6 +20,12 @@ pub(crate) struct StoreArg {
     store: String,
 }
 
+impl StoreArg {
+    pub(crate) fn url(&self) -> &str {
+        &self.store
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct Filters {
     /// Only this source.

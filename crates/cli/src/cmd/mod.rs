@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod config;
+pub(crate) mod deliveries;
 pub(crate) mod events;
 pub(crate) mod schemes;
 pub(crate) mod send;

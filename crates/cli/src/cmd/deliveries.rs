@@ -1,0 +1,182 @@
+//! `hookgate deliveries`, `hookgate replay`, `hookgate retry`: the operator's view of delivery.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use hookgate_store::{AdminOp, Durability, Reader, SqliteOptions, SqliteStore, StoreUrl};
+use hookgate_verify::{Timestamp, TimestampFormat};
+use indicatif::{ProgressBar, ProgressDrawTarget};
+
+use super::events::{Format, StoreArg};
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum DeliveriesCommand {
+    /// List deliveries, newest first.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+        /// Only this status.
+        #[arg(long, value_parser = ["pending", "failed", "delivered", "dead"])]
+        status: Option<String>,
+        /// Only this target.
+        #[arg(long)]
+        target: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show one delivery with its attempt history.
+    Show {
+        /// Delivery id.
+        id: i64,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReplayArgs {
+    /// Events to deliver again.
+    #[arg(value_name = "EVENT_ID", required_unless_present = "source", conflicts_with = "source")]
+    events: Vec<i64>,
+    /// Or every event of this source...
+    #[arg(long, requires = "since")]
+    source: Option<String>,
+    /// ...received at or after this time (RFC 3339 or Unix seconds)...
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// ...and before this time.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Only to this target (default: every target the event was routed to).
+    #[arg(long)]
+    target: Option<String>,
+    /// Show what would be replayed, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RetryArgs {
+    /// Retry dead deliveries (due now, attempts reset).
+    #[arg(long, required = true)]
+    dead: bool,
+    /// Only this target.
+    #[arg(long)]
+    target: Option<String>,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+fn path(store: &StoreArg) -> anyhow::Result<std::path::PathBuf> {
+    let StoreUrl::Sqlite { path, .. } = StoreUrl::parse(store.url())?;
+    Ok(path)
+}
+
+fn time(t: &str) -> anyhow::Result<i64> {
+    Ok(Timestamp::parse(t, TimestampFormat::Rfc3339)
+        .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
+        .with_context(|| format!("`{t}` is neither RFC 3339 nor Unix seconds"))?
+        .unix_millis())
+}
+
+/// Opens the store for writing, next to a running gateway if there is one (SQLite lets one
+/// writer in at a time; each operator action is one short transaction).
+fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, SqliteStore)> {
+    let path = path(store)?;
+    Reader::open_existing(&path)?; // never create a store from an operator command
+    let store = SqliteStore::open(&path, Durability::Full, SqliteOptions::default())?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    Ok((rt, store))
+}
+
+pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        DeliveriesCommand::List { store, status, target, limit, format } => {
+            let rows =
+                Reader::open_existing(&path(&store)?)?.list_deliveries(status.as_deref(), target.as_deref(), limit)?;
+            match format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+                Format::Table => {
+                    writeln!(
+                        out,
+                        "{:>8}  {:>8}  {:<16}  {:<9}  {:>8}  {:<24}  LAST ERROR",
+                        "ID", "EVENT", "TARGET", "STATUS", "ATTEMPTS", "NEXT"
+                    )?;
+                    for d in &rows {
+                        writeln!(
+                            out,
+                            "{:>8}  {:>8}  {:<16}  {:<9}  {:>8}  {:<24}  {}",
+                            d.id,
+                            d.event_id,
+                            d.target,
+                            d.status,
+                            d.attempts,
+                            d.next_attempt_at.as_deref().unwrap_or("-"),
+                            d.last_error.as_deref().unwrap_or("")
+                        )?;
+                    }
+                }
+            }
+        }
+        DeliveriesCommand::Show { id, store } => {
+            let Some(d) = Reader::open_existing(&path(&store)?)?.get_delivery(id)? else {
+                eprintln!("hookgate: no delivery {id}");
+                return Ok(ExitCode::from(1));
+            };
+            writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let ids = match &args.source {
+        Some(source) => {
+            let since = time(args.since.as_deref().context("--since is required with --source")?)?;
+            let until = args.until.as_deref().map(time).transpose()?;
+            Reader::open_existing(&path(&args.store)?)?.event_ids(source, since, until)?
+        }
+        None => args.events.clone(),
+    };
+    if args.dry_run {
+        println!(
+            "would replay {} events{}",
+            ids.len(),
+            args.target.as_ref().map(|t| format!(" to {t}")).unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if ids.is_empty() {
+        bail!("no events to replay");
+    }
+    let (rt, store) = writer(&args.store)?;
+    let bar = if ids.len() > 1 { ProgressBar::new(ids.len() as u64) } else { ProgressBar::hidden() };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    let mut created = 0;
+    for chunk in ids.chunks(500) {
+        created +=
+            rt.block_on(store.admin(AdminOp::Replay { event_ids: chunk.to_vec(), target: args.target.clone() }))?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    store.close();
+    println!("replayed {} events: {created} new deliveries", ids.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
+    let _ = args.dead;
+    let (rt, store) = writer(&args.store)?;
+    let n = rt.block_on(store.admin(AdminOp::RetryDead { target: args.target.clone() }))?;
+    store.close();
+    println!("{n} dead deliveries are pending again");
+    Ok(ExitCode::SUCCESS)
+}
