@@ -29,6 +29,54 @@ fn the_shipped_example_is_valid() {
 }
 
 #[test]
+fn the_shipped_delivery_example_is_valid_and_routes_as_documented() {
+    let text = include_str!("../../../../examples/hookgate-delivery.toml")
+        .replace("{ env = \"FLINKS_HMAC_SECRET\" }", "{ file = \"s.secret\" }")
+        .replace("{ env = \"KYC_SVC_SECRET\" }", "{ file = \"t.secret\" }")
+        .replace("{ env = \"ACCOUNTS_SVC_SECRET\" }", "{ file = \"t.secret\" }")
+        .replace("{ env = \"AUDIT_SECRET\" }", "{ file = \"t.secret\" }");
+    let dir = temp_dir("delivery-example");
+    std::fs::write(dir.join("s.secret"), "secret").unwrap();
+    std::fs::write(dir.join("t.secret"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    std::fs::write(dir.join("c.toml"), text).unwrap();
+    let built = Config::load(&dir.join("c.toml")).unwrap().build().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    let routes = &built.sources[0].routes;
+    let none = |_: &str| None;
+    let m = |v: serde_json::Value| routes.select(&v, &none);
+    assert_eq!(m(serde_json::json!({"response_type": "KYC"})), ["kyc"]);
+    assert_eq!(m(serde_json::json!({"response_type": "Other"})), ["catch-all"]);
+    assert_eq!(m(serde_json::json!({"response_type": "KYC", "tag": {"userId": "12345"}})), ["kyc", "accounts"]);
+    let body = |p: &str| (p == "/ResponseType").then(|| serde_json::json!("GetAccountsDetail"));
+    assert_eq!(routes.select(&serde_json::json!({}), &body), ["accounts"]);
+}
+
+#[test]
+fn delivery_mistakes_stop_the_start() {
+    let target = "[[target]]\nname = \"t\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/x\"\nsecret = { file = \"w.secret\" }\n";
+    let dir_check = |name: &str, text: String| {
+        let dir = temp_dir(name);
+        std::fs::write(dir.join("s.secret"), "secret").unwrap();
+        std::fs::write(dir.join("w.secret"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        std::fs::write(dir.join("c.toml"), text).unwrap();
+        let r = Config::load(&dir.join("c.toml")).map_err(|e| e.to_string()).and_then(|c| c.build().map(|_| ()).map_err(|e| e.to_string()));
+        let _ = std::fs::remove_dir_all(dir);
+        r
+    };
+    dir_check("d-ok", format!("{SOURCE}default_targets = [\"t\"]\n{target}")).unwrap();
+    for (what, text, expected) in [
+        ("unknown target", format!("{SOURCE}default_targets = [\"nope\"]\n{target}"), "unknown target `nope`"),
+        ("duplicate target", format!("{SOURCE}{target}{target}"), "duplicate target name `t`"),
+        ("bad type", format!("{SOURCE}{}", target.replace("\"http\"\nurl", "\"smtp\"\nurl")), "unknown type `smtp`"),
+        ("bad url", format!("{SOURCE}{}", target.replace("http://127.0.0.1:9/x", "ftp://x")), "not http or https"),
+        ("bad secret", format!("{SOURCE}{}", target.replace("w.secret", "s.secret")), "not valid base64"),
+    ] {
+        let err = dir_check("d-bad", text).expect_err(what);
+        assert!(err.contains(expected), "{what}: {err}");
+    }
+}
+
+#[test]
 fn a_minimal_config_is_valid() {
     check("ok", SOURCE).unwrap();
 }
