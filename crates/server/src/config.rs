@@ -229,13 +229,19 @@ pub struct SourceConfig {
 pub struct TargetConfig {
     /// Unique name (routes refer to it).
     pub name: String,
-    /// `http` (more kinds to come).
+    /// `http` or `command`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Where to POST.
-    pub url: String,
-    /// The target's own Standard Webhooks secret (`whsec_…`), used to sign what Hookgate sends.
-    pub secret: SecretRef,
+    /// `http`: where to POST.
+    pub url: Option<String>,
+    /// `http`: the target's own Standard Webhooks secret (`whsec_…`), used to sign what Hookgate sends.
+    pub secret: Option<SecretRef>,
+    /// `command`: the program and its arguments, run directly (no shell), the body on stdin.
+    pub command: Option<Vec<String>>,
+    /// `command`: environment variables passed on from Hookgate's own environment (nothing else is:
+    /// Hookgate's environment holds secrets).
+    #[serde(default)]
+    pub pass_env: Vec<String>,
     /// Per-attempt timeout.
     #[serde(default = "default_target_timeout")]
     pub timeout_secs: u64,
@@ -365,9 +371,13 @@ impl Config {
             if !targets.iter().all(|x: &crate::deliver::Target| x.name != t.name) {
                 return Err(invalid(format!("duplicate target name `{}`", t.name)));
             }
-            let secret = self
-                .read_secret(&t.secret, hookgate_verify::SecretEncoding::Whsec)
-                .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?;
+            let secret = match &t.secret {
+                Some(r) => Some(
+                    self.read_secret(r, hookgate_verify::SecretEncoding::Whsec)
+                        .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
+                ),
+                None => None,
+            };
             targets.push(
                 crate::deliver::Target::new(t, secret).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
             );

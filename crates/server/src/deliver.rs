@@ -23,40 +23,68 @@ const EXCERPT_BYTES: usize = 1024;
 pub struct Target {
     /// Name.
     pub name: String,
-    url: String,
+    kind: Kind,
     timeout: Duration,
     concurrency: u32,
-    forward_headers: Vec<String>,
     retry_4xx: bool,
     retry: RetryConfig,
-    /// Signs what Hookgate sends with the target's own secret (Standard Webhooks), so the internal
-    /// service can verify it with any Standard Webhooks library.
-    signer: Verifier,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Http {
+        url: String,
+        forward_headers: Vec<String>,
+        /// Signs what Hookgate sends with the target's own secret (Standard Webhooks), so the
+        /// internal service can verify it with any Standard Webhooks library.
+        signer: Box<Verifier>,
+    },
+    /// adnanh/webhook's use case: run a program with the body on stdin and the event's metadata in
+    /// its environment; exit 0 is delivered.
+    Command { argv: Vec<String>, pass_env: Vec<String> },
 }
 
 impl Target {
-    pub(crate) fn new(c: &TargetConfig, secret: Secret) -> Result<Self, String> {
-        if c.kind != "http" {
-            return Err(format!("unknown type `{}` (this build delivers to `http` targets)", c.kind));
-        }
-        let url = reqwest::Url::parse(&c.url).map_err(|e| format!("url `{}`: {e}", c.url))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("url `{}` is not http or https", c.url));
-        }
+    pub(crate) fn new(c: &TargetConfig, secret: Option<Secret>) -> Result<Self, String> {
         if c.concurrency == 0 || c.timeout_secs == 0 || c.retry.max_attempts == 0 {
             return Err("concurrency, timeout_secs and retry.max_attempts must be positive".into());
         }
-        let scheme = hookgate_verify::preset("standard-webhooks").ok_or("the standard-webhooks preset exists")?;
-        let signer = Verifier::new(scheme, vec![secret]).map_err(|e| e.to_string())?;
+        let kind = match c.kind.as_str() {
+            "http" => {
+                let (Some(url), Some(secret), None) = (&c.url, secret, &c.command) else {
+                    return Err("an http target needs `url` and `secret` (and no `command`)".into());
+                };
+                let parsed = reqwest::Url::parse(url).map_err(|e| format!("url `{url}`: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!("url `{url}` is not http or https"));
+                }
+                let scheme =
+                    hookgate_verify::preset("standard-webhooks").ok_or("the standard-webhooks preset exists")?;
+                let signer = Box::new(Verifier::new(scheme, vec![secret]).map_err(|e| e.to_string())?);
+                Kind::Http {
+                    url: url.clone(),
+                    forward_headers: c.forward_headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                    signer,
+                }
+            }
+            "command" => {
+                let (Some(argv), None, None) = (&c.command, &c.url, &c.secret) else {
+                    return Err("a command target needs `command` (and no `url` or `secret`)".into());
+                };
+                if argv.first().is_none_or(|p| p.is_empty()) {
+                    return Err("`command` needs at least the program".into());
+                }
+                Kind::Command { argv: argv.clone(), pass_env: c.pass_env.clone() }
+            }
+            other => return Err(format!("unknown type `{other}` (http or command)")),
+        };
         Ok(Self {
             name: c.name.clone(),
-            url: c.url.clone(),
+            kind,
             timeout: Duration::from_secs(c.timeout_secs),
             concurrency: c.concurrency,
-            forward_headers: c.forward_headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
             retry_4xx: c.retry_4xx,
             retry: c.retry.clone(),
-            signer,
         })
     }
 
@@ -139,19 +167,28 @@ pub(crate) fn spawn_workers(
 async fn attempt(client: &reqwest::Client, target: &Target, c: &Claimed) -> Finished {
     let started_at = Timestamp::now();
     let started = Instant::now();
-    let result = send(client, target, c).await;
-    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let attempts_after = c.attempts + 1;
-    let (status_code, error, excerpt, retryable, retry_after) = match result {
-        Ok((status, excerpt, retry_after)) => {
-            let ok = (200..300).contains(&status);
-            let permanent = (400..500).contains(&status) && status != 408 && status != 429 && !target.retry_4xx;
-            let error = (!ok).then(|| format!("http status {status}"));
-            (Some(i64::from(status)), error, Some(excerpt), !ok && !permanent, retry_after)
+    let (delivered, status_code, error, excerpt, retryable, retry_after) = match &target.kind {
+        Kind::Http { url, forward_headers, signer } => {
+            match send(client, target, url, forward_headers, signer, c).await {
+                Ok((status, excerpt, retry_after)) => {
+                    let ok = (200..300).contains(&status);
+                    let permanent = (400..500).contains(&status) && status != 408 && status != 429 && !target.retry_4xx;
+                    let error = (!ok).then(|| format!("http status {status}"));
+                    (ok, Some(i64::from(status)), error, Some(excerpt), !ok && !permanent, retry_after)
+                }
+                Err(e) => (false, None, Some(e), None, true, None),
+            }
         }
-        Err(e) => (None, Some(e), None, true, None),
+        Kind::Command { argv, pass_env } => match run_command(target, argv, pass_env, c, attempts_after).await {
+            Ok((code, output)) => {
+                let error = (code != 0).then(|| format!("exit code {code}"));
+                (code == 0, Some(code), error, Some(output), true, None)
+            }
+            Err(e) => (false, None, Some(e), None, true, None),
+        },
     };
-    let delivered = status_code.is_some_and(|s| (200..300).contains(&s));
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let next = if delivered {
         Next::Delivered
     } else if !retryable || attempts_after >= i64::from(target.retry.max_attempts) {
@@ -193,19 +230,21 @@ async fn attempt(client: &reqwest::Client, target: &Target, c: &Claimed) -> Fini
 async fn send(
     client: &reqwest::Client,
     target: &Target,
+    url: &str,
+    forward_headers: &[String],
+    signer: &Verifier,
     c: &Claimed,
 ) -> Result<(u16, String, Option<Duration>), String> {
     let message_id = format!("evt_{}", c.event_id);
     let empty = HeaderMap::new();
-    let signed = target
-        .signer
+    let signed = signer
         .sign(
             &WebhookRequest::new(&empty, &c.body),
             &SignOptions { timestamp: Some(Timestamp::now()), id: Some(&message_id), algorithm: None },
         )
         .map_err(|e| e.to_string())?;
     let mut request = client
-        .post(&target.url)
+        .post(url)
         .timeout(target.timeout)
         .header("hookgate-event-id", c.event_id.to_string())
         .header("hookgate-source", &c.source)
@@ -216,7 +255,7 @@ async fn send(
     if let Some(t) = &c.event_type {
         request = request.header("hookgate-event-type", t);
     }
-    for (k, v) in c.headers.iter().filter(|(k, _)| target.forward_headers.contains(k)) {
+    for (k, v) in c.headers.iter().filter(|(k, _)| forward_headers.contains(k)) {
         request = request.header(k, v);
     }
     for (k, v) in signed {
@@ -238,6 +277,92 @@ async fn send(
         }
     }
     Ok((status, String::from_utf8_lossy(&excerpt).into_owned(), retry_after))
+}
+
+/// Runs a command target: no shell, the body on stdin, metadata in `HOOKGATE_*` variables, and a
+/// clean environment (Hookgate's own holds secrets) plus `PATH` and the target's `pass_env`. The
+/// timeout kills it. Returns the exit code and the start of its output.
+async fn run_command(
+    target: &Target,
+    argv: &[String],
+    pass_env: &[String],
+    c: &Claimed,
+    attempt: i64,
+) -> Result<(i64, String), String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut cmd = tokio::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for var in std::iter::once("PATH").chain(pass_env.iter().map(String::as_str)) {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    cmd.env("HOOKGATE_EVENT_ID", c.event_id.to_string())
+        .env("HOOKGATE_DELIVERY_ID", c.delivery_id.to_string())
+        .env("HOOKGATE_SOURCE", &c.source)
+        .env("HOOKGATE_EVENT_TYPE", c.event_type.as_deref().unwrap_or(""))
+        .env("HOOKGATE_RECEIVED_AT", Timestamp::from_unix_millis(c.received_at_ms).to_rfc3339())
+        .env("HOOKGATE_ATTEMPT", attempt.to_string())
+        .env("HOOKGATE_TARGET", &target.name);
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run `{}`: {e}", argv[0]))?;
+    let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let body = c.body.clone();
+    let run = async move {
+        let feed = async {
+            if let Some(s) = stdin.as_mut() {
+                // A program that does not read its stdin is fine: a broken pipe is not an error.
+                let _ = s.write_all(&body).await;
+            }
+            drop(stdin);
+        };
+        // Read both streams to the end (so the child never blocks on a full pipe), keep the start.
+        let read = |stream: Option<tokio::process::ChildStdout>| async move {
+            let mut kept = Vec::new();
+            if let Some(mut s) = stream {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    kept.extend_from_slice(&buf[..n.min(EXCERPT_BYTES.saturating_sub(kept.len()))]);
+                }
+            }
+            kept
+        };
+        let read_err = async {
+            let mut kept = Vec::new();
+            if let Some(s) = stderr.as_mut() {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    kept.extend_from_slice(&buf[..n.min(EXCERPT_BYTES.saturating_sub(kept.len()))]);
+                }
+            }
+            kept
+        };
+        let ((), out, err, status) = tokio::join!(feed, read(stdout.take()), read_err, child.wait());
+        (out, err, status)
+    };
+    match tokio::time::timeout(target.timeout, run).await {
+        Ok((out, err, Ok(status))) => {
+            let mut text = String::from_utf8_lossy(&out).into_owned();
+            if !err.is_empty() {
+                text.push_str(&String::from_utf8_lossy(&err));
+            }
+            // A signal has no exit code; -1 stands for it.
+            Ok((i64::from(status.code().unwrap_or(-1)), text))
+        }
+        Ok((_, _, Err(e))) => Err(format!("waiting for the command failed: {e}")),
+        // Dropping the future drops the child, which kills it (kill_on_drop).
+        Err(_) => Err(format!("timed out after {} s; killed", target.timeout.as_secs())),
+    }
 }
 
 /// Publishes queue depth and the oldest pending delivery's age every few seconds.

@@ -53,13 +53,16 @@ fn the_shipped_delivery_example_is_valid_and_routes_as_documented() {
 
 #[test]
 fn delivery_mistakes_stop_the_start() {
-    let target = "[[target]]\nname = \"t\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/x\"\nsecret = { file = \"w.secret\" }\n";
+    let target =
+        "[[target]]\nname = \"t\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/x\"\nsecret = { file = \"w.secret\" }\n";
     let dir_check = |name: &str, text: String| {
         let dir = temp_dir(name);
         std::fs::write(dir.join("s.secret"), "secret").unwrap();
         std::fs::write(dir.join("w.secret"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         std::fs::write(dir.join("c.toml"), text).unwrap();
-        let r = Config::load(&dir.join("c.toml")).map_err(|e| e.to_string()).and_then(|c| c.build().map(|_| ()).map_err(|e| e.to_string()));
+        let r = Config::load(&dir.join("c.toml"))
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.build().map(|_| ()).map_err(|e| e.to_string()));
         let _ = std::fs::remove_dir_all(dir);
         r
     };
