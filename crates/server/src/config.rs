@@ -229,11 +229,13 @@ pub struct SourceConfig {
 pub struct TargetConfig {
     /// Unique name (routes refer to it).
     pub name: String,
-    /// `http` or `command`.
+    /// `http`, `command` or `nats`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `http`: where to POST.
+    /// `http`: where to POST; `nats`: the server (`nats://127.0.0.1:4222`).
     pub url: Option<String>,
+    /// `nats`: the JetStream subject; `{source}` and `{event_type}` are replaced.
+    pub subject: Option<String>,
     /// `http`: the target's own Standard Webhooks secret (`whsec_…`), used to sign what Hookgate sends.
     pub secret: Option<SecretRef>,
     /// `command`: the program and its arguments, run directly (no shell), the body on stdin.

@@ -42,6 +42,9 @@ enum Kind {
     /// adnanh/webhook's use case: run a program with the body on stdin and the event's metadata in
     /// its environment; exit 0 is delivered.
     Command { argv: Vec<String>, pass_env: Vec<String> },
+    /// A JetStream publish with `Nats-Msg-Id` = the event id (the broker drops duplicates within
+    /// its window), delivered once the stream acknowledges it.
+    Nats { url: String, subject: String, jetstream: Box<tokio::sync::OnceCell<async_nats::jetstream::Context>> },
 }
 
 impl Target {
@@ -76,7 +79,19 @@ impl Target {
                 }
                 Kind::Command { argv: argv.clone(), pass_env: c.pass_env.clone() }
             }
-            other => return Err(format!("unknown type `{other}` (http or command)")),
+            "nats" => {
+                let (Some(url), Some(subject), None, None) = (&c.url, &c.subject, &c.secret, &c.command) else {
+                    return Err("a nats target needs `url` and `subject` (and no `secret` or `command`)".into());
+                };
+                if !url.starts_with("nats://") && !url.starts_with("tls://") {
+                    return Err(format!("url `{url}` is not nats:// or tls://"));
+                }
+                if subject.is_empty() || subject.contains([' ', '*', '>']) {
+                    return Err(format!("subject `{subject}` must be a plain subject (no spaces or wildcards)"));
+                }
+                Kind::Nats { url: url.clone(), subject: subject.clone(), jetstream: Box::default() }
+            }
+            other => return Err(format!("unknown type `{other}` (http, command or nats)")),
         };
         Ok(Self {
             name: c.name.clone(),
@@ -180,6 +195,10 @@ async fn attempt(client: &reqwest::Client, target: &Target, c: &Claimed) -> Fini
                 Err(e) => (false, None, Some(e), None, true, None),
             }
         }
+        Kind::Nats { url, subject, jetstream } => match publish(target, url, subject, jetstream, c).await {
+            Ok(text) => (true, None, None, Some(text), true, None),
+            Err(e) => (false, None, Some(e), None, true, None),
+        },
         Kind::Command { argv, pass_env } => match run_command(target, argv, pass_env, c, attempts_after).await {
             Ok((code, output)) => {
                 let error = (code != 0).then(|| format!("exit code {code}"));
@@ -277,6 +296,53 @@ async fn send(
         }
     }
     Ok((status, String::from_utf8_lossy(&excerpt).into_owned(), retry_after))
+}
+
+/// A subject token from event data: NATS subjects split on `.` and forbid spaces and wildcards.
+fn subject_token(s: &str) -> String {
+    let t: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    if t.is_empty() { "_".to_owned() } else { t }
+}
+
+/// Publishes to JetStream and waits for the stream's acknowledgement.
+async fn publish(
+    target: &Target,
+    url: &str,
+    subject: &str,
+    jetstream: &tokio::sync::OnceCell<async_nats::jetstream::Context>,
+    c: &Claimed,
+) -> Result<String, String> {
+    let js = jetstream
+        .get_or_try_init(|| async {
+            let client = async_nats::ConnectOptions::new()
+                .connection_timeout(target.timeout)
+                .connect(url)
+                .await
+                .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+            Ok::<_, String>(async_nats::jetstream::new(client))
+        })
+        .await?;
+    let subject = subject
+        .replace("{source}", &subject_token(&c.source))
+        .replace("{event_type}", &subject_token(c.event_type.as_deref().unwrap_or("unknown")));
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", format!("evt_{}", c.event_id).as_str());
+    headers.insert("Hookgate-Event-Id", c.event_id.to_string().as_str());
+    headers.insert("Hookgate-Source", c.source.as_str());
+    if let Some((_, ct)) = c.headers.iter().find(|(k, _)| k == "content-type") {
+        headers.insert("Content-Type", ct.as_str());
+    }
+    let ack = tokio::time::timeout(target.timeout, async {
+        js.publish_with_headers(subject.clone(), headers, bytes::Bytes::from(c.body.clone()))
+            .await
+            .map_err(|e| format!("publish to {subject} failed: {e}"))?
+            .await
+            .map_err(|e| format!("no acknowledgement from the stream for {subject}: {e}"))
+    })
+    .await
+    .map_err(|_| format!("no acknowledgement within {} s", target.timeout.as_secs()))??;
+    Ok(format!("stream {} seq {}{}", ack.stream, ack.sequence, if ack.duplicate { " (duplicate)" } else { "" }))
 }
 
 /// Runs a command target: no shell, the body on stdin, metadata in `HOOKGATE_*` variables, and a

@@ -331,3 +331,72 @@ async fn a_failing_or_hanging_command_is_retried_then_dead() {
     gw.stop().await;
     let _ = std::fs::remove_dir_all(out);
 }
+
+fn nats_url() -> String {
+    std::env::var("HOOKGATE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_jetstream_publishes_with_msg_id_and_the_broker_dedups_replays() {
+    // A stream of its own, so tests run in parallel. Unreachable NATS fails the test (never skips).
+    let url = nats_url();
+    let client = async_nats::connect(&url).await.unwrap_or_else(|e| panic!("NATS at {url} is required: {e}"));
+    let js = async_nats::jetstream::new(client);
+    let tag = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    );
+    let stream_name = format!("HGTEST_{tag}");
+    let mut stream = js
+        .create_stream(async_nats::jetstream::stream::Config {
+            name: stream_name.clone(),
+            subjects: vec![format!("hgtest.{tag}.>")],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let extra = format!(
+        "\n[[source]]\nname = \"natsrc\"\npath = \"/webhooks/nats\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"flinks.secret\" }}]\ndefault_targets = [\"bus\"]\n\n[[target]]\nname = \"bus\"\ntype = \"nats\"\nurl = \"{url}\"\nsubject = \"hgtest.{tag}.{{source}}.{{event_type}}\"\n"
+    );
+    let mut gw = TestGateway::start("nats", &config_text("", &extra)).await;
+    for kind in ["KYC", "GetAccountsDetail", "KYC Update"] {
+        let body = format!(r#"{{"ResponseType":"{kind}"}}"#).into_bytes();
+        assert_eq!(gw.post("/webhooks/nats", flinks_headers(&body), body).await.status, 200);
+    }
+    let db = gw.db();
+    wait_for("3 published", || {
+        Reader::open_existing(&db).unwrap().list_deliveries(Some("delivered"), None, 10).unwrap().len() == 3
+    })
+    .await;
+    assert_eq!(stream.info().await.unwrap().state.messages, 3);
+    let first = stream.get_raw_message(1).await.unwrap();
+    let id = first.headers.get("Nats-Msg-Id").unwrap().as_str().to_owned();
+    assert!(id.starts_with("evt_"), "{id}");
+    assert!(first.subject.as_str().starts_with(&format!("hgtest.{tag}.natsrc.")), "{}", first.subject);
+    // Delivery is unordered by default, so compare the set of subjects.
+    let mut subjects = Vec::new();
+    for seq in 1..=3 {
+        subjects.push(stream.get_raw_message(seq).await.unwrap().subject.to_string());
+    }
+    subjects.sort();
+    let want: Vec<String> =
+        ["GetAccountsDetail", "KYC", "KYC_Update"].iter().map(|t| format!("hgtest.{tag}.natsrc.{t}")).collect();
+    assert_eq!(subjects, want);
+    // A replay publishes again with the same Nats-Msg-Id: the stream keeps one copy.
+    let event_id: i64 = id.trim_start_matches("evt_").parse().unwrap();
+    let store = hookgate_store::SqliteStore::open(&db, hookgate_store::Durability::Full, Default::default()).unwrap();
+    assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![event_id], target: None }).await.unwrap(), 1);
+    store.close();
+    wait_for("the replay acknowledged", || {
+        Reader::open_existing(&db).unwrap().list_deliveries(Some("delivered"), None, 10).unwrap().len() == 4
+    })
+    .await;
+    assert_eq!(stream.info().await.unwrap().state.messages, 3);
+    let reader = Reader::open_existing(&db).unwrap();
+    let replayed = reader.list_deliveries(Some("delivered"), None, 1).unwrap();
+    let rec = reader.get_delivery(replayed[0].id).unwrap().unwrap();
+    assert!(rec.attempts_history[0].response_excerpt.as_deref().unwrap_or("").ends_with("(duplicate)"), "{rec:?}");
+    gw.stop().await;
+    js.delete_stream(&stream_name).await.unwrap();
+}
