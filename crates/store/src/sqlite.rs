@@ -55,6 +55,9 @@ impl Default for SqliteOptions {
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// `(delivery id, event id, attempts so far)` of a leased delivery.
+type Leased = (i64, i64, i64);
+
 enum Cmd {
     Insert(Box<NewEvent>, Reply<Inserted>),
     Reject(Box<NewRejection>),
@@ -66,7 +69,7 @@ enum Cmd {
         limit: u32,
         now_ms: i64,
         lease_ms: i64,
-        reply: Reply<Vec<Claimed>>,
+        reply: Reply<Vec<Leased>>,
     },
     /// Record an attempt and what comes next.
     Finish(Box<Finished>, Reply<()>),
@@ -94,7 +97,7 @@ pub enum AdminOp {
 /// What one command produced.
 enum Done {
     Inserted(Result<Inserted, StoreError>),
-    Claimed(Result<Vec<Claimed>, StoreError>),
+    Claimed(Result<Vec<Leased>, StoreError>),
     Unit(Result<(), StoreError>),
     Count(Result<u64, StoreError>),
     Nothing,
@@ -129,6 +132,8 @@ pub struct SqliteStore {
     tx: Mutex<Option<SyncSender<Cmd>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Reader>,
+    /// Reads the events of claimed deliveries, apart from readiness checks and the CLI.
+    delivery_reader: Mutex<Reader>,
     pending_rejections: Arc<AtomicUsize>,
     max_pending_rejections: usize,
     path: PathBuf,
@@ -174,6 +179,7 @@ impl SqliteStore {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
         let reader = Reader::open_existing(path)?;
+        let delivery_reader = Reader::open_existing(path)?;
         let (tx, rx) = sync_channel(options.queue_capacity);
         let pending_rejections = Arc::new(AtomicUsize::new(0));
         let pending = Arc::clone(&pending_rejections);
@@ -186,6 +192,7 @@ impl SqliteStore {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             reader: Mutex::new(reader),
+            delivery_reader: Mutex::new(delivery_reader),
             pending_rejections,
             max_pending_rejections,
             path: path.to_owned(),
@@ -224,7 +231,15 @@ impl SqliteStore {
         let now_ms = Timestamp::now().unix_millis();
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         self.send(Cmd::Claim { target: target.to_owned(), limit, now_ms, lease_ms, reply })?;
-        done.await.map_err(|_| StoreError::Closed)?
+        let leased = done.await.map_err(|_| StoreError::Closed)??;
+        if leased.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reader = self.delivery_reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        leased
+            .into_iter()
+            .map(|(delivery_id, event_id, attempts)| reader.claimed(delivery_id, event_id, attempts))
+            .collect()
     }
 
     /// Records an attempt and the delivery's next state.
@@ -455,7 +470,9 @@ fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn claim(tx: &Connection, target: &str, limit: u32, now_ms: i64, lease_ms: i64) -> rusqlite::Result<Vec<Claimed>> {
+/// Leases due deliveries. Only the lease is written here; the events are read afterwards on a
+/// read connection, so the single writer spends no time copying bodies.
+fn claim(tx: &Connection, target: &str, limit: u32, now_ms: i64, lease_ms: i64) -> rusqlite::Result<Vec<Leased>> {
     let mut lease = tx.prepare_cached(
         "UPDATE deliveries SET lease_until = ?1 + ?2
          WHERE id IN (SELECT id FROM deliveries
@@ -464,29 +481,7 @@ fn claim(tx: &Connection, target: &str, limit: u32, now_ms: i64, lease_ms: i64) 
                       ORDER BY next_attempt_at, id LIMIT ?4)
          RETURNING id, event_id, attempts",
     )?;
-    let leased: Vec<(i64, i64, i64)> = lease
-        .query_map(params![now_ms, lease_ms, target, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut event =
-        tx.prepare_cached("SELECT source, body, headers, received_at, event_type FROM events WHERE id = ?1")?;
-    leased
-        .into_iter()
-        .map(|(delivery_id, event_id, attempts)| {
-            event.query_row(params![event_id], |r| {
-                let headers: String = r.get(2)?;
-                Ok(Claimed {
-                    delivery_id,
-                    event_id,
-                    attempts,
-                    source: r.get(0)?,
-                    body: r.get(1)?,
-                    headers: serde_json::from_str(&headers).unwrap_or_default(),
-                    received_at_ms: r.get(3)?,
-                    event_type: r.get(4)?,
-                })
-            })
-        })
-        .collect()
+    lease.query_map(params![now_ms, lease_ms, target, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
 }
 
 fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
@@ -784,6 +779,26 @@ impl Reader {
         )?;
         let rows = stmt.query_map(params![source, since_ms, until_ms], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The event of a leased delivery.
+    fn claimed(&self, delivery_id: i64, event_id: i64, attempts: i64) -> Result<Claimed, StoreError> {
+        let mut event = self
+            .conn
+            .prepare_cached("SELECT source, body, headers, received_at, event_type FROM events WHERE id = ?1")?;
+        Ok(event.query_row(params![event_id], |r| {
+            let headers: String = r.get(2)?;
+            Ok(Claimed {
+                delivery_id,
+                event_id,
+                attempts,
+                source: r.get(0)?,
+                body: r.get(1)?,
+                headers: serde_json::from_str(&headers).unwrap_or_default(),
+                received_at_ms: r.get(3)?,
+                event_type: r.get(4)?,
+            })
+        })?)
     }
 
     /// Number of stored events.
