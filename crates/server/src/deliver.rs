@@ -15,6 +15,9 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::{RetryConfig, TargetConfig};
 
+/// Writer queue length above which delivery workers yield to ingest.
+const INGEST_BUSY_QUEUE: usize = 4;
+
 /// Bytes of a target's response kept with the attempt.
 const EXCERPT_BYTES: usize = 1024;
 
@@ -143,6 +146,15 @@ pub(crate) fn spawn_workers(
                 loop {
                     if *stop.borrow() {
                         break;
+                    }
+                    // Ingest first: acknowledging providers is the latency-critical path, delivery
+                    // is asynchronous by design. While requests keep the single writer busy, a
+                    // worker waits (up to 50 ms at a time) before adding its claim to the queue.
+                    for _ in 0..25 {
+                        if store.queued() <= INGEST_BUSY_QUEUE {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
                     }
                     let claimed = match store.claim(&target.name, target.concurrency, lease).await {
                         Ok(c) => c,

@@ -136,6 +136,8 @@ pub struct SqliteStore {
     delivery_reader: Mutex<Reader>,
     pending_rejections: Arc<AtomicUsize>,
     max_pending_rejections: usize,
+    /// Commands sent and not yet written (how busy the writer is).
+    queued: Arc<AtomicUsize>,
     path: PathBuf,
 }
 
@@ -183,10 +185,12 @@ impl SqliteStore {
         let (tx, rx) = sync_channel(options.queue_capacity);
         let pending_rejections = Arc::new(AtomicUsize::new(0));
         let pending = Arc::clone(&pending_rejections);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let queued_w = Arc::clone(&queued);
         let max_pending_rejections = options.max_pending_rejections;
         let writer = std::thread::Builder::new()
             .name("hookgate-store-writer".into())
-            .spawn(move || writer_loop(conn, &rx, &options, &pending))
+            .spawn(move || writer_loop(conn, &rx, &options, &pending, &queued_w))
             .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
@@ -195,6 +199,7 @@ impl SqliteStore {
             delivery_reader: Mutex::new(delivery_reader),
             pending_rejections,
             max_pending_rejections,
+            queued,
             path: path.to_owned(),
         })
     }
@@ -205,7 +210,9 @@ impl SqliteStore {
         tx.try_send(cmd).map_err(|e| match e {
             TrySendError::Full(_) => StoreError::Overloaded,
             TrySendError::Disconnected(_) => StoreError::Closed,
-        })
+        })?;
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Stores an event and waits until it is committed durably. A duplicate (same source and
@@ -261,6 +268,11 @@ impl SqliteStore {
         let (reply, done) = oneshot::channel();
         self.send(Cmd::Admin(op, reply))?;
         done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Commands waiting for the writer: background work (delivery) yields while ingest keeps it busy.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
     }
 
     /// Queues a rejected attempt for the log. Never waits; returns `false` when it was dropped
@@ -319,7 +331,13 @@ impl Drop for SqliteStore {
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions, pending: &AtomicUsize) {
+fn writer_loop(
+    mut conn: Connection,
+    rx: &Receiver<Cmd>,
+    options: &SqliteOptions,
+    pending: &AtomicUsize,
+    queued: &AtomicUsize,
+) {
     let mut rejections_since_prune = 0usize;
     let mut last_prune = Instant::now();
     while let Ok(first) = rx.recv() {
@@ -335,6 +353,9 @@ fn writer_loop(mut conn: Connection, rx: &Receiver<Cmd>, options: &SqliteOptions
         let elapsed = started.elapsed();
         metrics::histogram!("hookgate_store_commit_duration_seconds").record(elapsed.as_secs_f64());
         metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
+        // Saturating: a command that raced `send`'s increment must not wrap the counter.
+        let n = batch.len();
+        let _ = queued.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| Some(q.saturating_sub(n)));
         let rejections = batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count();
         pending.fetch_sub(rejections, Ordering::AcqRel);
         rejections_since_prune += rejections;
