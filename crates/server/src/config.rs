@@ -256,6 +256,10 @@ pub struct TargetConfig {
     /// Treat 4xx answers (other than 408 and 429) as retryable instead of permanent.
     #[serde(default)]
     pub retry_4xx: bool,
+    /// Deliver in arrival order, one at a time (a failing event holds back later ones until it is
+    /// delivered or dead). Default: unordered and concurrent.
+    #[serde(default)]
+    pub ordered: bool,
     /// Retry policy.
     #[serde(default)]
     pub retry: RetryConfig,

@@ -29,6 +29,7 @@ pub struct Target {
     kind: Kind,
     timeout: Duration,
     concurrency: u32,
+    ordered: bool,
     retry_4xx: bool,
     retry: RetryConfig,
 }
@@ -100,7 +101,9 @@ impl Target {
             name: c.name.clone(),
             kind,
             timeout: Duration::from_secs(c.timeout_secs),
-            concurrency: c.concurrency,
+            // Ordered delivery is one at a time by definition.
+            concurrency: if c.ordered { 1 } else { c.concurrency },
+            ordered: c.ordered,
             retry_4xx: c.retry_4xx,
             retry: c.retry.clone(),
         })
@@ -156,7 +159,7 @@ pub(crate) fn spawn_workers(
                         }
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
-                    let claimed = match store.claim(&target.name, target.concurrency, lease).await {
+                    let claimed = match store.claim_with(&target.name, target.concurrency, target.ordered, lease).await {
                         Ok(c) => c,
                         Err(e) => {
                             tracing::warn!(target = %target.name, error = %e, "Claiming deliveries failed; retrying.");

@@ -67,6 +67,7 @@ enum Cmd {
     Claim {
         target: String,
         limit: u32,
+        ordered: bool,
         now_ms: i64,
         lease_ms: i64,
         reply: Reply<Vec<Leased>>,
@@ -234,10 +235,25 @@ impl SqliteStore {
     /// # Errors
     /// As [`SqliteStore::insert_event`].
     pub async fn claim(&self, target: &str, limit: u32, lease: Duration) -> Result<Vec<Claimed>, StoreError> {
+        self.claim_with(target, limit, false, lease).await
+    }
+
+    /// Like [`SqliteStore::claim`]; with `ordered`, at most the target's oldest pending delivery,
+    /// once it is due (per-target ordering: later events wait for it).
+    ///
+    /// # Errors
+    /// As [`SqliteStore::insert_event`].
+    pub async fn claim_with(
+        &self,
+        target: &str,
+        limit: u32,
+        ordered: bool,
+        lease: Duration,
+    ) -> Result<Vec<Claimed>, StoreError> {
         let (reply, done) = oneshot::channel();
         let now_ms = Timestamp::now().unix_millis();
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-        self.send(Cmd::Claim { target: target.to_owned(), limit, now_ms, lease_ms, reply })?;
+        self.send(Cmd::Claim { target: target.to_owned(), limit, ordered, now_ms, lease_ms, reply })?;
         let leased = done.await.map_err(|_| StoreError::Closed)??;
         if leased.is_empty() {
             return Ok(Vec::new());
@@ -407,8 +423,8 @@ fn write_batch(conn: &mut Connection, batch: &[Cmd]) -> Result<Vec<Done>, rusqli
                 Done::Nothing
             }
             Cmd::Barrier(_) => Done::Unit(Ok(())),
-            Cmd::Claim { target, limit, now_ms, lease_ms, .. } => {
-                Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *now_ms, *lease_ms)))
+            Cmd::Claim { target, limit, ordered, now_ms, lease_ms, .. } => {
+                Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *ordered, *now_ms, *lease_ms)))
             }
             Cmd::Finish(f, _) => Done::Unit(atomically(&tx, || finish(&tx, f))),
             Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, op))),
@@ -493,15 +509,30 @@ fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
 
 /// Leases due deliveries. Only the lease is written here; the events are read afterwards on a
 /// read connection, so the single writer spends no time copying bodies.
-fn claim(tx: &Connection, target: &str, limit: u32, now_ms: i64, lease_ms: i64) -> rusqlite::Result<Vec<Leased>> {
-    let mut lease = tx.prepare_cached(
+fn claim(
+    tx: &Connection,
+    target: &str,
+    limit: u32,
+    ordered: bool,
+    now_ms: i64,
+    lease_ms: i64,
+) -> rusqlite::Result<Vec<Leased>> {
+    // Ordered targets take only the oldest pending delivery, and only once it is due and not
+    // leased: a later event waits until the earlier one is delivered or dead.
+    let sql = if ordered {
+        "UPDATE deliveries SET lease_until = ?1 + ?2
+         WHERE id = (SELECT MIN(id) FROM deliveries WHERE target = ?3 AND status = 'pending')
+           AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1) AND ?4 > 0
+         RETURNING id, event_id, attempts"
+    } else {
         "UPDATE deliveries SET lease_until = ?1 + ?2
          WHERE id IN (SELECT id FROM deliveries
                       WHERE target = ?3 AND status = 'pending' AND next_attempt_at <= ?1
                         AND (lease_until IS NULL OR lease_until <= ?1)
                       ORDER BY next_attempt_at, id LIMIT ?4)
-         RETURNING id, event_id, attempts",
-    )?;
+         RETURNING id, event_id, attempts"
+    };
+    let mut lease = tx.prepare_cached(sql)?;
     lease.query_map(params![now_ms, lease_ms, target, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
 }
 

@@ -256,3 +256,37 @@ async fn an_expired_lease_makes_the_delivery_due_again() {
     // The worker that held it died; the next claim gets it again.
     assert_eq!(store.claim("kyc", 10, Duration::from_secs(30)).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_ordered_target_takes_the_oldest_pending_delivery_only() {
+    use hookgate_store::{Attempt, Finished, Next};
+    let dir = TempDir::new("ordered");
+    let store = open(&dir, SqliteOptions::default());
+    for k in ["a", "b", "c"] {
+        store.insert_event(event("flinks", k, b"{}")).await.unwrap();
+    }
+    let lease = Duration::from_secs(30);
+    let first = store.claim_with("kyc", 10, true, lease).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(store.claim_with("kyc", 10, true, lease).await.unwrap().is_empty(), "leased: the rest wait");
+    let attempt = Attempt {
+        started_at_ms: 0,
+        started_at: String::new(),
+        duration_ms: 1,
+        status_code: Some(500),
+        error: None,
+        response_excerpt: None,
+    };
+    let later = hookgate_verify::Timestamp::now().unix_millis() + 60_000;
+    store
+        .finish(Finished { delivery_id: first[0].delivery_id, attempt: attempt.clone(), next: Next::Retry(later) })
+        .await
+        .unwrap();
+    assert!(store.claim_with("kyc", 10, true, lease).await.unwrap().is_empty(), "head of line waits for its retry");
+    // Unordered claims would take the other two meanwhile.
+    assert_eq!(store.claim("kyc", 10, Duration::from_millis(1)).await.unwrap().len(), 2);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store.finish(Finished { delivery_id: first[0].delivery_id, attempt, next: Next::Delivered }).await.unwrap();
+    let second = store.claim_with("kyc", 10, true, lease).await.unwrap();
+    assert_eq!(second[0].delivery_id, first[0].delivery_id + 1);
+}

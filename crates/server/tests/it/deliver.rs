@@ -400,3 +400,27 @@ async fn nats_jetstream_publishes_with_msg_id_and_the_broker_dedups_replays() {
     gw.stop().await;
     js.delete_stream(&stream_name).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordered_target_receives_events_in_arrival_order() {
+    let addr = free_addr();
+    let rx = Receiver::default();
+    rx.status.store(200, Ordering::SeqCst);
+    start_receiver(addr, rx.clone()).await;
+    let dir = temp_dir("ordered");
+    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
+    let extra = format!(
+        "\n[[source]]\nname = \"ord\"\npath = \"/webhooks/ord\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"flinks.secret\" }}]\ndefault_targets = [\"kyc\"]\n\n[[target]]\nname = \"kyc\"\ntype = \"http\"\nurl = \"http://{addr}/kyc\"\nsecret = {{ file = \"target.secret\" }}\nordered = true\nconcurrency = 16\n"
+    );
+    let mut gw = TestGateway::start_in(dir, &config_text("", &extra)).await;
+    for i in 0..30 {
+        let body = format!(r#"{{"ResponseType":"KYC","RequestId":"{i}"}}"#).into_bytes();
+        assert_eq!(gw.post("/webhooks/ord", flinks_headers(&body), body).await.status, 200);
+    }
+    wait_for("30 deliveries", || rx.ids("/kyc").len() == 30).await;
+    let got: Vec<i64> = rx.ids("/kyc").iter().map(|id| id.trim_start_matches("evt_").parse().unwrap()).collect();
+    let mut sorted = got.clone();
+    sorted.sort_unstable();
+    assert_eq!(got, sorted, "delivered in arrival order");
+    gw.stop().await;
+}
