@@ -1,11 +1,14 @@
 //! Delivery through the `hookgate` process: SIGKILL mid-delivery and restart, then the operator
 //! commands (`deliveries`, `replay`, `retry`).
 
+mod common;
+use common::{bin, serve, temp_dir};
+
 use std::collections::HashSet;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,17 +20,6 @@ use hookgate_verify::{Secret, SecretEncoding, SignOptions, Verifier, WebhookRequ
 
 const SECRET: &str = "delivery-test-secret";
 const TARGET_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_hookgate")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hookgate-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A receiver that verifies Hookgate's signature, takes `delay` per request and records ids.
 fn start_receiver(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
@@ -95,28 +87,6 @@ max_delay_ms = 200
     let path = dir.join("hookgate.toml");
     std::fs::write(&path, config).unwrap();
     path
-}
-
-fn serve(config: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(bin())
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(rest) = line.split("addr=").nth(1) {
-                tx.send(rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap()).unwrap();
-                sent = true;
-            }
-        }
-    });
-    (child, rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address"))
 }
 
 fn post(addr: SocketAddr, body: &[u8]) -> u16 {

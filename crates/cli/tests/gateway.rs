@@ -1,11 +1,14 @@
 //! `hookgate serve` as a process: crash safety under load (SIGKILL), the inspection commands, and
 //! `config check` on the shipped example.
 
+mod common;
+use common::{bin, serve, temp_dir};
+
 use std::collections::HashSet;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,17 +17,6 @@ use hookgate_verify::http::HeaderMap;
 use hookgate_verify::{Secret, SignOptions, Verifier, WebhookRequest, preset};
 
 const SECRET: &str = "crash-test-secret";
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_hookgate")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hookgate-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn write_config(dir: &Path) -> PathBuf {
     std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
@@ -35,31 +27,6 @@ fn write_config(dir: &Path) -> PathBuf {
     let path = dir.join("hookgate.toml");
     std::fs::write(&path, config).unwrap();
     path
-}
-
-/// Starts `hookgate serve` and returns it with the address it reports once listening.
-fn serve(config: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(bin())
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(rest) = line.split("addr=").nth(1) {
-                let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
-                tx.send(addr).unwrap();
-                sent = true;
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address");
-    (child, addr)
 }
 
 fn signer() -> Verifier {

@@ -370,7 +370,7 @@ async fn run_command(
     c: &Claimed,
     attempt: i64,
 ) -> Result<(i64, String), String> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::AsyncWriteExt as _;
     let mut cmd = tokio::process::Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .env_clear()
@@ -402,33 +402,8 @@ async fn run_command(
             drop(stdin);
         };
         // Read both streams to the end (so the child never blocks on a full pipe), keep the start.
-        let read = |stream: Option<tokio::process::ChildStdout>| async move {
-            let mut kept = Vec::new();
-            if let Some(mut s) = stream {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    kept.extend_from_slice(&buf[..n.min(EXCERPT_BYTES.saturating_sub(kept.len()))]);
-                }
-            }
-            kept
-        };
-        let read_err = async {
-            let mut kept = Vec::new();
-            if let Some(s) = stderr.as_mut() {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    kept.extend_from_slice(&buf[..n.min(EXCERPT_BYTES.saturating_sub(kept.len()))]);
-                }
-            }
-            kept
-        };
-        let ((), out, err, status) = tokio::join!(feed, read(stdout.take()), read_err, child.wait());
+        let ((), out, err, status) =
+            tokio::join!(feed, read_bounded(stdout.take()), read_bounded(stderr.take()), child.wait());
         (out, err, status)
     };
     match tokio::time::timeout(target.timeout, run).await {
@@ -444,6 +419,22 @@ async fn run_command(
         // Dropping the future drops the child, which kills it (kill_on_drop).
         Err(_) => Err(format!("timed out after {} s; killed", target.timeout.as_secs())),
     }
+}
+
+/// Reads a child's stream to the end, keeping at most [`EXCERPT_BYTES`].
+async fn read_bounded(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut kept = Vec::new();
+    if let Some(mut s) = stream {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            kept.extend_from_slice(&buf[..n.min(EXCERPT_BYTES.saturating_sub(kept.len()))]);
+        }
+    }
+    kept
 }
 
 /// Publishes queue depth and the oldest pending delivery's age every few seconds.
