@@ -208,12 +208,16 @@ impl SqliteStore {
     fn send(&self, cmd: Cmd) -> Result<(), StoreError> {
         let guard = self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = guard.as_ref().ok_or(StoreError::Closed)?;
-        tx.try_send(cmd).map_err(|e| match e {
-            TrySendError::Full(_) => StoreError::Overloaded,
-            TrySendError::Disconnected(_) => StoreError::Closed,
-        })?;
+        // Counted before sending, so the writer's decrement can never come first and leave the
+        // count too high for good.
         self.queued.fetch_add(1, Ordering::AcqRel);
-        Ok(())
+        tx.try_send(cmd).map_err(|e| {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            match e {
+                TrySendError::Full(_) => StoreError::Overloaded,
+                TrySendError::Disconnected(_) => StoreError::Closed,
+            }
+        })
     }
 
     /// Stores an event and waits until it is committed durably. A duplicate (same source and
@@ -369,9 +373,7 @@ fn writer_loop(
         let elapsed = started.elapsed();
         metrics::histogram!("hookgate_store_commit_duration_seconds").record(elapsed.as_secs_f64());
         metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
-        // Saturating: a command that raced `send`'s increment must not wrap the counter.
-        let n = batch.len();
-        let _ = queued.fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| Some(q.saturating_sub(n)));
+        queued.fetch_sub(batch.len(), Ordering::AcqRel);
         let rejections = batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count();
         pending.fetch_sub(rejections, Ordering::AcqRel);
         rejections_since_prune += rejections;

@@ -290,3 +290,20 @@ async fn an_ordered_target_takes_the_oldest_pending_delivery_only() {
     let second = store.claim_with("kyc", 10, true, lease).await.unwrap();
     assert_eq!(second[0].delivery_id, first[0].delivery_id + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_queue_count_returns_to_zero() {
+    let dir = TempDir::new("queued");
+    let store = Arc::new(open(&dir, SqliteOptions::default()));
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let s = Arc::clone(&store);
+            tokio::spawn(async move { s.insert_event(event("flinks", &format!("q{i}"), b"{}")).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    store.flush().await.unwrap();
+    assert_eq!(store.queued(), 0, "delivery workers would otherwise think the writer stays busy");
+}
