@@ -297,12 +297,7 @@ async fn send(
     }
     let mut response = request.send().await.map_err(|e| format!("request failed: {e}"))?;
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s.min(24 * 3600)));
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
     let mut excerpt = Vec::new();
     while excerpt.len() < EXCERPT_BYTES {
         match response.chunk().await {
@@ -421,6 +416,18 @@ async fn run_command(
     }
 }
 
+/// `Retry-After` as delay-seconds or an HTTP date, capped at a day.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let delay = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            httpdate::parse_http_date(value).ok()?.duration_since(std::time::SystemTime::now()).unwrap_or_default()
+        }
+    };
+    Some(delay.min(Duration::from_secs(24 * 3600)))
+}
+
 /// Reads a child's stream to the end, keeping at most [`EXCERPT_BYTES`].
 async fn read_bounded(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
     use tokio::io::AsyncReadExt as _;
@@ -458,4 +465,20 @@ pub(crate) fn spawn_queue_metrics(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_or_http_date() {
+        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("9999999"), Some(Duration::from_secs(24 * 3600)));
+        let in_a_minute = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(61));
+        let d = parse_retry_after(&in_a_minute).unwrap();
+        assert!(d > Duration::from_secs(55) && d <= Duration::from_secs(61), "{d:?}");
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
 }
