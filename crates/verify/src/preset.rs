@@ -84,6 +84,7 @@ fn base(name: &str, docs: &str, signature: Vec<SignatureHeader>, content: Vec<Pa
         rejection: Reply::text(401, "Invalid signature"),
         success: Reply::text(200, "OK"),
         challenge: None,
+        url_port_variant: false,
     }
 }
 
@@ -316,6 +317,7 @@ fn twilio() -> Scheme {
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
         }),
+        url_port_variant: true,
         rejection: Reply::text(403, "Invalid signature"),
         ..base(
             "twilio",

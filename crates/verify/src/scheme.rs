@@ -54,6 +54,10 @@ pub struct Scheme {
     /// when present it must match, and form parameters are then not part of the signed content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_digest_param: Option<BodyDigestParam>,
+    /// Also accept the signature over the URL with its default port added or removed (Twilio's
+    /// SDKs do: a proxy may add or strip `:443`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub url_port_variant: bool,
     /// What to answer when verification fails: the provider's documented status and a generic body.
     #[serde(default = "Reply::default_rejection")]
     pub rejection: Reply,

@@ -154,17 +154,25 @@ impl Verifier {
         };
 
         let digest_in_url = self.check_body_digest(req)?;
-        let content = self.content(req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
-        let secret_index = self
-            .keys
-            .iter()
-            .position(|row| {
+        let matching_secret = |req: &WebhookRequest<'_>| -> Result<Option<usize>, Rejection> {
+            let content = self.content(req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
+            Ok(self.keys.iter().position(|row| {
                 let tag = compute(row[algorithm.index()].as_ref(), &content);
                 // Every candidate is compared in constant time; stopping at the first match only
                 // reveals that some signature was valid, which the response reveals anyway.
                 parsed.macs.iter().any(|m| tag.as_ref().is_some_and(|t| t.matches(m.as_slice())))
-            })
-            .ok_or(Rejection::Mismatch)?;
+            }))
+        };
+        let mut found = matching_secret(req)?;
+        if found.is_none()
+            && self.scheme.url_port_variant
+            && let Some(variant) = req.url.and_then(port_variant)
+        {
+            // Twilio signs the URL as configured, and its SDKs accept it with or without the
+            // default port, since proxies and load balancers add or strip it.
+            found = matching_secret(&req.with_url(&variant))?;
+        }
+        let secret_index = found.ok_or(Rejection::Mismatch)?;
 
         Ok(Verified {
             id: self.optional_text(req.headers, self.scheme.id_header.as_deref())?,
@@ -484,6 +492,27 @@ fn hubspot_unescape(url: &str) -> String {
     out
 }
 
+/// The URL with its default port added (`https://h/p` → `https://h:443/p`) or removed.
+fn port_variant(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return None,
+    };
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    // Userinfo or IPv6 literals make the port ambiguous to find by hand; no variant for those.
+    if authority.contains('@') || authority.contains('[') {
+        return None;
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port == default => Some(format!("{scheme}://{host}{tail}")),
+        Some(_) => None,
+        None => Some(format!("{scheme}://{authority}:{default}{tail}")),
+    }
+}
+
 /// A stable id for a signed message when the caller gives none: the same body at the same time
 /// gets the same id, so a re-send looks like a provider retry.
 fn derived_id(timestamp: Timestamp, body: &[u8]) -> String {
@@ -500,6 +529,16 @@ mod tests {
     #[test]
     fn hubspot_unescape_only_touches_its_set() {
         assert_eq!(hubspot_unescape("https://a.example/p%3Fx%3a1%20%2c%ZZ%"), "https://a.example/p?x:1%20,%ZZ%");
+    }
+
+    #[test]
+    fn default_port_variants() {
+        assert_eq!(port_variant("https://a.example/x?y=1").as_deref(), Some("https://a.example:443/x?y=1"));
+        assert_eq!(port_variant("https://a.example:443/x").as_deref(), Some("https://a.example/x"));
+        assert_eq!(port_variant("http://a.example").as_deref(), Some("http://a.example:80"));
+        assert_eq!(port_variant("https://a.example:8443/x"), None);
+        assert_eq!(port_variant("ftp://a.example/x"), None);
+        assert_eq!(port_variant("https://u:p@a.example/x"), None);
     }
 
     #[test]

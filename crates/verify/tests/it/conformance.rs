@@ -432,3 +432,19 @@ fn endpoint_verification_handshakes_are_answered_after_verification() {
     assert_eq!(got["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
     assert_eq!(got["encryptedToken"], "d9e0d764a78494688ba3f2d5c0ed4ca311394b4834d959759213424d2df961e3");
 }
+
+#[test]
+fn twilio_accepts_the_url_with_or_without_the_default_port() {
+    // The twilio-python vector, received behind a proxy that added :443 (and the reverse).
+    let v = verifier(preset("twilio").unwrap(), &["12345"]);
+    let body = b"CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212";
+    let mut h = HeaderMap::new();
+    h.insert("x-twilio-signature", HeaderValue::from_static("0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+    let at = |url: &str| v.verify(&hookgate_verify::WebhookRequest::new(&h, body).with_url(url), Timestamp::now());
+    assert!(at("https://mycompany.com/myapp.php?foo=1&bar=2").is_ok());
+    assert!(at("https://mycompany.com:443/myapp.php?foo=1&bar=2").is_ok());
+    assert_eq!(at("https://mycompany.com:8443/myapp.php?foo=1&bar=2"), Err(Rejection::Mismatch));
+    // Other URL-signing schemes do not get the variant.
+    let sq = preset("square").unwrap();
+    assert!(!sq.url_port_variant);
+}
