@@ -51,6 +51,8 @@ enum Command {
     Replay(cmd::deliveries::ReplayArgs),
     /// Retry dead deliveries.
     Retry(cmd::deliveries::RetryArgs),
+    /// Run the store's schema migrations.
+    Migrate(cmd::migrate::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Deliveries(c) => cmd::deliveries::run_deliveries(c),
         Command::Replay(args) => cmd::deliveries::run_replay(args),
         Command::Retry(args) => cmd::deliveries::run_retry(args),
+        Command::Migrate(args) => cmd::migrate::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -285,5 +285,38 @@ fn send_retries_on_the_provider_schedule_until_the_gateway_is_up() {
     sigterm(&server);
     let mut server = server;
     server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn migrate_runs_the_schema_and_serve_no_migrate_refuses_an_outdated_store() {
+    let dir = temp_dir("migrate");
+    let config = write_config(&dir);
+    // A fresh store and --no-migrate: the start stops with a clear message.
+    let out =
+        Command::new(bin()).args(["serve", "--config", config.to_str().unwrap(), "--no-migrate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run `hookgate migrate`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = format!("sqlite://{}", dir.join("hookgate.db").display());
+    let m = Command::new(bin()).args(["migrate", "--store", &store]).output().unwrap();
+    assert!(m.status.success());
+    assert!(
+        String::from_utf8_lossy(&m.stdout)
+            .contains(&format!("schema version 0 -> {}", hookgate_store::migrate::latest_version()))
+    );
+    let again = Command::new(bin()).args(["migrate", "--store", &store]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
+    // Migrated: --no-migrate now starts.
+    let child = Command::new(bin())
+        .args(["serve", "--config", config.to_str().unwrap(), "--no-migrate"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    common::sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -126,6 +126,10 @@ pub struct StoreConfig {
     pub rejections_max_rows: u64,
     /// Rejected attempts kept at most this many days.
     pub rejections_max_age_days: u64,
+    /// Delete events older than this many days once every delivery of theirs succeeded (0 keeps
+    /// them forever). Keep it longer than any provider's retry window: a retry that arrives after
+    /// its event was pruned is stored again.
+    pub retention_days: u64,
 }
 
 impl Default for StoreConfig {
@@ -137,6 +141,7 @@ impl Default for StoreConfig {
             busy_timeout_ms: 5000,
             rejections_max_rows: d.rejection_retention.max_rows,
             rejections_max_age_days: d.rejection_retention.max_age_secs / 86_400,
+            retention_days: 0,
         }
     }
 }
@@ -318,6 +323,8 @@ pub struct Built {
     pub tls: Option<TlsConfig>,
     /// Delivery targets.
     pub targets: Vec<crate::deliver::Target>,
+    /// Event retention (`None`: keep forever).
+    pub retention: Option<Duration>,
 }
 
 impl Config {
@@ -450,6 +457,8 @@ impl Config {
             metrics: self.server.metrics,
             tls,
             targets,
+            retention: (self.store.retention_days > 0)
+                .then(|| Duration::from_secs(self.store.retention_days.saturating_mul(86_400))),
         })
     }
 

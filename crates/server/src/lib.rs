@@ -40,6 +40,7 @@ pub struct Gateway {
     store: Arc<SqliteStore>,
     targets: Vec<deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
+    retention: Option<Duration>,
     header_read_timeout: Duration,
     request_timeout: Duration,
 }
@@ -96,6 +97,7 @@ impl Gateway {
             store,
             targets: built.targets,
             wake,
+            retention: built.retention,
             header_read_timeout: built.header_read_timeout,
             request_timeout: built.request_timeout,
         })
@@ -142,7 +144,10 @@ impl Gateway {
         let mut shutdown = std::pin::pin!(shutdown);
         let (stop_workers, stopped) = tokio::sync::watch::channel(false);
         let mut workers = deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
-        workers.push(deliver::spawn_queue_metrics(&self.store, stopped));
+        workers.push(deliver::spawn_queue_metrics(&self.store, stopped.clone()));
+        if let Some(retention) = self.retention {
+            workers.push(spawn_pruner(&self.store, retention, stopped));
+        }
         loop {
             tokio::select! {
                 (io, peer) = listener.accept() => {
@@ -183,6 +188,46 @@ impl Gateway {
         tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
         Ok(())
     }
+}
+
+/// Deletes events past retention every minute, 1,000 per transaction with a pause between, so
+/// pruning shares the writer with ingest instead of holding it.
+fn spawn_pruner(
+    store: &Arc<SqliteStore>,
+    retention: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let store = Arc::clone(store);
+    tokio::spawn(async move {
+        loop {
+            let before_ms = hookgate_verify::Timestamp::now().unix_millis()
+                - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
+            let mut total = 0;
+            loop {
+                match store.admin(hookgate_store::AdminOp::Prune { before_ms, limit: 1000 }).await {
+                    Ok(n) => {
+                        total += n;
+                        if n < 1000 || *stop.borrow() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Pruning old events failed; will retry.");
+                        break;
+                    }
+                }
+            }
+            if total > 0 {
+                tracing::info!(events = total, "Pruned events past retention.");
+                metrics::counter!("hookgate_events_pruned_total").increment(total);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
 }
 
 /// The peer address of a connection, plain or TLS (recorded with rejected attempts).

@@ -31,6 +31,14 @@ pub enum StoreError {
         /// Newest version this build knows.
         known: i64,
     },
+    /// Migrations are pending and the store was opened without running them.
+    #[error("the store has schema version {found}, this hookgate needs {known}: run `hookgate migrate`")]
+    NotMigrated {
+        /// Version in the database.
+        found: i64,
+        /// Version this build needs.
+        known: i64,
+    },
     /// The writer's queue is full: the store cannot keep up, so the request is refused rather than
     /// acknowledged without a commit.
     #[error("the store is overloaded")]

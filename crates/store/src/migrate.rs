@@ -87,7 +87,7 @@ pub fn latest_version() -> i64 {
 }
 
 /// Runs the migrations not yet applied. Returns the versions applied now.
-pub(crate) fn run(conn: &mut Connection, now_ms: i64) -> Result<Vec<i64>, StoreError> {
+pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec<i64>, StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -96,6 +96,9 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64) -> Result<Vec<i64>, StoreE
     let known = latest_version();
     if current > known {
         return Err(StoreError::TooNew { found: current, known });
+    }
+    if !apply && current < known {
+        return Err(StoreError::NotMigrated { found: current, known });
     }
     let mut applied = Vec::new();
     for (version, description, sql) in SQLITE.iter().filter(|m| m.0 > current) {

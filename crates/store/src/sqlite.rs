@@ -39,6 +39,8 @@ pub struct SqliteOptions {
     pub max_pending_rejections: usize,
     /// Rejection retention.
     pub rejection_retention: RejectionRetention,
+    /// Run pending migrations when opening (off: refuse to open an outdated store).
+    pub migrate: bool,
 }
 
 impl Default for SqliteOptions {
@@ -49,6 +51,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             max_pending_rejections: 2048,
             rejection_retention: RejectionRetention::default(),
+            migrate: true,
         }
     }
 }
@@ -92,6 +95,15 @@ pub enum AdminOp {
     RetryDead {
         /// Only this target.
         target: Option<String>,
+    },
+    /// Delete up to `limit` events received before `before_ms` whose deliveries all succeeded
+    /// (or that had none), with their deliveries and attempts. Events with a pending or dead
+    /// delivery are kept.
+    Prune {
+        /// Unix ms.
+        before_ms: i64,
+        /// Most events in one transaction, so pruning never holds the writer for long.
+        limit: u32,
     },
 }
 
@@ -177,7 +189,7 @@ impl SqliteStore {
     /// [`StoreError`] when the file cannot be opened, WAL cannot be enabled, or a migration fails.
     pub fn open(path: &Path, durability: Durability, options: SqliteOptions) -> Result<Self, StoreError> {
         let mut conn = open_writer(path, durability, options.busy_timeout)?;
-        let applied = migrate::run(&mut conn, Timestamp::now().unix_millis())?;
+        let applied = migrate::run(&mut conn, Timestamp::now().unix_millis(), options.migrate)?;
         if !applied.is_empty() {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
@@ -588,6 +600,25 @@ fn admin(tx: &Connection, op: &AdminOp) -> rusqlite::Result<u64> {
             }
             n
         }
+        AdminOp::Prune { before_ms, limit } => {
+            tx.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INTEGER PRIMARY KEY); DELETE FROM prune_ids;",
+            )?;
+            let n = tx.execute(
+                "INSERT INTO temp.prune_ids SELECT id FROM events e WHERE received_at < ?1
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status != 'delivered')
+                 ORDER BY id LIMIT ?2",
+                params![before_ms, limit],
+            )?;
+            tx.execute(
+                "DELETE FROM delivery_attempts WHERE delivery_id IN
+                   (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM temp.prune_ids))",
+                [],
+            )?;
+            tx.execute("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM temp.prune_ids)", [])?;
+            tx.execute("DELETE FROM events WHERE id IN (SELECT id FROM temp.prune_ids)", [])?;
+            n
+        }
         AdminOp::RetryDead { target } => tx.execute(
             "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1, lease_until = NULL
              WHERE status = 'dead' AND (?2 IS NULL OR target = ?2)",
@@ -853,6 +884,14 @@ impl Reader {
                 event_type: r.get(4)?,
             })
         })?)
+    }
+
+    /// The store's schema version.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?)
     }
 
     /// Number of stored events.

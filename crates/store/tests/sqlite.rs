@@ -307,3 +307,55 @@ async fn the_writer_queue_count_returns_to_zero() {
     store.flush().await.unwrap();
     assert_eq!(store.queued(), 0, "delivery workers would otherwise think the writer stays busy");
 }
+
+#[tokio::test]
+async fn pruning_removes_old_fully_delivered_events_only() {
+    use hookgate_store::{AdminOp, Attempt, Finished, Next};
+    let dir = TempDir::new("prune");
+    let store = open(&dir, SqliteOptions::default());
+    let old =
+        |key: &str, targets: Vec<String>| NewEvent { received_at_ms: 1_000, targets, ..event("flinks", key, b"{}") };
+    let delivered = store.insert_event(old("delivered", vec!["kyc".into()])).await.unwrap().id();
+    let pending = store.insert_event(old("pending", vec!["other".into()])).await.unwrap().id();
+    let no_targets = store.insert_event(old("none", vec![])).await.unwrap().id();
+    let now = hookgate_verify::Timestamp::now().unix_millis();
+    let recent =
+        store.insert_event(NewEvent { received_at_ms: now, ..event("flinks", "recent", b"{}") }).await.unwrap().id();
+    let claimed = store.claim("kyc", 10, Duration::from_secs(30)).await.unwrap();
+    let attempt = Attempt {
+        started_at_ms: 2_000,
+        started_at: String::new(),
+        duration_ms: 1,
+        status_code: Some(200),
+        error: None,
+        response_excerpt: None,
+    };
+    for c in claimed.iter().filter(|c| c.event_id == delivered || c.event_id == recent) {
+        store
+            .finish(Finished { delivery_id: c.delivery_id, attempt: attempt.clone(), next: Next::Delivered })
+            .await
+            .unwrap();
+    }
+    let cutoff = hookgate_verify::Timestamp::now().unix_millis() - 60_000;
+    assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1000 }).await.unwrap(), 2);
+    let left: Vec<i64> = store.read(|r| r.list_events(&ListFilter::default())).unwrap().iter().map(|e| e.id).collect();
+    assert!(
+        left.contains(&pending) && left.contains(&recent) && !left.contains(&delivered) && !left.contains(&no_targets),
+        "{left:?}"
+    );
+    assert_eq!(
+        store.read(|r| r.list_deliveries(None, Some("kyc"), 10)).unwrap().len(),
+        1,
+        "the recent one's delivery stays"
+    );
+}
+
+#[tokio::test]
+async fn opening_without_migrating_refuses_an_outdated_store() {
+    let dir = TempDir::new("nomigrate");
+    let no = SqliteOptions { migrate: false, ..SqliteOptions::default() };
+    let err = SqliteStore::open(&dir.db(), Durability::Full, no.clone()).unwrap_err();
+    assert!(matches!(err, StoreError::NotMigrated { found: 0, .. }), "{err}");
+    drop(open(&dir, SqliteOptions::default()));
+    SqliteStore::open(&dir.db(), Durability::Full, no).unwrap();
+}

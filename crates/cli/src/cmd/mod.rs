@@ -3,6 +3,7 @@
 pub(crate) mod config;
 pub(crate) mod deliveries;
 pub(crate) mod events;
+pub(crate) mod migrate;
 pub(crate) mod schemes;
 pub(crate) mod send;
 pub(crate) mod serve;

@@ -20,6 +20,10 @@ pub(crate) struct Args {
     /// Log format, overriding `server.log_format`: text or json.
     #[arg(long, value_name = "FORMAT")]
     log_format: Option<String>,
+    /// Do not run pending schema migrations (run `hookgate migrate` first); an outdated store
+    /// stops the start.
+    #[arg(long)]
+    no_migrate: bool,
 }
 
 /// Loads, applies flag overrides and validates: the one path `serve` and `config check` share.
@@ -40,7 +44,8 @@ pub(crate) fn load(
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (cfg, built) = load(&args.config, args.listen.as_deref(), args.store.as_deref())?;
+    let (cfg, mut built) = load(&args.config, args.listen.as_deref(), args.store.as_deref())?;
+    built.store_options.migrate = !args.no_migrate;
     let format = args.log_format.unwrap_or_else(|| cfg.server.log_format.clone());
     crate::logging::init(&format)?;
     // Certificates are checked before anything listens: a bad pair stops the start.

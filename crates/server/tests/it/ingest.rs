@@ -356,3 +356,44 @@ async fn url_signing_schemes_use_the_public_url_and_the_request_query() {
     assert_eq!(gw.events().len(), 1);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_past_retention_are_pruned_in_the_background() {
+    let dir = temp_dir("retention");
+    {
+        let store = hookgate_store::SqliteStore::open(
+            &dir.join("hookgate.db"),
+            hookgate_store::Durability::Full,
+            Default::default(),
+        )
+        .unwrap();
+        let old = hookgate_store::NewEvent {
+            source: "flinks".into(),
+            received_at_ms: 1_000,
+            dedup_key: "old".into(),
+            provider_id: None,
+            event_type: None,
+            signed_at_ms: None,
+            body: b"{}".to_vec(),
+            body_sha256: sha256_hex(b"{}"),
+            headers: vec![],
+            metadata: serde_json::json!({}),
+            targets: vec![],
+        };
+        store.insert_event(old).await.unwrap();
+        store.close();
+    }
+    let mut gw = TestGateway::start_in(dir, &config_text("", "[store]\nretention_days = 30\n")).await;
+    let r = gw.post("/webhooks/flinks", flinks_headers(FLINKS_BODY), FLINKS_BODY.to_vec()).await;
+    assert_eq!(r.status, 200);
+    for _ in 0..100 {
+        if gw.events().len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = gw.events();
+    assert_eq!(events.len(), 1, "the 1970 event is pruned, today's stays");
+    assert_eq!(events[0].body_sha256, sha256_hex(FLINKS_BODY));
+    gw.stop().await;
+}
