@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hookgate_store::{RejectionRetention, SqliteOptions, StoreUrl};
+use hookgate_store::{RejectionRetention, StoreOptions, StoreUrl};
 use hookgate_verify::{Algorithm, AlgorithmSpec, Reply, Scheme, Secret, Verifier};
 use serde::Deserialize;
 
@@ -130,11 +130,13 @@ pub struct StoreConfig {
     /// them forever). Keep it longer than any provider's retry window: a retry that arrives after
     /// its event was pruned is stored again.
     pub retention_days: u64,
+    /// PostgreSQL: connections per node (ingest writers, delivery claims, reads).
+    pub pool_size: usize,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        let d = SqliteOptions::default();
+        let d = StoreOptions::default();
         Self {
             max_batch: d.max_batch,
             queue_capacity: d.queue_capacity,
@@ -142,6 +144,7 @@ impl Default for StoreConfig {
             rejections_max_rows: d.rejection_retention.max_rows,
             rejections_max_age_days: d.rejection_retention.max_age_secs / 86_400,
             retention_days: 0,
+            pool_size: d.pool_size,
         }
     }
 }
@@ -308,7 +311,7 @@ pub struct Built {
     /// Store URL.
     pub store_url: StoreUrl,
     /// Store tuning.
-    pub store_options: SqliteOptions,
+    pub store_options: StoreOptions,
     /// Sources with their verifiers.
     pub sources: Vec<Source>,
     /// See [`ServerConfig::request_timeout_secs`].
@@ -372,8 +375,10 @@ impl Config {
         {
             return Err(invalid("server timeouts must be at least 1 second"));
         }
-        if self.store.max_batch == 0 || self.store.queue_capacity == 0 {
-            return Err(invalid("store.max_batch and store.queue_capacity must be positive"));
+        if self.store.max_batch == 0 || self.store.queue_capacity == 0 || self.store.pool_size < 4 {
+            return Err(invalid(
+                "store.max_batch and store.queue_capacity must be positive, store.pool_size at least 4",
+            ));
         }
         if self.sources.is_empty() {
             return Err(invalid("no [[source]]: nothing to receive"));
@@ -435,7 +440,7 @@ impl Config {
             let verifier = Verifier::new(scheme, secrets).map_err(|e| ctx(e.to_string()))?;
             sources.push(Source::new(sc, verifier, dedup, metadata, routes, drop_headers.clone()));
         }
-        let store_options = SqliteOptions {
+        let store_options = StoreOptions {
             max_batch: self.store.max_batch,
             queue_capacity: self.store.queue_capacity,
             busy_timeout: Duration::from_millis(self.store.busy_timeout_ms),
@@ -443,7 +448,8 @@ impl Config {
                 max_rows: self.store.rejections_max_rows,
                 max_age_secs: self.store.rejections_max_age_days.saturating_mul(86_400),
             },
-            ..SqliteOptions::default()
+            pool_size: self.store.pool_size,
+            ..StoreOptions::default()
         };
         let tls = self.server.tls.clone().map(|t| TlsConfig { cert: self.resolve(&t.cert), key: self.resolve(&t.key) });
         Ok(Built {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hookgate_store::{Attempt, Claimed, Finished, Next, SqliteStore};
+use hookgate_store::{Attempt, Claimed, Finished, Next, Store};
 use hookgate_verify::http::HeaderMap;
 use hookgate_verify::{Secret, SignOptions, Timestamp, Verifier, WebhookRequest};
 use tokio::sync::{Notify, watch};
@@ -125,7 +125,7 @@ impl Target {
 
 /// Runs one worker per target until `stop` turns true; in-flight attempts finish first.
 pub(crate) fn spawn_workers(
-    store: &Arc<SqliteStore>,
+    store: &Arc<Store>,
     targets: Vec<Target>,
     wake: &Arc<Notify>,
     stop: &watch::Receiver<bool>,
@@ -159,7 +159,7 @@ pub(crate) fn spawn_workers(
                         }
                         tokio::time::sleep(Duration::from_millis(2)).await;
                     }
-                    let claimed = match store.claim_with(&target.name, target.concurrency, target.ordered, lease).await {
+                    let claimed = match store.claim(&target.name, target.concurrency, target.ordered, lease).await {
                         Ok(c) => c,
                         Err(e) => {
                             tracing::warn!(target = %target.name, error = %e, "Claiming deliveries failed; retrying.");
@@ -445,15 +445,11 @@ async fn read_bounded(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<
 }
 
 /// Publishes queue depth and the oldest pending delivery's age every few seconds.
-pub(crate) fn spawn_queue_metrics(
-    store: &Arc<SqliteStore>,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_queue_metrics(store: &Arc<Store>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let store = Arc::clone(store);
     tokio::spawn(async move {
         loop {
-            let s = Arc::clone(&store);
-            if let Ok(Ok(q)) = tokio::task::spawn_blocking(move || s.read(hookgate_store::Reader::queue_depth)).await {
+            if let Ok(q) = store.queue_depth().await {
                 metrics::gauge!("hookgate_deliveries", "status" => "pending").set(q.pending as f64);
                 metrics::gauge!("hookgate_deliveries", "status" => "failed").set(q.failed as f64);
                 metrics::gauge!("hookgate_deliveries", "status" => "dead").set(q.dead as f64);

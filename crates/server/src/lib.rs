@@ -26,7 +26,7 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use hookgate_store::{SqliteStore, StoreUrl};
+use hookgate_store::Store;
 use tower_http::timeout::TimeoutLayer;
 
 pub use config::{Built, Config, ConfigError};
@@ -37,7 +37,7 @@ use crate::state::AppState;
 /// A running gateway's pieces, before it serves.
 pub struct Gateway {
     router: Router,
-    store: Arc<SqliteStore>,
+    store: Arc<Store>,
     targets: Vec<deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
     retention: Option<Duration>,
@@ -67,11 +67,8 @@ impl Gateway {
     ///
     /// # Errors
     /// [`ServeError::Store`] when the store cannot be opened.
-    pub fn new(built: Built) -> Result<Self, ServeError> {
-        let store = match &built.store_url {
-            StoreUrl::Sqlite { path, durability } => SqliteStore::open(path, *durability, built.store_options.clone())?,
-        };
-        let store = Arc::new(store);
+    pub async fn new(built: Built) -> Result<Self, ServeError> {
+        let store = Arc::new(Store::open(&built.store_url, built.store_options.clone()).await?);
         let wake = Arc::new(tokio::sync::Notify::new());
         let app = Arc::new(AppState {
             store: Arc::clone(&store),
@@ -183,9 +180,7 @@ impl Gateway {
                 tracing::warn!("A delivery worker did not stop in time.");
             }
         }
-        let store = self.store;
-        // Closing joins the writer thread, which blocks: keep it off the async workers.
-        tokio::task::spawn_blocking(move || store.close()).await.map_err(std::io::Error::other)?;
+        self.store.close().await;
         Ok(())
     }
 }
@@ -193,7 +188,7 @@ impl Gateway {
 /// Deletes events past retention every minute, 1,000 per transaction with a pause between, so
 /// pruning shares the writer with ingest instead of holding it.
 fn spawn_pruner(
-    store: &Arc<SqliteStore>,
+    store: &Arc<Store>,
     retention: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {

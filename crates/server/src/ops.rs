@@ -18,8 +18,7 @@ pub(crate) async fn healthz() -> &'static str {
 
 /// `/readyz`: the store answers a read and its writer commits within a second.
 pub(crate) async fn readyz(State(app): State<Arc<AppState>>) -> Response {
-    let store = Arc::clone(&app.store);
-    let read = tokio::task::spawn_blocking(move || store.check_read()).await;
+    let read = tokio::time::timeout(Duration::from_secs(1), app.store.check_read()).await;
     if !matches!(read, Ok(Ok(()))) {
         return (StatusCode::SERVICE_UNAVAILABLE, "store unreachable").into_response();
     }

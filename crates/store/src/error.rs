@@ -7,21 +7,27 @@ pub enum StoreError {
     /// The store URL is not understood.
     #[error("invalid store url `{url}`: {reason}")]
     Url {
-        /// The URL as given.
+        /// The URL as given (with any password replaced by `***`).
         url: String,
         /// What is wrong.
         reason: &'static str,
     },
-    /// The database reported an error.
+    /// SQLite reported an error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error, or the connection failed.
+    #[error("postgres error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had in time.
+    #[error("postgres connection pool: {0}")]
+    Pool(String),
     /// A migration failed; the store was left at the previous version.
     #[error("migration to schema version {version} failed: {source}")]
     Migration {
         /// The version that failed.
         version: i64,
         /// The database error.
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The database was written by a newer Hookgate.
     #[error("the store has schema version {found}, newer than this hookgate knows ({known}); upgrade hookgate")]
@@ -49,6 +55,9 @@ pub enum StoreError {
     /// The writer has stopped (shutdown, or a fatal error).
     #[error("the store is closed")]
     Closed,
+    /// The store was opened for inspection only.
+    #[error("the store was opened read-only")]
+    ReadOnly,
     /// There is no store at this path (inspection commands do not create one).
     #[error("no store at {0}")]
     Missing(String),

@@ -1,22 +1,74 @@
-//! Hookgate's durable store: verified events (raw bytes, deduplicated per source) and the log of
-//! rejected attempts.
+//! Hookgate's durable store: verified events (raw bytes, deduplicated per source), their
+//! deliveries (the outbox) and the log of rejected attempts.
 //!
-//! The contract the gateway relies on: [`SqliteStore::insert_event`] returns only after the
-//! event is committed durably (WAL, `synchronous=FULL` by default), so a 2xx is never sent for an
-//! event that could be lost; concurrent inserts share one commit (group commit).
+//! One interface, [`Store`], two implementations chosen by the URL: SQLite (embedded, the
+//! default; one writer thread with group commit) and PostgreSQL (several gateway nodes sharing one
+//! database; group-commit writer tasks, `SKIP LOCKED` claims). The contract the gateway relies on:
+//! [`Store::insert_event`] returns only after the event is committed durably, so a 2xx is never
+//! sent for an event that could be lost; concurrent inserts share one commit.
 
 #![deny(missing_docs)]
 
 mod error;
 pub mod migrate;
 mod model;
+mod postgres;
 mod sqlite;
+mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod url;
+
+use std::time::Duration;
 
 pub use error::StoreError;
 pub use model::{
     Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
     NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
-pub use sqlite::{AdminOp, Reader, SqliteOptions, SqliteStore};
-pub use url::{Durability, StoreUrl};
+pub use postgres::PgStore;
+pub use sqlite::{AdminOp, Reader, SqliteStore};
+pub use store::Store;
+pub use url::{Durability, PostgresUrl, StoreUrl};
+
+/// Tuning for either store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Most writes in one transaction.
+    pub max_batch: usize,
+    /// Writes that may wait for the writer; past this the store answers `Overloaded` at once.
+    pub queue_capacity: usize,
+    /// SQLite: how long the writer waits for a lock held by another process before failing the batch.
+    pub busy_timeout: Duration,
+    /// Rejections waiting to be written; past this, new ones are dropped and counted (a flood of
+    /// bad requests must not crowd out real events).
+    pub max_pending_rejections: usize,
+    /// Rejection retention.
+    pub rejection_retention: RejectionRetention,
+    /// Run pending migrations when opening (off: refuse to open an outdated store).
+    pub migrate: bool,
+    /// PostgreSQL: connections per node.
+    pub pool_size: usize,
+    /// PostgreSQL: group-commit writers per node (one collects a batch while another commits).
+    pub pg_writers: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            queue_capacity: 8192,
+            busy_timeout: Duration::from_secs(5),
+            max_pending_rejections: 2048,
+            rejection_retention: RejectionRetention::default(),
+            migrate: true,
+            pool_size: 16,
+            pg_writers: 2,
+        }
+    }
+}
+
+/// Unix ms as RFC 3339, as every listing shows times.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    hookgate_verify::Timestamp::from_unix_millis(ms).to_rfc3339()
+}

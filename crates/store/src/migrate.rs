@@ -2,7 +2,8 @@
 //!
 //! A migration is never edited once released; a change is a new entry. `schema_migrations` records
 //! what ran, so a restart runs only what is new, and a database from a newer Hookgate is refused
-//! rather than misread.
+//! rather than misread. SQLite and PostgreSQL have their own SQL under the same version numbers:
+//! version N means the same tables and the same semantics in both.
 
 use rusqlite::{Connection, params};
 
@@ -81,9 +82,141 @@ CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
     ),
 ];
 
+/// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
+/// so both stores read and write the same values), bodies `BYTEA`, JSON `JSONB`.
+pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "events and rejections",
+        r"
+CREATE TABLE events (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source        TEXT    NOT NULL,
+    received_at   BIGINT  NOT NULL,
+    dedup_key     TEXT    NOT NULL,
+    provider_id   TEXT,
+    event_type    TEXT,
+    signed_at     BIGINT,
+    body          BYTEA   NOT NULL,
+    body_sha256   TEXT    NOT NULL,
+    size          BIGINT  NOT NULL,
+    headers       JSONB   NOT NULL,
+    metadata      JSONB   NOT NULL,
+    duplicates    BIGINT  NOT NULL DEFAULT 0,
+    last_duplicate_at BIGINT,
+    -- Dedup across every node: a retry that reaches another node conflicts here.
+    UNIQUE (source, dedup_key)
+);
+CREATE INDEX events_received ON events (received_at);
+
+CREATE TABLE rejections (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source        TEXT    NOT NULL,
+    received_at   BIGINT  NOT NULL,
+    peer          TEXT,
+    reason        TEXT    NOT NULL,
+    reason_code   TEXT    NOT NULL,
+    header_names  JSONB   NOT NULL,
+    body_sha256   TEXT    NOT NULL,
+    size          BIGINT  NOT NULL,
+    body          BYTEA
+);
+CREATE INDEX rejections_received ON rejections (received_at);
+",
+    ),
+    (
+        2,
+        "deliveries (outbox) and delivery attempts",
+        r"
+CREATE TABLE deliveries (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id        BIGINT  NOT NULL REFERENCES events (id),
+    target          TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    attempts        BIGINT  NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT  NOT NULL,
+    lease_until     BIGINT,
+    created_at      BIGINT  NOT NULL,
+    delivered_at    BIGINT,
+    last_error      TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (target, status, next_attempt_at);
+CREATE INDEX deliveries_event ON deliveries (event_id);
+
+CREATE TABLE delivery_attempts (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id     BIGINT  NOT NULL REFERENCES deliveries (id),
+    started_at      BIGINT  NOT NULL,
+    duration_ms     BIGINT  NOT NULL,
+    status_code     BIGINT,
+    error           TEXT,
+    response_excerpt TEXT
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+",
+    ),
+];
+
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {
     SQLITE.last().map_or(0, |m| m.0)
+}
+
+/// Runs the PostgreSQL migrations not yet applied, in `schema` (created if missing). Several nodes
+/// may start at once: an advisory lock makes one of them migrate while the others wait.
+pub(crate) async fn run_postgres(
+    client: &mut tokio_postgres::Client,
+    schema: &str,
+    now_ms: i64,
+    apply: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let tx = client.transaction().await?;
+    // One lock for every Hookgate schema in the database: migrations are rare and short.
+    tx.execute("SELECT pg_advisory_xact_lock(7403362214052418)", &[]).await?;
+    if apply {
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+    }
+    let exists: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'schema_migrations')",
+            &[&schema],
+        )
+        .await?
+        .get(0);
+    let current: i64 = if exists {
+        tx.query_one(&format!("SELECT COALESCE(MAX(version), 0) FROM {schema}.schema_migrations"), &[]).await?.get(0)
+    } else {
+        0
+    };
+    let known = latest_version();
+    if current > known {
+        return Err(StoreError::TooNew { found: current, known });
+    }
+    if !apply && current < known {
+        return Err(StoreError::NotMigrated { found: current, known });
+    }
+    let mut applied = Vec::new();
+    if current < known {
+        tx.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
+                version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        ))
+        .await?;
+        tx.batch_execute(&format!("SET LOCAL search_path TO {schema}")).await?;
+        for (version, description, sql) in POSTGRES.iter().filter(|m| m.0 > current) {
+            tx.batch_execute(sql)
+                .await
+                .map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+                &[version, description, &now_ms],
+            )
+            .await?;
+            applied.push(*version);
+        }
+    }
+    tx.commit().await?;
+    Ok(applied)
 }
 
 /// Runs the migrations not yet applied. Returns the versions applied now.
@@ -103,7 +236,7 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
     let mut applied = Vec::new();
     for (version, description, sql) in SQLITE.iter().filter(|m| m.0 > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|source| StoreError::Migration { version: *version, source })?;
+        tx.execute_batch(sql).map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
             params![version, description, now_ms],

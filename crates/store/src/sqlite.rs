@@ -24,37 +24,7 @@ use crate::model::{
     NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
 use crate::url::Durability;
-
-/// Tuning for the SQLite store.
-#[derive(Clone, Debug)]
-pub struct SqliteOptions {
-    /// Most writes in one transaction.
-    pub max_batch: usize,
-    /// Writes that may wait for the writer; past this the store answers `Overloaded` at once.
-    pub queue_capacity: usize,
-    /// How long the writer waits for a lock held by another process before failing the batch.
-    pub busy_timeout: Duration,
-    /// Rejections waiting to be written; past this, new ones are dropped and counted (a flood of
-    /// bad requests must not crowd out real events).
-    pub max_pending_rejections: usize,
-    /// Rejection retention.
-    pub rejection_retention: RejectionRetention,
-    /// Run pending migrations when opening (off: refuse to open an outdated store).
-    pub migrate: bool,
-}
-
-impl Default for SqliteOptions {
-    fn default() -> Self {
-        Self {
-            max_batch: 256,
-            queue_capacity: 8192,
-            busy_timeout: Duration::from_secs(5),
-            max_pending_rejections: 2048,
-            rejection_retention: RejectionRetention::default(),
-            migrate: true,
-        }
-    }
-}
+use crate::{StoreOptions, rfc3339};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -144,9 +114,10 @@ impl Cmd {
 pub struct SqliteStore {
     tx: Mutex<Option<SyncSender<Cmd>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    reader: Mutex<Reader>,
+    reader: Arc<Mutex<Reader>>,
     /// Reads the events of claimed deliveries, apart from readiness checks and the CLI.
     delivery_reader: Mutex<Reader>,
+    read_only: bool,
     pending_rejections: Arc<AtomicUsize>,
     max_pending_rejections: usize,
     /// Commands sent and not yet written (how busy the writer is).
@@ -187,7 +158,7 @@ impl SqliteStore {
     ///
     /// # Errors
     /// [`StoreError`] when the file cannot be opened, WAL cannot be enabled, or a migration fails.
-    pub fn open(path: &Path, durability: Durability, options: SqliteOptions) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, durability: Durability, options: StoreOptions) -> Result<Self, StoreError> {
         let mut conn = open_writer(path, durability, options.busy_timeout)?;
         let applied = migrate::run(&mut conn, Timestamp::now().unix_millis(), options.migrate)?;
         if !applied.is_empty() {
@@ -208,8 +179,9 @@ impl SqliteStore {
         Ok(Self {
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
-            reader: Mutex::new(reader),
+            reader: Arc::new(Mutex::new(reader)),
             delivery_reader: Mutex::new(delivery_reader),
+            read_only: false,
             pending_rejections,
             max_pending_rejections,
             queued,
@@ -217,7 +189,40 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing store for inspection: no file is created, nothing migrated, writes are
+    /// refused with [`StoreError::ReadOnly`].
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] when there is no store at `path`, or a database error.
+    pub fn inspect(path: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            tx: Mutex::new(None),
+            writer: Mutex::new(None),
+            reader: Arc::new(Mutex::new(Reader::open_existing(path)?)),
+            delivery_reader: Mutex::new(Reader::open_existing(path)?),
+            read_only: true,
+            pending_rejections: Arc::new(AtomicUsize::new(0)),
+            max_pending_rejections: 0,
+            queued: Arc::new(AtomicUsize::new(0)),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Runs `f` on the read connection off the async workers (SQLite calls block).
+    pub(crate) async fn read_async<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)))
+            .await
+            .map_err(|e| StoreError::Write(format!("read task failed: {e}")))?
+    }
+
     fn send(&self, cmd: Cmd) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
         let guard = self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = guard.as_ref().ok_or(StoreError::Closed)?;
         // Counted before sending, so the writer's decrement can never come first and leave the
@@ -357,6 +362,17 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// [`SqliteStore::close`] without blocking an async worker while the writer finishes.
+    pub(crate) async fn close_async(&self) {
+        drop(self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take());
+        let handle = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}
+
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         self.close();
@@ -366,7 +382,7 @@ impl Drop for SqliteStore {
 fn writer_loop(
     mut conn: Connection,
     rx: &Receiver<Cmd>,
-    options: &SqliteOptions,
+    options: &StoreOptions,
     pending: &AtomicUsize,
     queued: &AtomicUsize,
 ) {
@@ -572,7 +588,7 @@ fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "UPDATE deliveries SET attempts = attempts + 1, lease_until = NULL, status = ?2,
              next_attempt_at = COALESCE(?3, next_attempt_at), delivered_at = ?4, last_error = ?5
-         WHERE id = ?1",
+         WHERE id = ?1 AND status = 'pending'",
     )?
     .execute(params![f.delivery_id, status, next_at, delivered_at, a.error])?;
     Ok(())
@@ -655,10 +671,6 @@ impl std::fmt::Debug for Reader {
     }
 }
 
-fn rfc3339(ms: i64) -> String {
-    Timestamp::from_unix_millis(ms).to_rfc3339()
-}
-
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
     Ok(EventSummary {
         id: row.get("id")?,
@@ -710,6 +722,15 @@ impl Reader {
             return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
         }
         Ok(Self { conn })
+    }
+
+    /// The database answers a read.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Events, newest first.

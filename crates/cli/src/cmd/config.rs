@@ -32,7 +32,5 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn describe(built: &hookgate_server::Built) -> String {
-    match &built.store_url {
-        hookgate_store::StoreUrl::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
-    }
+    built.store_url.to_string()
 }

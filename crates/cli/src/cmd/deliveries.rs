@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use hookgate_store::{AdminOp, Durability, Reader, SqliteOptions, SqliteStore, StoreUrl};
+use hookgate_store::{AdminOp, Store, StoreOptions};
 use hookgate_verify::{Timestamp, TimestampFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
@@ -74,11 +74,6 @@ pub(crate) struct RetryArgs {
     store: StoreArg,
 }
 
-fn path(store: &StoreArg) -> anyhow::Result<std::path::PathBuf> {
-    let StoreUrl::Sqlite { path, .. } = StoreUrl::parse(store.url())?;
-    Ok(path)
-}
-
 fn time(t: &str) -> anyhow::Result<i64> {
     Ok(Timestamp::parse(t, TimestampFormat::Rfc3339)
         .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
@@ -86,13 +81,13 @@ fn time(t: &str) -> anyhow::Result<i64> {
         .unix_millis())
 }
 
-/// Opens the store for writing, next to a running gateway if there is one (SQLite lets one
-/// writer in at a time; each operator action is one short transaction).
-fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, SqliteStore)> {
-    let path = path(store)?;
-    Reader::open_existing(&path)?; // never create a store from an operator command
-    let store = SqliteStore::open(&path, Durability::Full, SqliteOptions::default())?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// Opens the store for writing, next to running gateways if there are any (each operator action
+/// is one short transaction). Never creates a store, never migrates one.
+fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, Store)> {
+    let (rt, _) = store.inspect()?;
+    let url = store.url()?;
+    let options = StoreOptions { migrate: false, pool_size: 2, pg_writers: 1, ..StoreOptions::default() };
+    let store = rt.block_on(Store::open(&url, options))?;
     Ok((rt, store))
 }
 
@@ -100,8 +95,8 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
     let mut out = std::io::stdout().lock();
     match cmd {
         DeliveriesCommand::List { store, status, target, limit, format } => {
-            let rows =
-                Reader::open_existing(&path(&store)?)?.list_deliveries(status.as_deref(), target.as_deref(), limit)?;
+            let (rt, store) = store.inspect()?;
+            let rows = rt.block_on(store.list_deliveries(status.as_deref(), target.as_deref(), limit))?;
             match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
                 Format::Table => {
@@ -127,7 +122,8 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
             }
         }
         DeliveriesCommand::Show { id, store } => {
-            let Some(d) = Reader::open_existing(&path(&store)?)?.get_delivery(id)? else {
+            let (rt, store) = store.inspect()?;
+            let Some(d) = rt.block_on(store.get_delivery(id))? else {
                 eprintln!("hookgate: no delivery {id}");
                 return Ok(ExitCode::from(1));
             };
@@ -142,7 +138,8 @@ pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Some(source) => {
             let since = time(args.since.as_deref().context("--since is required with --source")?)?;
             let until = args.until.as_deref().map(time).transpose()?;
-            Reader::open_existing(&path(&args.store)?)?.event_ids(source, since, until)?
+            let (rt, store) = args.store.inspect()?;
+            rt.block_on(store.event_ids(source, since, until))?
         }
         None => args.events.clone(),
     };
@@ -167,7 +164,7 @@ pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    store.close();
+    rt.block_on(store.close());
     println!("replayed {} events: {created} new deliveries", ids.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -176,7 +173,7 @@ pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
     let _ = args.dead;
     let (rt, store) = writer(&args.store)?;
     let n = rt.block_on(store.admin(AdminOp::RetryDead { target: args.target.clone() }))?;
-    store.close();
+    rt.block_on(store.close());
     println!("{n} dead deliveries are pending again");
     Ok(ExitCode::SUCCESS)
 }

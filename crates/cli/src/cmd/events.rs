@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use hookgate_store::{ListFilter, Reader, StoreUrl};
+use hookgate_store::{ListFilter, Store, StoreUrl};
 use hookgate_verify::{Timestamp, TimestampFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,9 +21,21 @@ pub(crate) struct StoreArg {
 }
 
 impl StoreArg {
-    pub(crate) fn url(&self) -> &str {
-        &self.store
+    pub(crate) fn url(&self) -> anyhow::Result<StoreUrl> {
+        Ok(StoreUrl::parse(&self.store)?)
     }
+
+    /// Opens the store for reading only: an inspection command never creates a store.
+    pub(crate) fn inspect(&self) -> anyhow::Result<(tokio::runtime::Runtime, Store)> {
+        let rt = runtime()?;
+        let store = rt.block_on(Store::inspect(&self.url()?))?;
+        Ok((rt, store))
+    }
+}
+
+/// The CLI's commands run one store call at a time: a single-threaded runtime is enough.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,11 +86,6 @@ pub(crate) enum RejectionsCommand {
     },
 }
 
-fn open(store: &StoreArg) -> anyhow::Result<Reader> {
-    let StoreUrl::Sqlite { path, .. } = StoreUrl::parse(&store.store)?;
-    Ok(Reader::open_existing(&path)?)
-}
-
 fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
     let since_ms = match &f.since {
         None => None,
@@ -95,7 +102,8 @@ fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
 pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         EventsCommand::List { store, filters } => {
-            let events = open(&store)?.list_events(&filter(&filters)?)?;
+            let (rt, store) = store.inspect()?;
+            let events = rt.block_on(store.list_events(&filter(&filters)?))?;
             let mut out = std::io::stdout().lock();
             match filters.format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&events)?)?,
@@ -123,7 +131,8 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         EventsCommand::Show { id, store, body } => {
-            let Some(event) = open(&store)?.get_event(id)? else {
+            let (rt, store) = store.inspect()?;
+            let Some(event) = rt.block_on(store.get_event(id))? else {
                 eprintln!("hookgate: no event {id}");
                 return Ok(ExitCode::from(1));
             };
@@ -167,7 +176,8 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
 pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RejectionsCommand::List { store, filters } => {
-            let rows = open(&store)?.list_rejections(&filter(&filters)?)?;
+            let (rt, store) = store.inspect()?;
+            let rows = rt.block_on(store.list_rejections(&filter(&filters)?))?;
             let mut out = std::io::stdout().lock();
             match filters.format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use hookgate_store::{Durability, Reader, SqliteOptions, SqliteStore, StoreUrl};
+use hookgate_store::{Store, StoreOptions, StoreUrl};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -13,11 +13,18 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let StoreUrl::Sqlite { path, .. } = StoreUrl::parse(&args.store)?;
-    let before = Reader::open_existing(&path).ok().and_then(|r| r.schema_version().ok()).unwrap_or(0);
-    let store = SqliteStore::open(&path, Durability::Full, SqliteOptions::default())?;
-    store.close();
-    let after = Reader::open_existing(&path)?.schema_version()?;
+    let url = StoreUrl::parse(&args.store)?;
+    let rt = super::events::runtime()?;
+    let (before, after) = rt.block_on(async {
+        let before = match Store::inspect(&url).await {
+            Ok(store) => store.schema_version().await.unwrap_or(0),
+            Err(_) => 0,
+        };
+        let store = Store::open(&url, StoreOptions { pool_size: 2, pg_writers: 1, ..StoreOptions::default() }).await?;
+        let after = store.schema_version().await?;
+        store.close().await;
+        anyhow::Ok((before, after))
+    })?;
     if after == before {
         println!("{}: schema version {after}, up to date", args.store);
     } else {

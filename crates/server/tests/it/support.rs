@@ -68,7 +68,7 @@ impl TestGateway {
         let text = config.replace("STORE", dir.join("hookgate.db").to_str().unwrap());
         std::fs::write(dir.join("hookgate.toml"), text).unwrap();
         let built = Config::load(&dir.join("hookgate.toml")).unwrap().build().unwrap();
-        let gateway = Gateway::new(built).unwrap();
+        let gateway = Gateway::new(built).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -62,7 +62,7 @@ async fn https_listener_verifies_stores_and_reloads_its_certificate() {
     let built = Config::load(&dir.join("hookgate.toml")).unwrap().build().unwrap();
     let tls = built.tls.clone().expect("tls from the config, paths relative to it");
     let certs = CertStore::open(&tls.cert, &tls.key).unwrap();
-    let gateway = Gateway::new(built).unwrap();
+    let gateway = Gateway::new(built).await.unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let listener = TlsListener::new(tcp, &certs).unwrap();

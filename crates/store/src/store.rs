@@ -1,0 +1,277 @@
+//! The store interface the gateway and the CLI use, whichever database is behind it.
+
+use std::time::Duration;
+
+use crate::model::{
+    Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter, NewEvent,
+    NewRejection, QueueDepth, RejectionRecord,
+};
+use crate::postgres::PgStore;
+use crate::sqlite::{AdminOp, Reader, SqliteStore};
+use crate::url::StoreUrl;
+use crate::{StoreError, StoreOptions};
+
+/// A Hookgate store: SQLite or PostgreSQL, with the same semantics.
+#[derive(Debug)]
+pub enum Store {
+    /// The embedded SQLite store (one node).
+    Sqlite(SqliteStore),
+    /// The PostgreSQL store (any number of nodes).
+    Postgres(PgStore),
+}
+
+impl Store {
+    /// Opens the store at `url`, creating it and running pending migrations (unless
+    /// `options.migrate` is off), ready to write.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be opened or reached, or a migration fails.
+    pub async fn open(url: &StoreUrl, options: StoreOptions) -> Result<Self, StoreError> {
+        match url {
+            StoreUrl::Sqlite { path, durability } => {
+                let (path, durability) = (path.clone(), *durability);
+                // Opening runs migrations and may wait on a lock: keep it off the async workers.
+                let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, durability, options))
+                    .await
+                    .map_err(|e| StoreError::Write(format!("open task failed: {e}")))??;
+                Ok(Store::Sqlite(store))
+            }
+            StoreUrl::Postgres(pg) => Ok(Store::Postgres(PgStore::open(pg, &options).await?)),
+        }
+    }
+
+    /// Opens an existing store for inspection: nothing is created or migrated, writes are refused.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] when there is no store at `url`, or a database error.
+    pub async fn inspect(url: &StoreUrl) -> Result<Self, StoreError> {
+        match url {
+            StoreUrl::Sqlite { path, .. } => Ok(Store::Sqlite(SqliteStore::inspect(path)?)),
+            StoreUrl::Postgres(pg) => {
+                let options = StoreOptions { pool_size: 2, ..StoreOptions::default() };
+                Ok(Store::Postgres(PgStore::inspect(pg, &options).await?))
+            }
+        }
+    }
+
+    /// Stores an event and waits until it is committed durably. A duplicate (same source and
+    /// dedup key, from this node or any other) is counted on the stored event and reported as
+    /// [`Inserted::Duplicate`].
+    ///
+    /// # Errors
+    /// [`StoreError::Overloaded`] when the writer's queue is full, [`StoreError::Write`] or a
+    /// database error when the commit failed, [`StoreError::Closed`] after shutdown. In every
+    /// error case the event must not be acknowledged (a provider retry will bring it again).
+    pub async fn insert_event(&self, event: NewEvent) -> Result<Inserted, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.insert_event(event).await,
+            Store::Postgres(s) => s.insert_event(event).await,
+        }
+    }
+
+    /// Queues a rejected attempt for the log. Never waits; returns `false` when it was dropped
+    /// because too many are already waiting (the caller counts that).
+    pub fn record_rejection(&self, rejection: NewRejection) -> bool {
+        match self {
+            Store::Sqlite(s) => s.record_rejection(rejection),
+            Store::Postgres(s) => s.record_rejection(rejection),
+        }
+    }
+
+    /// Waits until every write queued so far is committed.
+    ///
+    /// # Errors
+    /// As [`Store::insert_event`].
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.flush().await,
+            Store::Postgres(s) => s.flush().await,
+        }
+    }
+
+    /// Writes waiting for this node's writer: background work (delivery) yields while ingest keeps
+    /// it busy.
+    pub fn queued(&self) -> usize {
+        match self {
+            Store::Sqlite(s) => s.queued(),
+            Store::Postgres(s) => s.queued(),
+        }
+    }
+
+    /// Leases up to `limit` due deliveries of `target` for `lease`; with `ordered`, at most the
+    /// target's oldest pending delivery, once it is due. A worker (or node) that dies loses the
+    /// lease and the deliveries become due again when it expires.
+    ///
+    /// # Errors
+    /// As [`Store::insert_event`].
+    pub async fn claim(
+        &self,
+        target: &str,
+        limit: u32,
+        ordered: bool,
+        lease: Duration,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.claim_with(target, limit, ordered, lease).await,
+            Store::Postgres(s) => s.claim(target, limit, ordered, lease).await,
+        }
+    }
+
+    /// Records an attempt and the delivery's next state.
+    ///
+    /// # Errors
+    /// As [`Store::insert_event`].
+    pub async fn finish(&self, finished: Finished) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.finish(finished).await,
+            Store::Postgres(s) => s.finish(finished).await,
+        }
+    }
+
+    /// Runs an operator action or a retention step; returns how many rows it created, revived or
+    /// removed.
+    ///
+    /// # Errors
+    /// As [`Store::insert_event`].
+    pub async fn admin(&self, op: AdminOp) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.admin(op).await,
+            Store::Postgres(s) => s.admin(op).await,
+        }
+    }
+
+    /// Readiness: the database answers a read.
+    ///
+    /// # Errors
+    /// The failure.
+    pub async fn check_read(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(|r| r.check()).await,
+            Store::Postgres(s) => s.check_read().await,
+        }
+    }
+
+    /// Events, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let filter = filter.clone();
+                s.read_async(move |r| r.list_events(&filter)).await
+            }
+            Store::Postgres(s) => s.list_events(filter).await,
+        }
+    }
+
+    /// One event with its body, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.get_event(id)).await,
+            Store::Postgres(s) => s.get_event(id).await,
+        }
+    }
+
+    /// Rejections, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let filter = filter.clone();
+                s.read_async(move |r| r.list_rejections(&filter)).await
+            }
+            Store::Postgres(s) => s.list_rejections(filter).await,
+        }
+    }
+
+    /// Deliveries, newest first. `status` is `pending`, `failed`, `delivered` or `dead`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list_deliveries(
+        &self,
+        status: Option<&str>,
+        target: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliverySummary>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let (status, target) = (status.map(str::to_owned), target.map(str::to_owned));
+                s.read_async(move |r| r.list_deliveries(status.as_deref(), target.as_deref(), limit)).await
+            }
+            Store::Postgres(s) => s.list_deliveries(status, target, limit).await,
+        }
+    }
+
+    /// One delivery with its attempts.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.get_delivery(id)).await,
+            Store::Postgres(s) => s.get_delivery(id).await,
+        }
+    }
+
+    /// Deliveries waiting, failed and dead, and the oldest pending one's age.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(Reader::queue_depth).await,
+            Store::Postgres(s) => s.queue_depth().await,
+        }
+    }
+
+    /// Ids of events of `source` received in `[since, until)` (Unix ms), oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn event_ids(&self, source: &str, since_ms: i64, until_ms: Option<i64>) -> Result<Vec<i64>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let source = source.to_owned();
+                s.read_async(move |r| r.event_ids(&source, since_ms, until_ms)).await
+            }
+            Store::Postgres(s) => s.event_ids(source, since_ms, until_ms).await,
+        }
+    }
+
+    /// The store's schema version.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(Reader::schema_version).await,
+            Store::Postgres(s) => s.schema_version().await,
+        }
+    }
+
+    /// Number of stored events.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn count_events(&self) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(Reader::count_events).await,
+            Store::Postgres(s) => s.count_events().await,
+        }
+    }
+
+    /// Stops accepting writes and commits everything queued.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close_async().await,
+            Store::Postgres(s) => s.close().await,
+        }
+    }
+}

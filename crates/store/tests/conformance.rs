@@ -1,0 +1,455 @@
+//! One test suite, run against both stores: every test below runs once on SQLite (a temporary
+//! file) and once on PostgreSQL (a schema of its own in the machine's database; under `CI=true`
+//! an unreachable database fails the run instead of skipping).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookgate_store::testing::PgTestSchema;
+use hookgate_store::{
+    AdminOp, Attempt, Finished, Inserted, ListFilter, NewEvent, NewRejection, Next, RejectionRetention, Store,
+    StoreError, StoreOptions, StoreUrl,
+};
+
+/// Where a test's store lives; removed when dropped.
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres(PgTestSchema),
+}
+
+impl Backend {
+    fn sqlite(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("hookgate-conformance-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Backend::Sqlite(dir)
+    }
+
+    fn url(&self) -> StoreUrl {
+        match self {
+            Backend::Sqlite(dir) => {
+                StoreUrl::parse(&format!("sqlite://{}", dir.join("hookgate.db").display())).unwrap()
+            }
+            Backend::Postgres(schema) => StoreUrl::parse(&schema.url()).unwrap(),
+        }
+    }
+
+    async fn open(&self, options: StoreOptions) -> Store {
+        Store::open(&self.url(), options).await.unwrap()
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Sqlite(dir) = self {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Generates `sqlite::NAME` and `postgres::NAME` for each test function.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::sqlite(stringify!($name))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(schema) = hookgate_store::testing::PgTestSchema::new(stringify!($name)).await {
+                        super::$name(super::Backend::Postgres(schema)).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    stores_exact_bytes_and_deduplicates,
+    concurrent_inserts_share_commits_and_all_land,
+    duplicates_within_one_batch_are_stored_once,
+    reopening_keeps_everything_and_migrations_run_once,
+    opening_without_migrating_refuses_an_outdated_store,
+    a_store_from_a_newer_hookgate_is_refused,
+    inspection_never_creates_a_store_and_refuses_writes,
+    rejections_are_logged_and_bounded_by_retention,
+    the_outbox_is_written_with_the_event_and_claims_lease,
+    an_expired_lease_makes_the_delivery_due_again,
+    an_ordered_target_takes_the_oldest_pending_delivery_only,
+    a_late_finish_does_not_undo_a_delivered_delivery,
+    the_writer_queue_count_returns_to_zero,
+    pruning_removes_old_fully_delivered_events_only,
+    replay_by_source_and_time_window,
+);
+
+fn event(source: &str, key: &str, body: &[u8]) -> NewEvent {
+    NewEvent {
+        source: source.into(),
+        received_at_ms: 1_700_000_000_000,
+        dedup_key: key.into(),
+        provider_id: None,
+        event_type: Some("KYC".into()),
+        signed_at_ms: Some(1_700_000_000_000),
+        body: body.to_vec(),
+        body_sha256: "00".repeat(32),
+        headers: vec![("x-flinks-signature".into(), "abc=".into())],
+        metadata: serde_json::json!({"response_type": "KYC", "tag": {"userId": "12345"}}),
+        targets: vec!["kyc".into()],
+    }
+}
+
+fn rejection(i: i64) -> NewRejection {
+    NewRejection {
+        source: "flinks".into(),
+        received_at_ms: 1_700_000_000_000 + i,
+        peer: Some("127.0.0.1:1".into()),
+        reason: "signature mismatch".into(),
+        reason_code: "signature_mismatch".into(),
+        header_names: vec!["x-flinks-signature".into()],
+        body_sha256: "11".repeat(32),
+        size: 3,
+        body: (i % 2 == 0).then(|| b"abc".to_vec()),
+    }
+}
+
+fn attempt(code: i64) -> Attempt {
+    Attempt {
+        started_at_ms: 1_700_000_000_000,
+        started_at: String::new(),
+        duration_ms: 12,
+        status_code: Some(code),
+        error: (code >= 300).then(|| format!("http {code}")),
+        response_excerpt: Some("nope".into()),
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+async fn stores_exact_bytes_and_deduplicates(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let body = b"\xff\x00{\"not\": utf8}\r\n".to_vec();
+    let first = store.insert_event(event("flinks", "k1", &body)).await.unwrap();
+    assert!(matches!(first, Inserted::New(_)));
+    let again = store.insert_event(event("flinks", "k1", &body)).await.unwrap();
+    assert_eq!(again, Inserted::Duplicate(first.id()));
+    // The same key under another source is another event.
+    assert!(matches!(store.insert_event(event("fin", "k1", &body)).await.unwrap(), Inserted::New(_)));
+    let got = store.get_event(first.id()).await.unwrap().unwrap();
+    assert_eq!(got.body, body);
+    assert_eq!(got.summary.duplicates, 1);
+    assert_eq!(got.summary.received_at, "2023-11-14T22:13:20Z");
+    assert_eq!(got.signed_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+    assert_eq!(got.headers, vec![("x-flinks-signature".to_owned(), "abc=".to_owned())]);
+    assert_eq!(got.metadata["tag"]["userId"], "12345");
+    assert_eq!(store.count_events().await.unwrap(), 2);
+    assert!(store.get_event(9_999_999).await.unwrap().is_none());
+    let listed = store.list_events(&ListFilter { source: Some("fin".into()), ..Default::default() }).await.unwrap();
+    assert_eq!((listed.len(), listed[0].source.as_str(), listed[0].size), (1, "fin", body.len() as i64));
+    store.close().await;
+}
+
+async fn concurrent_inserts_share_commits_and_all_land(b: Backend) {
+    let store = Arc::new(b.open(StoreOptions::default()).await);
+    let tasks: Vec<_> = (0..300)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store.insert_event(event("flinks", &format!("k{i}"), format!("body {i}").as_bytes())).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(matches!(t.await.unwrap().unwrap(), Inserted::New(_)));
+    }
+    store.close().await;
+    let reader = Store::inspect(&b.url()).await.unwrap();
+    assert_eq!(reader.count_events().await.unwrap(), 300);
+    let listed = reader.list_events(&ListFilter { limit: Some(5), ..Default::default() }).await.unwrap();
+    assert_eq!(listed.len(), 5);
+    assert!(listed.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    // One delivery per event, none lost in the batching.
+    assert_eq!(reader.queue_depth().await.unwrap().pending, 300);
+}
+
+async fn duplicates_within_one_batch_are_stored_once(b: Backend) {
+    // A provider retry can arrive while the first attempt is still waiting for its commit: both
+    // land in the same batch. One is the event, the other its duplicate, and one delivery.
+    let store = Arc::new(b.open(StoreOptions::default()).await);
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.insert_event(event("flinks", &format!("k{}", i % 4), b"{}")).await })
+        })
+        .collect();
+    let mut new = 0;
+    for t in tasks {
+        if let Inserted::New(_) = t.await.unwrap().unwrap() {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 4);
+    assert_eq!(store.count_events().await.unwrap(), 4);
+    let events = store.list_events(&ListFilter::default()).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.duplicates).sum::<i64>(), 36);
+    assert_eq!(store.queue_depth().await.unwrap().pending, 4);
+    store.close().await;
+}
+
+async fn reopening_keeps_everything_and_migrations_run_once(b: Backend) {
+    let id = {
+        let store = b.open(StoreOptions::default()).await;
+        let id = store.insert_event(event("flinks", "a", b"1")).await.unwrap().id();
+        store.close().await;
+        id
+    };
+    let store = b.open(StoreOptions::default()).await;
+    assert_eq!(store.count_events().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), hookgate_store::migrate::latest_version());
+    assert_eq!(store.insert_event(event("flinks", "a", b"1")).await.unwrap(), Inserted::Duplicate(id));
+    store.close().await;
+}
+
+async fn opening_without_migrating_refuses_an_outdated_store(b: Backend) {
+    let no = StoreOptions { migrate: false, ..StoreOptions::default() };
+    let err = Store::open(&b.url(), no.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotMigrated { found: 0, .. }), "{err}");
+    b.open(StoreOptions::default()).await.close().await;
+    Store::open(&b.url(), no).await.unwrap().close().await;
+}
+
+async fn a_store_from_a_newer_hookgate_is_refused(b: Backend) {
+    b.open(StoreOptions::default()).await.close().await;
+    match &b {
+        Backend::Sqlite(dir) => {
+            let conn = rusqlite::Connection::open(dir.join("hookgate.db")).unwrap();
+            conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 0)", []).unwrap();
+        }
+        Backend::Postgres(schema) => {
+            let base = std::env::var(hookgate_store::testing::POSTGRES_URL_ENV)
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("INSERT INTO {}.schema_migrations VALUES (999, 'future', 0)", schema.schema()))
+                .await
+                .unwrap();
+        }
+    }
+    let err = Store::open(&b.url(), StoreOptions::default()).await.unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+    let err = Store::inspect(&b.url()).await.unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+}
+
+async fn inspection_never_creates_a_store_and_refuses_writes(b: Backend) {
+    let err = Store::inspect(&b.url()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Missing(_)), "{err}");
+    if let Backend::Sqlite(dir) = &b {
+        assert!(!dir.join("hookgate.db").exists());
+    }
+    b.open(StoreOptions::default()).await.close().await;
+    let reader = Store::inspect(&b.url()).await.unwrap();
+    let err = reader.insert_event(event("flinks", "a", b"1")).await.unwrap_err();
+    assert!(matches!(err, StoreError::ReadOnly), "{err}");
+    assert!(!reader.record_rejection(rejection(1)));
+    assert_eq!(reader.count_events().await.unwrap(), 0);
+}
+
+async fn rejections_are_logged_and_bounded_by_retention(b: Backend) {
+    let options = StoreOptions {
+        rejection_retention: RejectionRetention { max_rows: 50, max_age_secs: 365 * 24 * 3600 * 100 },
+        ..StoreOptions::default()
+    };
+    let store = b.open(options).await;
+    for i in 0..1200 {
+        assert!(store.record_rejection(rejection(i)));
+        if i % 100 == 0 {
+            store.flush().await.unwrap();
+        }
+    }
+    store.flush().await.unwrap();
+    // Pruning runs after the commit that crossed 1,000 rejections, beside the next writes.
+    let mut rows = store.list_rejections(&ListFilter::default()).await.unwrap();
+    for _ in 0..100 {
+        if rows.len() <= 50 + 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        rows = store.list_rejections(&ListFilter::default()).await.unwrap();
+    }
+    assert!(rows.len() <= 50 + 200, "{}", rows.len());
+    assert_eq!(rows[0].received_at, "2023-11-14T22:13:21.199Z");
+    assert_eq!(rows[0].reason_code, "signature_mismatch");
+    assert_eq!(rows[0].header_names, vec!["x-flinks-signature".to_owned()]);
+    assert!(!rows[0].body_kept, "odd rows keep no body");
+    assert!(rows[1].body_kept);
+    let limited = store.list_rejections(&ListFilter { limit: Some(3), ..Default::default() }).await.unwrap();
+    assert_eq!(limited.len(), 3);
+    store.close().await;
+}
+
+async fn the_outbox_is_written_with_the_event_and_claims_lease(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let id = store.insert_event(event("flinks", "a", b"{}")).await.unwrap().id();
+    // A duplicate creates no second delivery.
+    store.insert_event(event("flinks", "a", b"{}")).await.unwrap();
+    let claimed = store.claim("kyc", 10, false, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].event_id, claimed[0].attempts, claimed[0].body.as_slice()), (id, 0, &b"{}"[..]));
+    assert_eq!((claimed[0].source.as_str(), claimed[0].event_type.as_deref()), ("flinks", Some("KYC")));
+    assert_eq!(claimed[0].headers.len(), 1);
+    // Leased: a second claim gets nothing; another target gets nothing.
+    assert!(store.claim("kyc", 10, false, LEASE).await.unwrap().is_empty());
+    assert!(store.claim("other", 10, false, LEASE).await.unwrap().is_empty());
+    let d = claimed[0].delivery_id;
+    store.finish(Finished { delivery_id: d, attempt: attempt(500), next: Next::Retry(0) }).await.unwrap();
+    assert_eq!(store.list_deliveries(Some("failed"), None, 10).await.unwrap().len(), 1);
+    let again = store.claim("kyc", 10, false, LEASE).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    store.finish(Finished { delivery_id: d, attempt: attempt(500), next: Next::Dead }).await.unwrap();
+    let rec = store.get_delivery(d).await.unwrap().unwrap();
+    assert_eq!((rec.summary.status.as_str(), rec.summary.attempts, rec.attempts_history.len()), ("dead", 2, 2));
+    assert_eq!(rec.attempts_history[0].status_code, Some(500));
+    assert_eq!(rec.summary.last_error.as_deref(), Some("http 500"));
+    assert_eq!(store.queue_depth().await.unwrap().dead, 1);
+    // Operators: retry the dead, replay the event.
+    assert_eq!(store.admin(AdminOp::RetryDead { target: None }).await.unwrap(), 1);
+    assert_eq!(store.list_deliveries(Some("pending"), None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![id], target: Some("audit".into()) }).await.unwrap(), 1);
+    let audit = store.claim("audit", 10, false, LEASE).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    store
+        .finish(Finished { delivery_id: audit[0].delivery_id, attempt: attempt(200), next: Next::Delivered })
+        .await
+        .unwrap();
+    let delivered = store.list_deliveries(Some("delivered"), Some("audit"), 10).await.unwrap();
+    assert_eq!(delivered.len(), 1);
+    assert!(delivered[0].delivered_at.is_some() && delivered[0].next_attempt_at.is_none());
+    // Replay without a target re-creates a delivery for every target the event was routed to.
+    assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![id], target: None }).await.unwrap(), 2);
+    assert!(store.get_delivery(9_999_999).await.unwrap().is_none());
+    store.close().await;
+}
+
+async fn an_expired_lease_makes_the_delivery_due_again(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    store.insert_event(event("flinks", "a", b"{}")).await.unwrap();
+    assert_eq!(store.claim("kyc", 10, false, Duration::from_millis(1)).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The worker that held it died; the next claim gets it again.
+    assert_eq!(store.claim("kyc", 10, false, LEASE).await.unwrap().len(), 1);
+    store.close().await;
+}
+
+async fn an_ordered_target_takes_the_oldest_pending_delivery_only(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    for k in ["a", "b", "c"] {
+        store.insert_event(event("flinks", k, b"{}")).await.unwrap();
+    }
+    let first = store.claim("kyc", 10, true, LEASE).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(store.claim("kyc", 10, true, LEASE).await.unwrap().is_empty(), "leased: the rest wait");
+    let later = hookgate_verify::Timestamp::now().unix_millis() + 60_000;
+    let d = first[0].delivery_id;
+    store.finish(Finished { delivery_id: d, attempt: attempt(500), next: Next::Retry(later) }).await.unwrap();
+    assert!(store.claim("kyc", 10, true, LEASE).await.unwrap().is_empty(), "head of line waits for its retry");
+    // Unordered claims would take the other two meanwhile.
+    assert_eq!(store.claim("kyc", 10, false, Duration::from_millis(1)).await.unwrap().len(), 2);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The retry is due: move it forward and deliver it.
+    store.finish(Finished { delivery_id: d, attempt: attempt(200), next: Next::Delivered }).await.unwrap();
+    let second = store.claim("kyc", 10, true, LEASE).await.unwrap();
+    assert!(second[0].delivery_id > d);
+    store.close().await;
+}
+
+async fn a_late_finish_does_not_undo_a_delivered_delivery(b: Backend) {
+    // Node A's lease ran out mid-attempt, node B took the delivery over and delivered it; A's late
+    // "retry later" must not make it pending again.
+    let store = b.open(StoreOptions::default()).await;
+    store.insert_event(event("flinks", "a", b"{}")).await.unwrap();
+    let a = store.claim("kyc", 1, false, Duration::from_millis(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let b2 = store.claim("kyc", 1, false, LEASE).await.unwrap();
+    assert_eq!(a[0].delivery_id, b2[0].delivery_id);
+    let d = a[0].delivery_id;
+    store.finish(Finished { delivery_id: d, attempt: attempt(200), next: Next::Delivered }).await.unwrap();
+    store.finish(Finished { delivery_id: d, attempt: attempt(503), next: Next::Retry(0) }).await.unwrap();
+    let rec = store.get_delivery(d).await.unwrap().unwrap();
+    assert_eq!(rec.summary.status, "delivered");
+    assert_eq!(rec.attempts_history.len(), 2, "both attempts are on record");
+    store.close().await;
+}
+
+async fn the_writer_queue_count_returns_to_zero(b: Backend) {
+    let store = Arc::new(b.open(StoreOptions::default()).await);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let s = Arc::clone(&store);
+            tokio::spawn(async move { s.insert_event(event("flinks", &format!("q{i}"), b"{}")).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    store.flush().await.unwrap();
+    assert_eq!(store.queued(), 0, "delivery workers would otherwise think the writer stays busy");
+    store.close().await;
+}
+
+async fn pruning_removes_old_fully_delivered_events_only(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let old =
+        |key: &str, targets: Vec<String>| NewEvent { received_at_ms: 1_000, targets, ..event("flinks", key, b"{}") };
+    let delivered = store.insert_event(old("delivered", vec!["kyc".into()])).await.unwrap().id();
+    let pending = store.insert_event(old("pending", vec!["other".into()])).await.unwrap().id();
+    let no_targets = store.insert_event(old("none", vec![])).await.unwrap().id();
+    let now = hookgate_verify::Timestamp::now().unix_millis();
+    let recent =
+        store.insert_event(NewEvent { received_at_ms: now, ..event("flinks", "recent", b"{}") }).await.unwrap().id();
+    let claimed = store.claim("kyc", 10, false, LEASE).await.unwrap();
+    for c in claimed.iter().filter(|c| c.event_id == delivered || c.event_id == recent) {
+        store
+            .finish(Finished { delivery_id: c.delivery_id, attempt: attempt(200), next: Next::Delivered })
+            .await
+            .unwrap();
+    }
+    let cutoff = hookgate_verify::Timestamp::now().unix_millis() - 60_000;
+    assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1000 }).await.unwrap(), 2);
+    let left: Vec<i64> = store.list_events(&ListFilter::default()).await.unwrap().iter().map(|e| e.id).collect();
+    assert!(
+        left.contains(&pending) && left.contains(&recent) && !left.contains(&delivered) && !left.contains(&no_targets),
+        "{left:?}"
+    );
+    assert_eq!(store.list_deliveries(None, Some("kyc"), 10).await.unwrap().len(), 1, "the recent one's delivery stays");
+    // Batched: a limit of 1 removes one at a time.
+    for k in ["x1", "x2"] {
+        store.insert_event(old(k, vec![])).await.unwrap();
+    }
+    assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1 }).await.unwrap(), 1);
+    assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1 }).await.unwrap(), 1);
+    assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1 }).await.unwrap(), 0);
+    store.close().await;
+}
+
+async fn replay_by_source_and_time_window(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let at = |key: &str, ms: i64| NewEvent { received_at_ms: ms, ..event("flinks", key, b"{}") };
+    let a = store.insert_event(at("a", 1_000)).await.unwrap().id();
+    let b2 = store.insert_event(at("b", 2_000)).await.unwrap().id();
+    store.insert_event(at("c", 3_000)).await.unwrap();
+    store.insert_event(NewEvent { received_at_ms: 1_500, ..event("fin", "d", b"{}") }).await.unwrap();
+    assert_eq!(store.event_ids("flinks", 1_000, Some(3_000)).await.unwrap(), vec![a, b2]);
+    assert_eq!(store.event_ids("flinks", 2_000, None).await.unwrap().len(), 2);
+    let since = store.list_events(&ListFilter { since_ms: Some(2_000), ..Default::default() }).await.unwrap();
+    assert_eq!(since.len(), 2);
+    store.close().await;
+}

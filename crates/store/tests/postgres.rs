@@ -1,0 +1,110 @@
+//! What only the PostgreSQL store has: several nodes (here: several `Store`s, each with its own
+//! pool and writers) on one database.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookgate_store::testing::PgTestSchema;
+use hookgate_store::{Inserted, NewEvent, Store, StoreOptions, StoreUrl};
+
+fn event(key: &str, targets: &[&str]) -> NewEvent {
+    NewEvent {
+        source: "flinks".into(),
+        received_at_ms: 1_700_000_000_000,
+        dedup_key: key.into(),
+        provider_id: None,
+        event_type: None,
+        signed_at_ms: None,
+        body: key.as_bytes().to_vec(),
+        body_sha256: "00".repeat(32),
+        headers: Vec::new(),
+        metadata: serde_json::json!({}),
+        targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+    }
+}
+
+async fn nodes(schema: &PgTestSchema, n: usize) -> Vec<Arc<Store>> {
+    let url = StoreUrl::parse(&schema.url()).unwrap();
+    // Started at once: the migration lock lets one migrate while the others wait.
+    let opens = (0..n).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { Store::open(&url, StoreOptions::default()).await })
+    });
+    let mut stores = Vec::new();
+    for o in opens {
+        stores.push(Arc::new(o.await.unwrap().unwrap()));
+    }
+    stores
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_reaching_another_node_at_the_same_time_is_stored_once() {
+    let Some(schema) = PgTestSchema::new("cross_node_dedup").await else { return };
+    let stores = nodes(&schema, 3).await;
+    // Every key is sent to every node at once, 50 keys, 4 times each.
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for k in 0..50 {
+            let store = Arc::clone(&stores[(k + round) % stores.len()]);
+            tasks.push(tokio::spawn(async move { store.insert_event(event(&format!("k{k}"), &["t"])).await }));
+        }
+    }
+    let mut new = 0;
+    let mut ids_by_key = std::collections::HashMap::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let inserted = t.await.unwrap().unwrap();
+        if matches!(inserted, Inserted::New(_)) {
+            new += 1;
+        }
+        let prev = ids_by_key.insert(i % 50, inserted.id());
+        assert!(prev.is_none_or(|p| p == inserted.id()), "one id per key on every node");
+    }
+    assert_eq!(new, 50);
+    assert_eq!(stores[0].count_events().await.unwrap(), 50);
+    let events = stores[1].list_events(&Default::default()).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.duplicates).sum::<i64>(), 150);
+    assert_eq!(stores[2].queue_depth().await.unwrap().pending, 50, "one delivery per event, not per node");
+    for s in &stores {
+        s.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_claiming_at_once_never_take_the_same_delivery() {
+    let Some(schema) = PgTestSchema::new("skip_locked").await else { return };
+    let stores = nodes(&schema, 2).await;
+    for k in 0..300 {
+        stores[k % 2].insert_event(event(&format!("k{k}"), &["t"])).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = Arc::clone(&stores[i % 2]);
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let claimed = store.claim("t", 7, false, Duration::from_secs(60)).await.unwrap();
+                if claimed.is_empty() {
+                    break;
+                }
+                mine.extend(claimed.iter().map(|c| c.delivery_id));
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), unique.len()), (300, 300), "every delivery claimed exactly once");
+    for s in &stores {
+        s.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_password_never_goes_in_the_url() {
+    let err = StoreUrl::parse("postgres://hookgate:hunter2@127.0.0.1/test").unwrap_err().to_string();
+    assert!(err.contains("PGPASSWORD") && !err.contains("hunter2"), "{err}");
+}
