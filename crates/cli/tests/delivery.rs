@@ -2,56 +2,17 @@
 //! commands (`deliveries`, `replay`, `retry`).
 
 mod common;
-use common::{bin, serve, temp_dir};
+use common::{TARGET_SECRET, cli, serve, start_receiver, temp_dir, unique, wait_for};
 
-use std::collections::HashSet;
-use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use axum::Router;
-
-use hookgate_axum::{VerifiedWebhook, WebhookVerifier};
-use hookgate_verify::http::HeaderMap;
-use hookgate_verify::{Secret, SecretEncoding, SignOptions, Verifier, WebhookRequest, preset};
+use std::time::Duration;
 
 const SECRET: &str = "delivery-test-secret";
-const TARGET_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-/// A receiver that verifies Hookgate's signature, takes `delay` per request and records ids.
-fn start_receiver(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let scheme = preset("standard-webhooks").unwrap();
-            let v = WebhookVerifier::new(
-                Verifier::new(scheme, vec![Secret::decode(TARGET_SECRET, SecretEncoding::Whsec).unwrap()]).unwrap(),
-            );
-            let app = Router::new()
-                .route(
-                    "/in",
-                    axum::routing::post(move |hook: VerifiedWebhook| {
-                        let record = Arc::clone(&record);
-                        async move {
-                            tokio::time::sleep(delay).await;
-                            record.lock().unwrap().push(hook.verified.id.unwrap_or_default());
-                            "ok"
-                        }
-                    }),
-                )
-                .with_state(v);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (rx.recv().unwrap(), seen)
+fn post(addr: SocketAddr, body: &[u8]) -> u16 {
+    common::post_flinks(addr, SECRET, body).unwrap()
 }
 
 fn write_config(dir: &Path, target: SocketAddr) -> PathBuf {
@@ -87,41 +48,6 @@ max_delay_ms = 200
     let path = dir.join("hookgate.toml");
     std::fs::write(&path, config).unwrap();
     path
-}
-
-fn post(addr: SocketAddr, body: &[u8]) -> u16 {
-    let v =
-        Verifier::new(preset("flinks").unwrap(), vec![Secret::decode(SECRET, SecretEncoding::Utf8).unwrap()]).unwrap();
-    let empty = HeaderMap::new();
-    let headers = v.sign(&WebhookRequest::new(&empty, body), &SignOptions::default()).unwrap();
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let mut req =
-        format!("POST /webhooks/flinks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out[9..12].parse().unwrap()
-}
-
-fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn unique(seen: &Mutex<Vec<String>>) -> usize {
-    seen.lock().unwrap().iter().collect::<HashSet<_>>().len()
-}
-
-fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(bin()).args(args).output().unwrap()
 }
 
 #[test]

@@ -2,11 +2,18 @@
 // Each test binary uses a different subset.
 #![allow(dead_code)]
 
-use std::io::{BufRead as _, BufReader};
+use std::collections::HashSet;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use hookgate_axum::{VerifiedWebhook, WebhookVerifier};
+use hookgate_verify::http::HeaderMap;
+use hookgate_verify::{Secret, SecretEncoding, SignOptions, Verifier, WebhookRequest, preset};
 
 pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_hookgate")
@@ -47,4 +54,81 @@ pub(crate) fn sigterm_and_wait(mut child: Child) {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     assert!(child.wait().unwrap().success(), "graceful stop exits 0");
+}
+
+/// The secret delivery targets verify Hookgate's Standard Webhooks signature with.
+pub(crate) const TARGET_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A delivery target that verifies Hookgate's signature, takes `delay` per request and records
+/// the event ids (`webhook-id`) it received.
+pub(crate) fn start_receiver(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let scheme = preset("standard-webhooks").unwrap();
+            let v = WebhookVerifier::new(
+                Verifier::new(scheme, vec![Secret::decode(TARGET_SECRET, SecretEncoding::Whsec).unwrap()]).unwrap(),
+            );
+            let app = Router::new()
+                .route(
+                    "/in",
+                    axum::routing::post(move |hook: VerifiedWebhook| {
+                        let record = Arc::clone(&record);
+                        async move {
+                            tokio::time::sleep(delay).await;
+                            record.lock().unwrap().push(hook.verified.id.unwrap_or_default());
+                            "ok"
+                        }
+                    }),
+                )
+                .with_state(v);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), seen)
+}
+
+/// POSTs `body` to `/webhooks/flinks` signed as Flinks does; the status, or the I/O error of a
+/// node that is down or died mid-request.
+pub(crate) fn post_flinks(addr: SocketAddr, secret: &str, body: &[u8]) -> std::io::Result<u16> {
+    let v =
+        Verifier::new(preset("flinks").unwrap(), vec![Secret::decode(secret, SecretEncoding::Utf8).unwrap()]).unwrap();
+    let empty = HeaderMap::new();
+    let headers = v.sign(&WebhookRequest::new(&empty, body), &SignOptions::default()).unwrap();
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut req =
+        format!("POST /webhooks/flinks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    out.get(9..12)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no HTTP status"))
+}
+
+pub(crate) fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub(crate) fn unique(seen: &Mutex<Vec<String>>) -> usize {
+    seen.lock().unwrap().iter().collect::<HashSet<_>>().len()
+}
+
+pub(crate) fn cli(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().unwrap()
 }
