@@ -166,3 +166,30 @@ fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
     let _ = std::fs::remove_dir_all(dir);
     drop(schema);
 }
+
+#[test]
+fn with_reuse_port_two_nodes_listen_on_one_address() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Some(schema) = rt.block_on(PgTestSchema::new("reuse_port")) else { return };
+    let dir = temp_dir("reuse-port");
+    let (target, _seen) = start_receiver(Duration::ZERO);
+    let config = write_config(&dir, &schema.url(), target);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\"\nreuse_port = true"));
+    std::fs::write(&config, text).unwrap();
+    // Without SO_REUSEPORT the second bind would fail with "address in use".
+    let (node_a, addr_a) = serve(&config);
+    let (node_b, addr_b) = serve(&config);
+    assert_eq!(addr_a, addr_b);
+    for i in 0..50 {
+        let body = format!(r#"{{"ResponseType":"KYC","RequestId":"rp-{i}"}}"#);
+        assert_eq!(post_flinks(addr_a, SECRET, body.as_bytes()).unwrap(), 200);
+    }
+    let out = cli(&["events", "list", "--store", &schema.url(), "--format", "json", "--limit", "100"]);
+    assert_eq!(serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap().len(), 50);
+    common::sigterm_and_wait(node_a);
+    common::sigterm_and_wait(node_b);
+    let _ = std::fs::remove_dir_all(dir);
+}

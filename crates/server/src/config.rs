@@ -84,6 +84,10 @@ pub struct ServerConfig {
     pub log_format: String,
     /// HTTPS: certificate and key files (PEM), reloaded on change or SIGHUP.
     pub tls: Option<TlsConfig>,
+    /// Let several hookgate processes on one host listen on the same address (`SO_REUSEPORT`:
+    /// the kernel spreads new connections over them). PostgreSQL store only: the nodes must share
+    /// one database.
+    pub reuse_port: bool,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +102,7 @@ impl Default for ServerConfig {
             metrics: true,
             log_format: "text".into(),
             tls: None,
+            reuse_port: false,
         }
     }
 }
@@ -328,6 +333,8 @@ pub struct Built {
     pub targets: Vec<crate::deliver::Target>,
     /// Event retention (`None`: keep forever).
     pub retention: Option<Duration>,
+    /// See [`ServerConfig::reuse_port`].
+    pub reuse_port: bool,
 }
 
 impl Config {
@@ -374,6 +381,9 @@ impl Config {
             || self.server.header_read_timeout_secs == 0
         {
             return Err(invalid("server timeouts must be at least 1 second"));
+        }
+        if self.server.reuse_port && !matches!(store_url, StoreUrl::Postgres(_)) {
+            return Err(invalid("server.reuse_port needs a postgres:// store (the processes must share one database)"));
         }
         if self.store.max_batch == 0 || self.store.queue_capacity == 0 || self.store.pool_size < 4 {
             return Err(invalid(
@@ -465,6 +475,7 @@ impl Config {
             targets,
             retention: (self.store.retention_days > 0)
                 .then(|| Duration::from_secs(self.store.retention_days.saturating_mul(86_400))),
+            reuse_port: self.server.reuse_port,
         })
     }
 

@@ -9,7 +9,7 @@
 //! - Delivery claims use `FOR UPDATE SKIP LOCKED` and leases on the database's clock, so nodes
 //!   never claim the same delivery at once, and a dead node's leases expire for the others.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,8 @@ pub struct PgStore {
     tx: Mutex<Option<mpsc::Sender<Cmd>>>,
     writers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     queued: Arc<AtomicUsize>,
+    /// Batches the writers have committed.
+    commits: Arc<AtomicU64>,
     pending_rejections: Arc<AtomicUsize>,
     max_pending_rejections: usize,
     url: PostgresUrl,
@@ -98,6 +100,7 @@ impl PgStore {
                     rx: Arc::clone(&rx),
                     max_batch: options.max_batch,
                     queued: Arc::clone(&store.queued),
+                    commits: Arc::clone(&store.commits),
                     pending: Arc::clone(&store.pending_rejections),
                     retention: options.rejection_retention,
                     prune: Arc::clone(&prune),
@@ -144,6 +147,7 @@ impl PgStore {
             tx: Mutex::new(None),
             writers: Mutex::new(Vec::new()),
             queued: Arc::new(AtomicUsize::new(0)),
+            commits: Arc::new(AtomicU64::new(0)),
             pending_rejections: Arc::new(AtomicUsize::new(0)),
             max_pending_rejections: options.max_pending_rejections,
             url: url.clone(),
@@ -189,6 +193,10 @@ impl PgStore {
 
     pub(crate) fn queued(&self) -> usize {
         self.queued.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Stops accepting writes, lets the writers commit what is queued, and closes the pool.
@@ -568,6 +576,7 @@ struct Writer {
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Cmd>>>,
     max_batch: usize,
     queued: Arc<AtomicUsize>,
+    commits: Arc<AtomicU64>,
     pending: Arc<AtomicUsize>,
     retention: RejectionRetention,
     /// Shared by the writers: rejections written since the last prune, and when that was.
@@ -616,6 +625,7 @@ impl Writer {
             self.pending.fetch_sub(rejections, Ordering::AcqRel);
             match outcome {
                 Ok(mut results) => {
+                    self.commits.fetch_add(1, Ordering::AcqRel);
                     for cmd in batch {
                         match cmd {
                             Cmd::Insert(_, reply) => {

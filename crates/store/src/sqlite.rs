@@ -7,7 +7,7 @@
 //! Each request waits for the commit that contains its row before it is acknowledged.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -122,6 +122,8 @@ pub struct SqliteStore {
     max_pending_rejections: usize,
     /// Commands sent and not yet written (how busy the writer is).
     queued: Arc<AtomicUsize>,
+    /// Batches committed by the writer.
+    commits: Arc<AtomicU64>,
     path: PathBuf,
 }
 
@@ -171,10 +173,12 @@ impl SqliteStore {
         let pending = Arc::clone(&pending_rejections);
         let queued = Arc::new(AtomicUsize::new(0));
         let queued_w = Arc::clone(&queued);
+        let commits = Arc::new(AtomicU64::new(0));
+        let commits_w = Arc::clone(&commits);
         let max_pending_rejections = options.max_pending_rejections;
         let writer = std::thread::Builder::new()
             .name("hookgate-store-writer".into())
-            .spawn(move || writer_loop(conn, &rx, &options, &pending, &queued_w))
+            .spawn(move || writer_loop(conn, &rx, &options, &pending, &queued_w, &commits_w))
             .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
@@ -185,6 +189,7 @@ impl SqliteStore {
             pending_rejections,
             max_pending_rejections,
             queued,
+            commits,
             path: path.to_owned(),
         })
     }
@@ -204,6 +209,7 @@ impl SqliteStore {
             pending_rejections: Arc::new(AtomicUsize::new(0)),
             max_pending_rejections: 0,
             queued: Arc::new(AtomicUsize::new(0)),
+            commits: Arc::new(AtomicU64::new(0)),
             path: path.to_owned(),
         })
     }
@@ -312,6 +318,11 @@ impl SqliteStore {
         self.queued.load(Ordering::Acquire)
     }
 
+    /// Transactions the writer has committed (each holds a batch of writes).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
+    }
+
     /// Queues a rejected attempt for the log. Never waits; returns `false` when it was dropped
     /// because too many are already waiting (the caller counts that).
     pub fn record_rejection(&self, rejection: NewRejection) -> bool {
@@ -385,6 +396,7 @@ fn writer_loop(
     options: &StoreOptions,
     pending: &AtomicUsize,
     queued: &AtomicUsize,
+    commits: &AtomicU64,
 ) {
     let mut rejections_since_prune = 0usize;
     let mut last_prune = Instant::now();
@@ -407,6 +419,7 @@ fn writer_loop(
         rejections_since_prune += rejections;
         match outcome {
             Ok(results) => {
+                commits.fetch_add(1, Ordering::AcqRel);
                 for (cmd, done) in batch.into_iter().zip(results) {
                     cmd.reply(done);
                 }

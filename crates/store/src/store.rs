@@ -98,6 +98,15 @@ impl Store {
         }
     }
 
+    /// Transactions this node's writer(s) committed so far; each holds a batch of writes, so
+    /// under concurrency there are far fewer commits than events (group commit).
+    pub fn commits(&self) -> u64 {
+        match self {
+            Store::Sqlite(s) => s.commits(),
+            Store::Postgres(s) => s.commits(),
+        }
+    }
+
     /// Leases up to `limit` due deliveries of `target` for `lease`; with `ordered`, at most the
     /// target's oldest pending delivery, once it is due. A worker (or node) that dies loses the
     /// lease and the deliveries become due again when it expires.

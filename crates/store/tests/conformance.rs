@@ -169,6 +169,9 @@ async fn concurrent_inserts_share_commits_and_all_land(b: Backend) {
     for t in tasks {
         assert!(matches!(t.await.unwrap().unwrap(), Inserted::New(_)));
     }
+    // Group commit: requests that arrive while a commit is in progress share the next one.
+    let commits = store.commits();
+    assert!(commits > 0 && commits < 150, "{commits} commits for 300 concurrent events");
     store.close().await;
     let reader = Store::inspect(&b.url()).await.unwrap();
     assert_eq!(reader.count_events().await.unwrap(), 300);

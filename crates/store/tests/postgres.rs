@@ -108,3 +108,18 @@ async fn a_password_never_goes_in_the_url() {
     let err = StoreUrl::parse("postgres://hookgate:hunter2@127.0.0.1/test").unwrap_err().to_string();
     assert!(err.contains("PGPASSWORD") && !err.contains("hunter2"), "{err}");
 }
+
+#[tokio::test]
+async fn sslmode_require_fails_the_start_instead_of_falling_back_to_plain_text() {
+    let Some(schema) = PgTestSchema::new("sslmode").await else { return };
+    let url = StoreUrl::parse(&format!("{}&sslmode=require", schema.url())).unwrap();
+    let err = Store::open(&url, StoreOptions::default()).await.unwrap_err();
+    assert!(matches!(err, hookgate_store::StoreError::Postgres(_)), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_fails_the_start_with_a_clear_error() {
+    let url = StoreUrl::parse("postgres://postgres@127.0.0.1:1/test?connect_timeout=2").unwrap();
+    let err = Store::open(&url, StoreOptions::default()).await.unwrap_err().to_string();
+    assert!(err.contains("postgres"), "{err}");
+}

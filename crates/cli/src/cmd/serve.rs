@@ -56,11 +56,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
-        let listen = built.listen;
+        let (listen, reuse_port) = (built.listen, built.reuse_port);
         let sources: Vec<String> = built.sources.iter().map(|s| format!("{} {}", s.name, s.path)).collect();
         let gateway = Gateway::new(built).await.context("cannot start the gateway")?;
-        let listener =
-            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let listener = bind(listen, reuse_port).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         match certs {
             Some(certs) => {
@@ -78,6 +77,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Binds the listener; with `reuse_port`, beside other hookgate processes on the same address.
+fn bind(addr: std::net::SocketAddr, reuse_port: bool) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    // As std's listener does: a restart must not wait for the old connections' TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
 }
 
 async fn shutdown_signal() {

@@ -120,6 +120,13 @@ fn mistakes_stop_the_start_with_a_clear_message() {
         ("sha1 without allow", SOURCE.replace("flinks", "fin") + "algorithms = [\"sha1\"]\n", "allow_sha1"),
         ("reserved path", SOURCE.replace("/a", "/metrics"), "reserved"),
         ("bad dedup", format!("{SOURCE}dedup = \"sometimes\"\n"), "unknown dedup"),
+        ("reuse_port on sqlite", format!("[server]\nreuse_port = true\n{SOURCE}"), "reuse_port needs a postgres://"),
+        (
+            "password in the store url",
+            format!("[server]\nstore = \"postgres://u:hunter2@localhost/db\"\n{SOURCE}"),
+            "PGPASSWORD",
+        ),
+        ("bad pool size", format!("{SOURCE}[store]\npool_size = 1\n"), "pool_size"),
     ];
     for (what, text, expected) in cases {
         let err = check("bad", &text).expect_err(what);
