@@ -7,6 +7,8 @@ use crate::support::temp_dir;
 fn check(name: &str, text: &str) -> Result<(), String> {
     let dir = temp_dir(name);
     std::fs::write(dir.join("s.secret"), "secret").unwrap();
+    // A target's signing secret (Standard Webhooks).
+    std::fs::write(dir.join("t.secret"), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
     std::fs::write(dir.join("c.toml"), text).unwrap();
     let result = Config::load(&dir.join("c.toml"))
         .map_err(|e| e.to_string())
@@ -26,6 +28,21 @@ fn the_shipped_example_is_valid() {
         .replace("{ env = \"FLINKS_HMAC_SECRET\" }", "{ file = \"s.secret\" }")
         .replace("{ env = \"FIN_WEBHOOK_SECRET\" }", "{ file = \"s.secret\" }");
     check("example", &text).unwrap();
+}
+
+#[test]
+fn the_shipped_deployment_configs_are_valid() {
+    let node = include_str!("../../../../deploy/hookgate.toml")
+        .replace("{ env = \"FLINKS_HMAC_SECRET\" }", "{ file = \"s.secret\" }")
+        .replace("{ env = \"FIN_WEBHOOK_SECRET\" }", "{ file = \"s.secret\" }")
+        .replace("{ env = \"KYC_SVC_SECRET\" }", "{ file = \"t.secret\" }");
+    assert!(node.contains("postgres://"));
+    check("deploy", &node).unwrap();
+    let compose = include_str!("../../../../deploy/compose/hookgate.toml")
+        .replace("/run/secrets/flinks_secret", "s.secret")
+        .replace("/run/secrets/fin_secret", "s.secret")
+        .replace("/run/secrets/kyc_secret", "t.secret");
+    check("compose", &compose).unwrap();
 }
 
 #[test]
