@@ -2,7 +2,7 @@
 //! commands (`deliveries`, `replay`, `retry`).
 
 mod common;
-use common::{TARGET_SECRET, cli, serve, start_receiver, temp_dir, unique, wait_for};
+use common::{cli, serve, start_receiver, temp_dir, unique, wait_for};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,38 +16,8 @@ fn post(addr: SocketAddr, body: &[u8]) -> u16 {
 }
 
 fn write_config(dir: &Path, target: SocketAddr) -> PathBuf {
-    std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
-    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
     let store = format!("sqlite://{}", dir.join("hookgate.db").display());
-    let config = format!(
-        r#"[server]
-listen = "127.0.0.1:0"
-store = "{store}"
-
-[[source]]
-name = "flinks"
-path = "/webhooks/flinks"
-scheme = "flinks"
-secrets = [{{ file = "flinks.secret" }}]
-default_targets = ["svc"]
-
-[[target]]
-name = "svc"
-type = "http"
-url = "http://{target}/in"
-secret = {{ file = "target.secret" }}
-concurrency = 8
-timeout_secs = 5
-
-[target.retry]
-max_attempts = 50
-initial_delay_ms = 50
-max_delay_ms = 200
-"#
-    );
-    let path = dir.join("hookgate.toml");
-    std::fs::write(&path, config).unwrap();
-    path
+    common::write_delivery_config(dir, &store, SECRET, target, 5)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! halfway, and every acknowledged event stored and delivered.
 
 mod common;
-use common::{TARGET_SECRET, cli, post_flinks, serve, start_receiver, temp_dir, unique, wait_for};
+use common::{cli, post_flinks, serve, start_receiver, temp_dir, unique, wait_for};
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -19,38 +19,9 @@ const EVENTS: usize = 2000;
 const RETRIED: usize = 20;
 
 fn write_config(dir: &Path, store: &str, target: SocketAddr) -> PathBuf {
-    std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
-    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
-    let config = format!(
-        r#"[server]
-listen = "127.0.0.1:0"
-store = "{store}"
-
-[[source]]
-name = "flinks"
-path = "/webhooks/flinks"
-scheme = "flinks"
-secrets = [{{ file = "flinks.secret" }}]
-default_targets = ["svc"]
-
-[[target]]
-name = "svc"
-type = "http"
-url = "http://{target}/in"
-secret = {{ file = "target.secret" }}
-concurrency = 8
-# The lease is the timeout plus 5 s: a dead node's deliveries are taken over after that.
-timeout_secs = 2
-
-[target.retry]
-max_attempts = 50
-initial_delay_ms = 50
-max_delay_ms = 500
-"#
-    );
-    let path = dir.join("hookgate.toml");
-    std::fs::write(&path, config).unwrap();
-    path
+    // A 2 s target timeout: the lease is the timeout plus 5 s, so a dead node's deliveries are
+    // taken over after 7 s.
+    common::write_delivery_config(dir, store, SECRET, target, 2)
 }
 
 fn sha256_hex(body: &[u8]) -> String {

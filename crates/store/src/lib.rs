@@ -68,6 +68,35 @@ impl Default for StoreOptions {
     }
 }
 
+/// Rejections waiting for a writer, bounded: a flood of bad requests must not crowd out events.
+#[derive(Debug)]
+pub(crate) struct PendingRejections {
+    count: std::sync::atomic::AtomicUsize,
+    max: usize,
+}
+
+impl PendingRejections {
+    pub(crate) fn new(max: usize) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self { count: std::sync::atomic::AtomicUsize::new(0), max })
+    }
+
+    /// Runs `send` (which queues the rejection, `false` when it could not) unless `max` are
+    /// already waiting; `false` when the rejection was dropped.
+    pub(crate) fn admit(&self, send: impl FnOnce() -> bool) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.count.fetch_add(1, Ordering::AcqRel) >= self.max || !send() {
+            self.count.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// A writer wrote (or gave up on) `n` of them.
+    pub(crate) fn written(&self, n: usize) {
+        self.count.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// Unix ms as RFC 3339, as every listing shows times.
 pub(crate) fn rfc3339(ms: i64) -> String {
     hookgate_verify::Timestamp::from_unix_millis(ms).to_rfc3339()

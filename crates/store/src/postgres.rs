@@ -27,7 +27,7 @@ use crate::model::{
 };
 use crate::sqlite::AdminOp;
 use crate::url::PostgresUrl;
-use crate::{StoreOptions, rfc3339};
+use crate::{PendingRejections, StoreOptions, rfc3339};
 
 /// The database's clock in Unix ms: leases are compared on one clock, whichever node wrote them.
 const DB_NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
@@ -48,8 +48,7 @@ pub struct PgStore {
     queued: Arc<AtomicUsize>,
     /// Batches the writers have committed.
     commits: Arc<AtomicU64>,
-    pending_rejections: Arc<AtomicUsize>,
-    max_pending_rejections: usize,
+    pending_rejections: Arc<PendingRejections>,
     url: PostgresUrl,
 }
 
@@ -148,8 +147,7 @@ impl PgStore {
             writers: Mutex::new(Vec::new()),
             queued: Arc::new(AtomicUsize::new(0)),
             commits: Arc::new(AtomicU64::new(0)),
-            pending_rejections: Arc::new(AtomicUsize::new(0)),
-            max_pending_rejections: options.max_pending_rejections,
+            pending_rejections: PendingRejections::new(options.max_pending_rejections),
             url: url.clone(),
         })
     }
@@ -174,15 +172,7 @@ impl PgStore {
     }
 
     pub(crate) fn record_rejection(&self, rejection: NewRejection) -> bool {
-        if self.pending_rejections.fetch_add(1, Ordering::AcqRel) >= self.max_pending_rejections {
-            self.pending_rejections.fetch_sub(1, Ordering::AcqRel);
-            return false;
-        }
-        if self.send(Cmd::Reject(Box::new(rejection))).is_err() {
-            self.pending_rejections.fetch_sub(1, Ordering::AcqRel);
-            return false;
-        }
-        true
+        self.pending_rejections.admit(|| self.send(Cmd::Reject(Box::new(rejection))).is_ok())
     }
 
     pub(crate) async fn flush(&self) -> Result<(), StoreError> {
@@ -577,7 +567,7 @@ struct Writer {
     max_batch: usize,
     queued: Arc<AtomicUsize>,
     commits: Arc<AtomicU64>,
-    pending: Arc<AtomicUsize>,
+    pending: Arc<PendingRejections>,
     retention: RejectionRetention,
     /// Shared by the writers: rejections written since the last prune, and when that was.
     prune: Arc<Mutex<PruneClock>>,
@@ -622,7 +612,7 @@ impl Writer {
             metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
             self.queued.fetch_sub(batch.len(), Ordering::AcqRel);
             let rejections = batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count();
-            self.pending.fetch_sub(rejections, Ordering::AcqRel);
+            self.pending.written(rejections);
             match outcome {
                 Ok(mut results) => {
                     self.commits.fetch_add(1, Ordering::AcqRel);

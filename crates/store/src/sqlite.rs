@@ -24,7 +24,7 @@ use crate::model::{
     NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
 use crate::url::Durability;
-use crate::{StoreOptions, rfc3339};
+use crate::{PendingRejections, StoreOptions, rfc3339};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -118,8 +118,7 @@ pub struct SqliteStore {
     /// Reads the events of claimed deliveries, apart from readiness checks and the CLI.
     delivery_reader: Mutex<Reader>,
     read_only: bool,
-    pending_rejections: Arc<AtomicUsize>,
-    max_pending_rejections: usize,
+    pending_rejections: Arc<PendingRejections>,
     /// Commands sent and not yet written (how busy the writer is).
     queued: Arc<AtomicUsize>,
     /// Batches committed by the writer.
@@ -169,13 +168,12 @@ impl SqliteStore {
         let reader = Reader::open_existing(path)?;
         let delivery_reader = Reader::open_existing(path)?;
         let (tx, rx) = sync_channel(options.queue_capacity);
-        let pending_rejections = Arc::new(AtomicUsize::new(0));
+        let pending_rejections = PendingRejections::new(options.max_pending_rejections);
         let pending = Arc::clone(&pending_rejections);
         let queued = Arc::new(AtomicUsize::new(0));
         let queued_w = Arc::clone(&queued);
         let commits = Arc::new(AtomicU64::new(0));
         let commits_w = Arc::clone(&commits);
-        let max_pending_rejections = options.max_pending_rejections;
         let writer = std::thread::Builder::new()
             .name("hookgate-store-writer".into())
             .spawn(move || writer_loop(conn, &rx, &options, &pending, &queued_w, &commits_w))
@@ -187,7 +185,6 @@ impl SqliteStore {
             delivery_reader: Mutex::new(delivery_reader),
             read_only: false,
             pending_rejections,
-            max_pending_rejections,
             queued,
             commits,
             path: path.to_owned(),
@@ -206,8 +203,7 @@ impl SqliteStore {
             reader: Arc::new(Mutex::new(Reader::open_existing(path)?)),
             delivery_reader: Mutex::new(Reader::open_existing(path)?),
             read_only: true,
-            pending_rejections: Arc::new(AtomicUsize::new(0)),
-            max_pending_rejections: 0,
+            pending_rejections: PendingRejections::new(0),
             queued: Arc::new(AtomicUsize::new(0)),
             commits: Arc::new(AtomicU64::new(0)),
             path: path.to_owned(),
@@ -326,15 +322,7 @@ impl SqliteStore {
     /// Queues a rejected attempt for the log. Never waits; returns `false` when it was dropped
     /// because too many are already waiting (the caller counts that).
     pub fn record_rejection(&self, rejection: NewRejection) -> bool {
-        if self.pending_rejections.fetch_add(1, Ordering::AcqRel) >= self.max_pending_rejections {
-            self.pending_rejections.fetch_sub(1, Ordering::AcqRel);
-            return false;
-        }
-        if self.send(Cmd::Reject(Box::new(rejection))).is_err() {
-            self.pending_rejections.fetch_sub(1, Ordering::AcqRel);
-            return false;
-        }
-        true
+        self.pending_rejections.admit(|| self.send(Cmd::Reject(Box::new(rejection))).is_ok())
     }
 
     /// Waits until every write queued so far is committed.
@@ -394,7 +382,7 @@ fn writer_loop(
     mut conn: Connection,
     rx: &Receiver<Cmd>,
     options: &StoreOptions,
-    pending: &AtomicUsize,
+    pending: &PendingRejections,
     queued: &AtomicUsize,
     commits: &AtomicU64,
 ) {
@@ -415,7 +403,7 @@ fn writer_loop(
         metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
         queued.fetch_sub(batch.len(), Ordering::AcqRel);
         let rejections = batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count();
-        pending.fetch_sub(rejections, Ordering::AcqRel);
+        pending.written(rejections);
         rejections_since_prune += rejections;
         match outcome {
             Ok(results) => {

@@ -59,6 +59,48 @@ pub(crate) fn sigterm_and_wait(mut child: Child) {
 /// The secret delivery targets verify Hookgate's Standard Webhooks signature with.
 pub(crate) const TARGET_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
+/// Writes a config with a Flinks source (secret `secret`) routed to the HTTP target `target`
+/// (Hookgate signs with `TARGET_SECRET`; quick retries), on `store`; returns its path.
+pub(crate) fn write_delivery_config(
+    dir: &Path,
+    store: &str,
+    secret: &str,
+    target: SocketAddr,
+    timeout_secs: u32,
+) -> PathBuf {
+    std::fs::write(dir.join("flinks.secret"), secret).unwrap();
+    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
+    let config = format!(
+        r#"[server]
+listen = "127.0.0.1:0"
+store = "{store}"
+
+[[source]]
+name = "flinks"
+path = "/webhooks/flinks"
+scheme = "flinks"
+secrets = [{{ file = "flinks.secret" }}]
+default_targets = ["svc"]
+
+[[target]]
+name = "svc"
+type = "http"
+url = "http://{target}/in"
+secret = {{ file = "target.secret" }}
+concurrency = 8
+timeout_secs = {timeout_secs}
+
+[target.retry]
+max_attempts = 50
+initial_delay_ms = 50
+max_delay_ms = 300
+"#
+    );
+    let path = dir.join("hookgate.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
 /// A delivery target that verifies Hookgate's signature, takes `delay` per request and records
 /// the event ids (`webhook-id`) it received.
 pub(crate) fn start_receiver(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
