@@ -150,6 +150,13 @@ fn with_reuse_port_two_nodes_listen_on_one_address() {
         .unwrap()
         .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\"\nreuse_port = true"));
     std::fs::write(&config, text).unwrap();
+    // `hookgate migrate` on PostgreSQL: creates the schema once; the nodes then find it current.
+    let migrate = cli(&["migrate", "--store", &schema.url()]);
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let latest = hookgate_store::migrate::latest_version();
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains(&format!("schema version 0 -> {latest}")));
+    let again = cli(&["migrate", "--store", &schema.url()]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
     // Without SO_REUSEPORT the second bind would fail with "address in use".
     let (node_a, addr_a) = serve(&config);
     let (node_b, addr_b) = serve(&config);
