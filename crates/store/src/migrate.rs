@@ -83,7 +83,9 @@ CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
-/// so both stores read and write the same values), bodies `BYTEA`, JSON `JSONB`.
+/// so both stores read and write the same values), bodies `BYTEA`. JSON is kept as `TEXT`, exactly
+/// as serialized: `JSONB` refuses `\u0000`, which a verified body may carry into the metadata, and
+/// a verified event must never be refused by its store.
 pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (
         1,
@@ -100,8 +102,8 @@ CREATE TABLE events (
     body          BYTEA   NOT NULL,
     body_sha256   TEXT    NOT NULL,
     size          BIGINT  NOT NULL,
-    headers       JSONB   NOT NULL,
-    metadata      JSONB   NOT NULL,
+    headers       TEXT    NOT NULL,
+    metadata      TEXT    NOT NULL,
     duplicates    BIGINT  NOT NULL DEFAULT 0,
     last_duplicate_at BIGINT,
     -- Dedup across every node: a retry that reaches another node conflicts here.
@@ -116,7 +118,7 @@ CREATE TABLE rejections (
     peer          TEXT,
     reason        TEXT    NOT NULL,
     reason_code   TEXT    NOT NULL,
-    header_names  JSONB   NOT NULL,
+    header_names  TEXT    NOT NULL,
     body_sha256   TEXT    NOT NULL,
     size          BIGINT  NOT NULL,
     body          BYTEA

@@ -165,7 +165,14 @@ impl PgStore {
         })
     }
 
-    pub(crate) async fn insert_event(&self, event: NewEvent) -> Result<Inserted, StoreError> {
+    pub(crate) async fn insert_event(&self, mut event: NewEvent) -> Result<Inserted, StoreError> {
+        // PostgreSQL text cannot hold NUL; a verified body may put one into these (JSON `\u0000`).
+        for field in [&mut event.dedup_key, &mut event.source] {
+            without_nul(field);
+        }
+        for field in [&mut event.provider_id, &mut event.event_type].into_iter().flatten() {
+            without_nul(field);
+        }
         let (reply, done) = oneshot::channel();
         self.send(Cmd::Insert(Box::new(event), reply))?;
         done.await.map_err(|_| StoreError::Closed)?
@@ -233,7 +240,7 @@ impl PgStore {
         };
         let sql = format!(
             "WITH leased AS ({leased})
-             SELECT l.id, l.event_id, l.attempts, e.source, e.body, e.headers::text, e.received_at, e.event_type
+             SELECT l.id, l.event_id, l.attempts, e.source, e.body, e.headers, e.received_at, e.event_type
              FROM leased l JOIN events e ON e.id = l.event_id ORDER BY l.id"
         );
         let stmt = conn.prepare_cached(&sql).await?;
@@ -370,7 +377,7 @@ impl PgStore {
         let row = conn
             .query_opt(
                 "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
-                        signed_at, headers::text, metadata::text, body
+                        signed_at, headers, metadata, body
                  FROM events WHERE id = $1",
                 &[&id],
             )
@@ -389,7 +396,7 @@ impl PgStore {
         let limit = filter.limit.map(i64::from);
         let rows = conn
             .query(
-                "SELECT id, source, received_at, peer, reason, reason_code, header_names::text, body_sha256, size,
+                "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size,
                         body IS NOT NULL
                  FROM rejections WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
                  ORDER BY received_at DESC, id DESC LIMIT $3",
@@ -513,6 +520,13 @@ impl PgStore {
     }
 }
 
+/// Replaces NUL characters with U+FFFD (the same way every time, so a dedup key still matches).
+fn without_nul(text: &mut String) {
+    if text.contains('\0') {
+        *text = text.replace('\0', "\u{fffd}");
+    }
+}
+
 /// The schema version, or `None` when the schema holds no Hookgate store.
 async fn version(conn: &tokio_postgres::Client, schema: &str) -> Result<Option<i64>, StoreError> {
     let exists: bool = conn
@@ -607,7 +621,7 @@ impl Writer {
                 }
             }
             let started = Instant::now();
-            let outcome = self.write_with_retry(&batch).await;
+            let outcome = self.write_batch(&batch).await;
             metrics::histogram!("hookgate_store_commit_duration_seconds").record(started.elapsed().as_secs_f64());
             metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
             self.queued.fetch_sub(batch.len(), Ordering::AcqRel);
@@ -615,11 +629,11 @@ impl Writer {
             self.pending.written(rejections);
             match outcome {
                 Ok(mut results) => {
-                    self.commits.fetch_add(1, Ordering::AcqRel);
                     for cmd in batch {
                         match cmd {
                             Cmd::Insert(_, reply) => {
-                                let r = results.pop_front().ok_or_else(|| StoreError::Write("no result".into()));
+                                let r =
+                                    results.pop_front().unwrap_or_else(|| Err(StoreError::Write("no result".into())));
                                 let _ = reply.send(r);
                             }
                             Cmd::Barrier(reply) => drop(reply.send(Ok(()))),
@@ -646,6 +660,35 @@ impl Writer {
             {
                 tracing::warn!(error = %e, "Pruning old rejections failed; will retry.");
             }
+        }
+    }
+
+    /// Writes the batch in one transaction. When the database refuses it (an SQL error, not a lost
+    /// connection), one event may be at fault: each is then written alone, so it fails by itself
+    /// and its neighbours are still stored (as SQLite's savepoints per command do).
+    async fn write_batch(
+        &self,
+        batch: &[Cmd],
+    ) -> Result<std::collections::VecDeque<Result<Inserted, StoreError>>, StoreError> {
+        let inserts = batch.iter().filter(|c| matches!(c, Cmd::Insert(..))).count();
+        match self.write_with_retry(batch).await {
+            Ok(results) => Ok(results.into_iter().map(Ok).collect()),
+            Err(StoreError::Postgres(e)) if e.code().is_some() && inserts > 1 => {
+                tracing::warn!(error = %e, batch = batch.len(), "A batch was refused; writing its events one by one.");
+                let mut results = std::collections::VecDeque::new();
+                for cmd in batch {
+                    let one = self.write_with_retry(std::slice::from_ref(cmd)).await;
+                    if let Cmd::Insert(..) = cmd {
+                        results.push_back(
+                            one.and_then(|mut r| r.pop_front().ok_or_else(|| StoreError::Write("no result".into()))),
+                        );
+                    } else if let Err(e) = one {
+                        tracing::warn!(error = %e, "Recording a rejection failed.");
+                    }
+                }
+                Ok(results)
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -688,6 +731,7 @@ impl Writer {
         }
         // The one commit every request of the batch waits for: its WAL flush is shared.
         tx.commit().await?;
+        self.commits.fetch_add(1, Ordering::AcqRel);
         Ok(results)
     }
 
@@ -740,7 +784,7 @@ async fn insert_events(
         .prepare_cached(
             "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256,
                                  size, headers, metadata)
-             SELECT s, r, k, p, t, sa, b, h, sz, hd::jsonb, m::jsonb
+             SELECT s, r, k, p, t, sa, b, h, sz, hd, m
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::bytea[],
                          $8::text[], $9::int8[], $10::text[], $11::text[])
                   WITH ORDINALITY AS u(s, r, k, p, t, sa, b, h, sz, hd, m, n)
@@ -866,7 +910,7 @@ async fn insert_rejections(
     let insert = tx
         .prepare_cached(
             "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body)
-             SELECT s, r, p, re, c, hn::jsonb, h, sz, b
+             SELECT s, r, p, re, c, hn, h, sz, b
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[],
                          $9::bytea[]) WITH ORDINALITY AS u(s, r, p, re, c, hn, h, sz, b, n)
              ORDER BY n",

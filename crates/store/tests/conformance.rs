@@ -88,6 +88,7 @@ on_both_stores!(
     the_writer_queue_count_returns_to_zero,
     pruning_removes_old_fully_delivered_events_only,
     replay_by_source_and_time_window,
+    odd_text_from_a_verified_body_is_stored,
 );
 
 fn event(source: &str, key: &str, body: &[u8]) -> NewEvent {
@@ -454,5 +455,38 @@ async fn replay_by_source_and_time_window(b: Backend) {
     assert_eq!(store.event_ids("flinks", 2_000, None).await.unwrap().len(), 2);
     let since = store.list_events(&ListFilter { since_ms: Some(2_000), ..Default::default() }).await.unwrap();
     assert_eq!(since.len(), 2);
+    store.close().await;
+}
+
+async fn odd_text_from_a_verified_body_is_stored(b: Backend) {
+    // A verified body may carry NUL and control characters into the dedup key, the event type and
+    // the metadata (JSON `\u0000`): the event is stored all the same, and its retry deduplicated.
+    let store = Arc::new(b.open(StoreOptions::default()).await);
+    let odd = || NewEvent {
+        provider_id: Some("p\0id".into()),
+        event_type: Some("type\0\u{1}".into()),
+        metadata: serde_json::json!({"tag": {"userId": "a\u{0}b"}}),
+        headers: vec![("x-odd".into(), "v\u{7f}".into())],
+        ..event("flinks", "key\0with nul", b"{\"Tag\":\"a\\u0000b\"}")
+    };
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let e = if i == 0 { odd() } else { event("flinks", &format!("n{i}"), b"{}") };
+                store.insert_event(e).await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap().id());
+    }
+    let got = store.get_event(ids[0]).await.unwrap().unwrap();
+    assert_eq!(got.metadata["tag"]["userId"], "a\u{0}b");
+    assert_eq!(got.headers[0].1, "v\u{7f}");
+    assert!(got.summary.event_type.unwrap().starts_with("type"));
+    assert_eq!(store.insert_event(odd()).await.unwrap(), Inserted::Duplicate(ids[0]));
+    assert_eq!(store.count_events().await.unwrap(), 10);
     store.close().await;
 }

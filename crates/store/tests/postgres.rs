@@ -123,3 +123,45 @@ async fn an_unreachable_database_fails_the_start_with_a_clear_error() {
     let err = Store::open(&url, StoreOptions::default()).await.unwrap_err().to_string();
     assert!(err.contains("postgres"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_the_database_refuses_fails_alone_not_its_batch() {
+    let Some(schema) = PgTestSchema::new("poison_row").await else { return };
+    let stores = nodes(&schema, 1).await;
+    let store = &stores[0];
+    // Stand-in for any row the database refuses: a constraint only the poison event breaks.
+    let (client, conn) = tokio_postgres::connect(&base_url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE {}.events ADD CONSTRAINT no_poison CHECK (dedup_key <> 'poison')",
+            schema.schema()
+        ))
+        .await
+        .unwrap();
+    let commits_before = store.commits();
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let store = Arc::clone(store);
+            let key = if i == 7 { "poison".to_owned() } else { format!("k{i}") };
+            tokio::spawn(async move { (key.clone(), store.insert_event(event(&key, &["t"])).await) })
+        })
+        .collect();
+    for t in tasks {
+        let (key, result) = t.await.unwrap();
+        if key == "poison" {
+            assert!(result.is_err(), "the refused event is not acknowledged");
+        } else {
+            assert!(matches!(result, Ok(Inserted::New(_))), "{key}: {result:?}");
+        }
+    }
+    assert!(store.commits() > commits_before);
+    assert_eq!(store.count_events().await.unwrap(), 29);
+    assert_eq!(store.queue_depth().await.unwrap().pending, 29);
+    store.close().await;
+}
+
+fn base_url() -> String {
+    std::env::var(hookgate_store::testing::POSTGRES_URL_ENV)
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
