@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+mod dedup;
 mod error;
 pub mod migrate;
 mod model;

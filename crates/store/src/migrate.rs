@@ -80,6 +80,39 @@ CREATE TABLE delivery_attempts (
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
 ",
     ),
+    (
+        3,
+        "dedup keys move to the dedup index file (events lose their random-key unique index)",
+        // The table is rebuilt (SQLite cannot drop an inline UNIQUE), with foreign keys off for the
+        // migration (see `run`). AUTOINCREMENT: an event id is never reused after pruning (targets
+        // deduplicate on it, and the dedup index file refers to it). `store_meta.store_id` ties
+        // the dedup index file to this database.
+        r"
+CREATE TABLE events_v3 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    source        TEXT    NOT NULL,
+    received_at   INTEGER NOT NULL,
+    dedup_key     TEXT    NOT NULL,
+    provider_id   TEXT,
+    event_type    TEXT,
+    signed_at     INTEGER,
+    body          BLOB    NOT NULL,
+    body_sha256   TEXT    NOT NULL,
+    size          INTEGER NOT NULL,
+    headers       TEXT    NOT NULL,
+    metadata      TEXT    NOT NULL,
+    duplicates    INTEGER NOT NULL DEFAULT 0,
+    last_duplicate_at INTEGER
+);
+INSERT INTO events_v3 SELECT id, source, received_at, dedup_key, provider_id, event_type, signed_at, body,
+    body_sha256, size, headers, metadata, duplicates, last_duplicate_at FROM events;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+CREATE INDEX events_received ON events (received_at);
+CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO store_meta (name, value) VALUES ('store_id', lower(hex(randomblob(16))));
+",
+    ),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -157,6 +190,11 @@ CREATE TABLE delivery_attempts (
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
 ",
     ),
+    (
+        3,
+        "(SQLite only: dedup keys in a file of their own; PostgreSQL keeps UNIQUE (source, dedup_key) for cross-node dedup)",
+        "",
+    ),
 ];
 
 /// The newest schema version this build knows.
@@ -206,9 +244,12 @@ pub(crate) async fn run_postgres(
         .await?;
         tx.batch_execute(&format!("SET LOCAL search_path TO {schema}")).await?;
         for (version, description, sql) in POSTGRES.iter().filter(|m| m.0 > current) {
-            tx.batch_execute(sql)
-                .await
-                .map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            // An empty version only changes the SQLite store; it is recorded all the same.
+            if !sql.is_empty() {
+                tx.batch_execute(sql)
+                    .await
+                    .map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
                 &[version, description, &now_ms],
@@ -236,15 +277,83 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
         return Err(StoreError::NotMigrated { found: current, known });
     }
     let mut applied = Vec::new();
-    for (version, description, sql) in SQLITE.iter().filter(|m| m.0 > current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
-            params![version, description, now_ms],
-        )?;
-        tx.commit()?;
-        applied.push(*version);
-    }
+    // A migration may rebuild a table others refer to; SQLite's procedure for that is to switch
+    // foreign keys off around it (they cannot change inside a transaction) and check them after.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = (|| {
+        for (version, description, sql) in SQLITE.iter().filter(|m| m.0 > current) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql).map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if broken > 0 {
+                return Err(StoreError::Write(format!("migration {version} left {broken} broken references")));
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
+                params![version, description, now_ms],
+            )?;
+            tx.commit()?;
+            applied.push(*version);
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result?;
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_2_store_upgrades_with_its_events_and_deliveries() {
+        let dir = std::env::temp_dir().join(format!("hookgate-migrate-v2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("hookgate.db");
+        {
+            // A store as version 2 left it, with an event, a delivery and an attempt.
+            let conn = Connection::open(&db).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+            )
+            .unwrap();
+            for (version, description, sql) in &SQLITE[..2] {
+                conn.execute_batch(sql).unwrap();
+                conn.execute("INSERT INTO schema_migrations VALUES (?1, ?2, 0)", params![version, description])
+                    .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO events (id, source, received_at, dedup_key, body, body_sha256, size, headers, metadata)
+                     VALUES (7, 'flinks', 1000, 'k7', x'00ff', 'h', 2, '[]', '{}');
+                 INSERT INTO deliveries (id, event_id, target, status, next_attempt_at, created_at)
+                     VALUES (3, 7, 'svc', 'pending', 1000, 1000);
+                 INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms) VALUES (3, 1000, 5);",
+            )
+            .unwrap();
+        }
+        let mut conn = Connection::open(&db).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3]);
+        let fk: String = conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0)).unwrap().to_string();
+        assert_eq!(fk, "1", "foreign keys are back on");
+        let (id, body): (i64, Vec<u8>) =
+            conn.query_row("SELECT id, body FROM events", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((id, body), (7, vec![0, 0xff]));
+        let broken: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(broken, 0);
+        // The delivery still refers to its event: deleting the event is refused.
+        assert!(conn.execute("DELETE FROM events WHERE id = 7", []).is_err());
+        // No random-key unique index any more; ids are never reused.
+        let unique: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pragma_index_list('events') WHERE \"unique\" = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(unique, 0);
+        let sql: String =
+            conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'events'", [], |r| r.get(0)).unwrap();
+        assert!(sql.contains("AUTOINCREMENT"), "{sql}");
+        drop(conn);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

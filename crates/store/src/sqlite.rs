@@ -17,6 +17,7 @@ use hookgate_verify::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
+use crate::dedup::{DedupIndex, key_hash};
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
@@ -165,6 +166,7 @@ impl SqliteStore {
         if !applied.is_empty() {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
+        let keys = DedupIndex::open(&conn, path)?;
         let reader = Reader::open_existing(path)?;
         let delivery_reader = Reader::open_existing(path)?;
         let (tx, rx) = sync_channel(options.queue_capacity);
@@ -176,7 +178,7 @@ impl SqliteStore {
         let commits_w = Arc::clone(&commits);
         let writer = std::thread::Builder::new()
             .name("hookgate-store-writer".into())
-            .spawn(move || writer_loop(conn, &rx, &options, &pending, &queued_w, &commits_w))
+            .spawn(move || writer_loop(conn, keys, &rx, &options, &pending, &queued_w, &commits_w))
             .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
@@ -380,6 +382,7 @@ impl Drop for SqliteStore {
 
 fn writer_loop(
     mut conn: Connection,
+    mut keys: DedupIndex,
     rx: &Receiver<Cmd>,
     options: &StoreOptions,
     pending: &PendingRejections,
@@ -396,8 +399,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
+        keys.repair_if_broken(&conn);
         let started = Instant::now();
-        let outcome = write_batch(&mut conn, &batch);
+        let outcome = write_batch(&mut conn, &mut keys, &batch);
         let elapsed = started.elapsed();
         metrics::histogram!("hookgate_store_commit_duration_seconds").record(elapsed.as_secs_f64());
         metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
@@ -436,16 +440,34 @@ fn writer_loop(
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "WAL checkpoint at shutdown failed.");
     }
+    keys.close();
 }
 
 /// Writes one batch in one transaction. The outer error fails the whole batch (nothing committed);
 /// the inner results are per command (a failed command is rolled back to its savepoint alone).
-fn write_batch(conn: &mut Connection, batch: &[Cmd]) -> Result<Vec<Done>, rusqlite::Error> {
+/// The dedup index follows the transaction: its additions count once it commits.
+fn write_batch(conn: &mut Connection, keys: &mut DedupIndex, batch: &[Cmd]) -> Result<Vec<Done>, rusqlite::Error> {
+    let result = write_batch_tx(conn, keys, batch);
+    match result {
+        Ok(_) => keys.committed(),
+        Err(_) => keys.rolled_back(),
+    }
+    result
+}
+
+fn write_batch_tx(conn: &mut Connection, keys: &mut DedupIndex, batch: &[Cmd]) -> Result<Vec<Done>, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
     for cmd in batch {
         let done = match cmd {
-            Cmd::Insert(ev, _) => Done::Inserted(atomically(&tx, || insert_event(&tx, ev))),
+            Cmd::Insert(ev, _) => {
+                let mark = keys.mark();
+                let inserted = atomically(&tx, || insert_event(&tx, keys, ev));
+                if inserted.is_err() {
+                    keys.undo_to(mark);
+                }
+                Done::Inserted(inserted)
+            }
             Cmd::Reject(r) => {
                 // A rejection that cannot be written is logged, not fatal to the batch.
                 if let Err(e) = insert_rejection(&tx, r) {
@@ -458,7 +480,7 @@ fn write_batch(conn: &mut Connection, batch: &[Cmd]) -> Result<Vec<Done>, rusqli
                 Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *ordered, *now_ms, *lease_ms)))
             }
             Cmd::Finish(f, _) => Done::Unit(atomically(&tx, || finish(&tx, f))),
-            Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, op))),
+            Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, keys, op))),
         };
         results.push(done);
     }
@@ -481,15 +503,28 @@ fn atomically<T>(tx: &Connection, f: impl FnOnce() -> rusqlite::Result<T>) -> Re
     }
 }
 
-fn insert_event(tx: &Connection, ev: &NewEvent) -> rusqlite::Result<Inserted> {
+fn insert_event(tx: &Connection, keys: &mut DedupIndex, ev: &NewEvent) -> rusqlite::Result<Inserted> {
+    // A provider retry: an event with the same source and key is already stored (or earlier in
+    // this batch). The index gives candidates by hash; the event's own key decides.
+    let hash = key_hash(&ev.source, &ev.dedup_key);
+    for id in keys.candidates(hash)? {
+        let same: Option<bool> = tx
+            .prepare_cached("SELECT source = ?2 AND dedup_key = ?3 FROM events WHERE id = ?1")?
+            .query_row(params![id, ev.source, ev.dedup_key], |r| r.get(0))
+            .optional()?;
+        if same == Some(true) {
+            tx.prepare_cached("UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = ?2 WHERE id = ?1")?
+                .execute(params![id, ev.received_at_ms])?;
+            return Ok(Inserted::Duplicate(id));
+        }
+    }
     let mut insert = tx.prepare_cached(
         "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (source, dedup_key) DO UPDATE SET duplicates = duplicates + 1, last_duplicate_at = excluded.received_at
-         RETURNING id, duplicates",
+         RETURNING id",
     )?;
     let headers = serde_json::to_string(&ev.headers).unwrap_or_else(|_| "[]".into());
-    let (id, dups) = insert.query_row(
+    let id: i64 = insert.query_row(
         params![
             ev.source,
             ev.received_at_ms,
@@ -503,11 +538,9 @@ fn insert_event(tx: &Connection, ev: &NewEvent) -> rusqlite::Result<Inserted> {
             headers,
             ev.metadata.to_string(),
         ],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+        |row| row.get(0),
     )?;
-    if dups > 0 {
-        return Ok(Inserted::Duplicate(id));
-    }
+    keys.add(hash, id);
     // The outbox: deliveries are committed with the event, so an acknowledged event always has them.
     let mut delivery = tx.prepare_cached(
         "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
@@ -595,7 +628,7 @@ fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn admin(tx: &Connection, op: &AdminOp) -> rusqlite::Result<u64> {
+fn admin(tx: &Connection, keys: &mut DedupIndex, op: &AdminOp) -> rusqlite::Result<u64> {
     let now = Timestamp::now().unix_millis();
     let n = match op {
         AdminOp::Replay { event_ids, target } => {
@@ -627,6 +660,16 @@ fn admin(tx: &Connection, op: &AdminOp) -> rusqlite::Result<u64> {
                  ORDER BY id LIMIT ?2",
                 params![before_ms, limit],
             )?;
+            // Their entries leave the dedup index once this commits.
+            let mut pruned = tx.prepare_cached(
+                "SELECT id, source, dedup_key FROM events WHERE id IN (SELECT id FROM temp.prune_ids)",
+            )?;
+            for row in
+                pruned.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            {
+                let (id, source, key) = row?;
+                keys.remove(key_hash(&source, &key), id);
+            }
             tx.execute(
                 "DELETE FROM delivery_attempts WHERE delivery_id IN
                    (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM temp.prune_ids))",

@@ -100,3 +100,120 @@ async fn a_closed_store_has_a_sound_file_and_a_short_log() {
     let wal = dir.0.join("hookgate.db-wal");
     assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "checkpointed at shutdown");
 }
+
+// The dedup index file (`hookgate.db-dedup`): derived from the events, so losing, lagging behind
+// or colliding in it never loses an event, and a retry is still recognised.
+
+fn dedup_file(dir: &TempDir) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.0.join("hookgate.db-dedup")).unwrap()
+}
+
+fn hash(source: &str, key: &str) -> i64 {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(source.as_bytes());
+    h.update([0]);
+    h.update(key.as_bytes());
+    i64::from_be_bytes(h.finalize()[..8].try_into().unwrap())
+}
+
+async fn stored(dir: &TempDir, n: usize) -> Vec<i64> {
+    let store = open(dir, StoreOptions::default());
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(store.insert_event(event(&format!("k{i}"))).await.unwrap().id());
+    }
+    store.close();
+    ids
+}
+
+#[tokio::test]
+async fn a_lost_dedup_index_is_rebuilt_and_retries_are_still_recognised() {
+    let dir = TempDir::new("dedup-lost");
+    let ids = stored(&dir, 50).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.0.join(format!("hookgate.db-dedup{suffix}")));
+    }
+    let store = open(&dir, StoreOptions::default());
+    assert_eq!(store.insert_event(event("k17")).await.unwrap(), Inserted::Duplicate(ids[17]));
+    assert!(matches!(store.insert_event(event("new")).await.unwrap(), Inserted::New(_)));
+}
+
+#[tokio::test]
+async fn a_dedup_index_left_behind_by_a_crash_catches_up() {
+    let dir = TempDir::new("dedup-lag");
+    let ids = stored(&dir, 50).await;
+    {
+        // As after a SIGKILL: the last keys never reached the file, which was not closed.
+        let f = dedup_file(&dir);
+        f.execute("DELETE FROM keys WHERE event_id > ?1", [ids[29]]).unwrap();
+        f.execute("UPDATE meta SET value = ?1 WHERE name = 'indexed_upto'", [ids[29].to_string()]).unwrap();
+        f.execute("UPDATE meta SET value = '0' WHERE name = 'clean'", []).unwrap();
+    }
+    let store = open(&dir, StoreOptions::default());
+    assert_eq!(store.insert_event(event("k45")).await.unwrap(), Inserted::Duplicate(ids[45]));
+    assert_eq!(store.insert_event(event("k3")).await.unwrap(), Inserted::Duplicate(ids[3]));
+}
+
+#[tokio::test]
+async fn a_dedup_index_not_closed_before_a_reboot_is_rebuilt() {
+    let dir = TempDir::new("dedup-reboot");
+    let ids = stored(&dir, 20).await;
+    {
+        // Claims to be complete, but the machine went down with it open: not to be trusted.
+        let f = dedup_file(&dir);
+        f.execute("DELETE FROM keys", []).unwrap();
+        f.execute("UPDATE meta SET value = '0' WHERE name = 'clean'", []).unwrap();
+        f.execute("UPDATE meta SET value = 'another-boot' WHERE name = 'boot_id'", []).unwrap();
+    }
+    let store = open(&dir, StoreOptions::default());
+    assert_eq!(store.insert_event(event("k11")).await.unwrap(), Inserted::Duplicate(ids[11]));
+}
+
+#[tokio::test]
+async fn a_hash_collision_never_turns_an_event_into_a_duplicate() {
+    let dir = TempDir::new("dedup-collision");
+    let ids = stored(&dir, 1).await;
+    // Make key "b" look, by hash, like the stored event of key "k0".
+    dedup_file(&dir)
+        .execute("INSERT INTO keys (hash, event_id) VALUES (?1, ?2)", [hash("flinks", "b"), ids[0]])
+        .unwrap();
+    let store = open(&dir, StoreOptions::default());
+    let b = store.insert_event(event("b")).await.unwrap();
+    assert!(matches!(b, Inserted::New(id) if id != ids[0]), "{b:?}");
+    assert_eq!(store.insert_event(event("b")).await.unwrap(), Inserted::Duplicate(b.id()));
+    assert_eq!(store.insert_event(event("k0")).await.unwrap(), Inserted::Duplicate(ids[0]));
+}
+
+#[tokio::test]
+async fn a_dedup_index_from_another_store_is_not_trusted() {
+    let dir = TempDir::new("dedup-foreign");
+    let other = TempDir::new("dedup-foreign-other");
+    let ids = stored(&dir, 10).await;
+    {
+        let o = open(&other, StoreOptions::default());
+        for i in 0..3 {
+            o.insert_event(event(&format!("x{i}"))).await.unwrap();
+        }
+    }
+    // Its file says "indexed up to 3" — of the other store's events, not of these.
+    std::fs::copy(other.0.join("hookgate.db-dedup"), dir.0.join("hookgate.db-dedup")).unwrap();
+    let store = open(&dir, StoreOptions::default());
+    assert_eq!(store.insert_event(event("k0")).await.unwrap(), Inserted::Duplicate(ids[0]));
+    assert_eq!(store.insert_event(event("k9")).await.unwrap(), Inserted::Duplicate(ids[9]));
+}
+
+#[tokio::test]
+async fn event_ids_are_never_reused_after_pruning() {
+    let dir = TempDir::new("dedup-ids");
+    let store = open(&dir, StoreOptions::default());
+    let old = |k: &str| NewEvent { received_at_ms: 1_000, ..event(k) };
+    store.insert_event(old("a")).await.unwrap();
+    let newest = store.insert_event(old("b")).await.unwrap().id();
+    let pruned = store.admin(hookgate_store::AdminOp::Prune { before_ms: 2_000, limit: 10 }).await.unwrap();
+    assert_eq!(pruned, 2);
+    let next = store.insert_event(event("c")).await.unwrap().id();
+    assert!(next > newest, "a target deduplicating on evt_{newest} must never see that id again");
+    // The pruned keys left the index: their retry is a new event.
+    assert!(matches!(store.insert_event(old("b")).await.unwrap(), Inserted::New(_)));
+}
