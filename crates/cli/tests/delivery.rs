@@ -37,7 +37,7 @@ fn sigkill_mid_delivery_then_restart_delivers_everything_and_operators_can_repla
     let before = unique(&seen);
     assert!(before < 200, "the kill came mid-delivery ({before} delivered)");
     // Restart: leases of the killed process expire and every event still reaches the target.
-    let (server, _) = serve(&config);
+    let (server, addr) = serve(&config);
     wait_for("all 200 delivered", 90, || unique(&seen) == 200);
     let total = seen.lock().unwrap().len();
     eprintln!("restart test: killed after {before}, 200 unique delivered, {} duplicates (at least once)", total - 200);
@@ -73,6 +73,13 @@ fn sigkill_mid_delivery_then_restart_delivers_everything_and_operators_can_repla
     wait_for("the replay delivered", 60, || seen.lock().unwrap().len() >= total + 200);
     let retry = cli(&["retry", "--dead", "--store", &store]);
     assert_eq!(String::from_utf8_lossy(&retry.stdout).trim(), "0 dead deliveries are pending again");
+    // The operator commands ran beside the gateway without disturbing its dedup index: a provider
+    // retry of the first event is still recognised.
+    assert_eq!(post(addr, br#"{"ResponseType":"KYC","RequestId":"0"}"#), 200);
+    let events = cli(&["events", "list", "--store", &store, "--format", "json", "--limit", "1000"]);
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&events.stdout).unwrap();
+    assert_eq!(events.len(), 200);
+    assert!(events.iter().any(|e| e["duplicates"] == 1));
 
     Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     let mut server = server;

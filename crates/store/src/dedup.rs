@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 fn open_file(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))?;
     // Small pages: a random insert rewrites one page, so 1 KiB pages write a quarter of what the
     // default 4 KiB would (only effective when the file is created).
     conn.pragma_update(None, "page_size", 1024)?;
@@ -120,6 +121,15 @@ impl DedupIndex {
         let max_id: i64 = main.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?;
         let conn = match open_file(&path) {
             Ok(conn) => conn,
+            // Held by another process (a gateway on the same store): never touch its file.
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                return Err(StoreError::Write(format!(
+                    "{} is in use by another hookgate process on this store",
+                    path.display()
+                )));
+            }
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "The dedup index cannot be read; rebuilding it.");
                 remove_files(&path);

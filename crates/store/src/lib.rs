@@ -52,6 +52,9 @@ pub struct StoreOptions {
     pub pool_size: usize,
     /// PostgreSQL: group-commit writers per node (one collects a batch while another commits).
     pub pg_writers: usize,
+    /// This handle stores events (the gateway). Off for operator commands (replay, retry,
+    /// migrate), which then leave SQLite's dedup index to the running gateway that holds it.
+    pub take_events: bool,
 }
 
 impl Default for StoreOptions {
@@ -65,6 +68,7 @@ impl Default for StoreOptions {
             migrate: true,
             pool_size: 16,
             pg_writers: 2,
+            take_events: true,
         }
     }
 }

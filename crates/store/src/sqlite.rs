@@ -166,7 +166,7 @@ impl SqliteStore {
         if !applied.is_empty() {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
-        let keys = DedupIndex::open(&conn, path)?;
+        let keys = if options.take_events { Some(DedupIndex::open(&conn, path)?) } else { None };
         let reader = Reader::open_existing(path)?;
         let delivery_reader = Reader::open_existing(path)?;
         let (tx, rx) = sync_channel(options.queue_capacity);
@@ -382,7 +382,7 @@ impl Drop for SqliteStore {
 
 fn writer_loop(
     mut conn: Connection,
-    mut keys: DedupIndex,
+    mut keys: Option<DedupIndex>,
     rx: &Receiver<Cmd>,
     options: &StoreOptions,
     pending: &PendingRejections,
@@ -399,9 +399,11 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        keys.repair_if_broken(&conn);
+        if let Some(keys) = keys.as_mut() {
+            keys.repair_if_broken(&conn);
+        }
         let started = Instant::now();
-        let outcome = write_batch(&mut conn, &mut keys, &batch);
+        let outcome = write_batch(&mut conn, keys.as_mut(), &batch);
         let elapsed = started.elapsed();
         metrics::histogram!("hookgate_store_commit_duration_seconds").record(elapsed.as_secs_f64());
         metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
@@ -440,34 +442,50 @@ fn writer_loop(
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "WAL checkpoint at shutdown failed.");
     }
-    keys.close();
+    if let Some(keys) = keys.as_mut() {
+        keys.close();
+    }
 }
 
 /// Writes one batch in one transaction. The outer error fails the whole batch (nothing committed);
 /// the inner results are per command (a failed command is rolled back to its savepoint alone).
 /// The dedup index follows the transaction: its additions count once it commits.
-fn write_batch(conn: &mut Connection, keys: &mut DedupIndex, batch: &[Cmd]) -> Result<Vec<Done>, rusqlite::Error> {
-    let result = write_batch_tx(conn, keys, batch);
-    match result {
-        Ok(_) => keys.committed(),
-        Err(_) => keys.rolled_back(),
+fn write_batch(
+    conn: &mut Connection,
+    mut keys: Option<&mut DedupIndex>,
+    batch: &[Cmd],
+) -> Result<Vec<Done>, rusqlite::Error> {
+    let result = write_batch_tx(conn, keys.as_deref_mut(), batch);
+    if let Some(keys) = keys {
+        match result {
+            Ok(_) => keys.committed(),
+            Err(_) => keys.rolled_back(),
+        }
     }
     result
 }
 
-fn write_batch_tx(conn: &mut Connection, keys: &mut DedupIndex, batch: &[Cmd]) -> Result<Vec<Done>, rusqlite::Error> {
+fn write_batch_tx(
+    conn: &mut Connection,
+    mut keys: Option<&mut DedupIndex>,
+    batch: &[Cmd],
+) -> Result<Vec<Done>, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
     for cmd in batch {
         let done = match cmd {
-            Cmd::Insert(ev, _) => {
-                let mark = keys.mark();
-                let inserted = atomically(&tx, || insert_event(&tx, keys, ev));
-                if inserted.is_err() {
-                    keys.undo_to(mark);
+            Cmd::Insert(ev, _) => match keys.as_deref_mut() {
+                Some(keys) => {
+                    let mark = keys.mark();
+                    let inserted = atomically(&tx, || insert_event(&tx, keys, ev));
+                    if inserted.is_err() {
+                        keys.undo_to(mark);
+                    }
+                    Done::Inserted(inserted)
                 }
-                Done::Inserted(inserted)
-            }
+                // An operator handle: the gateway's writer owns the dedup index.
+                None => Done::Inserted(Err(StoreError::ReadOnly)),
+            },
             Cmd::Reject(r) => {
                 // A rejection that cannot be written is logged, not fatal to the batch.
                 if let Err(e) = insert_rejection(&tx, r) {
@@ -480,7 +498,7 @@ fn write_batch_tx(conn: &mut Connection, keys: &mut DedupIndex, batch: &[Cmd]) -
                 Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *ordered, *now_ms, *lease_ms)))
             }
             Cmd::Finish(f, _) => Done::Unit(atomically(&tx, || finish(&tx, f))),
-            Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, keys, op))),
+            Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, keys.as_deref_mut(), op))),
         };
         results.push(done);
     }
@@ -628,7 +646,7 @@ fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn admin(tx: &Connection, keys: &mut DedupIndex, op: &AdminOp) -> rusqlite::Result<u64> {
+fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp) -> rusqlite::Result<u64> {
     let now = Timestamp::now().unix_millis();
     let n = match op {
         AdminOp::Replay { event_ids, target } => {
@@ -660,15 +678,19 @@ fn admin(tx: &Connection, keys: &mut DedupIndex, op: &AdminOp) -> rusqlite::Resu
                  ORDER BY id LIMIT ?2",
                 params![before_ms, limit],
             )?;
-            // Their entries leave the dedup index once this commits.
-            let mut pruned = tx.prepare_cached(
-                "SELECT id, source, dedup_key FROM events WHERE id IN (SELECT id FROM temp.prune_ids)",
-            )?;
-            for row in
-                pruned.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-            {
-                let (id, source, key) = row?;
-                keys.remove(key_hash(&source, &key), id);
+            // Their entries leave the dedup index once this commits. (From an operator handle,
+            // without the index, entries stay behind: harmless, a hit is confirmed on the event,
+            // and ids are never reused.)
+            if let Some(keys) = keys {
+                let mut pruned = tx.prepare_cached(
+                    "SELECT id, source, dedup_key FROM events WHERE id IN (SELECT id FROM temp.prune_ids)",
+                )?;
+                let rows = pruned
+                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+                for row in rows {
+                    let (id, source, key) = row?;
+                    keys.remove(key_hash(&source, &key), id);
+                }
             }
             tx.execute(
                 "DELETE FROM delivery_attempts WHERE delivery_id IN

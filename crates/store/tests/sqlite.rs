@@ -217,3 +217,20 @@ async fn event_ids_are_never_reused_after_pruning() {
     // The pruned keys left the index: their retry is a new event.
     assert!(matches!(store.insert_event(old("b")).await.unwrap(), Inserted::New(_)));
 }
+
+#[tokio::test]
+async fn an_operator_handle_works_beside_the_gateway_and_leaves_its_dedup_index_alone() {
+    let dir = TempDir::new("dedup-operator");
+    let gateway = open(&dir, StoreOptions::default());
+    let id = gateway.insert_event(event("a")).await.unwrap().id();
+    // `hookgate replay` / `retry` open the store like this while the gateway runs.
+    let operator = open(&dir, StoreOptions { take_events: false, ..StoreOptions::default() });
+    let err = operator.insert_event(event("b")).await.unwrap_err();
+    assert!(matches!(err, StoreError::ReadOnly), "{err}");
+    operator.admin(hookgate_store::AdminOp::RetryDead { target: None }).await.unwrap();
+    operator.close();
+    assert_eq!(gateway.insert_event(event("a")).await.unwrap(), Inserted::Duplicate(id));
+    // A second gateway on the same file is refused instead of sharing the index.
+    let err = SqliteStore::open(&dir.db(), Durability::Full, StoreOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("in use by another hookgate process"), "{err}");
+}

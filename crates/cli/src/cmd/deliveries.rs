@@ -86,7 +86,8 @@ fn time(t: &str) -> anyhow::Result<i64> {
 fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, Store)> {
     let (rt, _) = store.inspect()?;
     let url = store.url()?;
-    let options = StoreOptions { migrate: false, pool_size: 2, pg_writers: 1, ..StoreOptions::default() };
+    let options =
+        StoreOptions { migrate: false, pool_size: 2, pg_writers: 1, take_events: false, ..StoreOptions::default() };
     let store = rt.block_on(Store::open(&url, options))?;
     Ok((rt, store))
 }

@@ -20,7 +20,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Ok(store) => store.schema_version().await.unwrap_or(0),
             Err(_) => 0,
         };
-        let store = Store::open(&url, StoreOptions { pool_size: 2, pg_writers: 1, ..StoreOptions::default() }).await?;
+        let store = Store::open(
+            &url,
+            StoreOptions { pool_size: 2, pg_writers: 1, take_events: false, ..StoreOptions::default() },
+        )
+        .await?;
         let after = store.schema_version().await?;
         store.close().await;
         anyhow::Ok((before, after))
