@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
 
+mod alloc;
 mod cmd;
 mod logging;
 mod scheme_args;
@@ -56,6 +57,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    alloc::tune_c_allocator();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sign(args) => cmd::sign::run(args),
