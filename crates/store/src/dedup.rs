@@ -75,7 +75,15 @@ pub(crate) struct DedupIndex {
     last_write: std::time::Instant,
     /// The file failed a read or a write: rebuild before the next batch.
     broken: bool,
-    path: PathBuf,
+    /// The database this indexes (the file is `index_path(db)`).
+    db: PathBuf,
+}
+
+/// How far the open transaction's changes to the index had gone (see `DedupIndex::mark`).
+#[derive(Clone, Copy)]
+pub(crate) struct Mark {
+    added: usize,
+    removed: usize,
 }
 
 /// Keys are written to the file in chunks (fewer transactions, several keys per page) once this
@@ -145,7 +153,7 @@ impl DedupIndex {
             unremoved: Vec::new(),
             last_write: std::time::Instant::now(),
             broken: false,
-            path: path.clone(),
+            db: db.to_owned(),
         };
         let indexed_upto: i64 = meta(&index.conn, "indexed_upto")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         let boot = boot_id();
@@ -202,8 +210,9 @@ impl DedupIndex {
         if !self.broken {
             return;
         }
-        tracing::error!(path = %self.path.display(), "The dedup index failed; rebuilding it from the events.");
-        let db = self.path.to_string_lossy().trim_end_matches("-dedup").to_owned();
+        let path = index_path(&self.db);
+        tracing::error!(path = %path.display(), "The dedup index failed; rebuilding it from the events.");
+        // Our own connection holds the file's exclusive lock: close it before removing the file.
         drop(std::mem::replace(
             &mut self.conn,
             match Connection::open_in_memory() {
@@ -211,8 +220,9 @@ impl DedupIndex {
                 Err(_) => return,
             },
         ));
-        remove_files(&self.path);
-        match Self::open(main, Path::new(&db)) {
+        remove_files(&path);
+        let db = self.db.clone();
+        match Self::open(main, &db) {
             Ok(fresh) => *self = fresh,
             Err(e) => tracing::error!(error = %e, "Rebuilding the dedup index failed; will retry."),
         }
@@ -231,9 +241,10 @@ impl DedupIndex {
         Ok(ids)
     }
 
-    /// Where the open transaction's additions stand (to undo one command's).
-    pub(crate) fn mark(&self) -> usize {
-        self.in_batch.len()
+    /// Where the open transaction's changes stand, to undo one command's (its savepoint was
+    /// rolled back) with `undo_to`.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark { added: self.in_batch.len(), removed: self.removed_in_batch.len() }
     }
 
     /// A new event in the open transaction.
@@ -242,11 +253,12 @@ impl DedupIndex {
         self.in_batch.push((hash, id));
     }
 
-    /// The command that made the additions after `mark` was rolled back.
-    pub(crate) fn undo_to(&mut self, mark: usize) {
-        for (hash, id) in self.in_batch.split_off(mark) {
+    /// The command that made the changes after `mark` was rolled back.
+    pub(crate) fn undo_to(&mut self, mark: Mark) {
+        for (hash, id) in self.in_batch.split_off(mark.added) {
             self.forget(hash, id);
         }
+        self.removed_in_batch.truncate(mark.removed);
     }
 
     /// An event removed (pruned) in the open transaction.
@@ -265,8 +277,7 @@ impl DedupIndex {
 
     /// The transaction was rolled back: nothing of it happened.
     pub(crate) fn rolled_back(&mut self) {
-        self.undo_to(0);
-        self.removed_in_batch.clear();
+        self.undo_to(Mark { added: 0, removed: 0 });
     }
 
     /// The transaction committed: its keys go to the file with the next chunk (in memory until

@@ -475,14 +475,7 @@ fn write_batch_tx(
     for cmd in batch {
         let done = match cmd {
             Cmd::Insert(ev, _) => match keys.as_deref_mut() {
-                Some(keys) => {
-                    let mark = keys.mark();
-                    let inserted = atomically(&tx, || insert_event(&tx, keys, ev));
-                    if inserted.is_err() {
-                        keys.undo_to(mark);
-                    }
-                    Done::Inserted(inserted)
-                }
+                Some(keys) => Done::Inserted(indexed(keys, |keys| atomically(&tx, || insert_event(&tx, keys, ev)))),
                 // An operator handle: the gateway's writer owns the dedup index.
                 None => Done::Inserted(Err(StoreError::ReadOnly)),
             },
@@ -498,12 +491,29 @@ fn write_batch_tx(
                 Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *ordered, *now_ms, *lease_ms)))
             }
             Cmd::Finish(f, _) => Done::Unit(atomically(&tx, || finish(&tx, f))),
-            Cmd::Admin(op, _) => Done::Count(atomically(&tx, || admin(&tx, keys.as_deref_mut(), op))),
+            Cmd::Admin(op, _) => Done::Count(match keys.as_deref_mut() {
+                Some(keys) => indexed(keys, |keys| atomically(&tx, || admin(&tx, Some(keys), op))),
+                None => atomically(&tx, || admin(&tx, None, op)),
+            }),
         };
         results.push(done);
     }
     tx.commit()?;
     Ok(results)
+}
+
+/// Runs one command that may change the dedup index: when the command fails (its savepoint is
+/// rolled back), so are its changes to the index.
+fn indexed<T>(
+    keys: &mut DedupIndex,
+    f: impl FnOnce(&mut DedupIndex) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mark = keys.mark();
+    let result = f(keys);
+    if result.is_err() {
+        keys.undo_to(mark);
+    }
+    result
 }
 
 /// Runs `f` inside a savepoint: on error its writes are undone and the batch goes on.

@@ -234,3 +234,27 @@ async fn an_operator_handle_works_beside_the_gateway_and_leaves_its_dedup_index_
     let err = SqliteStore::open(&dir.db(), Durability::Full, StoreOptions::default()).unwrap_err();
     assert!(err.to_string().contains("in use by another hookgate process"), "{err}");
 }
+
+#[tokio::test]
+async fn a_prune_that_fails_leaves_the_dedup_index_as_it_was() {
+    let dir = TempDir::new("dedup-prune-fails");
+    {
+        let store = open(&dir, StoreOptions::default());
+        store.insert_event(NewEvent { received_at_ms: 1_000, ..event("old") }).await.unwrap();
+        store.close();
+    }
+    // Make the prune's delete fail after it has picked its events.
+    rusqlite_conn(&dir)
+        .execute_batch("CREATE TRIGGER keep_events BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'kept'); END;")
+        .unwrap();
+    let store = open(&dir, StoreOptions::default());
+    let pruned = store.admin(hookgate_store::AdminOp::Prune { before_ms: 2_000, limit: 10 }).await;
+    assert!(pruned.is_err(), "{pruned:?}");
+    tokio::time::sleep(Duration::from_millis(30)).await; // past the index's write interval
+    store.flush().await.unwrap();
+    // The event is still there, so its retry is still a duplicate.
+    assert!(matches!(
+        store.insert_event(NewEvent { received_at_ms: 1_000, ..event("old") }).await.unwrap(),
+        Inserted::Duplicate(_)
+    ));
+}
