@@ -202,6 +202,39 @@ pub fn latest_version() -> i64 {
     SQLITE.last().map_or(0, |m| m.0)
 }
 
+/// The version this build knows, when a store at `current` may be used: a newer store is refused,
+/// an older one unless its migrations are to run (`apply`).
+fn check_version(current: i64, apply: bool) -> Result<i64, StoreError> {
+    let known = latest_version();
+    if current > known {
+        return Err(StoreError::TooNew { found: current, known });
+    }
+    if !apply && current < known {
+        return Err(StoreError::NotMigrated { found: current, known });
+    }
+    Ok(known)
+}
+
+/// The schema version of the PostgreSQL store in `schema`, or `None` when it holds none.
+pub(crate) async fn postgres_version(
+    client: &impl tokio_postgres::GenericClient,
+    schema: &str,
+) -> Result<Option<i64>, StoreError> {
+    let exists: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'schema_migrations')",
+            &[&schema],
+        )
+        .await?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let row =
+        client.query_one(&format!("SELECT COALESCE(MAX(version), 0) FROM {schema}.schema_migrations"), &[]).await?;
+    Ok(Some(row.get(0)))
+}
+
 /// Runs the PostgreSQL migrations not yet applied, in `schema` (created if missing). Several nodes
 /// may start at once: an advisory lock makes one of them migrate while the others wait.
 pub(crate) async fn run_postgres(
@@ -216,25 +249,8 @@ pub(crate) async fn run_postgres(
     if apply {
         tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
     }
-    let exists: bool = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'schema_migrations')",
-            &[&schema],
-        )
-        .await?
-        .get(0);
-    let current: i64 = if exists {
-        tx.query_one(&format!("SELECT COALESCE(MAX(version), 0) FROM {schema}.schema_migrations"), &[]).await?.get(0)
-    } else {
-        0
-    };
-    let known = latest_version();
-    if current > known {
-        return Err(StoreError::TooNew { found: current, known });
-    }
-    if !apply && current < known {
-        return Err(StoreError::NotMigrated { found: current, known });
-    }
+    let current = postgres_version(&tx, schema).await?.unwrap_or(0);
+    let known = check_version(current, apply)?;
     let mut applied = Vec::new();
     if current < known {
         tx.batch_execute(&format!(
@@ -269,13 +285,7 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
             version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)",
     )?;
     let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
-    let known = latest_version();
-    if current > known {
-        return Err(StoreError::TooNew { found: current, known });
-    }
-    if !apply && current < known {
-        return Err(StoreError::NotMigrated { found: current, known });
-    }
+    check_version(current, apply)?;
     let mut applied = Vec::new();
     // A migration may rebuild a table others refer to; SQLite's procedure for that is to switch
     // foreign keys off around it (they cannot change inside a transaction) and check them after.

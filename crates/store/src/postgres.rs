@@ -117,8 +117,7 @@ impl PgStore {
     /// # Errors
     /// [`StoreError::Missing`] when the schema holds no Hookgate store, or a database error.
     pub async fn inspect(url: &PostgresUrl, options: &StoreOptions) -> Result<Self, StoreError> {
-        let store = Self::connect(url, &StoreOptions { migrate: false, ..options.clone() }, false).await?;
-        Ok(store)
+        Self::connect(url, options, false).await
     }
 
     async fn connect(url: &PostgresUrl, options: &StoreOptions, write: bool) -> Result<Self, StoreError> {
@@ -133,7 +132,7 @@ impl PgStore {
                     tracing::info!(url = ?url, versions = ?applied, "Applied store migrations.");
                 }
             } else {
-                let found = version(&conn, &url.schema)
+                let found = migrate::postgres_version(&**conn, &url.schema)
                     .await?
                     .ok_or_else(|| StoreError::Missing(format!("{url:?} (no hookgate store in this schema)")))?;
                 if found > migrate::latest_version() {
@@ -512,7 +511,7 @@ impl PgStore {
 
     pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
         let conn = client(&self.pool).await?;
-        Ok(version(&conn, &self.url.schema).await?.unwrap_or(0))
+        Ok(migrate::postgres_version(&**conn, &self.url.schema).await?.unwrap_or(0))
     }
 
     pub(crate) async fn count_events(&self) -> Result<i64, StoreError> {
@@ -525,21 +524,6 @@ fn without_nul(text: &mut String) {
     if text.contains('\0') {
         *text = text.replace('\0', "\u{fffd}");
     }
-}
-
-/// The schema version, or `None` when the schema holds no Hookgate store.
-async fn version(conn: &tokio_postgres::Client, schema: &str) -> Result<Option<i64>, StoreError> {
-    let exists: bool = conn
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'schema_migrations')",
-            &[&schema],
-        )
-        .await?
-        .get(0);
-    if !exists {
-        return Ok(None);
-    }
-    Ok(Some(conn.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0)))
 }
 
 fn summary(r: &tokio_postgres::Row) -> EventSummary {
