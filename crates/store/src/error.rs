@@ -16,7 +16,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
     /// PostgreSQL reported an error, or the connection failed.
-    #[error("postgres error: {0}")]
+    #[error("postgres error: {}", postgres_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection could be had in time.
     #[error("postgres connection pool: {0}")]
@@ -69,4 +69,13 @@ pub enum StoreError {
         /// The database error.
         source: rusqlite::Error,
     },
+}
+
+/// A PostgreSQL error as Hookgate shows it: severity, SQLSTATE and message, without the server's
+/// DETAIL, which can quote the failing row (a webhook body, its signature headers) into the logs.
+pub(crate) fn postgres_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => e.to_string(),
+    }
 }

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-use crate::error::StoreError;
+use crate::error::{StoreError, postgres_message};
 use crate::migrate;
 use crate::model::{
     Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
@@ -658,7 +658,7 @@ impl Writer {
         match self.write_with_retry(batch).await {
             Ok(results) => Ok(results.into_iter().map(Ok).collect()),
             Err(StoreError::Postgres(e)) if e.code().is_some() && inserts > 1 => {
-                tracing::warn!(error = %e, batch = batch.len(), "A batch was refused; writing its events one by one.");
+                tracing::warn!(error = %postgres_message(&e), batch = batch.len(), "A batch was refused; writing its events one by one.");
                 let mut results = std::collections::VecDeque::new();
                 for cmd in batch {
                     let one = self.write_with_retry(std::slice::from_ref(cmd)).await;
