@@ -19,6 +19,7 @@ mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod url;
+mod wal_sync;
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! Each request waits for the commit that contains its row before it is acknowledged.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -25,6 +25,7 @@ use crate::model::{
     NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
 use crate::url::Durability;
+use crate::wal_sync::{SYNC_FAILED, WalSync};
 use crate::{PendingRejections, StoreOptions, rfc3339};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -33,7 +34,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 type Leased = (i64, i64, i64);
 
 enum Cmd {
-    Insert(Box<NewEvent>, Reply<Inserted>),
+    Insert(Box<EncodedEvent>, Reply<Inserted>),
     Reject(Box<NewRejection>),
     /// Completes once every write queued before it is committed (readiness, tests, shutdown).
     Barrier(Reply<()>),
@@ -87,6 +88,18 @@ enum Done {
     Nothing,
 }
 
+impl Done {
+    fn is_err(&self) -> bool {
+        match self {
+            Done::Inserted(r) => r.is_err(),
+            Done::Claimed(r) => r.is_err(),
+            Done::Unit(r) => r.is_err(),
+            Done::Count(r) => r.is_err(),
+            Done::Nothing => false,
+        }
+    }
+}
+
 impl Cmd {
     fn reply(self, done: Done) {
         let missing = || StoreError::Write("no result".into());
@@ -111,6 +124,24 @@ impl Cmd {
     }
 }
 
+/// An event with the work that does not need the database already done (JSON text, dedup hash),
+/// on the caller's thread: the single writer is the store's bottleneck under load, so it only
+/// binds and writes.
+struct EncodedEvent {
+    event: NewEvent,
+    key_hash: i64,
+    headers: String,
+    metadata: String,
+}
+
+impl EncodedEvent {
+    fn new(event: NewEvent) -> Self {
+        let headers = serde_json::to_string(&event.headers).unwrap_or_else(|_| "[]".into());
+        let metadata = event.metadata.to_string();
+        Self { key_hash: key_hash(&event.source, &event.dedup_key), headers, metadata, event }
+    }
+}
+
 /// The SQLite store. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
     tx: Mutex<Option<SyncSender<Cmd>>>,
@@ -124,6 +155,8 @@ pub struct SqliteStore {
     queued: Arc<AtomicUsize>,
     /// Batches committed by the writer.
     commits: Arc<AtomicU64>,
+    /// Set for good when the log could not be synced (see `wal_sync`).
+    sync_failed: Arc<AtomicBool>,
     path: PathBuf,
 }
 
@@ -167,6 +200,8 @@ impl SqliteStore {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
         let keys = if options.take_events { Some(DedupIndex::open(&conn, path)?) } else { None };
+        let sync_failed = Arc::new(AtomicBool::new(false));
+        let sync = if durability == Durability::Full { start_wal_sync(&conn, path, &sync_failed) } else { None };
         let reader = Reader::open_existing(path)?;
         let delivery_reader = Reader::open_existing(path)?;
         let (tx, rx) = sync_channel(options.queue_capacity);
@@ -176,9 +211,18 @@ impl SqliteStore {
         let queued_w = Arc::clone(&queued);
         let commits = Arc::new(AtomicU64::new(0));
         let commits_w = Arc::clone(&commits);
+        let failed_w = Arc::clone(&sync_failed);
         let writer = std::thread::Builder::new()
             .name("hookgate-store-writer".into())
-            .spawn(move || writer_loop(conn, keys, &rx, &options, &pending, &queued_w, &commits_w))
+            .spawn(move || {
+                let counters = WriterCounters {
+                    pending: &pending,
+                    queued: &queued_w,
+                    commits: &commits_w,
+                    sync_failed: &failed_w,
+                };
+                writer_loop(conn, keys, sync, &rx, &options, &counters);
+            })
             .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
@@ -189,6 +233,7 @@ impl SqliteStore {
             pending_rejections,
             queued,
             commits,
+            sync_failed,
             path: path.to_owned(),
         })
     }
@@ -208,6 +253,7 @@ impl SqliteStore {
             pending_rejections: PendingRejections::new(0),
             queued: Arc::new(AtomicUsize::new(0)),
             commits: Arc::new(AtomicU64::new(0)),
+            sync_failed: Arc::new(AtomicBool::new(false)),
             path: path.to_owned(),
         })
     }
@@ -250,7 +296,7 @@ impl SqliteStore {
     /// not be acknowledged (a provider retry will bring it again).
     pub async fn insert_event(&self, event: NewEvent) -> Result<Inserted, StoreError> {
         let (reply, done) = oneshot::channel();
-        self.send(Cmd::Insert(Box::new(event), reply))?;
+        self.send(Cmd::Insert(Box::new(EncodedEvent::new(event)), reply))?;
         done.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -342,6 +388,9 @@ impl SqliteStore {
     /// # Errors
     /// The first failure.
     pub fn check_read(&self) -> Result<(), StoreError> {
+        if self.sync_failed.load(Ordering::Acquire) {
+            return Err(StoreError::Write(SYNC_FAILED.into()));
+        }
         let reader = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         reader.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
@@ -380,14 +429,51 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Shared counters the writer keeps up to date.
+struct WriterCounters<'a> {
+    pending: &'a PendingRejections,
+    queued: &'a AtomicUsize,
+    commits: &'a AtomicU64,
+    sync_failed: &'a AtomicBool,
+}
+
+/// Commits with `synchronous=NORMAL` and makes them durable on the sync thread (`wal_sync`), when
+/// the store is durable. `None` (SQLite syncs every commit itself, FULL) if the log file cannot be
+/// opened, which is slower but as safe.
+fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> Option<WalSync<Vec<(Cmd, Done)>>> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let answer = |batch: Vec<(Cmd, Done)>, synced: Result<(), &str>| {
+        for (cmd, done) in batch {
+            match synced {
+                Ok(()) => cmd.reply(done),
+                Err(msg) => cmd.fail(msg),
+            }
+        }
+    };
+    match WalSync::start(Path::new(&wal), Arc::clone(failed), answer) {
+        Ok(sync) => match conn.pragma_update(None, "synchronous", "NORMAL") {
+            Ok(()) => Some(sync),
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot switch the writer to synchronous=NORMAL; SQLite syncs each commit.");
+                sync.finish();
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot open the store's log for syncing; SQLite syncs each commit (slower).");
+            None
+        }
+    }
+}
+
 fn writer_loop(
     mut conn: Connection,
     mut keys: Option<DedupIndex>,
+    sync: Option<WalSync<Vec<(Cmd, Done)>>>,
     rx: &Receiver<Cmd>,
     options: &StoreOptions,
-    pending: &PendingRejections,
-    queued: &AtomicUsize,
-    commits: &AtomicU64,
+    counters: &WriterCounters<'_>,
 ) {
     let mut rejections_since_prune = 0usize;
     let mut last_prune = Instant::now();
@@ -399,6 +485,15 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
+        if counters.sync_failed.load(Ordering::Acquire) {
+            // What reached the disk is unknown: write nothing more until a restart recovers.
+            counters.queued.fetch_sub(batch.len(), Ordering::AcqRel);
+            counters.pending.written(batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count());
+            for cmd in batch {
+                cmd.fail(SYNC_FAILED);
+            }
+            continue;
+        }
         if let Some(keys) = keys.as_mut() {
             keys.repair_if_broken(&conn);
         }
@@ -407,15 +502,22 @@ fn writer_loop(
         let elapsed = started.elapsed();
         metrics::histogram!("hookgate_store_commit_duration_seconds").record(elapsed.as_secs_f64());
         metrics::histogram!("hookgate_store_batch_size").record(batch.len() as f64);
-        queued.fetch_sub(batch.len(), Ordering::AcqRel);
+        counters.queued.fetch_sub(batch.len(), Ordering::AcqRel);
         let rejections = batch.iter().filter(|c| matches!(c, Cmd::Reject(_))).count();
-        pending.written(rejections);
+        counters.pending.written(rejections);
         rejections_since_prune += rejections;
         match outcome {
             Ok(results) => {
-                commits.fetch_add(1, Ordering::AcqRel);
-                for (cmd, done) in batch.into_iter().zip(results) {
-                    cmd.reply(done);
+                counters.commits.fetch_add(1, Ordering::AcqRel);
+                let answered: Vec<(Cmd, Done)> = batch.into_iter().zip(results).collect();
+                match &sync {
+                    // Answered once the log is on disk; meanwhile the next batch is written.
+                    Some(sync) => sync.submit(answered),
+                    None => {
+                        for (cmd, done) in answered {
+                            cmd.reply(done);
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -437,8 +539,11 @@ fn writer_loop(
             last_prune = Instant::now();
         }
     }
-    // The queue is closed and drained: every write before `close` is committed. Leave a short
-    // log behind so the next start has less to replay.
+    // The queue is closed and drained: every write before `close` is committed; answer the last
+    // ones once synced. Then leave a short log behind so the next start has less to replay.
+    if let Some(sync) = sync {
+        sync.finish();
+    }
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "WAL checkpoint at shutdown failed.");
     }
@@ -448,14 +553,26 @@ fn writer_loop(
 }
 
 /// Writes one batch in one transaction. The outer error fails the whole batch (nothing committed);
-/// the inner results are per command (a failed command is rolled back to its savepoint alone).
+/// the inner results are per command (a failed command is rolled back alone).
 /// The dedup index follows the transaction: its additions count once it commits.
+///
+/// The batch is first written without savepoints: a savepoint per command costs a statement
+/// journal and two parsed statements, a large share of the single writer's time, and commands
+/// almost never fail. When one does, that transaction is rolled back and the batch is written
+/// again with a savepoint per command, so the failing command fails alone.
 fn write_batch(
     conn: &mut Connection,
     mut keys: Option<&mut DedupIndex>,
     batch: &[Cmd],
 ) -> Result<Vec<Done>, rusqlite::Error> {
-    let result = write_batch_tx(conn, keys.as_deref_mut(), batch);
+    let mut result = write_batch_tx(conn, keys.as_deref_mut(), batch, Isolation::Shared);
+    if matches!(result, Ok(None)) {
+        if let Some(keys) = keys.as_deref_mut() {
+            keys.rolled_back();
+        }
+        result = write_batch_tx(conn, keys.as_deref_mut(), batch, Isolation::PerCommand);
+    }
+    let result = result.map(|done| done.unwrap_or_default());
     if let Some(keys) = keys {
         match result {
             Ok(_) => keys.committed(),
@@ -465,41 +582,76 @@ fn write_batch(
     result
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// All commands share the transaction; the first failure abandons it (`Ok(None)`).
+    Shared,
+    /// Each command in its own savepoint.
+    PerCommand,
+}
+
 fn write_batch_tx(
     conn: &mut Connection,
     mut keys: Option<&mut DedupIndex>,
     batch: &[Cmd],
-) -> Result<Vec<Done>, rusqlite::Error> {
+    isolation: Isolation,
+) -> Result<Option<Vec<Done>>, rusqlite::Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
+    let run = |f: &mut dyn FnMut() -> rusqlite::Result<()>| -> Result<(), StoreError> {
+        match isolation {
+            Isolation::Shared => f().map_err(|e| StoreError::Write(e.to_string())),
+            Isolation::PerCommand => atomically(&tx, f),
+        }
+    };
     for cmd in batch {
         let done = match cmd {
             Cmd::Insert(ev, _) => match keys.as_deref_mut() {
-                Some(keys) => Done::Inserted(indexed(keys, |keys| atomically(&tx, || insert_event(&tx, keys, ev)))),
+                Some(keys) => Done::Inserted(indexed(keys, |keys| {
+                    let mut out = None;
+                    run(&mut || insert_event(&tx, keys, ev).map(|v| out = Some(v)))?;
+                    out.ok_or_else(|| StoreError::Write("no result".into()))
+                })),
                 // An operator handle: the gateway's writer owns the dedup index.
                 None => Done::Inserted(Err(StoreError::ReadOnly)),
             },
             Cmd::Reject(r) => {
                 // A rejection that cannot be written is logged, not fatal to the batch.
-                if let Err(e) = insert_rejection(&tx, r) {
+                let written = run(&mut || insert_rejection(&tx, r));
+                if let Err(e) = written {
+                    if isolation == Isolation::Shared {
+                        return Ok(None);
+                    }
                     tracing::warn!(error = %e, "Recording a rejection failed.");
                 }
                 Done::Nothing
             }
             Cmd::Barrier(_) => Done::Unit(Ok(())),
             Cmd::Claim { target, limit, ordered, now_ms, lease_ms, .. } => {
-                Done::Claimed(atomically(&tx, || claim(&tx, target, *limit, *ordered, *now_ms, *lease_ms)))
+                let mut out = None;
+                Done::Claimed(
+                    run(&mut || claim(&tx, target, *limit, *ordered, *now_ms, *lease_ms).map(|v| out = Some(v)))
+                        .map(|()| out.take().unwrap_or_default()),
+                )
             }
-            Cmd::Finish(f, _) => Done::Unit(atomically(&tx, || finish(&tx, f))),
-            Cmd::Admin(op, _) => Done::Count(match keys.as_deref_mut() {
-                Some(keys) => indexed(keys, |keys| atomically(&tx, || admin(&tx, Some(keys), op))),
-                None => atomically(&tx, || admin(&tx, None, op)),
-            }),
+            Cmd::Finish(f, _) => Done::Unit(run(&mut || finish(&tx, f))),
+            Cmd::Admin(op, _) => {
+                let mut out = 0;
+                let r = match keys.as_deref_mut() {
+                    Some(keys) => indexed(keys, |keys| run(&mut || admin(&tx, Some(&mut *keys), op).map(|n| out = n))),
+                    None => run(&mut || admin(&tx, None, op).map(|n| out = n)),
+                };
+                Done::Count(r.map(|()| out))
+            }
         };
+        if isolation == Isolation::Shared && done.is_err() {
+            // Dropping the transaction rolls it back; the caller writes the batch again.
+            return Ok(None);
+        }
         results.push(done);
     }
     tx.commit()?;
-    Ok(results)
+    Ok(Some(results))
 }
 
 /// Runs one command that may change the dedup index: when the command fails (its savepoint is
@@ -517,12 +669,12 @@ fn indexed<T>(
 }
 
 /// Runs `f` inside a savepoint: on error its writes are undone and the batch goes on.
-fn atomically<T>(tx: &Connection, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T, StoreError> {
-    tx.execute_batch("SAVEPOINT cmd")?;
+fn atomically(tx: &Connection, f: &mut dyn FnMut() -> rusqlite::Result<()>) -> Result<(), StoreError> {
+    tx.prepare_cached("SAVEPOINT cmd")?.execute([])?;
     match f() {
-        Ok(v) => {
-            tx.execute_batch("RELEASE cmd")?;
-            Ok(v)
+        Ok(()) => {
+            tx.prepare_cached("RELEASE cmd")?.execute([])?;
+            Ok(())
         }
         Err(e) => {
             let _ = tx.execute_batch("ROLLBACK TO cmd; RELEASE cmd");
@@ -531,10 +683,11 @@ fn atomically<T>(tx: &Connection, f: impl FnOnce() -> rusqlite::Result<T>) -> Re
     }
 }
 
-fn insert_event(tx: &Connection, keys: &mut DedupIndex, ev: &NewEvent) -> rusqlite::Result<Inserted> {
+fn insert_event(tx: &Connection, keys: &mut DedupIndex, encoded: &EncodedEvent) -> rusqlite::Result<Inserted> {
+    let ev = &encoded.event;
     // A provider retry: an event with the same source and key is already stored (or earlier in
     // this batch). The index gives candidates by hash; the event's own key decides.
-    let hash = key_hash(&ev.source, &ev.dedup_key);
+    let hash = encoded.key_hash;
     for id in keys.candidates(hash)? {
         let same: Option<bool> = tx
             .prepare_cached("SELECT source = ?2 AND dedup_key = ?3 FROM events WHERE id = ?1")?
@@ -548,33 +701,31 @@ fn insert_event(tx: &Connection, keys: &mut DedupIndex, ev: &NewEvent) -> rusqli
     }
     let mut insert = tx.prepare_cached(
         "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    let headers = serde_json::to_string(&ev.headers).unwrap_or_else(|_| "[]".into());
-    let id: i64 = insert.query_row(
-        params![
-            ev.source,
-            ev.received_at_ms,
-            ev.dedup_key,
-            ev.provider_id,
-            ev.event_type,
-            ev.signed_at_ms,
-            ev.body,
-            ev.body_sha256,
-            i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
-            headers,
-            ev.metadata.to_string(),
-        ],
-        |row| row.get(0),
-    )?;
+    insert.execute(params![
+        ev.source,
+        ev.received_at_ms,
+        ev.dedup_key,
+        ev.provider_id,
+        ev.event_type,
+        ev.signed_at_ms,
+        ev.body,
+        ev.body_sha256,
+        i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
+        encoded.headers,
+        encoded.metadata,
+    ])?;
+    let id = tx.last_insert_rowid();
     keys.add(hash, id);
     // The outbox: deliveries are committed with the event, so an acknowledged event always has them.
-    let mut delivery = tx.prepare_cached(
-        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
-    )?;
-    for target in &ev.targets {
-        delivery.execute(params![id, target, ev.received_at_ms])?;
+    if !ev.targets.is_empty() {
+        let mut delivery = tx.prepare_cached(
+            "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at) VALUES (?1, ?2, 'pending', ?3, ?3)",
+        )?;
+        for target in &ev.targets {
+            delivery.execute(params![id, target, ev.received_at_ms])?;
+        }
     }
     Ok(Inserted::New(id))
 }

@@ -258,3 +258,44 @@ async fn a_prune_that_fails_leaves_the_dedup_index_as_it_was() {
         Inserted::Duplicate(_)
     ));
 }
+
+// A batch is written without a savepoint per command; a command that fails half-way (its event
+// row written, its delivery refused) must still fail alone and leave nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_event_in_a_batch_fails_alone_and_the_rest_are_stored() {
+    let dir = TempDir::new("batch-poison");
+    let store = Arc::new(open(&dir, StoreOptions::default()));
+    store.insert_event(event("first")).await.unwrap();
+    rusqlite_conn(&dir)
+        .execute_batch(
+            "CREATE TRIGGER poison BEFORE INSERT ON deliveries WHEN NEW.target = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;",
+        )
+        .unwrap();
+    let poisoned = |key: &str| NewEvent { targets: vec!["ok".into(), "poison".into()], ..event(key) };
+    let commits_before = store.commits();
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let s = Arc::clone(&store);
+        let ev =
+            if i == 30 { poisoned("bad") } else { NewEvent { targets: vec!["ok".into()], ..event(&format!("k{i}")) } };
+        tasks.push(tokio::spawn(async move { (ev.dedup_key.clone(), s.insert_event(ev).await) }));
+    }
+    for t in tasks {
+        let (key, result) = t.await.unwrap();
+        if key == "bad" {
+            assert!(matches!(result, Err(StoreError::Write(_))), "{result:?}");
+        } else {
+            assert!(matches!(result, Ok(Inserted::New(_))), "{key}: {result:?}");
+        }
+    }
+    assert!(store.commits() - commits_before < 60, "the good events still share commits");
+    // The others are stored with their deliveries; of the failed one neither the event nor its
+    // first delivery nor its dedup key is left.
+    assert_eq!(store.read(|r| r.count_events()).unwrap(), 60);
+    let deliveries: i64 = rusqlite_conn(&dir).query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0)).unwrap();
+    assert_eq!(deliveries, 59);
+    assert!(matches!(store.insert_event(event("k1")).await.unwrap(), Inserted::Duplicate(_)));
+    rusqlite_conn(&dir).execute_batch("DROP TRIGGER poison").unwrap();
+    assert!(matches!(store.insert_event(poisoned("bad")).await.unwrap(), Inserted::New(_)));
+}
