@@ -296,8 +296,12 @@ impl<'a> JsonView<'a> {
     }
 
     /// The value at an RFC 6901 JSON pointer (`/Login/Id`), parsed.
-    fn get(&self, pointer: &str) -> Option<Value> {
-        let mut tokens = pointer.strip_prefix('/')?.split('/').map(|t| t.replace("~1", "/").replace("~0", "~"));
+    fn get<'p>(&self, pointer: &'p str) -> Option<Value> {
+        // Unescaped only when escaped: this runs for every pointer of every request.
+        let unescape = |t: &'p str| -> Cow<'p, str> {
+            if t.contains('~') { Cow::Owned(t.replace("~1", "/").replace("~0", "~")) } else { Cow::Borrowed(t) }
+        };
+        let mut tokens = pointer.strip_prefix('/')?.split('/').map(unescape);
         let mut raw = self.member(&tokens.next()?)?;
         for token in tokens {
             let inner = JsonView::parse(raw.get().as_bytes())?;
