@@ -452,7 +452,12 @@ fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> O
         }
     };
     match WalSync::start(Path::new(&wal), Arc::clone(failed), answer) {
-        Ok(sync) => match conn.pragma_update(None, "synchronous", "NORMAL") {
+        // Checkpoints move out of the commit too: the writer runs them after handing a batch's
+        // answers over (`Checkpoints`), so no answer waits for one.
+        Ok(sync) => match conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .and_then(|()| conn.pragma_update(None, "wal_autocheckpoint", 0))
+        {
             Ok(()) => Some(sync),
             Err(e) => {
                 tracing::warn!(error = %e, "Cannot switch the writer to synchronous=NORMAL; SQLite syncs each commit.");
@@ -467,6 +472,38 @@ fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> O
     }
 }
 
+/// When the pipelined writer checkpoints: after about as many log pages as SQLite's
+/// autocheckpoint would wait for, estimated from what the batches wrote (a page per 4 KiB of
+/// rows, plus the few pages every commit rewrites: table and index tails, the id sequence).
+struct Checkpoints {
+    pages: i64,
+}
+
+impl Checkpoints {
+    fn committed(&mut self, batch: &[(Cmd, Done)]) {
+        let bytes: usize = batch
+            .iter()
+            .map(|(cmd, _)| match cmd {
+                Cmd::Insert(ev, _) => ev.event.body.len() + ev.headers.len() + ev.metadata.len() + 256,
+                _ => 256,
+            })
+            .sum();
+        self.pages += i64::try_from(bytes / 4096).unwrap_or(i64::MAX) + 4;
+    }
+
+    fn run_if_due(&mut self, conn: &Connection) {
+        if self.pages < WAL_AUTOCHECKPOINT_PAGES {
+            return;
+        }
+        self.pages = 0;
+        let started = Instant::now();
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry.");
+        }
+        metrics::histogram!("hookgate_store_checkpoint_duration_seconds").record(started.elapsed().as_secs_f64());
+    }
+}
+
 fn writer_loop(
     mut conn: Connection,
     mut keys: Option<DedupIndex>,
@@ -477,6 +514,7 @@ fn writer_loop(
 ) {
     let mut rejections_since_prune = 0usize;
     let mut last_prune = Instant::now();
+    let mut checkpoints = Checkpoints { pages: 0 };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < options.max_batch {
@@ -512,7 +550,11 @@ fn writer_loop(
                 let answered: Vec<(Cmd, Done)> = batch.into_iter().zip(results).collect();
                 match &sync {
                     // Answered once the log is on disk; meanwhile the next batch is written.
-                    Some(sync) => sync.submit(answered),
+                    Some(sync) => {
+                        checkpoints.committed(&answered);
+                        sync.submit(answered);
+                        checkpoints.run_if_due(&conn);
+                    }
                     None => {
                         for (cmd, done) in answered {
                             cmd.reply(done);
