@@ -100,27 +100,56 @@ impl Done {
     }
 }
 
-impl Cmd {
-    fn reply(self, done: Done) {
-        let missing = || StoreError::Write("no result".into());
+/// Who waits for a command's outcome, without the command's data: an event's body is freed once
+/// it is written, not held while the log is synced.
+enum Waiter {
+    Inserted(Reply<Inserted>),
+    Claimed(Reply<Vec<Leased>>),
+    Unit(Reply<()>),
+    Count(Reply<u64>),
+    Nobody,
+}
+
+impl Waiter {
+    fn answer(self, done: Done) {
         match (self, done) {
-            (Cmd::Insert(_, r), Done::Inserted(v)) => drop(r.send(v)),
-            (Cmd::Claim { reply, .. }, Done::Claimed(v)) => drop(reply.send(v)),
-            (Cmd::Finish(_, r), Done::Unit(v)) | (Cmd::Barrier(r), Done::Unit(v)) => drop(r.send(v)),
-            (Cmd::Admin(_, r), Done::Count(v)) => drop(r.send(v)),
-            (cmd, _) => cmd.fail(&missing().to_string()),
+            (Waiter::Inserted(r), Done::Inserted(v)) => drop(r.send(v)),
+            (Waiter::Claimed(r), Done::Claimed(v)) => drop(r.send(v)),
+            (Waiter::Unit(r), Done::Unit(v)) => drop(r.send(v)),
+            (Waiter::Count(r), Done::Count(v)) => drop(r.send(v)),
+            (waiter, _) => waiter.fail("no result"),
         }
     }
 
     fn fail(self, msg: &str) {
         let e = || StoreError::Write(msg.to_owned());
         match self {
-            Cmd::Insert(_, r) => drop(r.send(Err(e()))),
-            Cmd::Claim { reply, .. } => drop(reply.send(Err(e()))),
-            Cmd::Finish(_, r) | Cmd::Barrier(r) => drop(r.send(Err(e()))),
-            Cmd::Admin(_, r) => drop(r.send(Err(e()))),
-            Cmd::Reject(_) => {}
+            Waiter::Inserted(r) => drop(r.send(Err(e()))),
+            Waiter::Claimed(r) => drop(r.send(Err(e()))),
+            Waiter::Unit(r) => drop(r.send(Err(e()))),
+            Waiter::Count(r) => drop(r.send(Err(e()))),
+            Waiter::Nobody => {}
         }
+    }
+}
+
+impl Cmd {
+    fn into_waiter(self) -> Waiter {
+        match self {
+            Cmd::Insert(_, r) => Waiter::Inserted(r),
+            Cmd::Claim { reply, .. } => Waiter::Claimed(reply),
+            Cmd::Finish(_, r) | Cmd::Barrier(r) => Waiter::Unit(r),
+            Cmd::Admin(_, r) => Waiter::Count(r),
+            Cmd::Reject(_) => Waiter::Nobody,
+        }
+    }
+
+    fn reply(self, done: Done) {
+        self.into_waiter().answer(done);
+    }
+
+    fn fail(self, msg: &str) {
+        self.into_waiter().fail(msg);
     }
 }
 
@@ -440,14 +469,14 @@ struct WriterCounters<'a> {
 /// Commits with `synchronous=NORMAL` and makes them durable on the sync thread (`wal_sync`), when
 /// the store is durable. `None` (SQLite syncs every commit itself, FULL) if the log file cannot be
 /// opened, which is slower but as safe.
-fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> Option<WalSync<Vec<(Cmd, Done)>>> {
+fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> Option<WalSync<Vec<(Waiter, Done)>>> {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
-    let answer = |batch: Vec<(Cmd, Done)>, synced: Result<(), &str>| {
-        for (cmd, done) in batch {
+    let answer = |batch: Vec<(Waiter, Done)>, synced: Result<(), &str>| {
+        for (waiter, done) in batch {
             match synced {
-                Ok(()) => cmd.reply(done),
-                Err(msg) => cmd.fail(msg),
+                Ok(()) => waiter.answer(done),
+                Err(msg) => waiter.fail(msg),
             }
         }
     };
@@ -480,10 +509,10 @@ struct Checkpoints {
 }
 
 impl Checkpoints {
-    fn committed(&mut self, batch: &[(Cmd, Done)]) {
+    fn committed(&mut self, batch: &[Cmd]) {
         let bytes: usize = batch
             .iter()
-            .map(|(cmd, _)| match cmd {
+            .map(|cmd| match cmd {
                 Cmd::Insert(ev, _) => ev.event.body.len() + ev.headers.len() + ev.metadata.len() + 256,
                 _ => 256,
             })
@@ -507,7 +536,7 @@ impl Checkpoints {
 fn writer_loop(
     mut conn: Connection,
     mut keys: Option<DedupIndex>,
-    sync: Option<WalSync<Vec<(Cmd, Done)>>>,
+    sync: Option<WalSync<Vec<(Waiter, Done)>>>,
     rx: &Receiver<Cmd>,
     options: &StoreOptions,
     counters: &WriterCounters<'_>,
@@ -547,16 +576,15 @@ fn writer_loop(
         match outcome {
             Ok(results) => {
                 counters.commits.fetch_add(1, Ordering::AcqRel);
-                let answered: Vec<(Cmd, Done)> = batch.into_iter().zip(results).collect();
                 match &sync {
                     // Answered once the log is on disk; meanwhile the next batch is written.
                     Some(sync) => {
-                        checkpoints.committed(&answered);
-                        sync.submit(answered);
+                        checkpoints.committed(&batch);
+                        sync.submit(batch.into_iter().map(Cmd::into_waiter).zip(results).collect());
                         checkpoints.run_if_due(&conn);
                     }
                     None => {
-                        for (cmd, done) in answered {
+                        for (cmd, done) in batch.into_iter().zip(results) {
                             cmd.reply(done);
                         }
                     }
