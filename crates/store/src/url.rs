@@ -10,7 +10,8 @@ use crate::error::StoreError;
 /// How hard SQLite works to make a commit survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
-    /// `synchronous=FULL`: a commit survives power loss (the default).
+    /// `synchronous=full`: a commit survives power loss (the default): nothing is answered before
+    /// the log holding it is synced (by SQLite, or pipelined on the store's sync thread).
     Full,
     /// `synchronous=NORMAL`: survives a process crash, may lose the last commits on power loss.
     /// Opt-in only (`?synchronous=normal`), since an acknowledged webhook must not be lost.
