@@ -470,7 +470,9 @@ struct WriterCounters<'a> {
 /// the store is durable. `None` (SQLite syncs every commit itself, FULL) if the log file cannot be
 /// opened, which is slower but as safe.
 fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> Option<WalSync<Vec<(Waiter, Done)>>> {
-    let mut wal = path.as_os_str().to_owned();
+    // The log SQLite itself writes: it names it after the database's resolved path (a symlinked
+    // path would otherwise name a different file, and syncing that would prove nothing).
+    let mut wal = conn.path().map_or_else(|| path.as_os_str().to_owned(), std::ffi::OsString::from);
     wal.push("-wal");
     let answer = |batch: Vec<(Waiter, Done)>, synced: Result<(), &str>| {
         for (waiter, done) in batch {
@@ -480,25 +482,26 @@ fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> O
             }
         }
     };
-    match WalSync::start(Path::new(&wal), Arc::clone(failed), answer) {
-        // Checkpoints move out of the commit too: the writer runs them after handing a batch's
-        // answers over (`Checkpoints`), so no answer waits for one.
-        Ok(sync) => match conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .and_then(|()| conn.pragma_update(None, "wal_autocheckpoint", 0))
-        {
-            Ok(()) => Some(sync),
-            Err(e) => {
-                tracing::warn!(error = %e, "Cannot switch the writer to synchronous=NORMAL; SQLite syncs each commit.");
-                sync.finish();
-                None
-            }
-        },
+    let sync = match WalSync::start(Path::new(&wal), Arc::clone(failed), answer) {
+        Ok(sync) => sync,
         Err(e) => {
             tracing::warn!(error = %e, "Cannot open the store's log for syncing; SQLite syncs each commit (slower).");
-            None
+            return None;
         }
+    };
+    // Checkpoints move out of the commit too: the writer runs them after handing a batch's
+    // answers over (`Checkpoints`), so no answer waits for one. `synchronous` changes last, so a
+    // failure leaves the writer in FULL (every commit synced by SQLite) with its autocheckpoint.
+    let switched = conn
+        .pragma_update(None, "wal_autocheckpoint", 0)
+        .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"));
+    if let Err(e) = switched {
+        tracing::warn!(error = %e, "Cannot switch the writer to pipelined syncing; SQLite syncs each commit.");
+        let _ = conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES);
+        sync.finish();
+        return None;
     }
+    Some(sync)
 }
 
 /// When the pipelined writer checkpoints: after about as many log pages as SQLite's
@@ -614,6 +617,11 @@ fn writer_loop(
     if let Some(sync) = sync {
         sync.finish();
     }
+    if counters.sync_failed.load(Ordering::Acquire) {
+        // What reached the disk is unknown: neither copy the log into the database nor mark the
+        // dedup index clean; the next start recovers and rebuilds from what is on disk.
+        return;
+    }
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "WAL checkpoint at shutdown failed.");
     }
@@ -693,6 +701,7 @@ fn write_batch_tx(
                         return Ok(None);
                     }
                     tracing::warn!(error = %e, "Recording a rejection failed.");
+                    still_open(&tx)?;
                 }
                 Done::Nothing
             }
@@ -714,14 +723,30 @@ fn write_batch_tx(
                 Done::Count(r.map(|()| out))
             }
         };
-        if isolation == Isolation::Shared && done.is_err() {
-            // Dropping the transaction rolls it back; the caller writes the batch again.
-            return Ok(None);
+        if done.is_err() {
+            if isolation == Isolation::Shared {
+                // Dropping the transaction rolls it back; the caller writes the batch again.
+                return Ok(None);
+            }
+            still_open(&tx)?;
         }
         results.push(done);
     }
     tx.commit()?;
     Ok(Some(results))
+}
+
+/// After a command failed alone: whether the batch's transaction is still open. Some errors (disk
+/// full, I/O) make SQLite roll the whole transaction back; later commands would then each commit
+/// on their own while the batch is answered as failed, so the batch fails here instead.
+fn still_open(tx: &Connection) -> Result<(), rusqlite::Error> {
+    if tx.is_autocommit() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+            Some("the database rolled the batch's transaction back".into()),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs one command that may change the dedup index: when the command fails (its savepoint is
