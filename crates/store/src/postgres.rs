@@ -35,7 +35,8 @@ const DB_NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BI
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Cmd {
-    Insert(Box<NewEvent>, Reply<Inserted>),
+    /// With the time it was queued (`hookgate_store_queue_wait_seconds`).
+    Insert(Box<NewEvent>, Reply<Inserted>, Instant),
     Reject(Box<NewRejection>),
     Barrier(Reply<()>),
 }
@@ -173,7 +174,7 @@ impl PgStore {
             without_nul(field);
         }
         let (reply, done) = oneshot::channel();
-        self.send(Cmd::Insert(Box::new(event), reply))?;
+        self.send(Cmd::Insert(Box::new(event), reply, Instant::now()))?;
         done.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -604,6 +605,11 @@ impl Writer {
                     }
                 }
             }
+            for cmd in &batch {
+                if let Cmd::Insert(_, _, queued_at) = cmd {
+                    metrics::histogram!("hookgate_store_queue_wait_seconds").record(queued_at.elapsed().as_secs_f64());
+                }
+            }
             let started = Instant::now();
             let outcome = self.write_batch(&batch).await;
             metrics::histogram!("hookgate_store_commit_duration_seconds").record(started.elapsed().as_secs_f64());
@@ -615,7 +621,7 @@ impl Writer {
                 Ok(mut results) => {
                     for cmd in batch {
                         match cmd {
-                            Cmd::Insert(_, reply) => {
+                            Cmd::Insert(_, reply, _) => {
                                 let r =
                                     results.pop_front().unwrap_or_else(|| Err(StoreError::Write("no result".into())));
                                 let _ = reply.send(r);
@@ -631,7 +637,7 @@ impl Writer {
                     let msg = e.to_string();
                     for cmd in batch {
                         match cmd {
-                            Cmd::Insert(_, reply) => drop(reply.send(Err(StoreError::Write(msg.clone())))),
+                            Cmd::Insert(_, reply, _) => drop(reply.send(Err(StoreError::Write(msg.clone())))),
                             Cmd::Barrier(reply) => drop(reply.send(Err(StoreError::Write(msg.clone())))),
                             Cmd::Reject(_) => {}
                         }
@@ -696,7 +702,7 @@ impl Writer {
 
     async fn write(&self, batch: &[Cmd]) -> Result<std::collections::VecDeque<Inserted>, StoreError> {
         let events: Vec<&NewEvent> =
-            batch.iter().filter_map(|c| if let Cmd::Insert(e, _) = c { Some(&**e) } else { None }).collect();
+            batch.iter().filter_map(|c| if let Cmd::Insert(e, _, _) = c { Some(&**e) } else { None }).collect();
         let rejections: Vec<&NewRejection> =
             batch.iter().filter_map(|c| if let Cmd::Reject(r) = c { Some(&**r) } else { None }).collect();
         let mut conn = client(&self.pool).await?;

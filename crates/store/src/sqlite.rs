@@ -161,13 +161,21 @@ struct EncodedEvent {
     key_hash: i64,
     headers: String,
     metadata: String,
+    /// When it was queued for the writer (`hookgate_store_queue_wait_seconds`).
+    queued_at: Instant,
 }
 
 impl EncodedEvent {
     fn new(event: NewEvent) -> Self {
         let headers = serde_json::to_string(&event.headers).unwrap_or_else(|_| "[]".into());
         let metadata = event.metadata.to_string();
-        Self { key_hash: key_hash(&event.source, &event.dedup_key), headers, metadata, event }
+        Self {
+            key_hash: key_hash(&event.source, &event.dedup_key),
+            headers,
+            metadata,
+            event,
+            queued_at: Instant::now(),
+        }
     }
 }
 
@@ -553,6 +561,14 @@ fn writer_loop(
             match rx.try_recv() {
                 Ok(cmd) => batch.push(cmd),
                 Err(_) => break,
+            }
+        }
+        // How long events waited for the writer: it grows when the writer is the bottleneck (or
+        // is held up by a checkpoint); a slow disk shows in the sync wait instead (`wal_sync`).
+        // (Handles are looked up per use: one taken before the recorder is installed records nothing.)
+        for cmd in &batch {
+            if let Cmd::Insert(ev, _) = cmd {
+                metrics::histogram!("hookgate_store_queue_wait_seconds").record(ev.queued_at.elapsed().as_secs_f64());
             }
         }
         if counters.sync_failed.load(Ordering::Acquire) {

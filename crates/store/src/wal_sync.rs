@@ -29,7 +29,8 @@ pub(crate) const SYNC_FAILED: &str = "the store's log could not be synced to dis
 
 /// Batches of commits that wait for the log to reach the disk.
 pub(crate) struct WalSync<T> {
-    queue: Option<SyncSender<T>>,
+    /// Each item with the time it was submitted.
+    queue: Option<SyncSender<(Instant, T)>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -55,7 +56,7 @@ impl<T: Send + 'static> WalSync<T> {
     pub(crate) fn submit(&self, item: T) {
         if let Some(queue) = &self.queue {
             // The thread only ends once the queue is dropped (below), so this cannot be refused.
-            let _ = queue.send(item);
+            let _ = queue.send((Instant::now(), item));
         }
     }
 
@@ -68,7 +69,7 @@ impl<T: Send + 'static> WalSync<T> {
     }
 }
 
-fn sync_loop<T>(file: &File, rx: &Receiver<T>, failed: &AtomicBool, answer: &dyn Fn(T, Result<(), &str>)) {
+fn sync_loop<T>(file: &File, rx: &Receiver<(Instant, T)>, failed: &AtomicBool, answer: &dyn Fn(T, Result<(), &str>)) {
     while let Ok(first) = rx.recv() {
         let mut waiting = vec![first];
         waiting.extend(rx.try_iter());
@@ -86,7 +87,10 @@ fn sync_loop<T>(file: &File, rx: &Receiver<T>, failed: &AtomicBool, answer: &dyn
             }
         };
         metrics::histogram!("hookgate_store_sync_duration_seconds").record(started.elapsed().as_secs_f64());
-        for item in waiting {
+        for (submitted, item) in waiting {
+            // From commit to answer: the sync in progress when the batch came, then its own (the
+            // disk's share of a request's latency).
+            metrics::histogram!("hookgate_store_sync_wait_seconds").record(submitted.elapsed().as_secs_f64());
             answer(item, if synced { Ok(()) } else { Err(SYNC_FAILED) });
         }
     }
