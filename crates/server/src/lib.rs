@@ -11,6 +11,7 @@ pub mod config;
 pub mod deliver;
 mod ingest;
 mod ops;
+mod pointer;
 pub mod route;
 pub mod source;
 mod state;

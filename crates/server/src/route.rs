@@ -107,6 +107,11 @@ impl Routes {
         Ok(Self { rules, fanout, default })
     }
 
+    /// The body pointers the conditions read.
+    pub(crate) fn pointers(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().flat_map(|r| &r.when).filter_map(|c| c.pointer.as_deref())
+    }
+
     /// The targets for an event: the first matching route's (or every matching route's, with
     /// `fanout`), else the default. Duplicates are removed, order kept.
     pub fn select(&self, metadata: &Value, body: &dyn Fn(&str) -> Option<Value>) -> Vec<String> {

@@ -769,7 +769,7 @@ async fn insert_events(
     let hashes: Vec<&str> = unique.iter().map(|e| e.body_sha256.as_str()).collect();
     let sizes: Vec<i64> = unique.iter().map(|e| i64::try_from(e.body.len()).unwrap_or(i64::MAX)).collect();
     let headers = col(&|e| serde_json::to_string(&e.headers).unwrap_or_else(|_| "[]".into()));
-    let metadata = col(&|e| e.metadata.to_string());
+    let metadata = col(&|e| serde_json::to_string(&e.metadata).unwrap_or_else(|_| "{}".into()));
     let insert = tx
         .prepare_cached(
             "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256,

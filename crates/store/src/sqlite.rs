@@ -168,7 +168,8 @@ struct EncodedEvent {
 impl EncodedEvent {
     fn new(event: NewEvent) -> Self {
         let headers = serde_json::to_string(&event.headers).unwrap_or_else(|_| "[]".into());
-        let metadata = event.metadata.to_string();
+        // `to_string` (Display) goes through the formatter; this writes the bytes directly.
+        let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
         Self {
             key_hash: key_hash(&event.source, &event.dedup_key),
             headers,
