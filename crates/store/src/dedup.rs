@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Digest as _;
 
+use crate::cached_tx::CachedTx;
 use crate::error::StoreError;
 
 /// The dedup hash of a key: the first 8 bytes of SHA-256(source, NUL, key).
@@ -319,7 +320,7 @@ impl DedupIndex {
         if added.is_empty() && removed.is_empty() {
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
+        let tx = CachedTx::begin(&self.conn, false)?;
         {
             let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO keys (hash, event_id) VALUES (?1, ?2)")?;
             for (hash, id) in added {
@@ -330,11 +331,11 @@ impl DedupIndex {
                 delete.execute(params![hash, id])?;
             }
             if let Some(top) = added.iter().map(|&(_, id)| id).max() {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO meta (name, value) VALUES ('indexed_upto', ?1)
                      ON CONFLICT (name) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-                    params![top.to_string()],
-                )?;
+                )?
+                .execute(params![top.to_string()])?;
             }
         }
         tx.commit()?;

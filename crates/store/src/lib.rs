@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+mod cached_tx;
 mod dedup;
 mod error;
 pub mod migrate;

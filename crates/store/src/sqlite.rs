@@ -14,9 +14,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hookgate_verify::Timestamp;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
+use crate::cached_tx::CachedTx;
 use crate::dedup::{DedupIndex, key_hash};
 use crate::error::StoreError;
 use crate::migrate;
@@ -210,6 +211,9 @@ fn open_writer(path: &Path, durability: Durability, busy_timeout: Duration) -> R
     let conn =
         Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
     conn.busy_timeout(busy_timeout)?;
+    // Every statement the writer runs stays prepared (rusqlite keeps 16 by default; the writer has
+    // about that many, transaction control included, and an evicted one is parsed again).
+    conn.set_prepared_statement_cache_capacity(64);
     // WAL: readers never block the writer, and a commit is one append + fsync of the log.
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -691,7 +695,7 @@ fn write_batch_tx(
     batch: &[Cmd],
     isolation: Isolation,
 ) -> Result<Option<Vec<Done>>, rusqlite::Error> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = CachedTx::begin(conn, true)?;
     let mut results = Vec::with_capacity(batch.len());
     let run = |f: &mut dyn FnMut() -> rusqlite::Result<()>| -> Result<(), StoreError> {
         match isolation {
