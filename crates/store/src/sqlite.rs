@@ -220,11 +220,12 @@ fn open_writer(path: &Path, durability: Durability, busy_timeout: Duration) -> R
         return Err(StoreError::Write(format!("cannot enable WAL (journal_mode is {mode})")));
     }
     conn.pragma_update(None, "synchronous", if durability == Durability::Full { "FULL" } else { "NORMAL" })?;
-    // Checkpoint (copy the log back into the database) every 250 pages, on the writer, between
-    // commits. Measured under the load harness (1 KiB bodies, 32 connections): 250 pages gave
-    // ~20k req/s with p99 4 ms; SQLite's default of 1000 gave ~15k req/s with p99 13 ms, because one
-    // large checkpoint's fsync stalls every commit queued behind it; a separate checkpoint thread
-    // gave more throughput but p99 of 50-90 ms (its fsync and the log's contend).
+    // Checkpoint (copy the log back into the database) every 250 pages. Measured with SQLite
+    // syncing every commit (FULL; 1 KiB bodies, 32 connections): 250 pages gave ~20k req/s with
+    // p99 4 ms; SQLite's default of 1000 gave ~15k req/s with p99 13 ms, because one large
+    // checkpoint's fsync stalls every commit queued behind it. This is what the writer does when it
+    // cannot pipeline its syncs; the pipelined writer checkpoints on a thread of its own
+    // (`Checkpoints`).
     conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
@@ -244,6 +245,11 @@ impl SqliteStore {
         let keys = if options.take_events { Some(DedupIndex::open(&conn, path)?) } else { None };
         let sync_failed = Arc::new(AtomicBool::new(false));
         let sync = if durability == Durability::Full { start_wal_sync(&conn, path, &sync_failed) } else { None };
+        // With the pipelined writer, checkpoints run beside it (see `Checkpoints`).
+        let checkpoints = match &sync {
+            Some(_) => Some(Checkpoints::start(&mut conn, options.busy_timeout, &sync_failed)?),
+            None => None,
+        };
         let reader = Reader::open_existing(path)?;
         let delivery_reader = Reader::open_existing(path)?;
         let (tx, rx) = sync_channel(options.queue_capacity);
@@ -263,7 +269,7 @@ impl SqliteStore {
                     commits: &commits_w,
                     sync_failed: &failed_w,
                 };
-                writer_loop(conn, keys, sync, &rx, &options, &counters);
+                writer_loop(conn, keys, sync, checkpoints, &rx, &options, &counters);
             })
             .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
@@ -502,9 +508,9 @@ fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> O
             return None;
         }
     };
-    // Checkpoints move out of the commit too: the writer runs them after handing a batch's
-    // answers over (`Checkpoints`), so no answer waits for one. `synchronous` changes last, so a
-    // failure leaves the writer in FULL (every commit synced by SQLite) with its autocheckpoint.
+    // Checkpoints move out of the commit too, to a thread of their own (`Checkpoints`, started
+    // after this). `synchronous` changes last, so a failure leaves the writer in FULL (every
+    // commit synced by SQLite) with its autocheckpoint.
     let switched = conn
         .pragma_update(None, "wal_autocheckpoint", 0)
         .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"));
@@ -517,35 +523,147 @@ fn start_wal_sync(conn: &Connection, path: &Path, failed: &Arc<AtomicBool>) -> O
     Some(sync)
 }
 
-/// When the pipelined writer checkpoints: after about as many log pages as SQLite's
-/// autocheckpoint would wait for, estimated from what the batches wrote (a page per 4 KiB of
-/// rows, plus the few pages every commit rewrites: table and index tails, the id sequence).
+/// Checkpoints of the pipelined writer (SQLite's own autocheckpoint is off then). A checkpoint
+/// copies the log into the database and `fsync`s both, which held the writer (and every request
+/// queued behind it) for 5–10 ms about twenty times a second; now a background thread does that
+/// copy every `WAL_AUTOCHECKPOINT_PAGES` frames while the writer goes on. Those passes cannot
+/// finish the log while it keeps growing, so past `WAL_RESTART_FRAMES` the writer copies the last
+/// frames itself between transactions (little is left, and the database is mostly synced), and
+/// the next commit starts the log from its beginning: the log stays bounded.
 struct Checkpoints {
-    pages: i64,
+    /// Frames in the log after the writer's last commit (SQLite's WAL hook).
+    frames: Arc<std::sync::atomic::AtomicI64>,
+    /// `frames` when the background pass was last woken.
+    woke_at: i64,
+    /// `frames` at the writer's last closing pass: one attempt per `WAL_AUTOCHECKPOINT_PAGES`
+    /// frames, so a reader that keeps the log from being reused cannot make every batch pay one.
+    closed_at: i64,
+    background: Checkpointer,
 }
 
+/// The log's frames after which the writer closes it.
+const WAL_RESTART_FRAMES: i64 = 768;
+
 impl Checkpoints {
-    fn committed(&mut self, batch: &[Cmd]) {
-        let bytes: usize = batch
-            .iter()
-            .map(|cmd| match cmd {
-                Cmd::Insert(ev, _) => ev.event.body.len() + ev.headers.len() + ev.metadata.len() + 256,
-                _ => 256,
-            })
-            .sum();
-        self.pages += i64::try_from(bytes / 4096).unwrap_or(i64::MAX) + 4;
+    fn start(conn: &mut Connection, busy_timeout: Duration, failed: &Arc<AtomicBool>) -> Result<Self, StoreError> {
+        let db = conn.path().map(PathBuf::from).ok_or_else(|| StoreError::Write("the store has no file".into()))?;
+        let background = Checkpointer::start(&db, busy_timeout, Arc::clone(failed))?;
+        let frames = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let seen = Arc::clone(&frames);
+        // Registered after `wal_autocheckpoint=0`, which replaces any WAL hook.
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::os::raw::c_int| {
+            seen.store(i64::from(pages), Ordering::Release);
+            Ok(())
+        }))?;
+        Ok(Self { frames, woke_at: 0, closed_at: 0, background })
     }
 
-    fn run_if_due(&mut self, conn: &Connection) {
-        if self.pages < WAL_AUTOCHECKPOINT_PAGES {
-            return;
+    /// After each commit.
+    fn committed(&mut self, conn: &Connection) {
+        let frames = self.frames.load(Ordering::Acquire);
+        if frames < self.woke_at || frames < self.closed_at {
+            // The log was started again.
+            (self.woke_at, self.closed_at) = (0, 0);
         }
-        self.pages = 0;
-        let started = Instant::now();
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        if frames >= WAL_RESTART_FRAMES {
+            // Tried again after every batch while a background pass holds the checkpoint lock.
+            if frames - self.closed_at >= WAL_AUTOCHECKPOINT_PAGES && checkpoint(conn) != Checkpointed::Busy {
+                self.closed_at = frames;
+            }
+        } else if frames - self.woke_at >= WAL_AUTOCHECKPOINT_PAGES {
+            self.woke_at = frames;
+            self.background.wake();
+        }
+    }
+
+    fn finish(self) {
+        self.background.finish();
+    }
+}
+
+/// What a passive checkpoint did.
+#[derive(Debug, PartialEq, Eq)]
+enum Checkpointed {
+    /// All of the log: the next commit starts it from its beginning.
+    All,
+    /// Part of it (a reader still uses the rest), or it failed.
+    Part,
+    /// Nothing: another checkpoint was running.
+    Busy,
+}
+
+/// A passive checkpoint on the writer's connection, between transactions.
+fn checkpoint(conn: &Connection) -> Checkpointed {
+    let started = Instant::now();
+    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    });
+    metrics::histogram!("hookgate_store_checkpoint_duration_seconds").record(started.elapsed().as_secs_f64());
+    match done {
+        Ok((0, log, copied)) if log == copied => Checkpointed::All,
+        Ok((0, ..)) => Checkpointed::Part,
+        Ok(_) => Checkpointed::Busy,
+        Err(e) => {
             tracing::warn!(error = %e, "WAL checkpoint failed; will retry.");
+            Checkpointed::Part
         }
-        metrics::histogram!("hookgate_store_checkpoint_duration_seconds").record(started.elapsed().as_secs_f64());
+    }
+}
+
+/// Copies the log into the database on its own connection and thread, so the writer is not held
+/// up for the copy and its two `fsync`s.
+struct Checkpointer {
+    wake: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(db: &Path, busy_timeout: Duration, failed: Arc<AtomicBool>) -> Result<Self, StoreError> {
+        let conn =
+            Connection::open(db).map_err(|source| StoreError::Open { path: db.display().to_string(), source })?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let file = std::fs::File::options()
+            .write(true)
+            .open(db)
+            .map_err(|e| StoreError::Write(format!("cannot open {} for syncing: {e}", db.display())))?;
+        let (wake, rx) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("hookgate-store-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    if failed.load(Ordering::Acquire) {
+                        continue;
+                    }
+                    let started = Instant::now();
+                    // What was copied goes to disk now, so the writer's closing pass (which syncs
+                    // the database before the log is reused) has little left to sync.
+                    let done = conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| file.sync_data().map_err(|e| e.to_string()));
+                    metrics::histogram!("hookgate_store_checkpoint_duration_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, "Background WAL checkpoint failed; will retry.");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Write(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Self { wake: Some(wake), thread: Some(thread) })
+    }
+
+    fn wake(&self) {
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
+    }
+
+    fn finish(mut self) {
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -553,13 +671,13 @@ fn writer_loop(
     mut conn: Connection,
     mut keys: Option<DedupIndex>,
     sync: Option<WalSync<Vec<(Waiter, Done)>>>,
+    mut checkpoints: Option<Checkpoints>,
     rx: &Receiver<Cmd>,
     options: &StoreOptions,
     counters: &WriterCounters<'_>,
 ) {
     let mut rejections_since_prune = 0usize;
     let mut last_prune = Instant::now();
-    let mut checkpoints = Checkpoints { pages: 0 };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < options.max_batch {
@@ -603,9 +721,10 @@ fn writer_loop(
                 match &sync {
                     // Answered once the log is on disk; meanwhile the next batch is written.
                     Some(sync) => {
-                        checkpoints.committed(&batch);
                         sync.submit(batch.into_iter().map(Cmd::into_waiter).zip(results).collect());
-                        checkpoints.run_if_due(&conn);
+                        if let Some(checkpoints) = checkpoints.as_mut() {
+                            checkpoints.committed(&conn);
+                        }
                     }
                     None => {
                         for (cmd, done) in batch.into_iter().zip(results) {
@@ -637,6 +756,9 @@ fn writer_loop(
     // ones once synced. Then leave a short log behind so the next start has less to replay.
     if let Some(sync) = sync {
         sync.finish();
+    }
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.finish();
     }
     if counters.sync_failed.load(Ordering::Acquire) {
         // What reached the disk is unknown: neither copy the log into the database nor mark the
