@@ -35,7 +35,9 @@ fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
     let Some(schema) = rt.block_on(PgTestSchema::new("multinode")) else { return };
     let store = schema.url();
     let dir = temp_dir("multinode");
-    let (target, seen) = start_receiver(Duration::from_millis(20));
+    // Slow enough (2 nodes x 8 concurrent / 80 ms = 200 deliveries/s) that a backlog is certain
+    // when node B is killed: at 20 ms the deliveries (800/s) could keep up with a slow ingest.
+    let (target, seen) = start_receiver(Duration::from_millis(80));
     let config = write_config(&dir, &store, target);
     let (node_a, addr_a) = serve(&config);
     let (mut node_b, addr_b) = serve(&config);
