@@ -127,10 +127,9 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
             (Some(slot), false) => {
                 let raw = <&RawValue>::deserialize(deserializer)?;
                 self.slots[slot] = Some(raw);
+                // As a visitor the walk only looks below the node, so this does not capture again.
                 let mut inner = serde_json::Deserializer::from_str(raw.get());
-                let walk =
-                    Walk { node: &Node { ends: None, ..self.node.clone() }, slots: self.slots }.deserialize(&mut inner);
-                walk.map_err(de::Error::custom)
+                (&mut inner).deserialize_any(Walk { node: self.node, slots: self.slots }).map_err(de::Error::custom)
             }
         }
     }

@@ -605,9 +605,10 @@ impl Writer {
                     }
                 }
             }
+            let queue_wait = metrics::histogram!("hookgate_store_queue_wait_seconds");
             for cmd in &batch {
                 if let Cmd::Insert(_, _, queued_at) = cmd {
-                    metrics::histogram!("hookgate_store_queue_wait_seconds").record(queued_at.elapsed().as_secs_f64());
+                    queue_wait.record(queued_at.elapsed().as_secs_f64());
                 }
             }
             let started = Instant::now();

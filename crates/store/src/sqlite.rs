@@ -567,7 +567,7 @@ impl Checkpoints {
         }
         if frames >= WAL_RESTART_FRAMES {
             // Tried again after every batch while a background pass holds the checkpoint lock.
-            if frames - self.closed_at >= WAL_AUTOCHECKPOINT_PAGES && checkpoint(conn) != Checkpointed::Busy {
+            if frames - self.closed_at >= WAL_AUTOCHECKPOINT_PAGES && checkpoint(conn) {
                 self.closed_at = frames;
             }
         } else if frames - self.woke_at >= WAL_AUTOCHECKPOINT_PAGES {
@@ -581,31 +581,18 @@ impl Checkpoints {
     }
 }
 
-/// What a passive checkpoint did.
-#[derive(Debug, PartialEq, Eq)]
-enum Checkpointed {
-    /// All of the log: the next commit starts it from its beginning.
-    All,
-    /// Part of it (a reader still uses the rest), or it failed.
-    Part,
-    /// Nothing: another checkpoint was running.
-    Busy,
-}
-
-/// A passive checkpoint on the writer's connection, between transactions.
-fn checkpoint(conn: &Connection) -> Checkpointed {
+/// A passive checkpoint on the writer's connection, between transactions; `false` when another
+/// checkpoint was running, so nothing was done. When it copies the whole log, the next commit
+/// starts the log from its beginning.
+fn checkpoint(conn: &Connection) -> bool {
     let started = Instant::now();
-    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-    });
+    let busy = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
     metrics::histogram!("hookgate_store_checkpoint_duration_seconds").record(started.elapsed().as_secs_f64());
-    match done {
-        Ok((0, log, copied)) if log == copied => Checkpointed::All,
-        Ok((0, ..)) => Checkpointed::Part,
-        Ok(_) => Checkpointed::Busy,
+    match busy {
+        Ok(busy) => busy == 0,
         Err(e) => {
             tracing::warn!(error = %e, "WAL checkpoint failed; will retry.");
-            Checkpointed::Part
+            true
         }
     }
 }
@@ -688,10 +675,12 @@ fn writer_loop(
         }
         // How long events waited for the writer: it grows when the writer is the bottleneck (or
         // is held up by a checkpoint); a slow disk shows in the sync wait instead (`wal_sync`).
-        // (Handles are looked up per use: one taken before the recorder is installed records nothing.)
+        // (The handle is looked up per batch: one taken at start, before the recorder is
+        // installed, would record nothing.)
+        let queue_wait = metrics::histogram!("hookgate_store_queue_wait_seconds");
         for cmd in &batch {
             if let Cmd::Insert(ev, _) = cmd {
-                metrics::histogram!("hookgate_store_queue_wait_seconds").record(ev.queued_at.elapsed().as_secs_f64());
+                queue_wait.record(ev.queued_at.elapsed().as_secs_f64());
             }
         }
         if counters.sync_failed.load(Ordering::Acquire) {

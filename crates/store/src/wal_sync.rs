@@ -87,10 +87,11 @@ fn sync_loop<T>(file: &File, rx: &Receiver<(Instant, T)>, failed: &AtomicBool, a
             }
         };
         metrics::histogram!("hookgate_store_sync_duration_seconds").record(started.elapsed().as_secs_f64());
+        // From commit to answer: the sync in progress when the batch came, then its own (the disk's
+        // share of a request's latency).
+        let wait = metrics::histogram!("hookgate_store_sync_wait_seconds");
         for (submitted, item) in waiting {
-            // From commit to answer: the sync in progress when the batch came, then its own (the
-            // disk's share of a request's latency).
-            metrics::histogram!("hookgate_store_sync_wait_seconds").record(submitted.elapsed().as_secs_f64());
+            wait.record(submitted.elapsed().as_secs_f64());
             answer(item, if synced { Ok(()) } else { Err(SYNC_FAILED) });
         }
     }
