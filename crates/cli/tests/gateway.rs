@@ -165,6 +165,14 @@ fn inspection_commands_show_exact_bytes_and_rejections() {
     let body = b"{\"ResponseType\":\"KYC\"}\xff\xfe raw".to_vec();
     let headers = v.sign(&WebhookRequest::new(&empty, &body), &SignOptions::default()).unwrap();
     assert_eq!(post(addr, &headers, &body), Some(200));
+    // A large JSON body, which the store keeps compressed: it must come back byte for byte too.
+    let mut large = b"{\"Transactions\":[".to_vec();
+    while large.len() < 20_000 {
+        large.extend_from_slice(format!("{{\"Description\":\"SHELL C{}\",\"Debit\":12.5}},", large.len()).as_bytes());
+    }
+    large.extend_from_slice(b"\xff]}");
+    let large_headers = v.sign(&WebhookRequest::new(&empty, &large), &SignOptions::default()).unwrap();
+    assert_eq!(post(addr, &large_headers, &large), Some(200));
     assert_eq!(post(addr, &headers, b"tampered"), Some(403));
     assert_eq!(get_status(addr, "/readyz"), Some(200)); // the rejection is committed after this
     sigterm(&server);
@@ -173,7 +181,13 @@ fn inspection_commands_show_exact_bytes_and_rejections() {
 
     let store = format!("sqlite://{}", dir.join("hookgate.db").display());
     let events = events_json(&store);
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["body_sha256"], sha256_hex(&large), "newest first");
+    assert_eq!(events[0]["size"], large.len());
+    let large_id = events[0]["id"].to_string();
+    let raw = Command::new(bin()).args(["events", "show", &large_id, "--store", &store, "--body"]).output().unwrap();
+    assert!(raw.stdout == large, "the large body's exact bytes");
+    let events = &events[1..];
     for field in ["id", "source", "received_at", "dedup_key", "body_sha256", "size"] {
         assert!(events[0].get(field).is_some(), "{field}");
     }

@@ -137,6 +137,9 @@ pub struct StoreConfig {
     pub retention_days: u64,
     /// PostgreSQL: connections per node (ingest writers, delivery claims, reads).
     pub pool_size: usize,
+    /// SQLite: keep bodies of 2 KiB and more LZ4-compressed where that saves an eighth or more
+    /// (always read back as the exact bytes received). Off for tools that read the file directly.
+    pub compress_bodies: bool,
 }
 
 impl Default for StoreConfig {
@@ -150,6 +153,7 @@ impl Default for StoreConfig {
             rejections_max_age_days: d.rejection_retention.max_age_secs / 86_400,
             retention_days: 0,
             pool_size: d.pool_size,
+            compress_bodies: d.compress_bodies,
         }
     }
 }
@@ -459,6 +463,7 @@ impl Config {
                 max_age_secs: self.store.rejections_max_age_days.saturating_mul(86_400),
             },
             pool_size: self.store.pool_size,
+            compress_bodies: self.store.compress_bodies,
             ..StoreOptions::default()
         };
         let tls = self.server.tls.clone().map(|t| TlsConfig { cert: self.resolve(&t.cert), key: self.resolve(&t.key) });

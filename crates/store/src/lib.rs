@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+mod body;
 mod cached_tx;
 mod dedup;
 mod error;
@@ -57,6 +58,10 @@ pub struct StoreOptions {
     /// This handle stores events (the gateway). Off for operator commands (replay, retry,
     /// migrate), which then leave SQLite's dedup index to the running gateway that holds it.
     pub take_events: bool,
+    /// SQLite: keep bodies of 2 KiB and more LZ4-compressed when that makes them at least an
+    /// eighth smaller (read back as the exact bytes received). Off: every body as received, for
+    /// tools that read the database file directly.
+    pub compress_bodies: bool,
 }
 
 impl Default for StoreOptions {
@@ -71,6 +76,7 @@ impl Default for StoreOptions {
             pool_size: 16,
             pg_writers: 2,
             take_events: true,
+            compress_bodies: true,
         }
     }
 }

@@ -113,6 +113,11 @@ CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO store_meta (name, value) VALUES ('store_id', lower(hex(randomblob(16))));
 ",
     ),
+    (
+        4,
+        "events name how their body is stored (identity or lz4; see body.rs)",
+        "ALTER TABLE events ADD COLUMN body_encoding TEXT NOT NULL DEFAULT 'identity';",
+    ),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -195,6 +200,7 @@ CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
         "(SQLite only: dedup keys in a file of their own; PostgreSQL keeps UNIQUE (source, dedup_key) for cross-node dedup)",
         "",
     ),
+    (4, "(SQLite only: compressed bodies; PostgreSQL compresses large values itself (TOAST))", ""),
 ];
 
 /// The newest schema version this build knows.
@@ -345,12 +351,13 @@ mod tests {
         }
         let mut conn = Connection::open(&db).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3]);
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4]);
         let fk: String = conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0)).unwrap().to_string();
         assert_eq!(fk, "1", "foreign keys are back on");
-        let (id, body): (i64, Vec<u8>) =
-            conn.query_row("SELECT id, body FROM events", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-        assert_eq!((id, body), (7, vec![0, 0xff]));
+        let (id, body, encoding): (i64, Vec<u8>, String) = conn
+            .query_row("SELECT id, body, body_encoding FROM events", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!((id, body, encoding.as_str()), (7, vec![0, 0xff], "identity"), "kept as received");
         let broken: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
         assert_eq!(broken, 0);
         // The delivery still refers to its event: deleting the event is refused.

@@ -17,6 +17,7 @@ use hookgate_verify::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
+use crate::body;
 use crate::cached_tx::CachedTx;
 use crate::dedup::{DedupIndex, key_hash};
 use crate::error::StoreError;
@@ -162,12 +163,16 @@ struct EncodedEvent {
     key_hash: i64,
     headers: String,
     metadata: String,
+    /// The body compressed (`body::LZ4`), when that is how it is kept; else it is kept as received.
+    packed_body: Option<Vec<u8>>,
     /// When it was queued for the writer (`hookgate_store_queue_wait_seconds`).
     queued_at: Instant,
 }
 
 impl EncodedEvent {
-    fn new(event: NewEvent) -> Self {
+    /// Runs in the caller's task, not on the writer: the writer is the one thread every event
+    /// goes through, so encoding (and compressing) happens before the event is queued.
+    fn new(event: NewEvent, compress: bool) -> Self {
         let headers = serde_json::to_string(&event.headers).unwrap_or_else(|_| "[]".into());
         // `to_string` (Display) goes through the formatter; this writes the bytes directly.
         let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
@@ -175,6 +180,7 @@ impl EncodedEvent {
             key_hash: key_hash(&event.source, &event.dedup_key),
             headers,
             metadata,
+            packed_body: if compress { body::compress(&event.body) } else { None },
             event,
             queued_at: Instant::now(),
         }
@@ -197,6 +203,8 @@ pub struct SqliteStore {
     /// Set for good when the log could not be synced (see `wal_sync`).
     sync_failed: Arc<AtomicBool>,
     path: PathBuf,
+    /// [`StoreOptions::compress_bodies`].
+    compress_bodies: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -260,6 +268,7 @@ impl SqliteStore {
         let commits = Arc::new(AtomicU64::new(0));
         let commits_w = Arc::clone(&commits);
         let failed_w = Arc::clone(&sync_failed);
+        let compress_bodies = options.compress_bodies;
         let writer = std::thread::Builder::new()
             .name("hookgate-store-writer".into())
             .spawn(move || {
@@ -283,6 +292,7 @@ impl SqliteStore {
             commits,
             sync_failed,
             path: path.to_owned(),
+            compress_bodies,
         })
     }
 
@@ -303,6 +313,7 @@ impl SqliteStore {
             commits: Arc::new(AtomicU64::new(0)),
             sync_failed: Arc::new(AtomicBool::new(false)),
             path: path.to_owned(),
+            compress_bodies: false,
         })
     }
 
@@ -344,7 +355,7 @@ impl SqliteStore {
     /// not be acknowledged (a provider retry will bring it again).
     pub async fn insert_event(&self, event: NewEvent) -> Result<Inserted, StoreError> {
         let (reply, done) = oneshot::channel();
-        self.send(Cmd::Insert(Box::new(EncodedEvent::new(event)), reply))?;
+        self.send(Cmd::Insert(Box::new(EncodedEvent::new(event, self.compress_bodies)), reply))?;
         done.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -927,8 +938,8 @@ fn insert_event(tx: &Connection, keys: &mut DedupIndex, encoded: &EncodedEvent) 
         }
     }
     let mut insert = tx.prepare_cached(
-        "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata, body_encoding)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     insert.execute(params![
         ev.source,
@@ -937,11 +948,12 @@ fn insert_event(tx: &Connection, keys: &mut DedupIndex, encoded: &EncodedEvent) 
         ev.provider_id,
         ev.event_type,
         ev.signed_at_ms,
-        ev.body,
+        encoded.packed_body.as_deref().unwrap_or(&ev.body),
         ev.body_sha256,
         i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
         encoded.headers,
         encoded.metadata,
+        if encoded.packed_body.is_some() { body::LZ4 } else { body::IDENTITY },
     ])?;
     let id = tx.last_insert_rowid();
     keys.add(hash, id);
@@ -1117,6 +1129,9 @@ fn prune_rejections(conn: &Connection, retention: RejectionRetention) -> Result<
 /// A read-only connection for queries (the CLI's `events` and `rejections` commands).
 pub struct Reader {
     conn: Connection,
+    /// The store has `events.body_encoding` (schema 4); an older store, opened for inspection
+    /// without migrating, keeps every body as received.
+    body_encoding: bool,
 }
 
 impl std::fmt::Debug for Reader {
@@ -1175,7 +1190,12 @@ impl Reader {
         if version > migrate::latest_version() {
             return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
         }
-        Ok(Self { conn })
+        Ok(Self { conn, body_encoding: version >= 4 })
+    }
+
+    /// How a query names an event's body encoding on this store's schema.
+    fn body_encoding(&self) -> &'static str {
+        if self.body_encoding { "body_encoding" } else { "'identity' AS body_encoding" }
     }
 
     /// The database answers a read.
@@ -1207,11 +1227,12 @@ impl Reader {
     /// # Errors
     /// A database error.
     pub fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
-                    signed_at, headers, metadata, body
+                    signed_at, headers, metadata, body, {}
              FROM events WHERE id = ?1",
-        )?;
+            self.body_encoding()
+        ))?;
         let record = stmt
             .query_row(params![id], |row| {
                 let headers: String = row.get("headers")?;
@@ -1221,7 +1242,12 @@ impl Reader {
                     signed_at: row.get::<_, Option<i64>>("signed_at")?.map(rfc3339),
                     headers: serde_json::from_str(&headers).unwrap_or_default(),
                     metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
-                    body: row.get("body")?,
+                    body: body::decode_column(
+                        &row.get::<_, String>("body_encoding")?,
+                        row.get("body")?,
+                        row.get("size")?,
+                        12,
+                    )?,
                 })
             })
             .optional()?;
@@ -1343,9 +1369,12 @@ impl Reader {
 
     /// The event of a leased delivery.
     fn claimed(&self, delivery_id: i64, event_id: i64, attempts: i64) -> Result<Claimed, StoreError> {
-        let mut event = self
-            .conn
-            .prepare_cached("SELECT source, body, headers, received_at, event_type FROM events WHERE id = ?1")?;
+        let sql = if self.body_encoding {
+            "SELECT source, body, headers, received_at, event_type, body_encoding, size FROM events WHERE id = ?1"
+        } else {
+            "SELECT source, body, headers, received_at, event_type, 'identity', size FROM events WHERE id = ?1"
+        };
+        let mut event = self.conn.prepare_cached(sql)?;
         Ok(event.query_row(params![event_id], |r| {
             let headers: String = r.get(2)?;
             Ok(Claimed {
@@ -1353,7 +1382,7 @@ impl Reader {
                 event_id,
                 attempts,
                 source: r.get(0)?,
-                body: r.get(1)?,
+                body: body::decode_column(&r.get::<_, String>(5)?, r.get(1)?, r.get(6)?, 1)?,
                 headers: serde_json::from_str(&headers).unwrap_or_default(),
                 received_at_ms: r.get(3)?,
                 event_type: r.get(4)?,

@@ -102,6 +102,20 @@ fn a_minimal_config_is_valid() {
 }
 
 #[test]
+fn body_compression_is_on_by_default_and_can_be_turned_off() {
+    let options = |text: &str| {
+        let dir = temp_dir("compress");
+        std::fs::write(dir.join("s.secret"), "secret").unwrap();
+        std::fs::write(dir.join("c.toml"), text).unwrap();
+        let built = Config::load(&dir.join("c.toml")).unwrap().build().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+        built.store_options
+    };
+    assert!(options(SOURCE).compress_bodies);
+    assert!(!options(&format!("{SOURCE}[store]\ncompress_bodies = false\n")).compress_bodies);
+}
+
+#[test]
 fn mistakes_stop_the_start_with_a_clear_message() {
     let cases = [
         ("unknown key", format!("{SOURCE}bogus = 1\n"), "unknown field `bogus`"),
