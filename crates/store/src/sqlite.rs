@@ -163,8 +163,12 @@ struct EncodedEvent {
     key_hash: i64,
     headers: String,
     metadata: String,
-    /// The body compressed (`body::LZ4`), when that is how it is kept; else it is kept as received.
-    packed_body: Option<Vec<u8>>,
+    /// The body as it is stored (`event.body` is moved here, and dropped once compressed, so a
+    /// queued event holds one copy), in the form `body_encoding` names.
+    body: Vec<u8>,
+    body_encoding: &'static str,
+    /// The received body's length.
+    size: i64,
     /// When it was queued for the writer (`hookgate_store_queue_wait_seconds`).
     queued_at: Instant,
 }
@@ -172,15 +176,23 @@ struct EncodedEvent {
 impl EncodedEvent {
     /// Runs in the caller's task, not on the writer: the writer is the one thread every event
     /// goes through, so encoding (and compressing) happens before the event is queued.
-    fn new(event: NewEvent, compress: bool) -> Self {
+    fn new(mut event: NewEvent, compress: bool) -> Self {
         let headers = serde_json::to_string(&event.headers).unwrap_or_else(|_| "[]".into());
         // `to_string` (Display) goes through the formatter; this writes the bytes directly.
         let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
+        let size = i64::try_from(event.body.len()).unwrap_or(i64::MAX);
+        let received = std::mem::take(&mut event.body);
+        let (body, body_encoding) = match if compress { body::compress(&received) } else { None } {
+            Some(packed) => (packed, body::LZ4),
+            None => (received, body::IDENTITY),
+        };
         Self {
             key_hash: key_hash(&event.source, &event.dedup_key),
             headers,
             metadata,
-            packed_body: if compress { body::compress(&event.body) } else { None },
+            body,
+            body_encoding,
+            size,
             event,
             queued_at: Instant::now(),
         }
@@ -948,12 +960,12 @@ fn insert_event(tx: &Connection, keys: &mut DedupIndex, encoded: &EncodedEvent) 
         ev.provider_id,
         ev.event_type,
         ev.signed_at_ms,
-        encoded.packed_body.as_deref().unwrap_or(&ev.body),
+        encoded.body,
         ev.body_sha256,
-        i64::try_from(ev.body.len()).unwrap_or(i64::MAX),
+        encoded.size,
         encoded.headers,
         encoded.metadata,
-        if encoded.packed_body.is_some() { body::LZ4 } else { body::IDENTITY },
+        encoded.body_encoding,
     ])?;
     let id = tx.last_insert_rowid();
     keys.add(hash, id);
