@@ -9,8 +9,9 @@
 //! for a smaller gain, and pure Rust (no C build).
 //!
 //! The body that is read back is always the exact bytes received: the stored form is named by the
-//! event's `body_encoding` column, the decoded length must equal the event's `size`, and anything
-//! else is an error, never a different body.
+//! event's `body_encoding` column, and a decoded body must have the event's `size` and hash to its
+//! `body_sha256` (LZ4 has no checksum of its own: a damaged block can decode to the right length);
+//! anything else is an error, never a different body.
 
 /// Bodies shorter than this are stored as received: they fit in the page they share with their
 /// event's other columns, so compressing them saves no page write.
@@ -41,14 +42,40 @@ pub(crate) enum BodyError {
     Corrupt(String),
     #[error("stored body decodes to {got} bytes, the event records {want}")]
     Length { got: usize, want: usize },
+    #[error("stored body decodes to bytes whose SHA-256 is not the event's")]
+    Digest,
+}
+
+/// An LZ4 block expands at most ~255× (a match of 255+ bytes costs at least one byte); a recorded
+/// size past that is damage, and is refused before anything is allocated for it.
+const LZ4_MAX_RATIO: usize = 255;
+
+/// A body as read from the events table.
+pub(crate) struct Stored {
+    pub(crate) encoding: String,
+    pub(crate) bytes: Vec<u8>,
+    /// The received length (`events.size`).
+    pub(crate) size: i64,
+    /// The received body's SHA-256, hex (`events.body_sha256`).
+    pub(crate) sha256: String,
 }
 
 /// The body as received, from its stored form.
-pub(crate) fn decode(encoding: &str, stored: Vec<u8>, size: i64) -> Result<Vec<u8>, BodyError> {
-    let want = usize::try_from(size).map_err(|_| BodyError::Corrupt(format!("negative size {size}")))?;
-    let body = match encoding {
-        IDENTITY => stored,
-        LZ4 => lz4_flex::block::decompress(&stored, want).map_err(|e| BodyError::Corrupt(e.to_string()))?,
+pub(crate) fn decode(stored: Stored) -> Result<Vec<u8>, BodyError> {
+    let Stored { encoding, bytes, size, sha256 } = stored;
+    let want = usize::try_from(size).map_err(|_| BodyError::Corrupt(format!("recorded size {size}")))?;
+    let body = match encoding.as_str() {
+        IDENTITY => bytes,
+        LZ4 => {
+            if want > bytes.len().saturating_mul(LZ4_MAX_RATIO) {
+                return Err(BodyError::Corrupt(format!("{} bytes cannot decode to {want}", bytes.len())));
+            }
+            let body = lz4_flex::block::decompress(&bytes, want).map_err(|e| BodyError::Corrupt(e.to_string()))?;
+            if body.len() == want && !sha256_matches(&body, &sha256) {
+                return Err(BodyError::Digest);
+            }
+            body
+        }
         other => return Err(BodyError::Encoding(other.to_owned())),
     };
     if body.len() != want {
@@ -57,14 +84,22 @@ pub(crate) fn decode(encoding: &str, stored: Vec<u8>, size: i64) -> Result<Vec<u
     Ok(body)
 }
 
-/// [`decode`] inside a rusqlite row mapping (column `idx` holds the body).
-pub(crate) fn decode_column(encoding: &str, stored: Vec<u8>, size: i64, idx: usize) -> rusqlite::Result<Vec<u8>> {
-    decode(encoding, stored, size)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Blob, Box::new(e)))
+fn sha256_matches(body: &[u8], hex: &str) -> bool {
+    use sha2::Digest as _;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha2::Sha256::digest(body);
+    let mut ours = [0u8; 64];
+    for (i, b) in digest.iter().enumerate() {
+        ours[2 * i] = DIGITS[usize::from(b >> 4)];
+        ours[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+    }
+    hex.as_bytes().eq_ignore_ascii_case(&ours)
 }
 
 #[cfg(test)]
 mod tests {
+    use sha2::Digest as _;
+
     use super::*;
 
     fn json(len: usize) -> Vec<u8> {
@@ -92,13 +127,21 @@ mod tests {
             .collect()
     }
 
+    fn hex(body: &[u8]) -> String {
+        sha2::Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// `body`'s stored form as `encoding` says, with the row's size and digest.
+    fn row(encoding: &str, bytes: Vec<u8>, body: &[u8]) -> Stored {
+        Stored { encoding: encoding.into(), bytes, size: i64::try_from(body.len()).unwrap(), sha256: hex(body) }
+    }
+
     #[test]
     fn a_json_body_is_compressed_and_reads_back_exactly() {
         let body = json(16 * 1024);
         let packed = compress(&body).expect("JSON compresses");
         assert!(packed.len() < body.len() / 2, "{} of {}", packed.len(), body.len());
-        let size = i64::try_from(body.len()).unwrap();
-        assert_eq!(decode(LZ4, packed, size).unwrap(), body);
+        assert_eq!(decode(row(LZ4, packed, &body)).unwrap(), body);
     }
 
     #[test]
@@ -107,20 +150,31 @@ mod tests {
         assert!(compress(&json(COMPRESS_MIN)).is_some());
         assert!(compress(&noise(64 * 1024)).is_none());
         let raw = noise(100);
-        assert_eq!(decode(IDENTITY, raw.clone(), 100).unwrap(), raw);
+        assert_eq!(decode(row(IDENTITY, raw.clone(), &raw)).unwrap(), raw);
     }
 
     #[test]
     fn a_damaged_body_is_an_error_never_other_bytes() {
         let body = json(8192);
         let packed = compress(&body).unwrap();
+        let with = |bytes: Vec<u8>, size: i64| Stored { size, ..row(LZ4, bytes, &body) };
         let size = i64::try_from(body.len()).unwrap();
-        // Truncated, wrong length recorded, unknown encoding, identity with the wrong length.
-        assert!(decode(LZ4, packed[..packed.len() / 2].to_vec(), size).is_err());
-        assert!(matches!(decode(LZ4, packed.clone(), size - 1), Err(BodyError::Corrupt(_))));
-        assert!(matches!(decode(LZ4, packed.clone(), size + 1), Err(BodyError::Length { .. })));
-        assert!(matches!(decode("zstd", packed, size), Err(BodyError::Encoding(_))));
-        assert!(matches!(decode(IDENTITY, vec![1, 2, 3], 4), Err(BodyError::Length { got: 3, want: 4 })));
-        assert!(decode(IDENTITY, vec![], -1).is_err());
+        assert!(decode(with(packed[..packed.len() / 2].to_vec(), size)).is_err(), "truncated");
+        assert!(matches!(decode(with(packed.clone(), size - 1)), Err(BodyError::Corrupt(_))));
+        assert!(matches!(decode(with(packed.clone(), size + 1)), Err(BodyError::Length { .. })));
+        assert!(matches!(decode(with(packed.clone(), -1)), Err(BodyError::Corrupt(_))));
+        // A size no block of this length can reach is refused before anything is allocated.
+        assert!(matches!(decode(with(packed.clone(), 1 << 50)), Err(BodyError::Corrupt(_))));
+        // One literal byte changed: the length is still right, the bytes are not.
+        let mut flipped = packed.clone();
+        let at = flipped.iter().position(|&b| b == b'C').unwrap();
+        flipped[at] = b'D';
+        assert!(matches!(decode(with(flipped, size)), Err(BodyError::Digest)));
+        assert!(matches!(
+            decode(Stored { encoding: "zstd".into(), ..with(packed, size) }),
+            Err(BodyError::Encoding(_))
+        ));
+        let short = Stored { size: 4, ..row(IDENTITY, vec![1, 2, 3], &[1, 2, 3]) };
+        assert!(matches!(decode(short), Err(BodyError::Length { got: 3, want: 4 })));
     }
 }

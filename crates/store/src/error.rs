@@ -49,6 +49,15 @@ pub enum StoreError {
     /// acknowledged without a commit.
     #[error("the store is overloaded")]
     Overloaded,
+
+    /// A stored body that does not decode to the bytes received (a damaged row).
+    #[error("event {event_id}: {reason}")]
+    CorruptBody {
+        /// The event.
+        event_id: i64,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A write or commit failed; nothing of it was acknowledged.
     #[error("write failed: {0}")]
     Write(String),

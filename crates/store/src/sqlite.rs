@@ -400,11 +400,33 @@ impl SqliteStore {
         if leased.is_empty() {
             return Ok(Vec::new());
         }
-        let reader = self.delivery_reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        leased
-            .into_iter()
-            .map(|(delivery_id, event_id, attempts)| reader.claimed(delivery_id, event_id, attempts))
-            .collect()
+        let mut claimed = Vec::with_capacity(leased.len());
+        let mut unreadable = Vec::new();
+        {
+            let reader = self.delivery_reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (delivery_id, event_id, attempts) in leased {
+                match reader.claimed(delivery_id, event_id, attempts) {
+                    Ok(c) => claimed.push(c),
+                    // A damaged body fails its own delivery, not the batch (and not, on an
+                    // ordered target, every later event): it is dead-lettered with the reason.
+                    Err(e @ StoreError::CorruptBody { .. }) => unreadable.push((delivery_id, e.to_string())),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        for (delivery_id, reason) in unreadable {
+            tracing::error!(delivery_id, target, error = %reason, "Stored body unreadable; delivery dead-lettered.");
+            let attempt = Attempt {
+                started_at_ms: now_ms,
+                started_at: String::new(),
+                duration_ms: 0,
+                status_code: None,
+                error: Some(reason),
+                response_excerpt: None,
+            };
+            self.finish(Finished { delivery_id, attempt, next: Next::Dead }).await?;
+        }
+        Ok(claimed)
     }
 
     /// Records an attempt and the delivery's next state.
@@ -1152,6 +1174,22 @@ impl std::fmt::Debug for Reader {
     }
 }
 
+/// An event's stored body, from a row that selects `body`, `body_encoding`, `size` and
+/// `body_sha256` by name.
+fn stored_body(row: &rusqlite::Row<'_>) -> rusqlite::Result<body::Stored> {
+    Ok(body::Stored {
+        encoding: row.get("body_encoding")?,
+        bytes: row.get("body")?,
+        size: row.get("size")?,
+        sha256: row.get("body_sha256")?,
+    })
+}
+
+/// The body as received; a damaged one is [`StoreError::CorruptBody`], never other bytes.
+fn decoded(event_id: i64, stored: body::Stored) -> Result<Vec<u8>, StoreError> {
+    body::decode(stored).map_err(|e| StoreError::CorruptBody { event_id, reason: e.to_string() })
+}
+
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
     Ok(EventSummary {
         id: row.get("id")?,
@@ -1237,7 +1275,8 @@ impl Reader {
     /// One event with its body, or `None`.
     ///
     /// # Errors
-    /// A database error.
+    /// A database error, or [`StoreError::CorruptBody`] when the stored body does not decode to
+    /// the bytes received.
     pub fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
@@ -1245,25 +1284,25 @@ impl Reader {
              FROM events WHERE id = ?1",
             self.body_encoding()
         ))?;
-        let record = stmt
+        let row = stmt
             .query_row(params![id], |row| {
                 let headers: String = row.get("headers")?;
                 let metadata: String = row.get("metadata")?;
-                Ok(EventRecord {
+                let record = EventRecord {
                     summary: summary(row)?,
                     signed_at: row.get::<_, Option<i64>>("signed_at")?.map(rfc3339),
                     headers: serde_json::from_str(&headers).unwrap_or_default(),
                     metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
-                    body: body::decode_column(
-                        &row.get::<_, String>("body_encoding")?,
-                        row.get("body")?,
-                        row.get("size")?,
-                        12,
-                    )?,
-                })
+                    body: Vec::new(),
+                };
+                Ok((record, stored_body(row)?))
             })
             .optional()?;
-        Ok(record)
+        row.map(|(mut record, stored)| {
+            record.body = decoded(id, stored)?;
+            Ok(record)
+        })
+        .transpose()
     }
 
     /// Rejections, newest first.
@@ -1382,24 +1421,26 @@ impl Reader {
     /// The event of a leased delivery.
     fn claimed(&self, delivery_id: i64, event_id: i64, attempts: i64) -> Result<Claimed, StoreError> {
         let sql = if self.body_encoding {
-            "SELECT source, body, headers, received_at, event_type, body_encoding, size FROM events WHERE id = ?1"
+            "SELECT source, body, headers, received_at, event_type, body_encoding, size, body_sha256 FROM events WHERE id = ?1"
         } else {
-            "SELECT source, body, headers, received_at, event_type, 'identity', size FROM events WHERE id = ?1"
+            "SELECT source, body, headers, received_at, event_type, 'identity' AS body_encoding, size, body_sha256 FROM events WHERE id = ?1"
         };
         let mut event = self.conn.prepare_cached(sql)?;
-        Ok(event.query_row(params![event_id], |r| {
+        let (claimed, stored) = event.query_row(params![event_id], |r| {
             let headers: String = r.get(2)?;
-            Ok(Claimed {
+            let claimed = Claimed {
                 delivery_id,
                 event_id,
                 attempts,
                 source: r.get(0)?,
-                body: body::decode_column(&r.get::<_, String>(5)?, r.get(1)?, r.get(6)?, 1)?,
+                body: Vec::new(),
                 headers: serde_json::from_str(&headers).unwrap_or_default(),
                 received_at_ms: r.get(3)?,
                 event_type: r.get(4)?,
-            })
-        })?)
+            };
+            Ok((claimed, stored_body(r)?))
+        })?;
+        Ok(Claimed { body: decoded(event_id, stored)?, ..claimed })
     }
 
     /// The store's schema version.

@@ -43,6 +43,13 @@ fn event(key: &str) -> NewEvent {
     }
 }
 
+/// An event carrying `body`, with its real digest (a compressed body is checked against it).
+fn event_with(key: &str, body: Vec<u8>, targets: &[&str]) -> NewEvent {
+    use sha2::Digest as _;
+    let body_sha256 = sha2::Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    NewEvent { body, body_sha256, targets: targets.iter().map(|t| (*t).to_owned()).collect(), ..event(key) }
+}
+
 fn open(dir: &TempDir, options: StoreOptions) -> SqliteStore {
     SqliteStore::open(&dir.db(), Durability::Full, options).unwrap()
 }
@@ -366,7 +373,7 @@ async fn large_bodies_are_kept_compressed_and_always_read_back_exactly() {
     let bodies = [json_body(16 * 1024), noise(8 * 1024), json_body(2047), json_body(2048)];
     let mut ids = Vec::new();
     for (i, body) in bodies.iter().enumerate() {
-        let ev = NewEvent { body: body.clone(), targets: vec!["t".into()], ..event(&format!("k{i}")) };
+        let ev = event_with(&format!("k{i}"), body.clone(), &["t"]);
         ids.push(store.insert_event(ev).await.unwrap().id());
     }
     // The same bytes through the operator's read and through a delivery.
@@ -394,7 +401,7 @@ async fn with_compression_off_every_body_is_kept_as_received() {
     let dir = TempDir::new("uncompressed-bodies");
     let store = open(&dir, StoreOptions { compress_bodies: false, ..StoreOptions::default() });
     let body = json_body(16 * 1024);
-    let id = store.insert_event(NewEvent { body: body.clone(), ..event("a") }).await.unwrap().id();
+    let id = store.insert_event(event_with("a", body.clone(), &[])).await.unwrap().id();
     assert_eq!(store.read(|r| r.get_event(id)).unwrap().unwrap().body, body);
     store.close();
     drop(store);
@@ -402,15 +409,34 @@ async fn with_compression_off_every_body_is_kept_as_received() {
 }
 
 #[tokio::test]
-async fn a_damaged_compressed_body_is_an_error_not_other_bytes() {
+async fn a_damaged_compressed_body_is_an_error_and_dead_letters_only_its_own_delivery() {
     let dir = TempDir::new("damaged-body");
     let store = open(&dir, StoreOptions::default());
-    let id = store.insert_event(NewEvent { body: json_body(16 * 1024), ..event("a") }).await.unwrap().id();
+    let with_target = |k: &str| event_with(k, json_body(16 * 1024), &["t"]);
+    let damaged = store.insert_event(with_target("a")).await.unwrap().id();
+    let sound = store.insert_event(with_target("b")).await.unwrap().id();
     store.close();
     drop(store);
-    rusqlite_conn(&dir).execute("UPDATE events SET body = substr(body, 1, 100) WHERE id = ?1", [id]).unwrap();
+    // One byte of the stored block changed, its length kept.
+    rusqlite_conn(&dir)
+        .execute(
+            "UPDATE events SET body = CAST(substr(body, 1, 200) || x'00' || substr(body, 202) AS BLOB) WHERE id = ?1",
+            [damaged],
+        )
+        .unwrap();
     let reader = Reader::open_existing(&dir.db()).unwrap();
-    assert!(reader.get_event(id).is_err());
+    let err = reader.get_event(damaged).unwrap_err();
+    assert!(matches!(err, StoreError::CorruptBody { event_id, .. } if event_id == damaged), "{err}");
+    assert_eq!(reader.get_event(sound).unwrap().unwrap().body, json_body(16 * 1024));
+
+    // Delivery: the sound event is handed out, the damaged one's delivery is dead with the reason.
+    let store = open(&dir, StoreOptions::default());
+    let claimed = store.claim("t", 10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| c.event_id).collect::<Vec<_>>(), vec![sound]);
+    let dead = store.read(|r| r.list_deliveries(Some("dead"), Some("t"), 10)).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].event_id, damaged);
+    assert!(dead[0].last_error.as_deref().unwrap_or_default().contains(&format!("event {damaged}")), "{dead:?}");
 }
 
 #[tokio::test]
@@ -418,7 +444,7 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     let dir = TempDir::new("schema-3-bodies");
     let store = open(&dir, StoreOptions { compress_bodies: false, ..StoreOptions::default() });
     let body = noise(4096);
-    let id = store.insert_event(NewEvent { body: body.clone(), ..event("a") }).await.unwrap().id();
+    let id = store.insert_event(event_with("a", body.clone(), &[])).await.unwrap().id();
     store.close();
     drop(store);
     // Back to schema 3, as a store written by the previous release.
