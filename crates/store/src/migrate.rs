@@ -298,7 +298,16 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     let result = (|| {
         for (version, description, sql) in SQLITE.iter().filter(|m| m.0 > current) {
-            let tx = conn.transaction()?;
+            // Write-locked from the start, and the version checked again under the lock: another
+            // process (`hookgate migrate` beside `serve`) may have applied it since it was read.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let done: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| {
+                    r.get(0)
+                })?;
+            if done {
+                continue;
+            }
             tx.execute_batch(sql).map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
             let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
             if broken > 0 {
@@ -321,6 +330,36 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_migrating_one_store_at_once_apply_each_version_once() {
+        let dir = std::env::temp_dir().join(format!("hookgate-migrate-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("hookgate.db");
+        for round in 0..5 {
+            let _ = std::fs::remove_file(&db);
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(3));
+            let runs: Vec<_> = (0..3)
+                .map(|_| {
+                    let (db, barrier) = (db.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let mut conn = Connection::open(&db).unwrap();
+                        conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                        barrier.wait();
+                        run(&mut conn, 0, true)
+                    })
+                })
+                .collect();
+            let mut applied: Vec<i64> = runs
+                .into_iter()
+                .flat_map(|t| t.join().unwrap().unwrap_or_else(|e| panic!("round {round}: {e}")))
+                .collect();
+            applied.sort_unstable();
+            assert_eq!(applied, SQLITE.iter().map(|m| m.0).collect::<Vec<_>>(), "round {round}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_version_2_store_upgrades_with_its_events_and_deliveries() {
