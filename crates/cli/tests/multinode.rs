@@ -24,6 +24,17 @@ fn write_config(dir: &Path, store: &str, target: SocketAddr) -> PathBuf {
     common::write_delivery_config(dir, store, SECRET, target, 2)
 }
 
+/// A GET's body, over a plain connection.
+fn get_text(addr: SocketAddr, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+}
+
 fn sha256_hex(body: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect()
@@ -60,6 +71,14 @@ fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
     let stored = events(100);
     assert_eq!(stored.len(), RETRIED, "each retry stored once across the two nodes");
     assert!(stored.iter().all(|e| e["duplicates"] == 1), "and counted as a duplicate once");
+    // Each node queued each of its requests for its writers once (PostgreSQL's queue-wait metric).
+    for addr in [addr_a, addr_b] {
+        let metrics = get_text(addr, "/metrics");
+        let count = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("hookgate_store_queue_wait_seconds_count ")?.parse::<f64>().ok());
+        assert_eq!(count, Some(RETRIED as f64), "{addr}:\n{metrics}");
+    }
 
     // 2,000 events, alternately to each node from 4 senders; node B is SIGKILLed halfway. A send
     // that fails on B (refused, or cut off mid-request) is sent again to A, as a load balancer
