@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashSet};
 use hookgate_verify::http::HeaderMap;
 use hookgate_verify::{Reply, Scheme, Verified, Verifier};
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
 
 use crate::config::{DedupConfig, SourceConfig};
 use crate::pointer::Pointers;
@@ -140,22 +139,8 @@ pub struct Derived {
     pub targets: Vec<String>,
 }
 
-/// Lowercase hex SHA-256.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    // A table lookup, not `write!("{:02x}")`: this runs for every request and the formatter
-    // machinery showed up in the request path's profile.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
-}
+/// Lowercase hex SHA-256 (`body_sha256`), as the store checks it.
+pub use hookgate_store::sha256_hex;
 
 fn text_of(v: Value) -> Option<String> {
     match v {
@@ -289,13 +274,6 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_hash_is_lowercase_hex_sha256() {
-        // Known answer (FIPS 180-2 "abc").
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert_eq!(hex(&[0x00, 0x0f, 0xf0, 0xff]), "000ff0ff");
-    }
 
     #[test]
     fn flinks_tag_pairs() {

@@ -25,6 +25,7 @@ mod wal_sync;
 
 use std::time::Duration;
 
+pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
     Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,

@@ -331,12 +331,18 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
 mod tests {
     use super::*;
 
-    #[test]
-    fn processes_migrating_one_store_at_once_apply_each_version_once() {
-        let dir = std::env::temp_dir().join(format!("hookgate-migrate-race-{}", std::process::id()));
+    /// A fresh directory for one test, and the database path in it.
+    fn temp_db(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("hookgate-migrate-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("hookgate.db");
+        (dir, db)
+    }
+
+    #[test]
+    fn processes_migrating_one_store_at_once_apply_each_version_once() {
+        let (dir, db) = temp_db("race");
         for round in 0..5 {
             let _ = std::fs::remove_file(&db);
             let barrier = std::sync::Arc::new(std::sync::Barrier::new(3));
@@ -363,10 +369,7 @@ mod tests {
 
     #[test]
     fn a_version_2_store_upgrades_with_its_events_and_deliveries() {
-        let dir = std::env::temp_dir().join(format!("hookgate-migrate-v2-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("hookgate.db");
+        let (dir, db) = temp_db("v2");
         {
             // A store as version 2 left it, with an event, a delivery and an attempt.
             let conn = Connection::open(&db).unwrap();

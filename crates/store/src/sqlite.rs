@@ -182,7 +182,7 @@ impl EncodedEvent {
         let metadata = serde_json::to_string(&event.metadata).unwrap_or_else(|_| "{}".into());
         let size = i64::try_from(event.body.len()).unwrap_or(i64::MAX);
         let received = std::mem::take(&mut event.body);
-        let (body, body_encoding) = match if compress { body::compress(&received) } else { None } {
+        let (body, body_encoding) = match compress.then(|| body::compress(&received)).flatten() {
             Some(packed) => (packed, body::LZ4),
             None => (received, body::IDENTITY),
         };
@@ -1420,12 +1420,10 @@ impl Reader {
 
     /// The event of a leased delivery.
     fn claimed(&self, delivery_id: i64, event_id: i64, attempts: i64) -> Result<Claimed, StoreError> {
-        let sql = if self.body_encoding {
-            "SELECT source, body, headers, received_at, event_type, body_encoding, size, body_sha256 FROM events WHERE id = ?1"
-        } else {
-            "SELECT source, body, headers, received_at, event_type, 'identity' AS body_encoding, size, body_sha256 FROM events WHERE id = ?1"
-        };
-        let mut event = self.conn.prepare_cached(sql)?;
+        let mut event = self.conn.prepare_cached(&format!(
+            "SELECT source, body, headers, received_at, event_type, size, body_sha256, {} FROM events WHERE id = ?1",
+            self.body_encoding()
+        ))?;
         let (claimed, stored) = event.query_row(params![event_id], |r| {
             let headers: String = r.get(2)?;
             let claimed = Claimed {

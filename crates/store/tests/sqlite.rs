@@ -45,8 +45,7 @@ fn event(key: &str) -> NewEvent {
 
 /// An event carrying `body`, with its real digest (a compressed body is checked against it).
 fn event_with(key: &str, body: Vec<u8>, targets: &[&str]) -> NewEvent {
-    use sha2::Digest as _;
-    let body_sha256 = sha2::Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let body_sha256 = hookgate_store::sha256_hex(&body);
     NewEvent { body, body_sha256, targets: targets.iter().map(|t| (*t).to_owned()).collect(), ..event(key) }
 }
 
