@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 mod alloc;
 mod cmd;
+mod hardening;
 mod logging;
 mod scheme_args;
 
@@ -58,6 +59,10 @@ enum Command {
 
 fn main() -> ExitCode {
     alloc::tune_c_allocator();
+    if let Err(e) = hardening::deny_same_user_inspection() {
+        // Not fatal (a kernel without prctl), but an operator must know secrets are exposed.
+        eprintln!("hookgate: warning: cannot hide the process's environment from its user's other processes: {e}");
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sign(args) => cmd::sign::run(args),

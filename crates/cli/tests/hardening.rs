@@ -1,0 +1,119 @@
+//! Security hardening of the `hookgate serve` process, checked as an attacker would try it.
+
+mod common;
+use common::{bin, post_flinks, temp_dir, wait_for};
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const UNPRIVILEGED: &str = "65534"; // nobody
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// The hookgate binary as a path the unprivileged user can execute (a copy when the build tree is
+/// closed to it).
+fn runnable_bin(dir: &Path) -> PathBuf {
+    let usable = Command::new("setpriv")
+        .args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--", bin(), "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if usable {
+        return PathBuf::from(bin());
+    }
+    let copy = dir.join("hookgate");
+    std::fs::copy(bin(), &copy).unwrap();
+    copy
+}
+
+/// `hookgate serve` as an ordinary user (as the shipped systemd unit runs it): under root, dropped
+/// to `nobody`; otherwise as the current user, which is already unprivileged.
+fn serve_unprivileged(dir: &Path, config: &Path, envs: &[(&str, &str)]) -> (Child, SocketAddr) {
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"]).arg(runnable_bin(dir));
+        c
+    } else {
+        Command::new(bin())
+    };
+    let mut child = cmd
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("serve: {line}");
+            if !sent && let Some(rest) = line.split("addr=").nth(1) {
+                tx.send(rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap()).unwrap();
+                sent = true;
+            }
+        }
+    });
+    (child, rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address"))
+}
+
+fn open_to_everyone(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+}
+
+/// A command target of the gateway's own user reads `/proc/$PPID/environ`, where every source
+/// and target secret of the gateway is: the gateway must have closed it.
+#[test]
+fn a_command_target_cannot_read_the_gateways_environment() {
+    let dir = temp_dir("proc-environ");
+    open_to_everyone(&dir);
+    let out = dir.join("environ.out");
+    let err = dir.join("environ.err");
+    let secret = "flinks-secret-that-must-not-leak-7f3a";
+    // The attack itself, with its output and errors caught in files the test reads.
+    let script = format!("exec > {} 2> {}; tr '\\0' '\\n' < /proc/$PPID/environ", out.display(), err.display());
+    let config = format!(
+        r#"[server]
+listen = "127.0.0.1:0"
+store = "sqlite://{store}"
+
+[[source]]
+name = "flinks"
+path = "/webhooks/flinks"
+scheme = "flinks"
+secrets = [{{ env = "HARDENING_FLINKS_SECRET" }}]
+default_targets = ["spy"]
+
+[[target]]
+name = "spy"
+type = "command"
+command = ["sh", "-c", "{script}"]
+
+[target.retry]
+max_attempts = 1
+"#,
+        store = dir.join("hookgate.db").display(),
+        script = script.replace('\\', "\\\\").replace('"', "\\\""),
+    );
+    let config_path = dir.join("hookgate.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let (child, addr) = serve_unprivileged(&dir, &config_path, &[("HARDENING_FLINKS_SECRET", secret)]);
+    assert_eq!(post_flinks(addr, secret, br#"{"ResponseType":"KYC"}"#).unwrap(), 200);
+    wait_for("the command target to run", 30, || err.exists() && out.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    let leaked = std::fs::read_to_string(&out).unwrap();
+    let why = std::fs::read_to_string(&err).unwrap();
+    common::sigterm_and_wait(child);
+    assert!(!leaked.contains(secret), "the child read the gateway's environment: {leaked}");
+    // Proof the attempt really ran and was refused (not that the file was merely empty).
+    assert!(why.contains("Permission denied"), "expected a refused read, got: {why:?}");
+}
