@@ -105,7 +105,9 @@ impl SchemeArgs {
 
 pub(crate) fn load_scheme_file(path: &std::path::Path) -> anyhow::Result<Scheme> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read scheme file {}", path.display()))?;
-    let scheme: Scheme = toml::from_str(&text).with_context(|| format!("invalid scheme file {}", path.display()))?;
+    let scheme: Scheme = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!("invalid scheme file {}: {}", path.display(), hookgate_server::config::parse_error(&text, &e))
+    })?;
     scheme.validate().with_context(|| format!("invalid scheme file {}", path.display()))?;
     Ok(scheme)
 }

@@ -159,13 +159,89 @@ impl Default for StoreConfig {
 }
 
 /// Where a secret comes from. Never a literal: config files end up in repositories and tickets.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SecretRef {
     /// Environment variable.
     pub env: Option<String>,
     /// File (surrounding whitespace ignored).
     pub file: Option<PathBuf>,
+}
+
+/// What a secret reference looks like, for error messages (which never quote the value given: a
+/// string where a reference belongs is most likely the secret itself, pasted in).
+const SECRET_REF_SHAPE: &str = "a table { env = \"VAR\" } or { file = \"PATH\" } (a secret itself is never written in the config)";
+
+impl<'de> Deserialize<'de> for SecretRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            env: Option<String>,
+            file: Option<PathBuf>,
+        }
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = SecretRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SECRET_REF_SHAPE)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
+                let Fields { env, file } = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(SecretRef { env, file })
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<SecretRef, E> {
+                Err(E::custom(format!("invalid type: string, expected {SECRET_REF_SHAPE}")))
+            }
+        }
+        d.deserialize_any(Shape)
+    }
+}
+
+/// A TOML error as a message that names where and what, and never quotes a value: not
+/// `e.to_string()`, which prints the offending line, nor serde's message as is, which quotes the
+/// value it did not expect (`invalid type: string "…"`). Either could be a secret someone pasted
+/// into the file by mistake; the line, the key and the expected shape are enough to find it.
+pub fn parse_error(text: &str, e: &toml::de::Error) -> String {
+    let message = redact_values(e.message());
+    let Some(span) = e.span() else { return message };
+    let before = &text[..span.start.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - line_start + 1;
+    // The key whose value is at fault: the start of its line, up to `=`, when the error is in the value.
+    let key = before[line_start..].split_once('=').map(|(k, _)| k.trim()).filter(|k| !k.is_empty() && !k.contains('"'));
+    // The table it is in: the last header line above it.
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']') && !l.contains(['"', '\'']));
+    let at = match (key, table) {
+        (Some(k), Some(t)) => format!(" (`{k}` in {t})"),
+        (Some(k), None) => format!(" (`{k}`)"),
+        (None, Some(t)) => format!(" (in {t})"),
+        (None, None) => String::new(),
+    };
+    format!("line {line}, column {column}{at}: {message}")
+}
+
+/// serde's messages with the value they quote taken out: `invalid type: string "x", expected u64`
+/// becomes `invalid type: string, expected u64`; `unknown variant `x`, expected …` keeps only what
+/// was expected. Unknown *fields* keep their name: that is a key, and naming it is the point.
+fn redact_values(message: &str) -> String {
+    if message.starts_with("unknown field") || message.starts_with("missing field") || message.starts_with("duplicate field") {
+        return message.to_owned();
+    }
+    let (found, expected) = match message.split_once(", expected ") {
+        Some((found, expected)) => (found, Some(expected)),
+        None => (message, None),
+    };
+    // Cut the found part at its first quote or backtick: what follows is the value.
+    let kept = found.find(['"', '`', '\'']).map_or(found, |i| &found[..i]).trim_end();
+    match expected {
+        Some(expected) => format!("{kept}, expected {expected}"),
+        None => kept.to_owned(),
+    }
 }
 
 /// How the deduplication key is chosen.
@@ -349,20 +425,8 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.display().to_string(),
-            // Not `e.to_string()`: that quotes the offending line, which could be a secret someone
-            // pasted into the file by mistake. The position is enough to find it.
-            message: match e.span() {
-                Some(span) => {
-                    let before = &text[..span.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    format!("line {line}, column {column}: {}", e.message())
-                }
-                None => e.message().to_owned(),
-            },
-        })?;
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.display().to_string(), message: parse_error(&text, &e) })?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
     }
@@ -496,8 +560,8 @@ impl Config {
                 let path = self.resolve(file);
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| format!("cannot read scheme file {}: {e}", path.display()))?;
-                let scheme: Scheme =
-                    toml::from_str(&text).map_err(|e| format!("invalid scheme file {}: {e}", path.display()))?;
+                let scheme: Scheme = toml::from_str(&text)
+                    .map_err(|e| format!("invalid scheme file {}: {}", path.display(), parse_error(&text, &e)))?;
                 scheme.validate().map_err(|e| e.to_string())?;
                 scheme
             }

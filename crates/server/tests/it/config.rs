@@ -165,3 +165,31 @@ fn mistakes_stop_the_start_with_a_clear_message() {
         assert!(!err.contains("secret\n") && !err.contains("hunter2"), "{what}: {err}");
     }
 }
+
+/// A secret pasted where a reference belongs (or any value of the wrong type) is refused with the
+/// line, the key and the expected shape, and the value never appears in the message: it goes to
+/// terminals, logs and tickets.
+#[test]
+fn config_errors_never_quote_the_value() {
+    let pasted = "pasted-secret-93c1";
+    let target = "[[target]]\nname = \"t\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/\"\n";
+    let cases = [
+        ("secret in a list", SOURCE.replace("[{ file = \"s.secret\" }]", &format!("[\"{pasted}\"]")), "`secrets`"),
+        ("secret as the list", SOURCE.replace("[{ file = \"s.secret\" }]", &format!("\"{pasted}\"")), "`secrets`"),
+        ("target secret", format!("{SOURCE}{target}secret = \"whsec_{pasted}\"\n"), "`secret` in [[target]]"),
+        ("string for a number", format!("{SOURCE}body_limit = \"{pasted}\"\n"), "`body_limit` in [[source]]"),
+        ("string for a bool", format!("[server]\nmetrics = \"{pasted}\"\n{SOURCE}"), "`metrics` in [server]"),
+        ("unknown variant", format!("{SOURCE}secret_encoding = \"{pasted}\"\n"), "`secret_encoding`"),
+        ("bad algorithm", SOURCE.replace("flinks", "fin") + &format!("algorithms = [\"{pasted}\"]\n"), "`algorithms`"),
+    ];
+    for (what, text, key) in cases {
+        let err = check("quote", &text).expect_err(what);
+        assert!(!err.contains(pasted), "{what}: the value is quoted: {err}");
+        assert!(err.contains(key), "{what}: the key is not named: {err}");
+        assert!(err.contains("line "), "{what}: no position: {err}");
+        assert!(!err.contains("SecretRef"), "{what}: an internal type name: {err}");
+    }
+    // The shape a secret reference must have is spelled out.
+    let err = check("quote", &SOURCE.replace("[{ file = \"s.secret\" }]", &format!("[\"{pasted}\"]"))).unwrap_err();
+    assert!(err.contains("{ env = \"VAR\" } or { file = \"PATH\" }"), "{err}");
+}
