@@ -3,7 +3,7 @@
 //! halfway, and every acknowledged event stored and delivered.
 
 mod common;
-use common::{cli, post_flinks, serve, start_receiver, temp_dir, unique, wait_for};
+use common::{cli, post_flinks, serve, serve_with_ops, start_receiver, temp_dir, unique, wait_for};
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -50,8 +50,8 @@ fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
     // when node B is killed: at 20 ms the deliveries (800/s) could keep up with a slow ingest.
     let (target, seen) = start_receiver(Duration::from_millis(80));
     let config = write_config(&dir, &store, target);
-    let (node_a, addr_a) = serve(&config);
-    let (mut node_b, addr_b) = serve(&config);
+    let (node_a, addr_a, ops_a) = serve_with_ops(&config);
+    let (mut node_b, addr_b, ops_b) = serve_with_ops(&config);
 
     // The same provider retry reaching both nodes at the same moment is stored once.
     std::thread::scope(|s| {
@@ -72,7 +72,7 @@ fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
     assert_eq!(stored.len(), RETRIED, "each retry stored once across the two nodes");
     assert!(stored.iter().all(|e| e["duplicates"] == 1), "and counted as a duplicate once");
     // Each node queued each of its requests for its writers once (PostgreSQL's queue-wait metric).
-    for addr in [addr_a, addr_b] {
+    for addr in [ops_a, ops_b] {
         let metrics = get_text(addr, "/metrics");
         let count = metrics
             .lines()
@@ -169,7 +169,7 @@ fn with_reuse_port_two_nodes_listen_on_one_address() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let text = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\"\nreuse_port = true"));
+        .replace("\nlisten = \"127.0.0.1:0\"", &format!("\nlisten = \"127.0.0.1:{port}\"\nreuse_port = true"));
     std::fs::write(&config, text).unwrap();
     // `hookgate migrate` on PostgreSQL: creates the schema once; the nodes then find it current.
     let migrate = cli(&["migrate", "--store", &schema.url()]);

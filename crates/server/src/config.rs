@@ -78,8 +78,12 @@ pub struct ServerConfig {
     pub header_read_timeout_secs: u64,
     /// Request headers never stored (credentials and cookies), case-insensitive.
     pub drop_headers: Vec<String>,
-    /// Serve Prometheus metrics at `/metrics`.
+    /// Record Prometheus metrics (served at `/metrics` on `metrics_listen`).
     pub metrics: bool,
+    /// Address for operators: `/metrics`, `/healthz` and `/readyz`. Never the webhook listener:
+    /// the rejection counters by reason would tell a sender why its forged request failed. Unset:
+    /// metrics are not served.
+    pub metrics_listen: Option<String>,
     /// `text` or `json` logs.
     pub log_format: String,
     /// HTTPS: certificate and key files (PEM), reloaded on change or SIGHUP.
@@ -100,6 +104,7 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             drop_headers: ["cookie", "set-cookie", "authorization", "proxy-authorization"].map(String::from).to_vec(),
             metrics: true,
+            metrics_listen: None,
             log_format: "text".into(),
             tls: None,
             reuse_port: false,
@@ -169,7 +174,8 @@ pub struct SecretRef {
 
 /// What a secret reference looks like, for error messages (which never quote the value given: a
 /// string where a reference belongs is most likely the secret itself, pasted in).
-const SECRET_REF_SHAPE: &str = "a table { env = \"VAR\" } or { file = \"PATH\" } (a secret itself is never written in the config)";
+const SECRET_REF_SHAPE: &str =
+    "a table { env = \"VAR\" } or { file = \"PATH\" } (a secret itself is never written in the config)";
 
 impl<'de> Deserialize<'de> for SecretRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -229,7 +235,10 @@ pub fn parse_error(text: &str, e: &toml::de::Error) -> String {
 /// becomes `invalid type: string, expected u64`; `unknown variant `x`, expected …` keeps only what
 /// was expected. Unknown *fields* keep their name: that is a key, and naming it is the point.
 fn redact_values(message: &str) -> String {
-    if message.starts_with("unknown field") || message.starts_with("missing field") || message.starts_with("duplicate field") {
+    if message.starts_with("unknown field")
+        || message.starts_with("missing field")
+        || message.starts_with("duplicate field")
+    {
         return message.to_owned();
     }
     let (found, expected) = match message.split_once(", expected ") {
@@ -405,8 +414,10 @@ pub struct Built {
     pub store_timeout: Duration,
     /// See [`ServerConfig::header_read_timeout_secs`].
     pub header_read_timeout: Duration,
-    /// Serve `/metrics`.
+    /// Record metrics.
     pub metrics: bool,
+    /// See [`ServerConfig::metrics_listen`].
+    pub metrics_listen: Option<SocketAddr>,
     /// TLS files.
     pub tls: Option<TlsConfig>,
     /// Delivery targets.
@@ -440,6 +451,18 @@ impl Config {
         let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
             invalid(format!("server.listen `{}` is not an address like 127.0.0.1:8080", self.server.listen))
         })?;
+        let metrics_listen = match &self.server.metrics_listen {
+            Some(addr) => Some(addr.parse::<SocketAddr>().map_err(|_| {
+                invalid(format!("server.metrics_listen `{addr}` is not an address like 127.0.0.1:9464"))
+            })?),
+            None => None,
+        };
+        if metrics_listen.is_some() && !self.server.metrics {
+            return Err(invalid("server.metrics_listen is set but server.metrics = false: nothing to serve"));
+        }
+        if metrics_listen.is_some_and(|m| m.port() != 0 && m == listen) {
+            return Err(invalid("server.metrics_listen must differ from server.listen (senders must not see metrics)"));
+        }
         let store_url = StoreUrl::parse(&self.server.store).map_err(|e| invalid(format!("server.store: {e}")))?;
         if !matches!(self.server.log_format.as_str(), "text" | "json") {
             return Err(invalid("server.log_format must be `text` or `json`"));
@@ -540,6 +563,7 @@ impl Config {
             store_timeout: Duration::from_secs(self.server.store_timeout_secs),
             header_read_timeout: Duration::from_secs(self.server.header_read_timeout_secs),
             metrics: self.server.metrics,
+            metrics_listen,
             tls,
             targets,
             retention: (self.store.retention_days > 0)

@@ -38,6 +38,9 @@ use crate::state::AppState;
 /// A running gateway's pieces, before it serves.
 pub struct Gateway {
     router: Router,
+    /// `/metrics`, `/healthz`, `/readyz` for operators, on a listener of their own.
+    ops_router: Router,
+    ops_listener: Option<tokio::net::TcpListener>,
     store: Arc<Store>,
     targets: Vec<deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
@@ -85,13 +88,21 @@ impl Gateway {
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
         // Slow senders: the whole request, body upload included, must finish in time.
+        // No `/metrics` here: the webhook listener faces senders, and the rejection counters by
+        // reason would tell a forger why its request failed.
         let router = router
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout))
             .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz).with_state(Arc::clone(&app)));
+        let ops_router = Router::new()
+            .route("/healthz", get(ops::healthz))
             .route("/readyz", get(ops::readyz).with_state(Arc::clone(&app)))
-            .route("/metrics", get(ops::metrics).with_state(app));
+            .route("/metrics", get(ops::metrics).with_state(app))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout));
         Ok(Self {
             router,
+            ops_router,
+            ops_listener: None,
             store,
             targets: built.targets,
             wake,
@@ -99,6 +110,14 @@ impl Gateway {
             header_read_timeout: built.header_read_timeout,
             request_timeout: built.request_timeout,
         })
+    }
+
+    /// Also serves `/metrics`, `/healthz` and `/readyz` on `listener` (`server.metrics_listen`),
+    /// for as long as the gateway serves.
+    #[must_use]
+    pub fn with_ops_listener(mut self, listener: tokio::net::TcpListener) -> Self {
+        self.ops_listener = Some(listener);
+        self
     }
 
     /// Serves plain HTTP on `listener` until `shutdown` completes, then finishes in-flight
@@ -129,7 +148,7 @@ impl Gateway {
     /// The accept loop. Not `axum::serve`: it does not give hyper a timer, so a client trickling
     /// its request headers would hold a connection forever; here `header_read_timeout` closes it.
     async fn serve_on<L>(
-        self,
+        mut self,
         mut listener: L,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError>
@@ -146,28 +165,24 @@ impl Gateway {
         if let Some(retention) = self.retention {
             workers.push(spawn_pruner(&self.store, retention, stopped));
         }
+        let mut ops_listener = self.ops_listener.take();
         loop {
             tokio::select! {
-                (io, peer) = listener.accept() => {
-                    let service = tower::ServiceExt::map_request(self.router.clone(), move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                        req.extensions_mut().insert(ConnectInfo(Peer(peer)));
-                        req
-                    });
-                    let conn = http.serve_connection(
-                        hyper_util::rt::TokioIo::new(io),
-                        hyper_util::service::TowerToHyperService::new(service),
-                    );
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(%peer, error = %e, "Connection ended with an error.");
-                        }
-                    });
-                }
+                (io, peer) = listener.accept() => serve_connection(&http, &graceful, self.router.clone(), io, peer),
+                accepted = accept_ops(ops_listener.as_mut()) => match accepted {
+                    Ok((io, peer)) => serve_connection(&http, &graceful, self.ops_router.clone(), io, peer),
+                    Err(e) => {
+                        // As axum::serve does: an accept error (too many open files) is passed;
+                        // a short pause keeps it from spinning.
+                        tracing::warn!(error = %e, "Accepting an operator connection failed.");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
                 () = &mut shutdown => break,
             }
         }
         drop(listener);
+        drop(ops_listener);
         // In-flight requests finish (each is bounded by the request timeout); idle keep-alive
         // connections are closed at once.
         if tokio::time::timeout(self.request_timeout + Duration::from_secs(1), graceful.shutdown()).await.is_err() {
@@ -183,6 +198,40 @@ impl Gateway {
         }
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// One connection, served by `router` on hyper with the header timeout, watched for shutdown.
+fn serve_connection<I>(
+    http: &hyper::server::conn::http1::Builder,
+    graceful: &hyper_util::server::graceful::GracefulShutdown,
+    router: Router,
+    io: I,
+    peer: SocketAddr,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = tower::ServiceExt::map_request(router, move |mut req: axum::http::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(Peer(peer)));
+        req
+    });
+    let conn =
+        http.serve_connection(hyper_util::rt::TokioIo::new(io), hyper_util::service::TowerToHyperService::new(service));
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(%peer, error = %e, "Connection ended with an error.");
+        }
+    });
+}
+
+/// The next operator connection; never ready when there is no operator listener.
+async fn accept_ops(
+    listener: Option<&mut tokio::net::TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -56,20 +56,44 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
-        let (listen, reuse_port) = (built.listen, built.reuse_port);
+        let (listen, reuse_port, metrics_listen) = (built.listen, built.reuse_port, built.metrics_listen);
         let sources: Vec<String> = built.sources.iter().map(|s| format!("{} {}", s.name, s.path)).collect();
-        let gateway = Gateway::new(built).await.context("cannot start the gateway")?;
+        // Bound before the store is opened: an address in use stops the start before any file
+        // is created or migrated.
         let listener = bind(listen, reuse_port).with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
+        let ops_listener = match metrics_listen {
+            Some(m) => {
+                Some(bind(m, reuse_port).with_context(|| format!("cannot listen on {m} (server.metrics_listen)"))?)
+            }
+            None => None,
+        };
+        let metrics = built.metrics;
+        let mut gateway = Gateway::new(built).await.context("cannot start the gateway")?;
+        let ops_addr = match ops_listener {
+            Some(l) => {
+                let a = l.local_addr()?;
+                gateway = gateway.with_ops_listener(l);
+                Some(a)
+            }
+            None => None,
+        };
+        let announce_ops = move || match ops_addr {
+            Some(a) => tracing::info!(listen = %a, "Serving /metrics, /healthz and /readyz for operators."),
+            None if metrics => tracing::info!("Metrics are not served: set server.metrics_listen to scrape them."),
+            None => {}
+        };
         match certs {
             Some(certs) => {
                 let listener = hookgate_server::tls::TlsListener::new(listener, &certs)?;
                 certs.watch(std::time::Duration::from_secs(5));
                 tracing::info!(%addr, scheme = "https", sources = ?sources, "Listening.");
+                announce_ops();
                 gateway.serve_tls(listener, shutdown_signal()).await?;
             }
             None => {
                 tracing::info!(%addr, scheme = "http", sources = ?sources, "Listening.");
+                announce_ops();
                 gateway.serve(listener, shutdown_signal()).await?;
             }
         }

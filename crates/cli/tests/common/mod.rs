@@ -28,6 +28,17 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
 
 /// Starts `hookgate serve` and returns it with the address it reports once listening.
 pub(crate) fn serve(config: &Path) -> (Child, SocketAddr) {
+    let (child, addr, _) = serve_reporting(config, false);
+    (child, addr)
+}
+
+/// Like `serve`, for a config with `metrics_listen`: also the operator listener's address.
+pub(crate) fn serve_with_ops(config: &Path) -> (Child, SocketAddr, SocketAddr) {
+    let (child, addr, ops) = serve_reporting(config, true);
+    (child, addr, ops.expect("hookgate serve reports its operator listener"))
+}
+
+fn serve_reporting(config: &Path, ops: bool) -> (Child, SocketAddr, Option<SocketAddr>) {
     let mut child = Command::new(bin())
         .args(["serve", "--config", config.to_str().unwrap()])
         .stdin(Stdio::null())
@@ -38,15 +49,26 @@ pub(crate) fn serve(config: &Path) -> (Child, SocketAddr) {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let (mut addr, mut ops_addr) = (None, None);
+        let field = |line: &str, name: &str| -> Option<SocketAddr> {
+            line.split(name).nth(1)?.split_whitespace().next()?.parse().ok()
+        };
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(rest) = line.split("addr=").nth(1) {
-                tx.send(rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap()).unwrap();
+            if addr.is_none() {
+                addr = field(&line, "addr=");
+            }
+            if ops_addr.is_none() && line.contains("for operators") {
+                ops_addr = field(&line, "listen=");
+            }
+            if !sent && addr.is_some() && (!ops || ops_addr.is_some()) {
+                tx.send((addr.unwrap(), ops_addr)).unwrap();
                 sent = true;
             }
         }
     });
-    (child, rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address"))
+    let (addr, ops_addr) = rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address");
+    (child, addr, ops_addr)
 }
 
 /// Graceful stop; the exit status must be success.
@@ -73,6 +95,7 @@ pub(crate) fn write_delivery_config(
     let config = format!(
         r#"[server]
 listen = "127.0.0.1:0"
+metrics_listen = "127.0.0.1:0"
 store = "{store}"
 
 [[source]]

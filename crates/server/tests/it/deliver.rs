@@ -152,7 +152,7 @@ async fn flinks_events_are_routed_signed_and_delivered() {
     let all = reader.list_deliveries(None, None, 100).unwrap();
     assert_eq!(all.len(), 5);
     assert!(all.iter().all(|d| d.status == "delivered" && d.attempts == 1), "{all:?}");
-    let m = gw.get("/metrics").await.text();
+    let m = gw.get_ops("/metrics").await.text();
     assert!(m.contains(r#"hookgate_delivery_attempts_total{target="kyc",outcome="delivered"}"#), "{m}");
     assert!(m.contains("hookgate_delivery_latency_seconds_bucket"), "{m}");
     gw.stop().await;

@@ -124,7 +124,7 @@ async fn a_provider_retry_is_acknowledged_and_stored_once() {
     let events = gw.events();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].duplicates, 2);
-    let metrics = gw.get("/metrics").await.text();
+    let metrics = gw.get_ops("/metrics").await.text();
     assert!(metrics.contains(r#"hookgate_duplicates_total{source="flinks"}"#), "{metrics}");
     gw.stop().await;
 }
@@ -182,7 +182,7 @@ async fn two_hundred_concurrent_requests_are_all_stored() {
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(gw.events().len(), 200);
     // They shared commits: fewer commits than events.
-    let metrics = gw.get("/metrics").await.text();
+    let metrics = gw.get_ops("/metrics").await.text();
     assert!(metrics.contains("hookgate_store_batch_size_bucket"), "{metrics}");
     // Where a request's time went: waiting for the writer, then for the log to reach the disk.
     let count = |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok());
@@ -219,7 +219,7 @@ async fn operations_endpoints() {
     let mut gw = TestGateway::start("ops", &config_text("", "")).await;
     assert_eq!((gw.get("/healthz").await.status, gw.get("/readyz").await.status), (200, 200));
     let _ = gw.post("/webhooks/fin", vec![], b"{}".to_vec()).await;
-    let m = gw.get("/metrics").await.text();
+    let m = gw.get_ops("/metrics").await.text();
     for needle in [
         r#"hookgate_requests_total{source="fin",outcome="rejected"}"#,
         r#"hookgate_rejections_total{source="fin",reason="missing_header"}"#,
@@ -400,5 +400,24 @@ async fn events_past_retention_are_pruned_in_the_background() {
     let events = gw.events();
     assert_eq!(events.len(), 1, "the 1970 event is pruned, today's stays");
     assert_eq!(events[0].body_sha256, sha256_hex(FLINKS_BODY));
+    gw.stop().await;
+}
+
+/// A sender could diff `hookgate_rejections_total{reason=…}` around its own forged request to
+/// learn why it failed: the webhook listener does not serve metrics, the operator listener does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn senders_never_see_the_metrics() {
+    let mut gw = TestGateway::start("metrics-listener", &config_text("", "")).await;
+    let r = gw.post("/webhooks/fin", vec![("x-fin-signature".to_owned(), "zz".to_owned())], b"{}".to_vec()).await;
+    assert_eq!(r.status, 401);
+    let public = gw.get("/metrics").await;
+    assert_eq!(public.status, 404, "{}", public.text());
+    assert!(!public.text().contains("hookgate_rejections_total"));
+    let ops = gw.get_ops("/metrics").await;
+    assert_eq!(ops.status, 200);
+    assert!(ops.text().contains(r#"hookgate_rejections_total{source="fin",reason="#), "{}", ops.text());
+    // Readiness is on both: a load balancer checks the public one.
+    assert_eq!(gw.get("/readyz").await.status, 200);
+    assert_eq!(gw.get_ops("/readyz").await.status, 200);
     gw.stop().await;
 }

@@ -15,6 +15,8 @@ pub(crate) const FIN_SECRET: &str = "fin-test-secret";
 
 pub(crate) struct TestGateway {
     pub(crate) addr: SocketAddr,
+    /// The operator listener (`/metrics`).
+    pub(crate) ops_addr: SocketAddr,
     pub(crate) dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -68,9 +70,11 @@ impl TestGateway {
         let text = config.replace("STORE", dir.join("hookgate.db").to_str().unwrap());
         std::fs::write(dir.join("hookgate.toml"), text).unwrap();
         let built = Config::load(&dir.join("hookgate.toml")).unwrap().build().unwrap();
-        let gateway = Gateway::new(built).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ops_addr = ops.local_addr().unwrap();
+        let gateway = Gateway::new(built).await.unwrap().with_ops_listener(ops);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             gateway
@@ -80,7 +84,7 @@ impl TestGateway {
                 .await
                 .unwrap();
         });
-        Self { addr, dir, stop: Some(stop), task: Some(task) }
+        Self { addr, ops_addr, dir, stop: Some(stop), task: Some(task) }
     }
 
     /// Graceful stop: in-flight requests finish, the store is closed.
@@ -116,6 +120,13 @@ impl TestGateway {
         let addr = self.addr;
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || http(addr, "POST", &path, &headers, &body)).await.unwrap()
+    }
+
+    /// A GET on the operator listener.
+    pub(crate) async fn get_ops(&self, path: &str) -> Response {
+        let addr = self.ops_addr;
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || http(addr, "GET", &path, &[], b"")).await.unwrap()
     }
 
     pub(crate) async fn get(&self, path: &str) -> Response {
