@@ -61,8 +61,11 @@ fn serve_reporting(config: &Path, ops: bool) -> (Child, SocketAddr, Option<Socke
             if ops_addr.is_none() && line.contains("for operators") {
                 ops_addr = field(&line, "listen=");
             }
-            if !sent && addr.is_some() && (!ops || ops_addr.is_some()) {
-                tx.send((addr.unwrap(), ops_addr)).unwrap();
+            if let Some(a) = addr
+                && !sent
+                && (!ops || ops_addr.is_some())
+            {
+                tx.send((a, ops_addr)).unwrap();
                 sent = true;
             }
         }
