@@ -7,6 +7,7 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const UNPRIVILEGED: &str = "65534"; // nobody
@@ -35,7 +36,20 @@ fn runnable_bin(dir: &Path) -> PathBuf {
 /// `hookgate serve` as an ordinary user (as the shipped systemd unit runs it): under root, dropped
 /// to `nobody`; otherwise as the current user, which is already unprivileged.
 fn serve_unprivileged(dir: &Path, config: &Path, envs: &[(&str, &str)]) -> (Child, SocketAddr) {
-    let mut cmd = if is_root() {
+    let (child, addr, _) = serve_logged(dir, config, envs, true);
+    (child, addr)
+}
+
+/// `hookgate serve` with its log kept: `unprivileged` as [`serve_unprivileged`].
+fn serve_logged(
+    dir: &Path,
+    config: &Path,
+    envs: &[(&str, &str)],
+    unprivileged: bool,
+) -> (Child, SocketAddr, Arc<Mutex<String>>) {
+    let log = Arc::new(Mutex::new(String::new()));
+    let kept = Arc::clone(&log);
+    let mut cmd = if unprivileged && is_root() {
         let mut c = Command::new("setpriv");
         c.args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"]).arg(runnable_bin(dir));
         c
@@ -56,13 +70,14 @@ fn serve_unprivileged(dir: &Path, config: &Path, envs: &[(&str, &str)]) -> (Chil
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("serve: {line}");
+            kept.lock().unwrap().push_str(&format!("{line}\n"));
             if !sent && let Some(rest) = line.split("addr=").nth(1) {
                 tx.send(rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap()).unwrap();
                 sent = true;
             }
         }
     });
-    (child, rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address"))
+    (child, rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address"), log)
 }
 
 fn open_to_everyone(dir: &Path) {
@@ -116,4 +131,58 @@ max_attempts = 1
     assert!(!leaked.contains(secret), "the child read the gateway's environment: {leaked}");
     // Proof the attempt really ran and was refused (not that the file was merely empty).
     assert!(why.contains("Permission denied"), "expected a refused read, got: {why:?}");
+}
+
+/// A target URL may carry a credential (`?token=…`, `user:pass@`): neither reaches the log, the
+/// delivery's recorded error or `deliveries show`.
+#[test]
+fn target_url_credentials_are_never_logged_or_stored() {
+    let dir = temp_dir("url-redaction");
+    // A port nothing listens on: the attempt fails with the client's error, which names the URL.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    std::fs::write(dir.join("flinks.secret"), "s").unwrap();
+    std::fs::write(dir.join("target.secret"), common::TARGET_SECRET).unwrap();
+    let config = format!(
+        r#"[server]
+listen = "127.0.0.1:0"
+store = "sqlite://{store}"
+
+[[source]]
+name = "flinks"
+path = "/webhooks/flinks"
+scheme = "flinks"
+secrets = [{{ file = "flinks.secret" }}]
+default_targets = ["svc"]
+
+[[target]]
+name = "svc"
+type = "http"
+url = "http://hookuser:pw-9d2e@{closed}/in?token=tok-51ab&tenant=acme"
+secret = {{ file = "target.secret" }}
+
+[target.retry]
+max_attempts = 1
+"#,
+        store = dir.join("hookgate.db").display(),
+    );
+    let config_path = dir.join("hookgate.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let (child, addr, log) = serve_logged(&dir, &config_path, &[], false);
+    assert_eq!(post_flinks(addr, "s", b"{}").unwrap(), 200);
+    let store = format!("sqlite://{}", dir.join("hookgate.db").display());
+    wait_for("the attempt to fail", 30, || {
+        let out = common::cli(&["deliveries", "list", "--store", &store, "--status", "dead", "--format", "json"]);
+        String::from_utf8_lossy(&out.stdout).contains("\"id\"")
+    });
+    let show = common::cli(&["deliveries", "show", "1", "--store", &store]);
+    let shown = String::from_utf8_lossy(&show.stdout).into_owned();
+    common::sigterm_and_wait(child);
+    let log = log.lock().unwrap().clone();
+    for (what, text) in [("log", &log), ("deliveries show", &shown)] {
+        assert!(!text.contains("tok-51ab") && !text.contains("pw-9d2e"), "{what} has a credential:\n{text}");
+        assert!(!text.contains("hookuser"), "{what} has the userinfo:\n{text}");
+    }
+    // What is left still says where and why.
+    assert!(shown.contains("/in?token=***&tenant=***"), "{shown}");
+    assert!(shown.to_lowercase().contains("connection refused"), "the cause is named: {shown}");
 }

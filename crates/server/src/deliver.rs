@@ -61,9 +61,9 @@ impl Target {
                 let (Some(url), Some(secret), None) = (&c.url, secret, &c.command) else {
                     return Err("an http target needs `url` and `secret` (and no `command`)".into());
                 };
-                let parsed = reqwest::Url::parse(url).map_err(|e| format!("url `{url}`: {e}"))?;
+                let parsed = reqwest::Url::parse(url).map_err(|e| format!("url `{}`: {e}", redacted_url(url)))?;
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(format!("url `{url}` is not http or https"));
+                    return Err(format!("url `{}` is not http or https", redacted_url(url)));
                 }
                 let scheme =
                     hookgate_verify::preset("standard-webhooks").ok_or("the standard-webhooks preset exists")?;
@@ -88,7 +88,7 @@ impl Target {
                     return Err("a nats target needs `url` and `subject` (and no `secret` or `command`)".into());
                 };
                 if !url.starts_with("nats://") && !url.starts_with("tls://") {
-                    return Err(format!("url `{url}` is not nats:// or tls://"));
+                    return Err(format!("url `{}` is not nats:// or tls://", redacted_url(url)));
                 }
                 if subject.is_empty() || subject.contains([' ', '*', '>']) {
                     return Err(format!("subject `{subject}` must be a plain subject (no spaces or wildcards)"));
@@ -295,7 +295,12 @@ async fn send(
     for (k, v) in signed {
         request = request.header(k, v);
     }
-    let mut response = request.send().await.map_err(|e| format!("request failed: {e}"))?;
+    // reqwest names the URL in its errors; the URL may carry a token (`?token=…`, userinfo), and
+    // this text goes to the log and the delivery's `last_error`: name it redacted, once.
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| format!("request to {} failed: {}", redacted_url(url), error_chain(&e.without_url())))?;
     let status = response.status().as_u16();
     let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
     let mut excerpt = Vec::new();
@@ -306,6 +311,55 @@ async fn send(
         }
     }
     Ok((status, String::from_utf8_lossy(&excerpt).into_owned(), retry_after))
+}
+
+/// A URL as it may be logged or stored: userinfo and query values replaced by `***`, since either
+/// can carry a credential (`https://user:pass@host/`, `?token=…`). The path and the query's keys
+/// stay, to tell targets apart.
+pub fn redacted_url(url: &str) -> String {
+    let (rest, fragment) = url.split_once('#').map_or((url, None), |(r, f)| (r, Some(f)));
+    let (base, query) = rest.split_once('?').map_or((rest, None), |(b, q)| (b, Some(q)));
+    let mut out = match base.split_once("://") {
+        Some((scheme, after)) => {
+            let (authority, path) = after.find('/').map_or((after, ""), |i| after.split_at(i));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            let userinfo = if host.len() == authority.len() { "" } else { "***@" };
+            format!("{scheme}://{userinfo}{host}{path}")
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) => format!("{key}=***"),
+                None if pair.is_empty() => String::new(),
+                None => "***".to_owned(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    if fragment.is_some() {
+        out.push_str("#***");
+    }
+    out
+}
+
+/// An error with its causes, `outer: inner: root`, each message once (libraries often repeat
+/// their source's text in their own).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 /// A subject token from event data: NATS subjects split on `.` and forbid spaces and wildcards.
@@ -329,7 +383,7 @@ async fn publish(
                 .connection_timeout(target.timeout)
                 .connect(url)
                 .await
-                .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+                .map_err(|e| format!("cannot connect to {}: {}", redacted_url(url), error_chain(&e)))?;
             Ok::<_, String>(async_nats::jetstream::new(client))
         })
         .await?;
@@ -476,5 +530,41 @@ mod tests {
         assert!(d > Duration::from_secs(55) && d <= Duration::from_secs(61), "{d:?}");
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn urls_are_logged_without_credentials() {
+        let cases = [
+            ("https://svc.internal/in?token=s3cr3t&v=2", "https://svc.internal/in?token=***&v=***"),
+            ("http://user:pa55@127.0.0.1:9000/hook", "http://***@127.0.0.1:9000/hook"),
+            ("http://tok@host", "http://***@host"),
+            ("http://host/a@b?x", "http://host/a@b?***"),
+            ("http://host/p#frag", "http://host/p#***"),
+            ("http://host/plain", "http://host/plain"),
+            ("nats://u:p@127.0.0.1:4222", "nats://***@127.0.0.1:4222"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redacted_url(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn an_error_chain_names_each_cause_once() {
+        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let outer = std::io::Error::other(Wrapped(inner));
+        assert_eq!(error_chain(&outer), "wrapped: connection refused");
+    }
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapped")
+        }
+    }
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 }
