@@ -186,3 +186,87 @@ max_attempts = 1
     assert!(shown.contains("/in?token=***&tenant=***"), "{shown}");
     assert!(shown.to_lowercase().contains("connection refused"), "the cause is named: {shown}");
 }
+
+/// A store file the gateway's user cannot write (root-owned, 0444, in a writable directory):
+/// SQLite would open it read-only without a word, the gateway would report ready and answer every
+/// webhook 503. It must refuse to start instead.
+#[test]
+fn a_store_file_the_gateway_cannot_write_stops_the_start() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !is_root() {
+        eprintln!("skipped: needs root to make a file another user cannot write");
+        return;
+    }
+    let dir = temp_dir("read-only-store");
+    open_to_everyone(&dir);
+    let db = dir.join("hookgate.db");
+    let store = format!("sqlite://{}", db.display());
+    let migrate = common::cli(&["migrate", "--store", &store]);
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::write(dir.join("flinks.secret"), "s").unwrap();
+    std::fs::set_permissions(dir.join("flinks.secret"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = dir.join("hookgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nstore = \"{store}\"\n\n[[source]]\nname = \"flinks\"\npath = \"/f\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"flinks.secret\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"])
+        .arg(runnable_bin(&dir))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Without the check it would serve on: give it a bounded time to refuse.
+    let mut out = out;
+    let started = std::time::Instant::now();
+    while out.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = out.kill();
+            panic!("serve started on a store it cannot write");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = out.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "serve must refuse the store: {stderr}");
+    assert!(stderr.contains("cannot be written"), "{stderr}");
+    assert!(!stderr.contains("Listening"), "{stderr}");
+}
+
+/// A valid store in a directory its reader cannot write, with no `-shm` file beside it: SQLite
+/// cannot read a WAL store there. Said as it is, not "not a hookgate store".
+#[test]
+fn a_store_in_a_read_only_directory_is_not_called_a_non_store() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !is_root() {
+        eprintln!("skipped: needs root to make a directory another user cannot write");
+        return;
+    }
+    let dir = temp_dir("read-only-dir");
+    let db = dir.join("hookgate.db");
+    let store = format!("sqlite://{}", db.display());
+    assert!(common::cli(&["migrate", "--store", &store]).status.success());
+    // The shared-memory index is rebuilt by whoever opens the store next; a store copied or
+    // restored elsewhere arrives without it.
+    let _ = std::fs::remove_file(dir.join("hookgate.db-shm"));
+    let bin = runnable_bin(&dir);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"])
+        .arg(bin)
+        .args(["events", "list", "--store", &store])
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("not a hookgate store"), "{stderr}");
+    assert!(stderr.contains("-shm"), "the reason is given: {stderr}");
+}

@@ -67,6 +67,10 @@ pub enum StoreError {
     /// The store was opened for inspection only.
     #[error("the store was opened read-only")]
     ReadOnly,
+    /// The gateway cannot write its store file (permissions, a read-only mount): refused at
+    /// start-up, since every webhook would otherwise be answered 503.
+    #[error("{0} cannot be written (check its owner and mode, and the mount): the gateway must write its store")]
+    NotWritable(String),
     /// There is no store at this path (inspection commands do not create one).
     #[error("no store at {0}")]
     Missing(String),

@@ -230,6 +230,10 @@ const WAL_AUTOCHECKPOINT_PAGES: i64 = 250;
 fn open_writer(path: &Path, durability: Durability, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let conn =
         Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+    // SQLite opens a file it may not write read-only without a word; every commit would then fail.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::NotWritable(path.display().to_string()));
+    }
     conn.busy_timeout(busy_timeout)?;
     // Every statement the writer runs stays prepared (rusqlite keeps 16 by default; the writer has
     // about that many, transaction control included, and an evicted one is parsed again).
@@ -258,6 +262,11 @@ impl SqliteStore {
     /// [`StoreError`] when the file cannot be opened, WAL cannot be enabled, or a migration fails.
     pub fn open(path: &Path, durability: Durability, options: StoreOptions) -> Result<Self, StoreError> {
         let mut conn = open_writer(path, durability, options.busy_timeout)?;
+        // From here on the file exists: name it by its real path, so two paths to one database
+        // (a symlink, `..`) share one dedup index and its lock, and a second writer is refused.
+        let canonical = std::fs::canonicalize(path)
+            .map_err(|e| StoreError::Write(format!("cannot resolve {}: {e}", path.display())))?;
+        let path = canonical.as_path();
         let applied = migrate::run(&mut conn, Timestamp::now().unix_millis(), options.migrate)?;
         if !applied.is_empty() {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
@@ -1221,6 +1230,24 @@ fn delivery_summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeliverySummary
     })
 }
 
+/// Why an existing file could not be read as a store: not a hookgate store only when it has no
+/// migrations table; anything else (a read-only directory, a lock, damage) is said as it is.
+fn unreadable(path: &Path, e: rusqlite::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("no such table") || text.contains("file is not a database") {
+        return StoreError::Missing(format!("{} (not a hookgate store)", path.display()));
+    }
+    if matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)) {
+        return StoreError::Write(format!(
+            "cannot read {}: SQLite must create {}-shm beside a WAL store to read it, and cannot here \
+             (a read-only directory?); copy the store to a writable directory to inspect it",
+            path.display(),
+            path.display()
+        ));
+    }
+    StoreError::Open { path: path.display().to_string(), source: e }
+}
+
 impl Reader {
     /// Opens an existing store read-only and checks its schema version.
     ///
@@ -1236,7 +1263,7 @@ impl Reader {
         conn.busy_timeout(Duration::from_secs(5))?;
         let version: i64 = conn
             .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
-            .map_err(|_| StoreError::Missing(format!("{} (not a hookgate store)", path.display())))?;
+            .map_err(|e| unreadable(path, e))?;
         if version > migrate::latest_version() {
             return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
         }

@@ -239,6 +239,14 @@ async fn an_operator_handle_works_beside_the_gateway_and_leaves_its_dedup_index_
     // A second gateway on the same file is refused instead of sharing the index.
     let err = SqliteStore::open(&dir.db(), Durability::Full, StoreOptions::default()).unwrap_err();
     assert!(err.to_string().contains("in use by another hookgate process"), "{err}");
+    // Also under another name for the same file: the lock is on the real file, not the path.
+    let alias = dir.db().with_file_name("alias.db");
+    std::os::unix::fs::symlink(dir.db(), &alias).unwrap();
+    let err = SqliteStore::open(&alias, Durability::Full, StoreOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("in use by another hookgate process"), "through a symlink: {err}");
+    let dotted = dir.db().parent().unwrap().join(".").join(dir.db().file_name().unwrap());
+    let err = SqliteStore::open(&dotted, Durability::Full, StoreOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("in use by another hookgate process"), "through `.`: {err}");
 }
 
 #[tokio::test]
