@@ -148,6 +148,7 @@ pub(crate) async fn ingest(
     // the provider gets 503 and retries; the retry is deduplicated if the first write landed.
     match tokio::time::timeout(route.app.store_timeout, route.app.store.insert_event(event)).await {
         Ok(Ok(Inserted::New(id))) => {
+            route.app.commits.committed(Timestamp::now().unix_millis());
             tracing::debug!(source = %src.name, event_id = id, "Stored event.");
             route.app.wake.notify_waiters();
             m.done(&m.accepted, started);
@@ -160,11 +161,13 @@ pub(crate) async fn ingest(
             reply(src.success())
         }
         Ok(Err(e)) => {
+            route.app.commits.failed(Timestamp::now().unix_millis());
             store_failed(&src.name, &e);
             m.done(&m.store_unavailable, started);
             unavailable()
         }
         Err(_) => {
+            route.app.commits.failed(Timestamp::now().unix_millis());
             tracing::warn!(source = %src.name, timeout_secs = route.app.store_timeout.as_secs(), "Store commit timed out; answering 503.");
             m.done(&m.store_unavailable, started);
             unavailable()

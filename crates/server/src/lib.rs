@@ -79,6 +79,7 @@ impl Gateway {
             wake: Arc::clone(&wake),
             store_timeout: built.store_timeout,
             metrics: if built.metrics { ops::prometheus() } else { None },
+            commits: state::CommitHealth::default(),
         });
         let mut router = Router::new();
         for source in built.sources {

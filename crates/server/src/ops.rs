@@ -16,15 +16,19 @@ pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `/readyz`: the store answers a read and its writer commits within a second.
+/// `/readyz`: an event could be committed now. 503 while the latest event commits fail (see
+/// `CommitHealth`), or when the store's probe — a real, synced write — fails or takes over 2 s.
 pub(crate) async fn readyz(State(app): State<Arc<AppState>>) -> Response {
-    let read = tokio::time::timeout(Duration::from_secs(1), app.store.check_read()).await;
-    if !matches!(read, Ok(Ok(()))) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "store unreachable").into_response();
+    if app.commits.failing(hookgate_verify::Timestamp::now().unix_millis()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "store failing commits").into_response();
     }
-    match tokio::time::timeout(Duration::from_secs(1), app.store.flush()).await {
+    match tokio::time::timeout(Duration::from_secs(2), app.store.ready()).await {
         Ok(Ok(())) => "ready".into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "store not committing").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "Readiness probe failed.");
+            (StatusCode::SERVICE_UNAVAILABLE, "store not committing").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not committing in time").into_response(),
     }
 }
 

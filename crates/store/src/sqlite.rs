@@ -38,8 +38,10 @@ type Leased = (i64, i64, i64);
 enum Cmd {
     Insert(Box<EncodedEvent>, Reply<Inserted>),
     Reject(Box<NewRejection>),
-    /// Completes once every write queued before it is committed (readiness, tests, shutdown).
+    /// Completes once every write queued before it is committed (tests, shutdown).
     Barrier(Reply<()>),
+    /// Readiness: a committed write the size of a typical event (see [`SqliteStore::probe`]).
+    Probe(Reply<()>),
     /// Lease up to `limit` due deliveries of a target.
     Claim {
         target: String,
@@ -140,7 +142,7 @@ impl Cmd {
         match self {
             Cmd::Insert(_, r) => Waiter::Inserted(r),
             Cmd::Claim { reply, .. } => Waiter::Claimed(reply),
-            Cmd::Finish(_, r) | Cmd::Barrier(r) => Waiter::Unit(r),
+            Cmd::Finish(_, r) | Cmd::Barrier(r) | Cmd::Probe(r) => Waiter::Unit(r),
             Cmd::Admin(_, r) => Waiter::Count(r),
             Cmd::Reject(_) => Waiter::Nobody,
         }
@@ -381,20 +383,12 @@ impl SqliteStore {
     }
 
     /// Leases up to `limit` due deliveries of `target` for `lease`; a worker that dies loses the
-    /// lease and the deliveries become due again when it expires.
+    /// lease and the deliveries become due again when it expires. With `ordered`, at most the
+    /// target's oldest pending delivery, once it is due (per-target ordering: later events wait).
     ///
     /// # Errors
     /// As [`SqliteStore::insert_event`].
-    pub async fn claim(&self, target: &str, limit: u32, lease: Duration) -> Result<Vec<Claimed>, StoreError> {
-        self.claim_with(target, limit, false, lease).await
-    }
-
-    /// Like [`SqliteStore::claim`]; with `ordered`, at most the target's oldest pending delivery,
-    /// once it is due (per-target ordering: later events wait for it).
-    ///
-    /// # Errors
-    /// As [`SqliteStore::insert_event`].
-    pub async fn claim_with(
+    pub async fn claim(
         &self,
         target: &str,
         limit: u32,
@@ -485,17 +479,19 @@ impl SqliteStore {
         done.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Readiness: the database answers a read and the writer is running.
+    /// Readiness: an event could be committed now. A real write goes through the writer, like an
+    /// event, and is answered once its commit is synced: an empty transaction writes nothing, so
+    /// it succeeded on a full disk while every event failed. Fails for good once a sync failed.
     ///
     /// # Errors
     /// The first failure.
-    pub fn check_read(&self) -> Result<(), StoreError> {
+    pub async fn probe(&self) -> Result<(), StoreError> {
         if self.sync_failed.load(Ordering::Acquire) {
             return Err(StoreError::Write(SYNC_FAILED.into()));
         }
-        let reader = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        reader.conn.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+        let (reply, done) = oneshot::channel();
+        self.send(Cmd::Probe(reply))?;
+        done.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `f` with the store's read connection.
@@ -892,6 +888,7 @@ fn write_batch_tx(
                 Done::Nothing
             }
             Cmd::Barrier(_) => Done::Unit(Ok(())),
+            Cmd::Probe(_) => Done::Unit(run(&mut || probe(&tx))),
             Cmd::Claim { target, limit, ordered, now_ms, lease_ms, .. } => {
                 let mut out = None;
                 Done::Claimed(
@@ -1010,6 +1007,18 @@ fn insert_event(tx: &Connection, keys: &mut DedupIndex, encoded: &EncodedEvent) 
         }
     }
     Ok(Inserted::New(id))
+}
+
+/// The readiness probe's write: a row of `PROBE_BYTES` replaced each time, so a probe needs new
+/// log frames as an event does (a smaller write could fit where an event cannot).
+fn probe(tx: &Connection) -> rusqlite::Result<()> {
+    let value = format!("{:<width$}", Timestamp::now().unix_millis(), width = crate::PROBE_BYTES);
+    tx.prepare_cached(
+        "INSERT INTO store_meta (name, value) VALUES ('readiness_probe', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([value])?;
+    Ok(())
 }
 
 fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
@@ -1273,15 +1282,6 @@ impl Reader {
     /// How a query names an event's body encoding on this store's schema.
     fn body_encoding(&self) -> &'static str {
         if self.body_encoding { "body_encoding" } else { "'identity' AS body_encoding" }
-    }
-
-    /// The database answers a read.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn check(&self) -> Result<(), StoreError> {
-        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
     }
 
     /// Events, newest first.

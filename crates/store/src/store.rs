@@ -121,7 +121,7 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.claim_with(target, limit, ordered, lease).await,
+            Store::Sqlite(s) => s.claim(target, limit, ordered, lease).await,
             Store::Postgres(s) => s.claim(target, limit, ordered, lease).await,
         }
     }
@@ -149,14 +149,16 @@ impl Store {
         }
     }
 
-    /// Readiness: the database answers a read.
+    /// Readiness: an event could be committed now. Each backend makes a real, durable write
+    /// (an empty commit writes nothing, so it succeeds on a full disk); SQLite also fails once a
+    /// log sync failed.
     ///
     /// # Errors
     /// The failure.
-    pub async fn check_read(&self) -> Result<(), StoreError> {
+    pub async fn ready(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(s) => s.read_async(|r| r.check()).await,
-            Store::Postgres(s) => s.check_read().await,
+            Store::Sqlite(s) => s.probe().await,
+            Store::Postgres(s) => s.probe().await,
         }
     }
 

@@ -389,7 +389,7 @@ async fn large_bodies_are_kept_compressed_and_always_read_back_exactly() {
         assert_eq!(&record.body, body, "event {id}");
         assert_eq!(record.summary.size, i64::try_from(body.len()).unwrap());
     }
-    let mut claimed = store.claim("t", 10, Duration::from_secs(30)).await.unwrap();
+    let mut claimed = store.claim("t", 10, false, Duration::from_secs(30)).await.unwrap();
     claimed.sort_by_key(|c| c.event_id);
     assert_eq!(claimed.iter().map(|c| &c.body).collect::<Vec<_>>(), bodies.iter().collect::<Vec<_>>());
     store.close();
@@ -438,7 +438,7 @@ async fn a_damaged_compressed_body_is_an_error_and_dead_letters_only_its_own_del
 
     // Delivery: the sound event is handed out, the damaged one's delivery is dead with the reason.
     let store = open(&dir, StoreOptions::default());
-    let claimed = store.claim("t", 10, Duration::from_secs(30)).await.unwrap();
+    let claimed = store.claim("t", 10, false, Duration::from_secs(30)).await.unwrap();
     assert_eq!(claimed.iter().map(|c| c.event_id).collect::<Vec<_>>(), vec![sound]);
     let dead = store.read(|r| r.list_deliveries(Some("dead"), Some("t"), 10)).unwrap();
     assert_eq!(dead.len(), 1);
