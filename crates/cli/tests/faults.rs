@@ -1,8 +1,9 @@
-//! `hookgate serve` under storage faults, as real processes: a full disk (a small tmpfs).
-//! Mounting needs root; under `CI=true` a run without root fails instead of skipping.
+//! `hookgate serve` under storage faults, as real processes: a full disk (a small tmpfs; mounting
+//! needs root, and under `CI=true` a run without root fails instead of skipping) and failing
+//! syncs (an `LD_PRELOAD` shim, `fault_shim/sync_fault.c`, built with the system C compiler).
 
 mod common;
-use common::{cli, post_flinks, serve, temp_dir, wait_for};
+use common::{cli, post_flinks, serve, serve_logged, serve_with_env, temp_dir, wait_for};
 
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
@@ -108,7 +109,7 @@ fn a_full_disk_makes_the_node_not_ready_until_space_is_back() {
     let db = disk.0.join("hookgate.db");
     let store = format!("sqlite://{}", db.display());
     let config = write_config(&dir, &db);
-    let (server, addr) = serve(&config);
+    let (server, addr, log) = serve_logged(&config, &[]);
     let mut acked = Vec::new();
     for i in 0..20 {
         assert_eq!(post_flinks(addr, SECRET, &body(i)).unwrap(), 200);
@@ -130,6 +131,13 @@ fn a_full_disk_makes_the_node_not_ready_until_space_is_back() {
     }
     assert_eq!(refused, 5, "a full disk refuses events ({} acknowledged after filling)", acked.len() - 20);
     assert_eq!(get_status(addr, "/readyz"), 503, "a node that cannot commit is not ready");
+    // Every request fails the same way: the log says so once in a while, not twice per request.
+    for k in 0..100 {
+        assert_eq!(post_flinks(addr, SECRET, &body(i + k)).unwrap(), 503);
+    }
+    i += 100;
+    let errors = log.lock().unwrap().lines().filter(|l| l.contains("ERROR")).count();
+    assert!(errors <= 6, "{errors} ERROR lines for 105 failed requests:\n{}", log.lock().unwrap());
 
     std::fs::remove_file(filler).unwrap();
     // Space is back: the probe's own write succeeds again within the failure window's end, and
@@ -149,4 +157,86 @@ fn a_full_disk_makes_the_node_not_ready_until_space_is_back() {
     let missing: Vec<_> = acked.iter().filter(|h| !stored.contains(h)).collect();
     assert!(missing.is_empty(), "{} acknowledged events lost", missing.len());
     drop(disk);
+}
+
+/// The sync-fault shim, built for this test run.
+fn fault_shim(dir: &Path) -> PathBuf {
+    let out = dir.join("sync_fault.so");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fault_shim/sync_fault.c");
+    let built = Command::new("cc").args(["-shared", "-fPIC", "-O1", "-o"]).arg(&out).arg(src).arg("-ldl").status();
+    assert!(built.is_ok_and(|s| s.success()), "cc builds the sync-fault shim");
+    out
+}
+
+/// A gateway whose syncs of files ending in `suffix` fail while `trigger` exists.
+fn serve_with_sync_faults(dir: &Path, config: &Path, suffix: &str) -> (std::process::Child, SocketAddr, PathBuf) {
+    let shim = fault_shim(dir);
+    let trigger = dir.join("fail-syncs");
+    let (child, addr) = serve_with_env(
+        config,
+        &[
+            ("LD_PRELOAD", shim.to_str().unwrap()),
+            ("HOOKGATE_FAULT_TRIGGER", trigger.to_str().unwrap()),
+            ("HOOKGATE_FAULT_SUFFIX", suffix),
+        ],
+    );
+    (child, addr, trigger)
+}
+
+/// After a failed sync what reached the disk is unknown: the store refuses every write, and
+/// readiness says so, until a restart recovers from what is on disk. The disk "healing" changes
+/// nothing before that. Every acknowledged event is there afterwards.
+fn a_failed_sync_fails_the_store_until_a_restart(name: &str, suffix: &str, events_before_fault: usize) {
+    let dir = temp_dir(name);
+    let db = dir.join("hookgate.db");
+    let store = format!("sqlite://{}", db.display());
+    let config = write_config(&dir, &db);
+    let (server, addr, trigger) = serve_with_sync_faults(&dir, &config, suffix);
+    let mut acked = Vec::new();
+    for i in 0..events_before_fault {
+        assert_eq!(post_flinks(addr, SECRET, &body(i)).unwrap(), 200);
+        acked.push(hookgate_server::source::sha256_hex(&body(i)));
+    }
+    assert_eq!(get_status(addr, "/readyz"), 200);
+    std::fs::write(&trigger, "").unwrap();
+    let mut i = events_before_fault;
+    // Bounded: the next sync of that file fails within a few hundred events.
+    let mut refused = false;
+    while !refused && i < events_before_fault + 3000 {
+        match post_flinks(addr, SECRET, &body(i)).unwrap() {
+            200 => acked.push(hookgate_server::source::sha256_hex(&body(i))),
+            503 => refused = true,
+            other => panic!("unexpected status {other}"),
+        }
+        i += 1;
+    }
+    assert!(refused, "a failed sync of {suffix} must stop acknowledging events");
+    assert_eq!(get_status(addr, "/readyz"), 503, "and the node is not ready");
+    std::fs::remove_file(&trigger).unwrap();
+    for k in 0..20 {
+        assert_eq!(post_flinks(addr, SECRET, &body(i + k)).unwrap(), 503, "no write is trusted before a restart");
+    }
+    assert_eq!(get_status(addr, "/readyz"), 503);
+    common::sigterm_and_wait(server);
+
+    // A restart recovers from what is on disk.
+    let (server, addr) = serve(&config);
+    assert_eq!(get_status(addr, "/readyz"), 200);
+    assert_eq!(post_flinks(addr, SECRET, &body(i + 100)).unwrap(), 200);
+    common::sigterm_and_wait(server);
+    let stored = stored_ids(&store);
+    let missing = acked.iter().filter(|h| !stored.contains(h)).count();
+    assert_eq!(missing, 0, "acknowledged events lost");
+}
+
+#[test]
+fn a_failed_log_sync_fails_the_store_until_a_restart() {
+    a_failed_sync_fails_the_store_until_a_restart("log-sync", "/hookgate.db-wal", 10);
+}
+
+/// A checkpoint copies the log into the database and syncs it; a failure there was retried,
+/// and a retry could "succeed" over pages Linux had dropped, after which the log was reused.
+#[test]
+fn a_failed_database_sync_after_a_checkpoint_fails_the_store_until_a_restart() {
+    a_failed_sync_fails_the_store_until_a_restart("checkpoint-sync", "/hookgate.db", 300);
 }

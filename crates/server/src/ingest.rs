@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hookgate_store::throttle::LogThrottle;
 use hookgate_store::{Inserted, NewEvent, NewRejection, StoreError};
 use hookgate_verify::{Rejection, Reply, Timestamp, WebhookRequest};
 
@@ -168,7 +169,10 @@ pub(crate) async fn ingest(
         }
         Err(_) => {
             route.app.commits.failed(Timestamp::now().unix_millis());
-            tracing::warn!(source = %src.name, timeout_secs = route.app.store_timeout.as_secs(), "Store commit timed out; answering 503.");
+            static THROTTLE: LogThrottle = LogThrottle::new(std::time::Duration::from_secs(5));
+            if let Some(suppressed) = THROTTLE.admit() {
+                tracing::warn!(source = %src.name, timeout_secs = route.app.store_timeout.as_secs(), suppressed, "Store commit timed out; answering 503.");
+            }
             m.done(&m.store_unavailable, started);
             unavailable()
         }
@@ -190,8 +194,18 @@ fn is_length_limit(mut e: &(dyn std::error::Error + 'static)) -> bool {
 
 fn store_failed(source: &str, e: &StoreError) {
     match e {
-        StoreError::Overloaded => tracing::warn!(source, "Store queue full; answering 503."),
-        _ => tracing::error!(source, error = %e, "Storing an event failed; answering 503."),
+        StoreError::Overloaded => {
+            static THROTTLE: LogThrottle = LogThrottle::new(std::time::Duration::from_secs(5));
+            if let Some(suppressed) = THROTTLE.admit() {
+                tracing::warn!(source, suppressed, "Store queue full; answering 503.");
+            }
+        }
+        _ => {
+            static THROTTLE: LogThrottle = LogThrottle::new(std::time::Duration::from_secs(5));
+            if let Some(suppressed) = THROTTLE.admit() {
+                tracing::error!(source, error = %e, suppressed, "Storing an event failed; answering 503.");
+            }
+        }
     }
 }
 

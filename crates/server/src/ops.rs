@@ -25,7 +25,11 @@ pub(crate) async fn readyz(State(app): State<Arc<AppState>>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), app.store.ready()).await {
         Ok(Ok(())) => "ready".into_response(),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "Readiness probe failed.");
+            static THROTTLE: hookgate_store::throttle::LogThrottle =
+                hookgate_store::throttle::LogThrottle::new(Duration::from_secs(30));
+            if let Some(suppressed) = THROTTLE.admit() {
+                tracing::warn!(error = %e, suppressed, "Readiness probe failed.");
+            }
             (StatusCode::SERVICE_UNAVAILABLE, "store not committing").into_response()
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not committing in time").into_response(),

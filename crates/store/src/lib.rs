@@ -20,6 +20,7 @@ mod sqlite;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod throttle;
 mod url;
 mod wal_sync;
 

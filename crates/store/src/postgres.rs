@@ -644,7 +644,11 @@ impl Writer {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, batch = batch.len(), "Store commit failed; answering 503 for this batch.");
+                    static THROTTLE: crate::throttle::LogThrottle =
+                        crate::throttle::LogThrottle::new(Duration::from_secs(5));
+                    if let Some(suppressed) = THROTTLE.admit() {
+                        tracing::error!(error = %e, batch = batch.len(), suppressed, "Store commit failed; answering 503 for this batch.");
+                    }
                     metrics::counter!("hookgate_store_commit_failures_total").increment(1);
                     let msg = e.to_string();
                     for cmd in batch {

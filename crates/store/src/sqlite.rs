@@ -26,6 +26,7 @@ use crate::model::{
     Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
     NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
+use crate::throttle::LogThrottle;
 use crate::url::Durability;
 use crate::wal_sync::{SYNC_FAILED, WalSync};
 use crate::{PendingRejections, StoreOptions, rfc3339};
@@ -589,6 +590,8 @@ struct Checkpoints {
     /// frames, so a reader that keeps the log from being reused cannot make every batch pay one.
     closed_at: i64,
     background: Checkpointer,
+    /// The store's sync-failed flag (see `checkpoint_failed`).
+    failed: Arc<AtomicBool>,
 }
 
 /// The log's frames after which the writer closes it.
@@ -605,7 +608,7 @@ impl Checkpoints {
             seen.store(i64::from(pages), Ordering::Release);
             Ok(())
         }))?;
-        Ok(Self { frames, woke_at: 0, closed_at: 0, background })
+        Ok(Self { frames, woke_at: 0, closed_at: 0, background, failed: Arc::clone(failed) })
     }
 
     /// After each commit.
@@ -617,7 +620,7 @@ impl Checkpoints {
         }
         if frames >= WAL_RESTART_FRAMES {
             // Tried again after every batch while a background pass holds the checkpoint lock.
-            if frames - self.closed_at >= WAL_AUTOCHECKPOINT_PAGES && checkpoint(conn) {
+            if frames - self.closed_at >= WAL_AUTOCHECKPOINT_PAGES && checkpoint(conn, &self.failed) {
                 self.closed_at = frames;
             }
         } else if frames - self.woke_at >= WAL_AUTOCHECKPOINT_PAGES {
@@ -634,16 +637,35 @@ impl Checkpoints {
 /// A passive checkpoint on the writer's connection, between transactions; `false` when another
 /// checkpoint was running, so nothing was done. When it copies the whole log, the next commit
 /// starts the log from its beginning.
-fn checkpoint(conn: &Connection) -> bool {
+fn checkpoint(conn: &Connection, failed: &AtomicBool) -> bool {
     let started = Instant::now();
     let busy = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
     metrics::histogram!("hookgate_store_checkpoint_duration_seconds").record(started.elapsed().as_secs_f64());
     match busy {
         Ok(busy) => busy == 0,
         Err(e) => {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry.");
+            checkpoint_failed(&e.to_string(), is_io_error(&e), failed);
             true
         }
+    }
+}
+
+/// Whether a database error is an I/O error (a failed write or sync), not a full disk or a lock.
+fn is_io_error(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure)
+}
+
+/// A checkpoint failed. A full disk or a busy lock leaves every page in the log, so it is tried
+/// again. A failed write or sync of the database is not: after a failed `fsync` Linux may drop
+/// the dirty pages and report the next sync as a success, and the log would then be reused over
+/// pages that never reached the disk. That fails the store for good, as a failed log sync does
+/// (`wal_sync`): nothing more is acknowledged until a restart recovers from what is on disk.
+fn checkpoint_failed(error: &str, io: bool, failed: &AtomicBool) {
+    if io {
+        failed.store(true, Ordering::Release);
+        tracing::error!(error, "Syncing the database after a checkpoint failed; refusing writes until a restart.");
+    } else {
+        tracing::warn!(error, "WAL checkpoint failed; will retry.");
     }
 }
 
@@ -677,12 +699,12 @@ impl Checkpointer {
                     // the database before the log is reused) has little left to sync.
                     let done = conn
                         .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| file.sync_data().map_err(|e| e.to_string()));
+                        .map_err(|e| (e.to_string(), is_io_error(&e)))
+                        .and_then(|()| file.sync_data().map_err(|e| (e.to_string(), true)));
                     metrics::histogram!("hookgate_store_checkpoint_duration_seconds")
                         .record(started.elapsed().as_secs_f64());
-                    if let Err(e) = done {
-                        tracing::warn!(error = %e, "Background WAL checkpoint failed; will retry.");
+                    if let Err((error, io)) = done {
+                        checkpoint_failed(&error, io, &failed);
                     }
                 }
             })
@@ -773,7 +795,10 @@ fn writer_loop(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, batch = batch.len(), "Store commit failed; answering 503 for this batch.");
+                static THROTTLE: LogThrottle = LogThrottle::new(Duration::from_secs(5));
+                if let Some(suppressed) = THROTTLE.admit() {
+                    tracing::error!(error = %e, batch = batch.len(), suppressed, "Store commit failed; answering 503 for this batch.");
+                }
                 metrics::counter!("hookgate_store_commit_failures_total").increment(1);
                 let msg = e.to_string();
                 for cmd in batch {

@@ -28,19 +28,37 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
 
 /// Starts `hookgate serve` and returns it with the address it reports once listening.
 pub(crate) fn serve(config: &Path) -> (Child, SocketAddr) {
-    let (child, addr, _) = serve_reporting(config, false);
+    serve_with_env(config, &[])
+}
+
+/// Like `serve`, with these extra environment variables.
+pub(crate) fn serve_with_env(config: &Path, envs: &[(&str, &str)]) -> (Child, SocketAddr) {
+    let (child, addr, _, _) = serve_reporting(config, false, envs);
     (child, addr)
+}
+
+/// Like `serve_with_env`, with the log it writes as it goes.
+pub(crate) fn serve_logged(config: &Path, envs: &[(&str, &str)]) -> (Child, SocketAddr, Arc<Mutex<String>>) {
+    let (child, addr, _, log) = serve_reporting(config, false, envs);
+    (child, addr, log)
 }
 
 /// Like `serve`, for a config with `metrics_listen`: also the operator listener's address.
 pub(crate) fn serve_with_ops(config: &Path) -> (Child, SocketAddr, SocketAddr) {
-    let (child, addr, ops) = serve_reporting(config, true);
+    let (child, addr, ops, _) = serve_reporting(config, true, &[]);
     (child, addr, ops.expect("hookgate serve reports its operator listener"))
 }
 
-fn serve_reporting(config: &Path, ops: bool) -> (Child, SocketAddr, Option<SocketAddr>) {
+fn serve_reporting(
+    config: &Path,
+    ops: bool,
+    envs: &[(&str, &str)],
+) -> (Child, SocketAddr, Option<SocketAddr>, Arc<Mutex<String>>) {
+    let log = Arc::new(Mutex::new(String::new()));
+    let kept = Arc::clone(&log);
     let mut child = Command::new(bin())
         .args(["serve", "--config", config.to_str().unwrap()])
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -55,6 +73,7 @@ fn serve_reporting(config: &Path, ops: bool) -> (Child, SocketAddr, Option<Socke
         };
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            kept.lock().unwrap().push_str(&format!("{line}\n"));
             if addr.is_none() {
                 addr = field(&line, "addr=");
             }
@@ -71,7 +90,7 @@ fn serve_reporting(config: &Path, ops: bool) -> (Child, SocketAddr, Option<Socke
         }
     });
     let (addr, ops_addr) = rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address");
-    (child, addr, ops_addr)
+    (child, addr, ops_addr, log)
 }
 
 /// Graceful stop; the exit status must be success.
