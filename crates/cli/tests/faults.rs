@@ -240,3 +240,59 @@ fn a_failed_log_sync_fails_the_store_until_a_restart() {
 fn a_failed_database_sync_after_a_checkpoint_fails_the_store_until_a_restart() {
     a_failed_sync_fails_the_store_until_a_restart("checkpoint-sync", "/hookgate.db", 300);
 }
+
+/// Fill the disk, stop, lose `hookgate.db-dedup` (an unclean reboot forces the same rebuild),
+/// start: the rebuild cannot be written. The gateway serves degraded — 503 and not ready — and
+/// rebuilds the index once there is room, instead of exiting (under systemd, a restart loop
+/// that is given up). Retries of events stored before are still recognised afterwards.
+#[test]
+fn a_dedup_index_that_cannot_be_rebuilt_on_a_full_disk_degrades_instead_of_exiting() {
+    if !can_mount() {
+        return;
+    }
+    let dir = temp_dir("degraded-start");
+    let disk = SmallDisk::new(&dir, 24);
+    let db = disk.0.join("hookgate.db");
+    let config = write_config(&dir, &db);
+    // Enough events that rebuilding their index needs more room than is left below.
+    let (server, addr) = serve(&config);
+    let senders = 4;
+    std::thread::scope(|s| {
+        for t in 0..senders {
+            s.spawn(move || {
+                for i in (t..3000).step_by(senders) {
+                    assert_eq!(post_flinks(addr, SECRET, &small_body(i)).unwrap(), 200);
+                }
+            });
+        }
+    });
+    common::sigterm_and_wait(server);
+    std::fs::remove_file(common::dedup_path(&db)).unwrap();
+    let filler = disk.fill();
+    // Room to open the store (its shared-memory index), not to write the dedup index again.
+    let free = 40 * 1024;
+    let len = std::fs::metadata(&filler).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&filler).unwrap().set_len(len - free).unwrap();
+
+    let (server, addr, log) = serve_logged(&config, &[]);
+    assert_eq!(get_status(addr, "/readyz"), 503, "not ready while events cannot be deduplicated");
+    assert_eq!(post_flinks(addr, SECRET, &small_body(0)).unwrap(), 503, "a retry is never stored twice");
+    assert_eq!(post_flinks(addr, SECRET, &small_body(9999)).unwrap(), 503);
+    assert!(log.lock().unwrap().contains("serving degraded"), "{}", log.lock().unwrap());
+
+    std::fs::remove_file(filler).unwrap();
+    // The index is rebuilt within a second of there being room; the first event stored after
+    // it clears the failed commits from readiness at once.
+    wait_for("events to be stored again", 30, || post_flinks(addr, SECRET, &small_body(9999)).unwrap() == 200);
+    assert_eq!(get_status(addr, "/readyz"), 200);
+    assert_eq!(post_flinks(addr, SECRET, &small_body(0)).unwrap(), 200, "a retry of an old event");
+    common::sigterm_and_wait(server);
+    let store = format!("sqlite://{}", db.display());
+    let stored = stored_ids(&store);
+    assert_eq!(stored.len(), 3001, "the retry of event 0 was a duplicate; 9999 is new");
+    drop(disk);
+}
+
+fn small_body(i: usize) -> Vec<u8> {
+    format!(r#"{{"ResponseType":"KYC","RequestId":"small-{i}"}}"#).into_bytes()
+}

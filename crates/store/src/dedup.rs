@@ -78,7 +78,12 @@ pub(crate) struct DedupIndex {
     broken: bool,
     /// The database this indexes (the file is `index_path(db)`).
     db: PathBuf,
+    /// No rebuild is tried before this (a rebuild that fails, on a full disk, reads every event).
+    next_repair: std::time::Instant,
 }
+
+/// Between two rebuilds of an index that could not be rebuilt.
+const REPAIR_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How far the open transaction's changes to the index had gone (see `DedupIndex::mark`).
 #[derive(Clone, Copy)]
@@ -134,10 +139,7 @@ impl DedupIndex {
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
             {
-                return Err(StoreError::Write(format!(
-                    "{} is in use by another hookgate process on this store",
-                    path.display()
-                )));
+                return Err(StoreError::InUse(path.display().to_string()));
             }
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "The dedup index cannot be read; rebuilding it.");
@@ -155,6 +157,7 @@ impl DedupIndex {
             last_write: std::time::Instant::now(),
             broken: false,
             db: db.to_owned(),
+            next_repair: std::time::Instant::now(),
         };
         let indexed_upto: i64 = meta(&index.conn, "indexed_upto")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         let boot = boot_id();
@@ -206,13 +209,43 @@ impl DedupIndex {
         Ok(())
     }
 
-    /// Rebuilds a file that failed (the writer calls this between batches).
+    /// An index that could not be opened or rebuilt at start-up (a full disk): every insert fails
+    /// until the writer rebuilds it (`repair_if_broken`), so the gateway serves degraded — 503 and
+    /// not ready — instead of exiting and being restarted in a loop.
+    pub(crate) fn unavailable(db: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            conn: Connection::open_in_memory()?,
+            pending: HashMap::new(),
+            in_batch: Vec::new(),
+            unindexed: Vec::new(),
+            removed_in_batch: Vec::new(),
+            unremoved: Vec::new(),
+            last_write: std::time::Instant::now(),
+            broken: true,
+            db: db.to_owned(),
+            next_repair: std::time::Instant::now(),
+        })
+    }
+
+    /// Whether inserts cannot be deduplicated now (the file failed and is not rebuilt yet).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Rebuilds a file that failed (the writer calls this between batches), at most once per
+    /// `REPAIR_EVERY`.
     pub(crate) fn repair_if_broken(&mut self, main: &Connection) {
-        if !self.broken {
+        static LOG: crate::throttle::LogThrottle =
+            crate::throttle::LogThrottle::new(std::time::Duration::from_secs(30));
+        if !self.broken || std::time::Instant::now() < self.next_repair {
             return;
         }
+        self.next_repair = std::time::Instant::now() + REPAIR_EVERY;
         let path = index_path(&self.db);
-        tracing::error!(path = %path.display(), "The dedup index failed; rebuilding it from the events.");
+        let log = LOG.admit();
+        if let Some(suppressed) = log {
+            tracing::error!(path = %path.display(), suppressed, "The dedup index failed; rebuilding it from the events.");
+        }
         // Our own connection holds the file's exclusive lock: close it before removing the file.
         drop(std::mem::replace(
             &mut self.conn,
@@ -224,8 +257,15 @@ impl DedupIndex {
         remove_files(&path);
         let db = self.db.clone();
         match Self::open(main, &db) {
-            Ok(fresh) => *self = fresh,
-            Err(e) => tracing::error!(error = %e, "Rebuilding the dedup index failed; will retry."),
+            Ok(fresh) => {
+                *self = fresh;
+                tracing::info!(path = %path.display(), "The dedup index is rebuilt; events are stored again.");
+            }
+            Err(e) => {
+                if log.is_some() {
+                    tracing::error!(error = %e, "Rebuilding the dedup index failed; will retry every second.");
+                }
+            }
         }
     }
 

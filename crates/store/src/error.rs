@@ -71,6 +71,9 @@ pub enum StoreError {
     /// start-up, since every webhook would otherwise be answered 503.
     #[error("{0} cannot be written (check its owner and mode, and the mount): the gateway must write its store")]
     NotWritable(String),
+    /// Another gateway process writes this store (its dedup index is locked).
+    #[error("{0} is in use by another hookgate process on this store")]
+    InUse(String),
     /// There is no store at this path (inspection commands do not create one).
     #[error("no store at {0}")]
     Missing(String),

@@ -274,7 +274,20 @@ impl SqliteStore {
         if !applied.is_empty() {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
-        let keys = if options.take_events { Some(DedupIndex::open(&conn, path)?) } else { None };
+        let keys = if options.take_events {
+            Some(match DedupIndex::open(&conn, path) {
+                Ok(keys) => keys,
+                Err(e @ StoreError::InUse(_)) => return Err(e),
+                // A lost index rebuilt on a full disk: serve degraded (503, not ready) and rebuild
+                // it once there is room, instead of exiting into a restart loop.
+                Err(e) => {
+                    tracing::error!(error = %e, "Cannot build the dedup index; serving degraded: every webhook gets 503 and /readyz fails until it is rebuilt (retried every second).");
+                    DedupIndex::unavailable(path)?
+                }
+            })
+        } else {
+            None
+        };
         let sync_failed = Arc::new(AtomicBool::new(false));
         let sync = if durability == Durability::Full { start_wal_sync(&conn, path, &sync_failed) } else { None };
         // With the pipelined writer, checkpoints run beside it (see `Checkpoints`).
@@ -913,7 +926,12 @@ fn write_batch_tx(
                 Done::Nothing
             }
             Cmd::Barrier(_) => Done::Unit(Ok(())),
-            Cmd::Probe(_) => Done::Unit(run(&mut || probe(&tx))),
+            Cmd::Probe(_) => match keys.as_deref() {
+                Some(keys) if keys.is_broken() => Done::Unit(Err(StoreError::Write(
+                    "the dedup index is being rebuilt; events cannot be stored".into(),
+                ))),
+                _ => Done::Unit(run(&mut || probe(&tx))),
+            },
             Cmd::Claim { target, limit, ordered, now_ms, lease_ms, .. } => {
                 let mut out = None;
                 Done::Claimed(

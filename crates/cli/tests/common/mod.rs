@@ -219,3 +219,10 @@ pub(crate) fn unique(seen: &Mutex<Vec<String>>) -> usize {
 pub(crate) fn cli(args: &[&str]) -> std::process::Output {
     Command::new(bin()).args(args).output().unwrap()
 }
+
+/// The dedup index file beside a SQLite store.
+pub(crate) fn dedup_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-dedup");
+    PathBuf::from(name)
+}
