@@ -283,14 +283,21 @@ async fn send(
         .header("hookgate-event-id", c.event_id.to_string())
         .header("hookgate-source", &c.source)
         .body(c.body.clone());
-    let content_type =
-        c.headers.iter().find(|(k, _)| k == "content-type").map_or("application/octet-stream", |(_, v)| v.as_str());
+    let content_type = c
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .and_then(|(_, v)| v.to_str())
+        .unwrap_or("application/octet-stream");
     request = request.header("content-type", content_type);
     if let Some(t) = &c.event_type {
         request = request.header("hookgate-event-type", t);
     }
     for (k, v) in c.headers.iter().filter(|(k, _)| forward_headers.contains(k)) {
-        request = request.header(k, v);
+        // The bytes received, whatever they are (a value that is not UTF-8 is still a header).
+        if let Ok(v) = reqwest::header::HeaderValue::from_bytes(v.as_bytes()) {
+            request = request.header(k, v);
+        }
     }
     for (k, v) in signed {
         request = request.header(k, v);
@@ -394,8 +401,8 @@ async fn publish(
     headers.insert("Nats-Msg-Id", format!("evt_{}", c.event_id).as_str());
     headers.insert("Hookgate-Event-Id", c.event_id.to_string().as_str());
     headers.insert("Hookgate-Source", c.source.as_str());
-    if let Some((_, ct)) = c.headers.iter().find(|(k, _)| k == "content-type") {
-        headers.insert("Content-Type", ct.as_str());
+    if let Some(ct) = c.headers.iter().find(|(k, _)| k == "content-type").and_then(|(_, v)| v.to_str()) {
+        headers.insert("Content-Type", ct);
     }
     let ack = tokio::time::timeout(target.timeout, async {
         js.publish_with_headers(subject.clone(), headers, bytes::Bytes::from(c.body.clone()))

@@ -223,11 +223,11 @@ impl Source {
     }
 
     /// Headers kept for audit: every header but the deny-list, values as text.
-    pub(crate) fn kept_headers(&self, headers: &HeaderMap) -> Vec<(String, String)> {
+    pub(crate) fn kept_headers(&self, headers: &HeaderMap) -> Vec<(String, hookgate_store::HeaderBytes)> {
         headers
             .iter()
             .filter(|(name, _)| !self.drop_headers.contains(name.as_str()))
-            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| (name.as_str().to_owned(), hookgate_store::HeaderBytes::new(value.as_bytes())))
             .collect()
     }
 

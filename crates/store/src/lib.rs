@@ -13,6 +13,7 @@ mod body;
 mod cached_tx;
 mod dedup;
 mod error;
+mod header;
 pub mod migrate;
 mod model;
 mod postgres;
@@ -29,8 +30,8 @@ use std::time::Duration;
 pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
-    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
-    NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
+    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, HeaderBytes, Inserted,
+    ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
 pub use postgres::PgStore;
 pub use sqlite::{AdminOp, Reader, SqliteStore};

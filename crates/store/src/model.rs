@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+pub use crate::header::HeaderBytes;
+
 /// A verified event to store.
 #[derive(Clone, Debug)]
 pub struct NewEvent {
@@ -22,7 +24,7 @@ pub struct NewEvent {
     /// SHA-256 of the body, lowercase hex.
     pub body_sha256: String,
     /// Request headers kept for audit, as (name, value) pairs.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(String, HeaderBytes)>,
     /// Routing metadata extracted from the body (a JSON object).
     pub metadata: serde_json::Value,
     /// Targets to deliver to: one delivery each is created in the same transaction as the event
@@ -103,7 +105,7 @@ pub struct EventRecord {
     /// The signed timestamp, RFC 3339.
     pub signed_at: Option<String>,
     /// Headers kept for audit.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(String, HeaderBytes)>,
     /// Routing metadata.
     pub metadata: serde_json::Value,
     /// The raw body.
@@ -176,7 +178,7 @@ pub struct Claimed {
     /// The raw body.
     pub body: Vec<u8>,
     /// The stored request headers.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(String, HeaderBytes)>,
     /// When the event arrived (Unix ms).
     pub received_at_ms: i64,
     /// Event type.

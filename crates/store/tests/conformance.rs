@@ -148,7 +148,7 @@ async fn stores_exact_bytes_and_deduplicates(b: Backend) {
     assert_eq!(got.summary.duplicates, 1);
     assert_eq!(got.summary.received_at, "2023-11-14T22:13:20Z");
     assert_eq!(got.signed_at.as_deref(), Some("2023-11-14T22:13:20Z"));
-    assert_eq!(got.headers, vec![("x-flinks-signature".to_owned(), "abc=".to_owned())]);
+    assert_eq!(got.headers, vec![("x-flinks-signature".to_owned(), hookgate_store::HeaderBytes::from("abc="))]);
     assert_eq!(got.metadata["tag"]["userId"], "12345");
     assert_eq!(store.count_events().await.unwrap(), 2);
     assert!(store.get_event(9_999_999).await.unwrap().is_none());
@@ -466,7 +466,11 @@ async fn odd_text_from_a_verified_body_is_stored(b: Backend) {
         provider_id: Some("p\0id".into()),
         event_type: Some("type\0\u{1}".into()),
         metadata: serde_json::json!({"tag": {"userId": "a\u{0}b"}}),
-        headers: vec![("x-odd".into(), "v\u{7f}".into())],
+        headers: vec![
+            ("x-odd".into(), "v\u{7f}".into()),
+            // obs-text: bytes that are not UTF-8, kept as received.
+            ("x-latin1".into(), hookgate_store::HeaderBytes::new(b"caf\xe9 \xff".to_vec())),
+        ],
         ..event("flinks", "key\0with nul", b"{\"Tag\":\"a\\u0000b\"}")
     };
     let tasks: Vec<_> = (0..10)
@@ -484,7 +488,8 @@ async fn odd_text_from_a_verified_body_is_stored(b: Backend) {
     }
     let got = store.get_event(ids[0]).await.unwrap().unwrap();
     assert_eq!(got.metadata["tag"]["userId"], "a\u{0}b");
-    assert_eq!(got.headers[0].1, "v\u{7f}");
+    assert_eq!(got.headers[0].1.as_bytes(), "v\u{7f}".as_bytes());
+    assert_eq!(got.headers[1].1.as_bytes(), b"caf\xe9 \xff");
     assert!(got.summary.event_type.unwrap().starts_with("type"));
     assert_eq!(store.insert_event(odd()).await.unwrap(), Inserted::Duplicate(ids[0]));
     assert_eq!(store.count_events().await.unwrap(), 10);

@@ -429,3 +429,66 @@ async fn an_ordered_target_receives_events_in_arrival_order() {
 fn operator() -> hookgate_store::StoreOptions {
     hookgate_store::StoreOptions { take_events: false, ..Default::default() }
 }
+
+/// A header value that is not UTF-8 (obs-text, which HTTP allows) is kept and forwarded as the
+/// bytes received, not as U+FFFD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_values_are_stored_and_forwarded_as_the_bytes_received() {
+    let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let app = Router::new().route(
+        "/in",
+        post(move |headers: axum::http::HeaderMap| {
+            let record = Arc::clone(&record);
+            async move {
+                if let Some(v) = headers.get("x-note") {
+                    record.lock().unwrap().push(v.as_bytes().to_vec());
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = temp_dir("header-bytes");
+    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
+    let extra = format!(
+        "default_targets = [\"svc\"]\n\n[[target]]\nname = \"svc\"\ntype = \"http\"\nurl = \"http://{target}/in\"\nsecret = {{ file = \"target.secret\" }}\nforward_headers = [\"X-Note\"]\n"
+    );
+    // The Flinks source (first in the file) gets the default target.
+    let config = config_text("", "").replacen("body_limit = 65536\n", &format!("body_limit = 65536\n{extra}"), 1);
+    let mut gw = TestGateway::start_in(dir, &config).await;
+
+    let note: &[u8] = b"caf\xe9 \xff\xfe ok";
+    let body = br#"{"ResponseType":"KYC"}"#;
+    let mut request =
+        format!("POST /webhooks/flinks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n", body.len())
+            .into_bytes();
+    for (k, v) in flinks_headers(body) {
+        request.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    request.extend_from_slice(b"X-Note: ");
+    request.extend_from_slice(note);
+    request.extend_from_slice(b"\r\n\r\n");
+    request.extend_from_slice(body);
+    let addr = gw.addr;
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read as _, Write as _};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&request).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+
+    let stored = Reader::open_existing(&gw.db()).unwrap().get_event(1).unwrap().unwrap();
+    let kept = stored.headers.iter().find(|(k, _)| k == "x-note").map(|(_, v)| v.as_bytes().to_vec());
+    assert_eq!(kept.as_deref(), Some(note), "stored exactly");
+    wait_for("the delivery", || !seen.lock().unwrap().is_empty()).await;
+    assert_eq!(seen.lock().unwrap()[0], note, "forwarded exactly");
+    gw.stop().await;
+}
