@@ -88,6 +88,12 @@ pub struct ServerConfig {
     pub log_format: String,
     /// HTTPS: certificate and key files (PEM), reloaded on change or SIGHUP.
     pub tls: Option<TlsConfig>,
+    /// Connections open at once (webhook and operator listeners together); past it a new one is
+    /// closed at once. Keep it under the process's open-file limit.
+    pub max_connections: usize,
+    /// Bytes of request bodies held in memory at once, across all connections (a declared
+    /// `Content-Length` counts from the start); past it a request gets 503 with `Retry-After`.
+    pub max_body_bytes_in_flight: u64,
     /// Let several hookgate processes on one host listen on the same address (`SO_REUSEPORT`:
     /// the kernel spreads new connections over them). PostgreSQL store only: the nodes must share
     /// one database.
@@ -107,6 +113,8 @@ impl Default for ServerConfig {
             metrics_listen: None,
             log_format: "text".into(),
             tls: None,
+            max_connections: 4096,
+            max_body_bytes_in_flight: 64 * 1024 * 1024,
             reuse_port: false,
         }
     }
@@ -426,6 +434,10 @@ pub struct Built {
     pub retention: Option<Duration>,
     /// See [`ServerConfig::reuse_port`].
     pub reuse_port: bool,
+    /// See [`ServerConfig::max_connections`].
+    pub max_connections: usize,
+    /// See [`ServerConfig::max_body_bytes_in_flight`].
+    pub max_body_bytes_in_flight: u64,
 }
 
 impl Config {
@@ -480,6 +492,15 @@ impl Config {
             return Err(invalid(
                 "store.max_batch and store.queue_capacity must be positive, store.pool_size at least 4",
             ));
+        }
+        if self.server.max_connections == 0 || self.server.max_body_bytes_in_flight == 0 {
+            return Err(invalid("server.max_connections and server.max_body_bytes_in_flight must be positive"));
+        }
+        if let Some(sc) = self.sources.iter().find(|sc| sc.body_limit as u64 > self.server.max_body_bytes_in_flight) {
+            return Err(invalid(format!(
+                "source `{}`: body_limit ({}) is over server.max_body_bytes_in_flight ({}): its largest bodies could never be read",
+                sc.name, sc.body_limit, self.server.max_body_bytes_in_flight
+            )));
         }
         if self.sources.is_empty() {
             return Err(invalid("no [[source]]: nothing to receive"));
@@ -569,6 +590,8 @@ impl Config {
             retention: (self.store.retention_days > 0)
                 .then(|| Duration::from_secs(self.store.retention_days.saturating_mul(86_400))),
             reuse_port: self.server.reuse_port,
+            max_connections: self.server.max_connections,
+            max_body_bytes_in_flight: self.server.max_body_bytes_in_flight,
         })
     }
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use hookgate_store::{Inserted, NewEvent, NewRejection, StoreError};
 use hookgate_verify::{Rejection, Reply, Timestamp, WebhookRequest};
 
 use crate::Peer;
+use crate::limits::Reserved;
 use crate::source::{Source, sha256_hex};
 use crate::state::AppState;
 
@@ -32,6 +33,7 @@ pub(crate) struct SourceMetrics {
     too_large: metrics::Counter,
     bad_request: metrics::Counter,
     store_unavailable: metrics::Counter,
+    over_budget: metrics::Counter,
     challenge: metrics::Counter,
     duplicates: metrics::Counter,
     duration: metrics::Histogram,
@@ -47,6 +49,7 @@ impl SourceMetrics {
             too_large: requests("too_large"),
             bad_request: requests("bad_request"),
             store_unavailable: requests("store_unavailable"),
+            over_budget: requests("over_budget"),
             challenge: requests("challenge"),
             duplicates: metrics::counter!("hookgate_duplicates_total", "source" => source.to_owned()),
             duration: metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned()),
@@ -92,14 +95,20 @@ pub(crate) async fn ingest(
         m.done(&m.too_large, started);
         return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
     }
-    // Otherwise read at most the limit; one byte more and the read stops (nothing past it is buffered).
-    let body = match axum::body::to_bytes(Body::new(body), src.body_limit).await {
+    // The declared length is reserved from the bodies-in-flight budget before anything is read
+    // (a stalled upload holds its share from the start); a chunked body reserves as it arrives.
+    let Some(mut reserved) = route.app.body_budget.reserve(declared.unwrap_or(0)) else {
+        return over_budget(src, m, started);
+    };
+    // Read at most the limit; one byte more and the read stops (nothing past it is buffered).
+    let body = match read_body(Body::new(body), src.body_limit, &mut reserved).await {
         Ok(b) => b,
-        Err(e) => {
-            if is_length_limit(e.into_inner().as_ref()) {
-                m.done(&m.too_large, started);
-                return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
-            }
+        Err(BodyError::TooLarge) => {
+            m.done(&m.too_large, started);
+            return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
+        }
+        Err(BodyError::OverBudget) => return over_budget(src, m, started),
+        Err(BodyError::Broken) => {
             m.done(&m.bad_request, started);
             return (StatusCode::BAD_REQUEST, "Bad Request").into_response();
         }
@@ -179,17 +188,57 @@ pub(crate) async fn ingest(
     }
 }
 
-/// Whether a body read failed because the limit was reached (somewhere in the error chain).
-fn is_length_limit(mut e: &(dyn std::error::Error + 'static)) -> bool {
-    loop {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
+enum BodyError {
+    /// Past the source's `body_limit` (413).
+    TooLarge,
+    /// Past the gateway's budget for bodies in flight (503, try later).
+    OverBudget,
+    /// The connection failed or the framing was invalid (400).
+    Broken,
+}
+
+/// Reads the body frame by frame: at most `limit` bytes, each reserved from the budget as it
+/// arrives beyond what `reserved` holds already. The chunks are joined once at the end, so a body
+/// is held at most twice, briefly (no doubling growth while it arrives).
+async fn read_body(mut body: Body, limit: usize, reserved: &mut Reserved) -> Result<Bytes, BodyError> {
+    use http_body_util::BodyExt as _;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
+    let mut held = reserved.bytes();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else { continue };
+        total += data.len();
+        if total > limit {
+            return Err(BodyError::TooLarge);
         }
-        match e.source() {
-            Some(next) => e = next,
-            None => return false,
+        if total as u64 > held {
+            if !reserved.grow(total as u64 - held) {
+                return Err(BodyError::OverBudget);
+            }
+            held = total as u64;
         }
+        chunks.push(data);
     }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().unwrap_or_default(),
+        _ => {
+            let mut all = Vec::with_capacity(total);
+            for c in &chunks {
+                all.extend_from_slice(c);
+            }
+            Bytes::from(all)
+        }
+    })
+}
+
+fn over_budget(src: &Source, m: &SourceMetrics, started: Instant) -> Response {
+    static THROTTLE: LogThrottle = LogThrottle::new(std::time::Duration::from_secs(5));
+    if let Some(suppressed) = THROTTLE.admit() {
+        tracing::warn!(source = %src.name, suppressed, "Request bodies in flight are over server.max_body_bytes_in_flight; answering 503.");
+    }
+    m.done(&m.over_budget, started);
+    unavailable()
 }
 
 fn store_failed(source: &str, e: &StoreError) {

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod deliver;
 mod ingest;
+mod limits;
 mod ops;
 mod pointer;
 pub mod route;
@@ -41,6 +42,7 @@ pub struct Gateway {
     /// `/metrics`, `/healthz`, `/readyz` for operators, on a listener of their own.
     ops_router: Router,
     ops_listener: Option<tokio::net::TcpListener>,
+    connections: Arc<limits::ConnectionCap>,
     store: Arc<Store>,
     targets: Vec<deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
@@ -80,6 +82,7 @@ impl Gateway {
             store_timeout: built.store_timeout,
             metrics: if built.metrics { ops::prometheus() } else { None },
             commits: state::CommitHealth::default(),
+            body_budget: limits::BodyBudget::new(built.max_body_bytes_in_flight),
         });
         let mut router = Router::new();
         for source in built.sources {
@@ -104,6 +107,7 @@ impl Gateway {
             router,
             ops_router,
             ops_listener: None,
+            connections: limits::ConnectionCap::new(built.max_connections),
             store,
             targets: built.targets,
             wake,
@@ -169,9 +173,15 @@ impl Gateway {
         let mut ops_listener = self.ops_listener.take();
         loop {
             tokio::select! {
-                (io, peer) = listener.accept() => serve_connection(&http, &graceful, self.router.clone(), io, peer),
+                (io, peer) = listener.accept() => match self.connections.admit() {
+                    Some(open) => serve_connection(&http, &graceful, self.router.clone(), io, peer, open),
+                    None => refuse_connection(io, peer, &self.connections),
+                },
                 accepted = accept_ops(ops_listener.as_mut()) => match accepted {
-                    Ok((io, peer)) => serve_connection(&http, &graceful, self.ops_router.clone(), io, peer),
+                    Ok((io, peer)) => match self.connections.admit() {
+                        Some(open) => serve_connection(&http, &graceful, self.ops_router.clone(), io, peer, open),
+                        None => refuse_connection(io, peer, &self.connections),
+                    },
                     Err(e) => {
                         // As axum::serve does: an accept error (too many open files) is passed;
                         // a short pause keeps it from spinning.
@@ -209,6 +219,7 @@ fn serve_connection<I>(
     router: Router,
     io: I,
     peer: SocketAddr,
+    open: limits::Open,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -223,7 +234,19 @@ fn serve_connection<I>(
         if let Err(e) = conn.await {
             tracing::debug!(%peer, error = %e, "Connection ended with an error.");
         }
+        drop(open);
     });
+}
+
+/// A connection past `server.max_connections`: closed at once, before anything is read.
+fn refuse_connection<I>(io: I, peer: SocketAddr, cap: &limits::ConnectionCap) {
+    drop(io);
+    metrics::counter!("hookgate_connections_refused_total").increment(1);
+    static THROTTLE: hookgate_store::throttle::LogThrottle =
+        hookgate_store::throttle::LogThrottle::new(Duration::from_secs(5));
+    if let Some(suppressed) = THROTTLE.admit() {
+        tracing::warn!(%peer, open = cap.open(), suppressed, "Connection refused: server.max_connections are open.");
+    }
 }
 
 /// The next operator connection; never ready when there is no operator listener.

@@ -16,6 +16,8 @@ pub(crate) struct AppState {
     pub(crate) metrics: Option<PrometheusHandle>,
     /// How the latest commits of events went, for readiness.
     pub(crate) commits: CommitHealth,
+    /// Request bodies held at once, across connections.
+    pub(crate) body_budget: Arc<crate::limits::BodyBudget>,
 }
 
 /// When an event last committed and when one last failed to (Unix ms; 0: never). Readiness fails

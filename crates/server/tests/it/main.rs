@@ -3,5 +3,6 @@
 mod config;
 mod deliver;
 mod ingest;
+mod limits;
 mod support;
 mod tls;
