@@ -296,3 +296,131 @@ fn a_dedup_index_that_cannot_be_rebuilt_on_a_full_disk_degrades_instead_of_exiti
 fn small_body(i: usize) -> Vec<u8> {
     format!(r#"{{"ResponseType":"KYC","RequestId":"small-{i}"}}"#).into_bytes()
 }
+
+/// A PostgreSQL server of the test's own, on a small tmpfs and a port of its own (the shared
+/// server is never stopped or filled). Stopped on drop.
+struct PrivatePostgres {
+    data: PathBuf,
+    port: u16,
+    _disk: SmallDisk,
+}
+
+impl PrivatePostgres {
+    fn bin(name: &str) -> PathBuf {
+        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server binaries in /usr/lib/postgresql")
+            .map_while(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        versions.sort();
+        versions.pop().unwrap().join("bin").join(name)
+    }
+
+    fn start(dir: &Path, mib: u32) -> Self {
+        let disk = SmallDisk::new(dir, mib);
+        assert!(Command::new("chown").args(["postgres:postgres"]).arg(&disk.0).status().unwrap().success());
+        let data = disk.0.join("pg");
+        let as_postgres = |program: &Path| {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        };
+        let init = as_postgres(&Self::bin("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "--wal-segsize=1", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "initdb: {}", String::from_utf8_lossy(&init.stderr));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = dir.join("postgres.log");
+        std::fs::write(&log, "").unwrap();
+        assert!(Command::new("chown").args(["postgres:postgres"]).arg(&log).status().unwrap().success());
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c min_wal_size=2MB -c max_wal_size=8MB",
+            disk.0.display()
+        );
+        let started = as_postgres(&Self::bin("pg_ctl"))
+            .args(["-D"])
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(&log)
+            .args(["-w", "-t", "30", "start"])
+            .output()
+            .unwrap();
+        assert!(started.status.success(), "pg_ctl start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        Self { data, port, _disk: disk }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(Self::bin("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// PostgreSQL on a full disk: inserts fail ("could not extend file") while reads and empty
+/// commits still succeed, so the old check said ready. Not ready while events fail; ready and
+/// storing again once there is room; nothing acknowledged is lost.
+#[test]
+fn postgres_on_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
+    if !can_mount() {
+        return;
+    }
+    let dir = temp_dir("pg-full-disk");
+    let pg = PrivatePostgres::start(&dir, 160);
+    let store = pg.url();
+    std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
+    let config = dir.join("hookgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nstore = \"{store}\"\nstore_timeout_secs = 3\n\n[[source]]\nname = \"flinks\"\npath = \"/webhooks/flinks\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"flinks.secret\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let (server, addr) = serve(&config);
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        assert_eq!(post_flinks(addr, SECRET, &body(i)).unwrap(), 200);
+        acked.push(hookgate_server::source::sha256_hex(&body(i)));
+    }
+    assert_eq!(get_status(addr, "/readyz"), 200);
+
+    let filler = pg._disk.fill();
+    let (mut refused, mut i) = (0, 20);
+    while refused < 5 && i < 20_000 {
+        match post_flinks(addr, SECRET, &body(i)) {
+            Ok(200) => acked.push(hookgate_server::source::sha256_hex(&body(i))),
+            Ok(503) => refused += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+        i += 1;
+    }
+    assert_eq!(refused, 5, "a full disk refuses events");
+    assert_eq!(get_status(addr, "/readyz"), 503, "a node that cannot commit is not ready");
+
+    std::fs::remove_file(filler).unwrap();
+    wait_for("events to be stored again", 60, || {
+        let ok = matches!(post_flinks(addr, SECRET, &body(i)), Ok(200));
+        if ok {
+            acked.push(hookgate_server::source::sha256_hex(&body(i)));
+        }
+        i += 1;
+        ok
+    });
+    assert_eq!(get_status(addr, "/readyz"), 200);
+    common::sigterm_and_wait(server);
+    let stored = stored_ids(&store);
+    assert_eq!(acked.iter().filter(|h| !stored.contains(h)).count(), 0, "acknowledged events lost");
+    drop(pg);
+}
