@@ -8,8 +8,23 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// Each directive is a level or `target=level`. A bare word is a target at every level for
+/// `tracing`'s parser, so `HOOKGATE_LOG=bogus` silently turned every other log off.
+fn check_spec(spec: &str) -> anyhow::Result<()> {
+    for directive in spec.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, level)| level);
+        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            anyhow::bail!("HOOKGATE_LOG: `{directive}` is not a level ({}) or `target=level`", LEVELS.join(", "));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn init(format: &str) -> anyhow::Result<()> {
     let spec = std::env::var("HOOKGATE_LOG").unwrap_or_else(|_| "info".into());
+    check_spec(&spec)?;
     let filter =
         Targets::from_str(&spec).with_context(|| format!("HOOKGATE_LOG `{spec}` is not a level or target list"))?;
     let registry = tracing_subscriber::registry().with(filter);

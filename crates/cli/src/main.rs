@@ -16,6 +16,7 @@ mod alloc;
 mod cmd;
 mod hardening;
 mod logging;
+mod output;
 mod scheme_args;
 
 #[derive(Debug, Parser)]
@@ -80,8 +81,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`| head`): nothing more to say, as with other Unix tools.
+        Err(err) if output::stdout_closed(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("hookgate: {err:#}");
+            eprintln!("hookgate: {}", output::error_chain(&err));
             ExitCode::from(2)
         }
     }

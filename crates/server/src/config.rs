@@ -575,6 +575,13 @@ impl Config {
             ..StoreOptions::default()
         };
         let tls = self.server.tls.clone().map(|t| TlsConfig { cert: self.resolve(&t.cert), key: self.resolve(&t.key) });
+        // What start-up would load, loaded now: `config check` must find every mistake `serve` would.
+        if let Some(t) = &tls {
+            crate::tls::CertStore::open(&t.cert, &t.key).map_err(|e| invalid(format!("server.tls: {e}")))?;
+        }
+        if let StoreUrl::Postgres(pg) = &store_url {
+            pg.connect_config().map_err(|e| invalid(format!("server.store: {e}")))?;
+        }
         Ok(Built {
             listen,
             store_url,

@@ -433,6 +433,9 @@ async fn run_command(
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
+        // Its own process group, so a timeout kills what it started too (`sh -c "sleep 30"`),
+        // not only the direct child.
+        .process_group(0)
         .kill_on_drop(true);
     for var in std::iter::once("PATH").chain(pass_env.iter().map(String::as_str)) {
         if let Some(v) = std::env::var_os(var) {
@@ -447,6 +450,7 @@ async fn run_command(
         .env("HOOKGATE_ATTEMPT", attempt.to_string())
         .env("HOOKGATE_TARGET", &target.name);
     let mut child = cmd.spawn().map_err(|e| format!("cannot run `{}`: {e}", argv[0]))?;
+    let group = child.id();
     let (mut stdin, mut stdout, mut stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
     let body = c.body.clone();
     let run = async move {
@@ -472,8 +476,14 @@ async fn run_command(
             Ok((i64::from(status.code().unwrap_or(-1)), text))
         }
         Ok((_, _, Err(e))) => Err(format!("waiting for the command failed: {e}")),
-        // Dropping the future drops the child, which kills it (kill_on_drop).
-        Err(_) => Err(format!("timed out after {} s; killed", target.timeout.as_secs())),
+        // Dropping the future drops the child, which kills it (kill_on_drop); the rest of its
+        // process group goes with it.
+        Err(_) => {
+            if let Some(group) = group {
+                crate::process::kill_group(group);
+            }
+            Err(format!("timed out after {} s; killed", target.timeout.as_secs()))
+        }
     }
 }
 

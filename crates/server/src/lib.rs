@@ -13,6 +13,7 @@ mod ingest;
 mod limits;
 mod ops;
 mod pointer;
+mod process;
 pub mod route;
 pub mod source;
 mod state;

@@ -264,6 +264,10 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError`] when the file cannot be opened, WAL cannot be enabled, or a migration fails.
     pub fn open(path: &Path, durability: Durability, options: StoreOptions) -> Result<Self, StoreError> {
+        if !options.migrate && !path.exists() {
+            // Without migrations nothing may be created: an empty file would only fail later.
+            return Err(StoreError::Missing(format!("{} (run `hookgate migrate` to create it)", path.display())));
+        }
         let mut conn = open_writer(path, durability, options.busy_timeout)?;
         // From here on the file exists: name it by its real path, so two paths to one database
         // (a symlink, `..`) share one dedup index and its lock, and a second writer is refused.

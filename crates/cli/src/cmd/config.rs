@@ -17,15 +17,27 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Check { config } => match super::serve::load(&config, None, None) {
             Ok((_, built)) => {
-                println!("ok: {} listening on {}, store {}", config.display(), built.listen, describe(&built));
+                crate::output::outln!(
+                    "ok: {} listening on {}, store {}",
+                    config.display(),
+                    built.listen,
+                    describe(&built)
+                )?;
                 for s in &built.sources {
-                    println!("  {} {} scheme={} reject={}", s.name, s.path, s.scheme().name, s.rejection().status);
+                    crate::output::outln!(
+                        "  {} {} scheme={} reject={}",
+                        s.name,
+                        s.path,
+                        s.scheme().name,
+                        s.rejection().status
+                    )?;
                 }
                 Ok(ExitCode::SUCCESS)
             }
+            // Exit 2, as `serve` does on the same configuration (a configuration error).
             Err(e) => {
-                eprintln!("hookgate: {e:#}");
-                Ok(ExitCode::from(1))
+                eprintln!("hookgate: {}", crate::output::error_chain(&e));
+                Ok(ExitCode::from(2))
             }
         },
     }

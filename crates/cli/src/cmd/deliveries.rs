@@ -52,7 +52,8 @@ pub(crate) struct ReplayArgs {
     /// ...and before this time.
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// Only to this target (default: every target the event was routed to).
+    /// Only to this target, routed to or not (backfilling a target added later): a target of
+    /// `--config`, or one the store has delivered to. Default: every target each event was routed to.
     #[arg(long)]
     target: Option<String>,
     /// Show what would be replayed, change nothing.
@@ -93,7 +94,7 @@ fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, Store)> 
 }
 
 pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::Stdout::lock();
     match cmd {
         DeliveriesCommand::List { store, status, target, limit, format } => {
             let (rt, store) = store.inspect()?;
@@ -142,14 +143,32 @@ pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             let (rt, store) = args.store.inspect()?;
             rt.block_on(store.event_ids(source, since, until))?
         }
-        None => args.events.clone(),
+        None => {
+            let mut ids = args.events.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            let (rt, store) = args.store.inspect()?;
+            let mut missing = Vec::new();
+            for &id in &ids {
+                if rt.block_on(store.get_event(id))?.is_none() {
+                    missing.push(id.to_string());
+                }
+            }
+            if !missing.is_empty() {
+                bail!("no event {} in {}", missing.join(", "), args.store.url_text()?);
+            }
+            ids
+        }
     };
+    if let Some(target) = &args.target {
+        check_target(&args.store, target)?;
+    }
     if args.dry_run {
-        println!(
-            "would replay {} events{}",
-            ids.len(),
+        crate::output::outln!(
+            "would replay {}{}",
+            crate::output::count(ids.len() as u64, "event", "events"),
             args.target.as_ref().map(|t| format!(" to {t}")).unwrap_or_default()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     if ids.is_empty() {
@@ -166,8 +185,29 @@ pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     rt.block_on(store.close());
-    println!("replayed {} events: {created} new deliveries", ids.len());
+    crate::output::outln!(
+        "replayed {}: {}",
+        crate::output::count(ids.len() as u64, "event", "events"),
+        crate::output::count(created, "new delivery", "new deliveries")
+    )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A replay's target must exist: a delivery to an unknown name would stay pending for ever.
+fn check_target(store: &StoreArg, target: &str) -> anyhow::Result<()> {
+    if let Some(targets) = store.targets()? {
+        if !targets.iter().any(|t| t == target) {
+            bail!("unknown target `{target}`: the configuration has {}", targets.join(", "));
+        }
+        return Ok(());
+    }
+    let (rt, reader) = store.inspect()?;
+    if rt.block_on(reader.list_deliveries(None, Some(target), 1))?.is_empty() {
+        bail!(
+            "unknown target `{target}`: the store has never delivered to it; pass --config FILE to replay to a configured target that has no deliveries yet"
+        );
+    }
+    Ok(())
 }
 
 pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
@@ -175,6 +215,6 @@ pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
     let (rt, store) = writer(&args.store)?;
     let n = rt.block_on(store.admin(AdminOp::RetryDead { target: args.target.clone() }))?;
     rt.block_on(store.close());
-    println!("{n} dead deliveries are pending again");
+    crate::output::outln!("{} pending again", crate::output::count(n, "dead delivery is", "dead deliveries are"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -15,14 +15,36 @@ pub(crate) enum Format {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct StoreArg {
-    /// Store URL.
-    #[arg(long, value_name = "URL", default_value = "sqlite://hookgate.db")]
-    store: String,
+    /// Store URL [default: the config's `server.store`, else sqlite://hookgate.db].
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// The gateway's configuration: its store (and its targets, for `replay --target`). Only
+    /// parsed: no secret is read.
+    #[arg(long, value_name = "FILE", env = "HOOKGATE_CONFIG")]
+    config: Option<std::path::PathBuf>,
 }
 
 impl StoreArg {
+    fn config(&self) -> anyhow::Result<Option<hookgate_server::Config>> {
+        self.config.as_deref().map(hookgate_server::Config::load).transpose().map_err(Into::into)
+    }
+
+    /// The store URL as given (`--store`, then the config's, then the default), for messages.
+    pub(crate) fn url_text(&self) -> anyhow::Result<String> {
+        Ok(match (&self.store, self.config()?) {
+            (Some(url), _) => url.clone(),
+            (None, Some(config)) => config.server.store,
+            (None, None) => "sqlite://hookgate.db".to_owned(),
+        })
+    }
+
     pub(crate) fn url(&self) -> anyhow::Result<StoreUrl> {
-        Ok(StoreUrl::parse(&self.store)?)
+        Ok(StoreUrl::parse(&self.url_text()?)?)
+    }
+
+    /// The configured targets' names, when a config was given.
+    pub(crate) fn targets(&self) -> anyhow::Result<Option<Vec<String>>> {
+        Ok(self.config()?.map(|c| c.targets.iter().map(|t| t.name.clone()).collect()))
     }
 
     /// Opens the store for reading only: an inspection command never creates a store.
@@ -104,7 +126,7 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
         EventsCommand::List { store, filters } => {
             let (rt, store) = store.inspect()?;
             let events = rt.block_on(store.list_events(&filter(&filters)?))?;
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::output::Stdout::lock();
             match filters.format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&events)?)?,
                 Format::Table => {
@@ -136,7 +158,7 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("hookgate: no event {id}");
                 return Ok(ExitCode::from(1));
             };
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::output::Stdout::lock();
             if body {
                 out.write_all(&event.body)?;
                 out.flush()?;
@@ -178,7 +200,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
         RejectionsCommand::List { store, filters } => {
             let (rt, store) = store.inspect()?;
             let rows = rt.block_on(store.list_rejections(&filter(&filters)?))?;
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::output::Stdout::lock();
             match filters.format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
                 Format::Table => {

@@ -3,17 +3,20 @@
 
 use std::process::ExitCode;
 
-use hookgate_store::{Store, StoreOptions, StoreUrl};
+use hookgate_store::{Store, StoreOptions};
+
+use super::events::StoreArg;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Store URL (created if it does not exist).
-    #[arg(long, value_name = "URL", default_value = "sqlite://hookgate.db")]
-    store: String,
+    /// The store (created if it does not exist).
+    #[command(flatten)]
+    store: StoreArg,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let url = StoreUrl::parse(&args.store)?;
+    let url = args.store.url()?;
+    let shown = args.store.url_text()?;
     let rt = super::events::runtime()?;
     let (before, after) = rt.block_on(async {
         let before = match Store::inspect(&url).await {
@@ -30,9 +33,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         anyhow::Ok((before, after))
     })?;
     if after == before {
-        println!("{}: schema version {after}, up to date", args.store);
+        crate::output::outln!("{shown}: schema version {after}, up to date")?;
     } else {
-        println!("{}: schema version {before} -> {after}", args.store);
+        crate::output::outln!("{shown}: schema version {before} -> {after}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

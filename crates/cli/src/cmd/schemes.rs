@@ -14,20 +14,20 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.show {
         let scheme = preset(name).ok_or_else(|| anyhow::anyhow!("unknown scheme `{name}`"))?;
-        print!("{}", toml::to_string(&scheme)?);
+        crate::output::out!("{}", toml::to_string(&scheme)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<20} {:<8} {:<10} {:<7} HEADERS", "SCHEME", "REJECT", "ALGORITHM", "WINDOW");
+    crate::output::outln!("{:<20} {:<8} {:<10} {:<7} HEADERS", "SCHEME", "REJECT", "ALGORITHM", "WINDOW")?;
     for name in PRESETS {
         let Some(s) = preset(name) else { continue };
-        println!(
+        crate::output::outln!(
             "{:<20} {:<8} {:<10} {:<7} {}",
             s.name,
             s.rejection.status,
             algorithm(&s),
             s.timestamp.as_ref().map_or_else(|| "-".to_owned(), |t| format!("{}s", t.tolerance_secs)),
             s.header_names().join(", ")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

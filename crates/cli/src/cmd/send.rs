@@ -147,11 +147,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let attempts: usize = outcomes.iter().map(|o| o.attempts).sum();
     let retried = outcomes.iter().filter(|o| o.attempts > 1).count();
     let summary: Vec<String> = by_status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    println!(
+    crate::output::outln!(
         "sent {} webhooks in {attempts} attempts ({retried} retried); final status: {}",
         outcomes.len(),
         summary.join(", ")
-    );
+    )?;
     let all_ok = outcomes.iter().all(|o| o.status.is_some_and(|s| (200..300).contains(&s)));
     Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

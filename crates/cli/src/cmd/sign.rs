@@ -39,14 +39,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(url) = &args.url {
         req = req.with_url(url);
     }
-    let opts = SignOptions {
-        timestamp: args.timestamp.map(Timestamp::from_unix_secs),
-        id: args.id.as_deref(),
-        algorithm: args.algorithm,
+    // The delivery id may be given as the scheme's own id header (`-H "X-Acme-Id: v"`): that is
+    // the id to sign, not one generated beside it.
+    let from_header = verifier
+        .scheme()
+        .id_header
+        .as_deref()
+        .and_then(|name| headers.get(name))
+        .map(|v| v.to_str().map(str::to_owned).context("the id header is not text"))
+        .transpose()?;
+    let id = match (args.id.as_deref(), from_header.as_deref()) {
+        (Some(flag), Some(header)) if flag != header => {
+            anyhow::bail!("--id `{flag}` and the id header `{header}` disagree; give one")
+        }
+        (flag, header) => flag.or(header),
     };
+    let opts = SignOptions { timestamp: args.timestamp.map(Timestamp::from_unix_secs), id, algorithm: args.algorithm };
     let out = verifier.sign(&req, &opts).context("cannot sign")?;
     for (name, value) in out {
-        println!("{name}: {value}");
+        crate::output::outln!("{name}: {value}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -38,7 +38,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let now = args.now.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
     match verifier.verify(&req, now) {
         Ok(_) => {
-            println!("valid");
+            crate::output::outln!("valid")?;
             Ok(ExitCode::SUCCESS)
         }
         Err(rejection) => {

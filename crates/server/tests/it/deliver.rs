@@ -492,3 +492,30 @@ async fn header_values_are_stored_and_forwarded_as_the_bytes_received() {
     assert_eq!(seen.lock().unwrap()[0], note, "forwarded exactly");
     gw.stop().await;
 }
+
+/// Whether a process is gone (or a zombie waiting for its new parent to reap it).
+fn gone(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X'))
+    })
+}
+
+/// A timed-out command is killed with everything it started: its process group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_command_is_killed_with_its_children() {
+    let out = temp_dir("cmd-group");
+    let script = r#"sleep 30 & echo $! > "$0/child.pid"; sleep 30"#;
+    let retry = "[target.retry]\nmax_attempts = 1\n";
+    let mut gw = TestGateway::start("cmd-group", &command_config(script, &out, retry)).await;
+    let body = b"{\"a\":1}".to_vec();
+    assert_eq!(gw.post("/webhooks/cmd", flinks_headers(&body), body).await.status, 200);
+    let db = gw.db();
+    wait_for("the attempt to time out", || {
+        Reader::open_existing(&db).unwrap().list_deliveries(Some("dead"), None, 10).unwrap().len() == 1
+    })
+    .await;
+    let pid: u32 = std::fs::read_to_string(out.join("child.pid")).unwrap().trim().parse().unwrap();
+    wait_for("the command's own child to be killed too", || gone(pid)).await;
+    gw.stop().await;
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -1,0 +1,203 @@
+//! What a new user hit following the README (issue #13's bugs), run as they ran it.
+
+mod common;
+use common::{bin, temp_dir};
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(bin()).args(args).envs(env.iter().copied()).stdin(Stdio::null()).output().unwrap()
+}
+
+/// Runs with stdout a pipe whose reader is already gone (`| head` that has exited).
+fn run_into_closed_pipe(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    use std::io::Write as _;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn migrated_store(dir: &Path) -> String {
+    let store = format!("sqlite://{}", dir.join("hookgate.db").display());
+    let out = run(&["migrate", "--store", &store], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    store
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let dir = temp_dir("closed-stdout");
+    let store = migrated_store(&dir);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hookgate.toml");
+    let secrets = [("FLINKS_HMAC_SECRET", "s"), ("FIN_WEBHOOK_SECRET", "s"), ("HG_SECRET", "s")];
+    let cases: [&[&str]; 8] = [
+        &["schemes"],
+        &["schemes", "--show", "stripe"],
+        &["config", "check", "--config", example],
+        &["sign", "--scheme", "flinks", "--secret-env", "HG_SECRET"],
+        &["migrate", "--store", &store],
+        &["events", "list", "--store", &store],
+        &["rejections", "list", "--store", &store, "--format", "json"],
+        &["deliveries", "list", "--store", &store],
+    ];
+    for args in cases {
+        let out = run_into_closed_pipe(args, &secrets, b"{}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?} said: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn a_log_level_that_is_not_one_is_refused() {
+    let dir = temp_dir("bogus-log");
+    std::fs::write(dir.join("s"), "s").unwrap();
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nstore = \"sqlite://{}/h.db\"\n[[source]]\nname = \"a\"\npath = \"/a\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"s\" }}]\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let out = run(&["serve", "--config", config.to_str().unwrap()], &[("HOOKGATE_LOG", "bogus")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("HOOKGATE_LOG: `bogus`"), "{}", text(&out.stderr));
+    assert!(!dir.join("h.db").exists(), "nothing started");
+}
+
+#[test]
+fn serve_creates_nothing_when_it_cannot_start() {
+    let dir = temp_dir("creates-nothing");
+    std::fs::write(dir.join("s"), "s").unwrap();
+    let write = |listen: &str| {
+        let config = dir.join("c.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = \"{listen}\"\nstore = \"sqlite://{}/h.db\"\n[[source]]\nname = \"a\"\npath = \"/a\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"s\" }}]\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        config
+    };
+    // --no-migrate on a store that does not exist.
+    let config = write("127.0.0.1:0");
+    let out = run(&["serve", "--config", config.to_str().unwrap(), "--no-migrate"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("run `hookgate migrate`"), "{}", text(&out.stderr));
+    assert!(!dir.join("h.db").exists(), "--no-migrate created a store");
+    // A port in use: the bind fails before the store is created or migrated.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = write(&taken.local_addr().unwrap().to_string());
+    let out = run(&["serve", "--config", config.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot listen"), "{}", text(&out.stderr));
+    assert!(!dir.join("h.db").exists(), "the store was created before the bind failed");
+}
+
+#[test]
+fn config_check_finds_what_serve_would() {
+    let dir = temp_dir("check-like-serve");
+    std::fs::write(dir.join("s"), "s").unwrap();
+    let head = "[[source]]\nname = \"a\"\npath = \"/a\"\nscheme = \"flinks\"\nsecrets = [{ file = \"s\" }]\n";
+    let cases = [
+        (
+            "missing TLS files",
+            format!("[server]\ntls = {{ cert = \"nope.pem\", key = \"nope.key\" }}\n{head}"),
+            "server.tls",
+        ),
+        (
+            "unreadable password file",
+            format!("[server]\nstore = \"postgres://u@127.0.0.1/db?password_file=/nonexistent/pw\"\n{head}"),
+            "password_file",
+        ),
+    ];
+    for (what, config, expected) in cases {
+        let path = dir.join("c.toml");
+        std::fs::write(&path, config).unwrap();
+        let out = run(&["config", "check", "--config", path.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(expected), "{what}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn an_error_names_each_cause_once() {
+    let out = run(&["config", "check", "--config", "/nonexistent/hookgate.toml"], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+#[test]
+fn sign_uses_the_id_given_in_the_schemes_id_header() {
+    let env = [("HG_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")];
+    let mut child = Command::new(bin())
+        .args(["sign", "--scheme", "standard-webhooks", "--secret-env", "HG_SECRET", "-H", "webhook-id: msg_given"])
+        .envs(env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("webhook-id: msg_given\n"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn replay_refuses_unknown_events_and_targets_and_replays_an_event_once() {
+    let dir = temp_dir("replay-checks");
+    let store = migrated_store(&dir);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let s = hookgate_store::Store::open(
+            &hookgate_store::StoreUrl::parse(&store).unwrap(),
+            hookgate_store::StoreOptions::default(),
+        )
+        .await
+        .unwrap();
+        s.insert_event(hookgate_store::NewEvent {
+            source: "flinks".into(),
+            received_at_ms: 1_700_000_000_000,
+            dedup_key: "k".into(),
+            provider_id: None,
+            event_type: None,
+            signed_at_ms: None,
+            body: b"{}".to_vec(),
+            body_sha256: hookgate_server::source::sha256_hex(b"{}"),
+            headers: Vec::new(),
+            metadata: serde_json::json!({}),
+            targets: vec!["svc".into()],
+        })
+        .await
+        .unwrap();
+        s.close().await;
+    });
+    let out = run(&["replay", "999", "--store", &store], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("no event 999"), "{}", text(&out.stderr));
+    let out = run(&["replay", "1", "--target", "nosuch", "--store", &store], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("unknown target `nosuch`"), "{}", text(&out.stderr));
+    let out = run(&["replay", "1", "1", "--store", &store], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "replayed 1 event: 1 new delivery\n");
+}
