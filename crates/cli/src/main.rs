@@ -18,6 +18,7 @@ mod hardening;
 mod logging;
 mod output;
 mod scheme_args;
+mod tls_trust;
 
 #[derive(Debug, Parser)]
 #[command(name = "hookgate", version, about = "Webhook ingress gateway: verify, store, deliver")]

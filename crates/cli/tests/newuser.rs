@@ -201,3 +201,72 @@ fn replay_refuses_unknown_events_and_targets_and_replays_an_event_once() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "replayed 1 event: 1 new delivery\n");
 }
+
+#[test]
+fn send_says_why_an_attempt_got_no_answer() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{closed}/webhooks/flinks");
+    let mut child = Command::new(bin())
+        .args(["send", "--scheme", "flinks", "--secret-env", "HG_SECRET", "--url", &url, "-"])
+        .env("HG_SECRET", "s")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("1 webhook failed") && stderr.contains("Connection refused"), "{stderr}");
+    assert_eq!(stderr.matches("Connection refused").count(), 1, "once: {stderr}");
+}
+
+/// `openssl req -x509` makes a self-signed certificate with CA:TRUE; curl trusts it with
+/// `--cacert`, and so must `send --ca-cert` (WebPKI alone refuses a CA as the server's own).
+#[test]
+fn send_trusts_a_plain_openssl_self_signed_certificate() {
+    let dir = temp_dir("send-ca-cert");
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    std::fs::write(dir.join("s"), "s").unwrap();
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nstore = \"sqlite://{}/h.db\"\ntls = {{ cert = \"cert.pem\", key = \"key.pem\" }}\n[[source]]\nname = \"flinks\"\npath = \"/webhooks/flinks\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"s\" }}]\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let (server, addr) = common::serve(&config);
+    let send = |host: &str| {
+        let url = format!("https://{host}:{}/webhooks/flinks", addr.port());
+        let mut child = Command::new(bin())
+            .args(["send", "--scheme", "flinks", "--secret-env", "HG_SECRET", "--url", &url, "-", "--ca-cert"])
+            .arg(dir.join("cert.pem"))
+            .env("HG_SECRET", "s")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"a\":1}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = send("127.0.0.1");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("final status: 200: 1"), "{}", text(&out.stdout));
+    // Pinned, but only for the names it is for.
+    let out = send("127.0.0.2");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    common::sigterm_and_wait(server);
+}

@@ -76,6 +76,8 @@ struct Outcome {
     /// Final status, or `None` for a connection error.
     status: Option<u16>,
     attempts: usize,
+    /// Why the last attempt got no answer (the whole cause chain).
+    error: Option<String>,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -97,7 +99,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut client = reqwest::Client::builder().timeout(Duration::from_secs(args.timeout_secs));
     if let Some(path) = &args.ca_cert {
         let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        client = client.add_root_certificate(reqwest::Certificate::from_pem(&pem).context("invalid --ca-cert")?);
+        let certs: Vec<rustls::pki_types::CertificateDer<'static>> = {
+            use rustls::pki_types::pem::PemObject as _;
+            rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("invalid --ca-cert {}", path.display()))?
+        };
+        if certs.is_empty() {
+            bail!("--ca-cert {}: no PEM certificate in it", path.display());
+        }
+        client = client.use_preconfigured_tls(crate::tls_trust::PinnedOrPlatform::client_config(certs)?);
     }
     let client = client.build().context("cannot build the HTTP client")?;
     let delays: Vec<Duration> = args.retry_schedule.delays().into_iter().map(|d| d.mul_f64(args.time_scale)).collect();
@@ -152,6 +163,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         outcomes.len(),
         summary.join(", ")
     )?;
+    // Why attempts got no answer, each reason once (connection refused, TLS, a bad URL, signing).
+    let mut errors: BTreeMap<&str, u64> = BTreeMap::new();
+    for e in outcomes.iter().filter_map(|o| o.error.as_deref()) {
+        *errors.entry(e).or_default() += 1;
+    }
+    for (e, n) in errors {
+        eprintln!("hookgate: {}: {e}", crate::output::count(n, "webhook failed", "webhooks failed"));
+    }
     let all_ok = outcomes.iter().all(|o| o.status.is_some_and(|s| (200..300).contains(&s)));
     Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -171,23 +190,28 @@ impl Send1 {
     /// delivery id, as providers do, so the gateway can recognise a retry.
     async fn deliver(&self, body: Vec<u8>) -> Outcome {
         let mut attempts = 0;
-        let mut status = None;
+        let mut last = Err(String::new());
         for delay in std::iter::once(Duration::ZERO).chain(self.delays.iter().copied()) {
             tokio::time::sleep(delay).await;
             attempts += 1;
-            status = self.attempt(&body).await;
-            if status.is_some_and(|s| (200..300).contains(&s)) {
+            last = self.attempt(&body).await;
+            if last.as_ref().is_ok_and(|s| (200..300).contains(s)) {
                 break;
             }
         }
-        Outcome { status, attempts }
+        let (status, error) = match last {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        };
+        Outcome { status, attempts, error }
     }
 
-    async fn attempt(&self, body: &[u8]) -> Option<u16> {
+    /// The status, or why there was none.
+    async fn attempt(&self, body: &[u8]) -> Result<u16, String> {
         let empty = HeaderMap::new();
         let req = WebhookRequest::new(&empty, body).with_url(&self.url);
         let opts = SignOptions { timestamp: Some(Timestamp::now()), id: Some(&self.id), algorithm: None };
-        let headers = self.verifier.sign(&req, &opts).ok()?;
+        let headers = self.verifier.sign(&req, &opts).map_err(|e| format!("cannot sign: {e}"))?;
         let mut sent = body.to_vec();
         if self.tamper {
             match sent.last_mut() {
@@ -200,11 +224,8 @@ impl Send1 {
             request = request.header(k, v);
         }
         match request.send().await {
-            Ok(r) => Some(r.status().as_u16()),
-            Err(e) => {
-                tracing::debug!(error = %e, "Send failed.");
-                None
-            }
+            Ok(r) => Ok(r.status().as_u16()),
+            Err(e) => Err(hookgate_server::deliver::error_chain(&e)),
         }
     }
 }
