@@ -1,6 +1,7 @@
 //! `hookgate serve` under storage faults, as real processes: a full disk (a small tmpfs; mounting
-//! needs root, and under `CI=true` a run without root fails instead of skipping) and failing
-//! syncs (an `LD_PRELOAD` shim, `fault_shim/sync_fault.c`, built with the system C compiler).
+//! needs root: those tests are named `as_root_…`, fail without root, and `scripts/test.sh`
+//! excludes them, saying so, when it runs without root outside CI) and failing syncs (an
+//! `LD_PRELOAD` shim, `fault_shim/sync_fault.c`, built with the system C compiler).
 
 mod common;
 use common::{cli, post_flinks, serve, serve_logged, serve_with_env, temp_dir, wait_for};
@@ -13,13 +14,10 @@ use std::time::Duration;
 
 const SECRET: &str = "faults-test-secret";
 
-fn can_mount() -> bool {
+/// A test that cannot run fails: it is never reported as passed.
+fn require_root() {
     let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    if !root {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: the fault tests need root to mount a tmpfs");
-        eprintln!("skipped: mounting a tmpfs needs root");
-    }
-    root
+    assert!(root, "this test mounts a tmpfs and needs root (scripts/test.sh excludes `as_root_` tests without it)");
 }
 
 /// A tmpfs of `mib` MiB, unmounted on drop.
@@ -100,10 +98,8 @@ fn stored_ids(store: &str) -> Vec<String> {
 /// nothing and said ready); once space is back, the node is ready and stores again, and every
 /// event it acknowledged is there after a restart.
 #[test]
-fn a_full_disk_makes_the_node_not_ready_until_space_is_back() {
-    if !can_mount() {
-        return;
-    }
+fn as_root_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
+    require_root();
     let dir = temp_dir("full-disk");
     let disk = SmallDisk::new(&dir, 24);
     let db = disk.0.join("hookgate.db");
@@ -246,10 +242,8 @@ fn a_failed_database_sync_after_a_checkpoint_fails_the_store_until_a_restart() {
 /// rebuilds the index once there is room, instead of exiting (under systemd, a restart loop
 /// that is given up). Retries of events stored before are still recognised afterwards.
 #[test]
-fn a_dedup_index_that_cannot_be_rebuilt_on_a_full_disk_degrades_instead_of_exiting() {
-    if !can_mount() {
-        return;
-    }
+fn as_root_a_dedup_index_that_cannot_be_rebuilt_on_a_full_disk_degrades_instead_of_exiting() {
+    require_root();
     let dir = temp_dir("degraded-start");
     let disk = SmallDisk::new(&dir, 24);
     let db = disk.0.join("hookgate.db");
@@ -372,10 +366,8 @@ impl Drop for PrivatePostgres {
 /// commits still succeed, so the old check said ready. Not ready while events fail; ready and
 /// storing again once there is room; nothing acknowledged is lost.
 #[test]
-fn postgres_on_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
-    if !can_mount() {
-        return;
-    }
+fn as_root_a_private_postgres_on_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
+    require_root();
     let dir = temp_dir("pg-full-disk");
     let pg = PrivatePostgres::start(&dir, 160);
     let store = pg.url();

@@ -191,12 +191,12 @@ max_attempts = 1
 /// SQLite would open it read-only without a word, the gateway would report ready and answer every
 /// webhook 503. It must refuse to start instead.
 #[test]
-fn a_store_file_the_gateway_cannot_write_stops_the_start() {
+fn as_root_a_store_file_the_gateway_cannot_write_stops_the_start() {
     use std::os::unix::fs::PermissionsExt as _;
-    if !is_root() {
-        eprintln!("skipped: needs root to make a file another user cannot write");
-        return;
-    }
+    assert!(
+        is_root(),
+        "needs root to make a file another user cannot write (scripts/test.sh excludes `as_root_` tests without it)"
+    );
     let dir = temp_dir("read-only-store");
     open_to_everyone(&dir);
     let db = dir.join("hookgate.db");
@@ -243,12 +243,12 @@ fn a_store_file_the_gateway_cannot_write_stops_the_start() {
 /// A valid store in a directory its reader cannot write, with no `-shm` file beside it: SQLite
 /// cannot read a WAL store there. Said as it is, not "not a hookgate store".
 #[test]
-fn a_store_in_a_read_only_directory_is_not_called_a_non_store() {
+fn as_root_a_store_in_a_read_only_directory_is_not_called_a_non_store() {
     use std::os::unix::fs::PermissionsExt as _;
-    if !is_root() {
-        eprintln!("skipped: needs root to make a directory another user cannot write");
-        return;
-    }
+    assert!(
+        is_root(),
+        "needs root to make a directory another user cannot write (scripts/test.sh excludes `as_root_` tests without it)"
+    );
     let dir = temp_dir("read-only-dir");
     let db = dir.join("hookgate.db");
     let store = format!("sqlite://{}", db.display());

@@ -43,7 +43,7 @@ fn sha256_hex(body: &[u8]) -> String {
 #[test]
 fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let Some(schema) = rt.block_on(PgTestSchema::new("multinode")) else { return };
+    let schema = rt.block_on(PgTestSchema::new("multinode"));
     let store = schema.url();
     let dir = temp_dir("multinode");
     // Slow enough (2 nodes x 8 concurrent / 80 ms = 200 deliveries/s) that a backlog is certain
@@ -162,7 +162,7 @@ fn two_nodes_share_one_postgres_store_and_survive_losing_one() {
 #[test]
 fn with_reuse_port_two_nodes_listen_on_one_address() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let Some(schema) = rt.block_on(PgTestSchema::new("reuse_port")) else { return };
+    let schema = rt.block_on(PgTestSchema::new("reuse_port"));
     let dir = temp_dir("reuse-port");
     let (target, _seen) = start_receiver(Duration::ZERO);
     let config = write_config(&dir, &schema.url(), target);

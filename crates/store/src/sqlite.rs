@@ -265,8 +265,9 @@ impl SqliteStore {
     /// [`StoreError`] when the file cannot be opened, WAL cannot be enabled, or a migration fails.
     pub fn open(path: &Path, durability: Durability, options: StoreOptions) -> Result<Self, StoreError> {
         if !options.migrate && !path.exists() {
-            // Without migrations nothing may be created: an empty file would only fail later.
-            return Err(StoreError::Missing(format!("{} (run `hookgate migrate` to create it)", path.display())));
+            // Without migrations nothing may be created: a missing store is one at version 0, as
+            // on PostgreSQL, and no empty file is left behind.
+            return Err(StoreError::NotMigrated { found: 0, known: migrate::latest_version() });
         }
         let mut conn = open_writer(path, durability, options.busy_timeout)?;
         // From here on the file exists: name it by its real path, so two paths to one database

@@ -63,9 +63,8 @@ macro_rules! on_both_stores {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(schema) = hookgate_store::testing::PgTestSchema::new(stringify!($name)).await {
-                        super::$name(super::Backend::Postgres(schema)).await;
-                    }
+                    let schema = hookgate_store::testing::PgTestSchema::new(stringify!($name)).await;
+                    super::$name(super::Backend::Postgres(schema)).await;
                 }
             )*
         }

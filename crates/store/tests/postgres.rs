@@ -40,7 +40,7 @@ async fn nodes(schema: &PgTestSchema, n: usize) -> Vec<Arc<Store>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_reaching_another_node_at_the_same_time_is_stored_once() {
-    let Some(schema) = PgTestSchema::new("cross_node_dedup").await else { return };
+    let schema = PgTestSchema::new("cross_node_dedup").await;
     let stores = nodes(&schema, 3).await;
     // Every key is sent to every node at once, 50 keys, 4 times each.
     let mut tasks = Vec::new();
@@ -72,7 +72,7 @@ async fn a_retry_reaching_another_node_at_the_same_time_is_stored_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_claiming_at_once_never_take_the_same_delivery() {
-    let Some(schema) = PgTestSchema::new("skip_locked").await else { return };
+    let schema = PgTestSchema::new("skip_locked").await;
     let stores = nodes(&schema, 2).await;
     for k in 0..300 {
         stores[k % 2].insert_event(event(&format!("k{k}"), &["t"])).await.unwrap();
@@ -111,7 +111,7 @@ async fn a_password_never_goes_in_the_url() {
 
 #[tokio::test]
 async fn sslmode_require_fails_the_start_instead_of_falling_back_to_plain_text() {
-    let Some(schema) = PgTestSchema::new("sslmode").await else { return };
+    let schema = PgTestSchema::new("sslmode").await;
     let url = StoreUrl::parse(&format!("{}&sslmode=require", schema.url())).unwrap();
     let err = Store::open(&url, StoreOptions::default()).await.unwrap_err();
     assert!(matches!(err, hookgate_store::StoreError::Postgres(_)), "{err}");
@@ -126,7 +126,7 @@ async fn an_unreachable_database_fails_the_start_with_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_the_database_refuses_fails_alone_not_its_batch() {
-    let Some(schema) = PgTestSchema::new("poison_row").await else { return };
+    let schema = PgTestSchema::new("poison_row").await;
     let stores = nodes(&schema, 1).await;
     let store = &stores[0];
     // Stand-in for any row the database refuses: a constraint only the poison event breaks.
