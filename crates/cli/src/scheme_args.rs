@@ -16,7 +16,8 @@ pub(crate) struct SchemeArgs {
     /// A custom scheme described in TOML (see the README, "Custom schemes").
     #[arg(long, value_name = "PATH")]
     pub(crate) scheme_file: Option<PathBuf>,
-    /// Read a secret from this environment variable. Repeat for several secrets (rotation).
+    /// Read a secret from this environment variable. Repeatable: `verify` tries every secret
+    /// (rotation); `sign` and `send` sign with the first.
     #[arg(long, value_name = "VAR")]
     pub(crate) secret_env: Vec<String>,
     /// Read a secret from this file (surrounding whitespace is ignored). Repeatable.

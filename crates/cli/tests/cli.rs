@@ -248,3 +248,33 @@ fn schemes_show_prints_a_loadable_scheme_file() {
     assert_eq!(hookgate(&args, &env, b"{}").status.code(), Some(0), "{}", text(&out.stdout));
     std::fs::remove_file(path).unwrap();
 }
+
+/// The README's scheme table is what `hookgate schemes --format markdown` prints: one source.
+#[test]
+fn the_readme_scheme_table_is_the_presets_table() {
+    let out = hookgate(&["schemes", "--format", "markdown"], &[], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let readme = include_str!("../../../README.md");
+    assert!(
+        readme.contains(&text(&out.stdout)),
+        "README's table differs; paste the output of `hookgate schemes --format markdown`:\n{}",
+        text(&out.stdout)
+    );
+}
+
+/// The README's quick start, run as written with the built `hookgate` first on PATH.
+#[test]
+fn the_readme_quick_start_runs_as_written() {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme.find("## Quick start").expect("a Quick start section")..];
+    let start = section.find("```sh\n").unwrap() + "```sh\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_hookgate")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash").arg("-c").arg(block).env("PATH", path).output().unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    // Each command's output is the comment the README puts under it.
+    assert!(stdout.contains("X-Flinks-Signature: "), "{stdout}{stderr}");
+    assert!(stdout.lines().any(|l| l == "valid"), "{stdout}{stderr}");
+    assert!(stderr.contains("invalid: signature mismatch"), "{stdout}{stderr}");
+}

@@ -70,3 +70,8 @@ pub use scheme::{
 pub use secret::{Secret, SecretEncoding};
 pub use timestamp::{Timestamp, TimestampFormat, Window};
 pub use verifier::{ChallengeResponse, SignOptions, Verified, Verifier};
+
+/// The README's Rust examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
