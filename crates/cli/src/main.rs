@@ -57,6 +57,47 @@ enum Command {
     Retry(cmd::deliveries::RetryArgs),
     /// Run the store's schema migrations.
     Migrate(cmd::migrate::Args),
+    /// Secrets for targets and custom sources.
+    #[command(subcommand)]
+    Secret(cmd::secret::Command),
+    /// Print a shell completion script: `hookgate completions bash > /etc/bash_completion.d/hookgate`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (hookgate.1 and one per command) into a directory.
+    Man {
+        /// Directory to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory as _;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hookgate", &mut script);
+    std::io::Write::write_all(&mut output::Stdout::lock(), &script)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn man_pages(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use clap::CommandFactory as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut command = Cli::command();
+    command.build();
+    let mut pages = vec![("hookgate".to_owned(), command.clone())];
+    for sub in command.get_subcommands() {
+        pages.push((format!("hookgate-{}", sub.get_name()), sub.clone()));
+    }
+    for (name, page) in pages {
+        let mut text = Vec::new();
+        clap_mangen::Man::new(page).title(name.to_uppercase()).render(&mut text)?;
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -79,6 +120,9 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd::deliveries::run_replay(args),
         Command::Retry(args) => cmd::deliveries::run_retry(args),
         Command::Migrate(args) => cmd::migrate::run(&args),
+        Command::Secret(c) => cmd::secret::run(c),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { out } => man_pages(&out),
     };
     match result {
         Ok(code) => code,

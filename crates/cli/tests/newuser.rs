@@ -270,3 +270,116 @@ fn send_trusts_a_plain_openssl_self_signed_certificate() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     common::sigterm_and_wait(server);
 }
+
+#[test]
+fn secret_generate_prints_a_fresh_usable_secret() {
+    let a = run(&["secret", "generate"], &[]);
+    let b = run(&["secret", "generate"], &[]);
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    let (a, b) = (text(&a.stdout), text(&b.stdout));
+    assert!(a.starts_with("whsec_") && a.ends_with('\n'), "{a}");
+    assert_ne!(a, b, "random each time");
+    // A secret the Standard Webhooks preset accepts.
+    let signed = Command::new(bin())
+        .args(["sign", "--scheme", "standard-webhooks", "--secret-env", "NEW"])
+        .env("NEW", a.trim())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    let hex = text(&run(&["secret", "generate", "--format", "hex", "--bytes", "16"], &[]).stdout);
+    assert_eq!(hex.trim().len(), 32, "{hex}");
+}
+
+#[test]
+fn completions_and_man_pages_are_generated() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell], &[]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("replay"), "{shell}");
+    }
+    let dir = temp_dir("man-pages");
+    let out = run(&["man", "--out", dir.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(dir.join("hookgate-serve.1")).unwrap();
+    assert!(page.contains(".TH") && page.contains("\\-\\-no\\-migrate"), "{page}");
+    assert!(dir.join("hookgate.1").exists());
+}
+
+#[test]
+fn lists_take_ages_and_windows() {
+    let dir = temp_dir("ages");
+    let store = migrated_store(&dir);
+    for args in [["--since", "1h"], ["--until", "30m"], ["--since", "2d"]] {
+        let out = run(&["events", "list", "--store", &store, args[0], args[1]], &[]);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = run(&["events", "list", "--store", &store, "--since", "soon"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("an age like 15m"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn data_commands_print_json() {
+    let dir = temp_dir("json-out");
+    let store = migrated_store(&dir);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hookgate.toml");
+    let env = [("FLINKS_HMAC_SECRET", "s"), ("FIN_WEBHOOK_SECRET", "s")];
+    let check = run(&["config", "check", "--config", example, "--format", "json"], &env);
+    let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["sources"][0]["name"], "flinks");
+    let bad = run(&["config", "check", "--config", example, "--format", "json"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert!(v["error"].as_str().unwrap().contains("FLINKS_HMAC_SECRET"), "{v}");
+    let retry = run(&["retry", "--dead", "--store", &store, "--format", "json"], &[]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&retry.stdout).unwrap(), serde_json::json!({"revived": 0}));
+}
+
+#[test]
+fn send_takes_headers_an_id_a_timestamp_and_an_expected_status() {
+    let dir = temp_dir("send-flags");
+    std::fs::write(dir.join("s"), "s").unwrap();
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nstore = \"sqlite://{}/h.db\"\n[[source]]\nname = \"sw\"\npath = \"/sw\"\nscheme = \"standard-webhooks\"\nsecret_encoding = \"utf8\"\nsecrets = [{{ file = \"s\" }}]\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let (server, addr) = common::serve(&config);
+    let url = format!("http://{addr}/sw");
+    let send = |extra: &[&str]| {
+        let mut child = Command::new(bin())
+            .args(["send", "--scheme", "standard-webhooks", "--secret-encoding", "utf8", "--secret-env", "HG_SECRET"])
+            .args(["--url", &url, "-", "--format", "json"])
+            .args(extra)
+            .env("HG_SECRET", "s")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"a\":1}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = send(&["--id", "msg_fixed", "-H", "X-Extra: 1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["final"]["204"], 1, "{v}");
+    // An old timestamp is outside the window: 400, which --expect makes the success.
+    let out = send(&["--timestamp", "1000", "--expect", "400"]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = send(&["--timestamp", "1000"]);
+    assert_eq!(out.status.code(), Some(1));
+    common::sigterm_and_wait(server);
+    let stored =
+        run(&["events", "list", "--store", &format!("sqlite://{}/h.db", dir.display()), "--format", "json"], &[]);
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&stored.stdout).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["provider_id"], "msg_fixed");
+}

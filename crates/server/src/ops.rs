@@ -44,6 +44,67 @@ pub(crate) async fn metrics(State(app): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `# HELP` text for every metric the gateway records (one place, so `/metrics` explains itself).
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "hookgate_requests_total",
+        "Webhook requests by source and outcome (accepted, duplicate, rejected, too_large, bad_request, store_unavailable, over_budget, challenge)."
+    );
+    describe_counter!(
+        "hookgate_rejections_total",
+        "Requests that failed verification, by source and reason (operators only: never on the webhook listener)."
+    );
+    describe_counter!(
+        "hookgate_rejections_dropped_total",
+        "Rejected attempts not recorded because too many were waiting for the writer."
+    );
+    describe_counter!("hookgate_duplicates_total", "Provider retries of an event already stored, by source.");
+    describe_counter!(
+        "hookgate_connections_refused_total",
+        "Connections closed at once because server.max_connections were open."
+    );
+    describe_counter!(
+        "hookgate_store_commit_failures_total",
+        "Store transactions that failed (every request in them got 503)."
+    );
+    describe_counter!("hookgate_events_pruned_total", "Events deleted past store.retention_days.");
+    describe_counter!(
+        "hookgate_delivery_attempts_total",
+        "Delivery attempts by target and outcome (delivered, retry, dead)."
+    );
+    describe_gauge!("hookgate_deliveries", "Deliveries by status (pending, failed, dead).");
+    describe_gauge!(
+        "hookgate_delivery_oldest_pending_seconds",
+        Unit::Seconds,
+        "Age of the oldest delivery not yet made, by target."
+    );
+    describe_histogram!(
+        "hookgate_delivery_latency_seconds",
+        Unit::Seconds,
+        "From receipt to a successful delivery, by target."
+    );
+    describe_histogram!(
+        "hookgate_request_duration_seconds",
+        Unit::Seconds,
+        "Webhook request handling time, by source."
+    );
+    describe_histogram!("hookgate_store_batch_size", "Commands committed per store transaction (group commit).");
+    describe_histogram!(
+        "hookgate_store_commit_duration_seconds",
+        Unit::Seconds,
+        "One store transaction, written and committed."
+    );
+    describe_histogram!("hookgate_store_queue_wait_seconds", Unit::Seconds, "An event waiting for the store's writer.");
+    describe_histogram!(
+        "hookgate_store_sync_wait_seconds",
+        Unit::Seconds,
+        "A committed batch waiting until its log is on disk (SQLite)."
+    );
+    describe_histogram!("hookgate_store_sync_duration_seconds", Unit::Seconds, "One fdatasync of the SQLite log.");
+    describe_histogram!("hookgate_store_checkpoint_duration_seconds", Unit::Seconds, "One SQLite WAL checkpoint.");
+}
+
 /// The process-wide Prometheus recorder (metrics are global in the `metrics` crate, so several
 /// servers in one process, as in tests, share it).
 pub(crate) fn prometheus() -> Option<PrometheusHandle> {
@@ -59,6 +120,7 @@ pub(crate) fn prometheus() -> Option<PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            describe();
             Some(handle)
         })
         .clone()

@@ -145,6 +145,8 @@ pub struct ListFilter {
     pub source: Option<String>,
     /// Only those received at or after this time (Unix ms).
     pub since_ms: Option<i64>,
+    /// Only those received before this time (Unix ms).
+    pub until_ms: Option<i64>,
     /// At most this many (newest first).
     pub limit: Option<u32>,
 }

@@ -376,8 +376,9 @@ impl PgStore {
             .query(
                 "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
                  FROM events WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
+                   AND ($4::BIGINT IS NULL OR received_at < $4)
                  ORDER BY received_at DESC, id DESC LIMIT $3",
-                &[&filter.source, &filter.since_ms, &limit],
+                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms],
             )
             .await?;
         Ok(rows.iter().map(summary).collect())
@@ -410,8 +411,9 @@ impl PgStore {
                 "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size,
                         body IS NOT NULL
                  FROM rejections WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
+                   AND ($4::BIGINT IS NULL OR received_at < $4)
                  ORDER BY received_at DESC, id DESC LIMIT $3",
-                &[&filter.source, &filter.since_ms, &limit],
+                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms],
             )
             .await?;
         Ok(rows

@@ -1340,10 +1340,11 @@ impl Reader {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
              FROM events WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+               AND (?4 IS NULL OR received_at < ?4)
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
         let limit = filter.limit.map_or(-1, i64::from);
-        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit], summary)?;
+        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms], summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1388,10 +1389,11 @@ impl Reader {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL
              FROM rejections WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+               AND (?4 IS NULL OR received_at < ?4)
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
         let limit = filter.limit.map_or(-1, i64::from);
-        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit], |row| {
+        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms], |row| {
             let names: String = row.get(6)?;
             Ok(RejectionRecord {
                 id: row.get(0)?,

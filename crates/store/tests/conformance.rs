@@ -454,6 +454,10 @@ async fn replay_by_source_and_time_window(b: Backend) {
     assert_eq!(store.event_ids("flinks", 2_000, None).await.unwrap().len(), 2);
     let since = store.list_events(&ListFilter { since_ms: Some(2_000), ..Default::default() }).await.unwrap();
     assert_eq!(since.len(), 2);
+    // A window: since is inclusive, until exclusive.
+    let window = ListFilter { since_ms: Some(1_500), until_ms: Some(3_000), ..Default::default() };
+    let listed: Vec<i64> = store.list_events(&window).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(listed, vec![b2, 4]);
     store.close().await;
 }
 

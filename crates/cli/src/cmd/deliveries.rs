@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use hookgate_store::{AdminOp, Store, StoreOptions};
-use hookgate_verify::{Timestamp, TimestampFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use super::events::{Format, StoreArg};
@@ -59,6 +58,9 @@ pub(crate) struct ReplayArgs {
     /// Show what would be replayed, change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Output format (`json`: `{"events": N, "deliveries": M, "dry_run": …}`).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
     #[command(flatten)]
     store: StoreArg,
 }
@@ -71,15 +73,11 @@ pub(crate) struct RetryArgs {
     /// Only this target.
     #[arg(long)]
     target: Option<String>,
+    /// Output format (`json`: `{"revived": N}`).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
     #[command(flatten)]
     store: StoreArg,
-}
-
-fn time(t: &str) -> anyhow::Result<i64> {
-    Ok(Timestamp::parse(t, TimestampFormat::Rfc3339)
-        .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
-        .with_context(|| format!("`{t}` is neither RFC 3339 nor Unix seconds"))?
-        .unix_millis())
 }
 
 /// Opens the store for writing, next to running gateways if there are any (each operator action
@@ -138,8 +136,11 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
 pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let ids = match &args.source {
         Some(source) => {
-            let since = time(args.since.as_deref().context("--since is required with --source")?)?;
-            let until = args.until.as_deref().map(time).transpose()?;
+            let since = super::events::time_arg(
+                "--since",
+                args.since.as_deref().context("--since is required with --source")?,
+            )?;
+            let until = args.until.as_deref().map(|t| super::events::time_arg("--until", t)).transpose()?;
             let (rt, store) = args.store.inspect()?;
             rt.block_on(store.event_ids(source, since, until))?
         }
@@ -163,6 +164,10 @@ pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if let Some(target) = &args.target {
         check_target(&args.store, target)?;
     }
+    if args.dry_run && args.format == Format::Json {
+        crate::output::outln!("{}", serde_json::json!({"events": ids.len(), "deliveries": 0, "dry_run": true}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.dry_run {
         crate::output::outln!(
             "would replay {}{}",
@@ -185,6 +190,10 @@ pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     rt.block_on(store.close());
+    if args.format == Format::Json {
+        crate::output::outln!("{}", serde_json::json!({"events": ids.len(), "deliveries": created, "dry_run": false}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     crate::output::outln!(
         "replayed {}: {}",
         crate::output::count(ids.len() as u64, "event", "events"),
@@ -215,6 +224,10 @@ pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
     let (rt, store) = writer(&args.store)?;
     let n = rt.block_on(store.admin(AdminOp::RetryDead { target: args.target.clone() }))?;
     rt.block_on(store.close());
+    if args.format == Format::Json {
+        crate::output::outln!("{}", serde_json::json!({"revived": n}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     crate::output::outln!("{} pending again", crate::output::count(n, "dead delivery is", "dead deliveries are"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,6 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use hookgate_store::{ListFilter, Store, StoreUrl};
 use hookgate_verify::{Timestamp, TimestampFormat};
 
@@ -60,14 +59,40 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
+/// A time given on the command line: RFC 3339, Unix seconds, or an age (`90s`, `15m`, `1h`, `2d`,
+/// `1w`: that long before now). Unix ms.
+pub(crate) fn time_arg(flag: &str, t: &str) -> anyhow::Result<i64> {
+    if let Some(ts) =
+        Timestamp::parse(t, TimestampFormat::Rfc3339).or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
+    {
+        return Ok(ts.unix_millis());
+    }
+    let unit = t.chars().last().unwrap_or(' ');
+    let secs_per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => 0,
+    };
+    match t[..t.len() - unit.len_utf8().min(t.len())].parse::<i64>() {
+        Ok(n) if secs_per > 0 && n >= 0 => Ok(Timestamp::now().unix_millis() - n.saturating_mul(secs_per * 1000)),
+        _ => anyhow::bail!("{flag} `{t}` is not RFC 3339, Unix seconds, or an age like 15m, 1h, 2d"),
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct Filters {
     /// Only this source.
     #[arg(long)]
     source: Option<String>,
-    /// Only since this time: RFC 3339 or Unix seconds.
+    /// Only since this time: RFC 3339, Unix seconds, or an age (`1h`, `2d`).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
+    /// Only before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     /// At most this many, newest first.
     #[arg(long, default_value_t = 100)]
     limit: u32,
@@ -92,8 +117,11 @@ pub(crate) enum EventsCommand {
         #[command(flatten)]
         store: StoreArg,
         /// Write the exact raw body bytes to stdout and nothing else.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         body: bool,
+        /// Output format (`json`: the record, the body as `body` when it is UTF-8, else `body_base64`).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -109,16 +137,9 @@ pub(crate) enum RejectionsCommand {
 }
 
 fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
-    let since_ms = match &f.since {
-        None => None,
-        Some(t) => Some(
-            Timestamp::parse(t, TimestampFormat::Rfc3339)
-                .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
-                .with_context(|| format!("--since `{t}` is neither RFC 3339 nor Unix seconds"))?
-                .unix_millis(),
-        ),
-    };
-    Ok(ListFilter { source: f.source.clone(), since_ms, limit: Some(f.limit) })
+    let since_ms = f.since.as_deref().map(|t| time_arg("--since", t)).transpose()?;
+    let until_ms = f.until.as_deref().map(|t| time_arg("--until", t)).transpose()?;
+    Ok(ListFilter { source: f.source.clone(), since_ms, until_ms, limit: Some(f.limit) })
 }
 
 pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
@@ -152,7 +173,7 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        EventsCommand::Show { id, store, body } => {
+        EventsCommand::Show { id, store, body, format } => {
             let (rt, store) = store.inspect()?;
             let Some(event) = rt.block_on(store.get_event(id))? else {
                 eprintln!("hookgate: no event {id}");
@@ -162,6 +183,18 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             if body {
                 out.write_all(&event.body)?;
                 out.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if format == Format::Json {
+                let mut record = serde_json::to_value(&event)?;
+                match std::str::from_utf8(&event.body) {
+                    Ok(text) => record["body"] = text.into(),
+                    Err(_) => {
+                        use base64::Engine as _;
+                        record["body_base64"] = base64::engine::general_purpose::STANDARD.encode(&event.body).into();
+                    }
+                }
+                writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let s = &event.summary;

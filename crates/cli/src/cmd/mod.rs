@@ -5,6 +5,7 @@ pub(crate) mod deliveries;
 pub(crate) mod events;
 pub(crate) mod migrate;
 pub(crate) mod schemes;
+pub(crate) mod secret;
 pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod sign;

@@ -20,6 +20,8 @@ use crate::scheme_args::SchemeArgs;
 pub(crate) enum RetrySchedule {
     /// Flinks: up to 10 retries, 30 minutes apart.
     Flinks,
+    /// Standard Webhooks / Svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after each failure.
+    StandardWebhooks,
     /// One attempt only.
     None,
 }
@@ -29,6 +31,10 @@ impl RetrySchedule {
     fn delays(self) -> Vec<Duration> {
         match self {
             RetrySchedule::Flinks => vec![Duration::from_secs(30 * 60); 10],
+            // docs.svix.com/retries, the schedule Standard Webhooks senders follow.
+            RetrySchedule::StandardWebhooks => {
+                [5, 300, 1800, 7200, 18_000, 36_000, 36_000].into_iter().map(Duration::from_secs).collect()
+            }
             RetrySchedule::None => Vec::new(),
         }
     }
@@ -68,6 +74,21 @@ pub(crate) struct Args {
     /// Per-attempt timeout in seconds.
     #[arg(long, default_value_t = 30)]
     timeout_secs: u64,
+    /// Extra request header, `Name: value`, sent and (for schemes that sign it) signed. Repeatable.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// Delivery id to send (default: one per webhook, the same on each of its retries).
+    #[arg(long, conflicts_with = "generate")]
+    id: Option<String>,
+    /// Unix seconds to sign (default: now, for each attempt).
+    #[arg(long, value_name = "UNIX", allow_hyphen_values = true)]
+    timestamp: Option<i64>,
+    /// Exit 0 when every webhook ended with this status (e.g. 403 with --tamper), else 1.
+    #[arg(long, value_name = "STATUS")]
+    expect: Option<u16>,
+    /// Output format of the summary (`json`: `{"sent", "attempts", "retried", "final": {status: n}, "errors": {reason: n}}`).
+    #[arg(long, value_enum, default_value_t = super::events::Format::Table)]
+    format: super::events::Format,
 }
 
 /// What happened to one webhook after all its attempts.
@@ -88,6 +109,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("--concurrency must be at least 1");
     }
     let verifier = Arc::new(args.scheme.build()?);
+    let headers = Arc::new(super::parse_headers(&args.headers)?);
     let bodies: Vec<Vec<u8>> = match (&args.body_file, args.generate) {
         (Some(path), None) if path.as_os_str() == "-" => vec![super::read_stdin()?],
         (Some(path), None) => vec![std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?],
@@ -133,7 +155,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 content_type: args.content_type.clone(),
                 tamper: args.tamper,
                 delays: delays.clone(),
-                id: format!("hookgate-send-{}-{i}", std::process::id()),
+                id: args.id.clone().unwrap_or_else(|| format!("hookgate-send-{}-{i}", std::process::id())),
+                headers: headers.clone(),
+                timestamp: args.timestamp.map(Timestamp::from_unix_secs),
             };
             let bar = bar.clone();
             tasks.push(tokio::spawn(async move {
@@ -157,21 +181,31 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let attempts: usize = outcomes.iter().map(|o| o.attempts).sum();
     let retried = outcomes.iter().filter(|o| o.attempts > 1).count();
-    let summary: Vec<String> = by_status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    crate::output::outln!(
-        "sent {} webhooks in {attempts} attempts ({retried} retried); final status: {}",
-        outcomes.len(),
-        summary.join(", ")
-    )?;
     // Why attempts got no answer, each reason once (connection refused, TLS, a bad URL, signing).
     let mut errors: BTreeMap<&str, u64> = BTreeMap::new();
     for e in outcomes.iter().filter_map(|o| o.error.as_deref()) {
         *errors.entry(e).or_default() += 1;
     }
-    for (e, n) in errors {
-        eprintln!("hookgate: {}: {e}", crate::output::count(n, "webhook failed", "webhooks failed"));
+    if args.format == super::events::Format::Json {
+        crate::output::outln!(
+            "{}",
+            serde_json::json!({"sent": outcomes.len(), "attempts": attempts, "retried": retried, "final": by_status, "errors": errors})
+        )?;
+    } else {
+        let summary: Vec<String> = by_status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        crate::output::outln!(
+            "sent {} webhooks in {attempts} attempts ({retried} retried); final status: {}",
+            outcomes.len(),
+            summary.join(", ")
+        )?;
+        for (e, n) in &errors {
+            eprintln!("hookgate: {}: {e}", crate::output::count(*n, "webhook failed", "webhooks failed"));
+        }
     }
-    let all_ok = outcomes.iter().all(|o| o.status.is_some_and(|s| (200..300).contains(&s)));
+    let all_ok = match args.expect {
+        Some(want) => outcomes.iter().all(|o| o.status == Some(want)),
+        None => outcomes.iter().all(|o| o.status.is_some_and(|s| (200..300).contains(&s))),
+    };
     Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -183,6 +217,8 @@ struct Send1 {
     tamper: bool,
     delays: Vec<Duration>,
     id: String,
+    headers: Arc<HeaderMap>,
+    timestamp: Option<Timestamp>,
 }
 
 impl Send1 {
@@ -208,9 +244,12 @@ impl Send1 {
 
     /// The status, or why there was none.
     async fn attempt(&self, body: &[u8]) -> Result<u16, String> {
-        let empty = HeaderMap::new();
-        let req = WebhookRequest::new(&empty, body).with_url(&self.url);
-        let opts = SignOptions { timestamp: Some(Timestamp::now()), id: Some(&self.id), algorithm: None };
+        let req = WebhookRequest::new(&self.headers, body).with_url(&self.url);
+        let opts = SignOptions {
+            timestamp: Some(self.timestamp.unwrap_or_else(Timestamp::now)),
+            id: Some(&self.id),
+            algorithm: None,
+        };
         let headers = self.verifier.sign(&req, &opts).map_err(|e| format!("cannot sign: {e}"))?;
         let mut sent = body.to_vec();
         if self.tamper {
@@ -220,6 +259,9 @@ impl Send1 {
             }
         }
         let mut request = self.client.post(&self.url).header("content-type", &self.content_type).body(sent);
+        for (k, v) in self.headers.iter() {
+            request = request.header(k, v);
+        }
         for (k, v) in headers {
             request = request.header(k, v);
         }

@@ -416,6 +416,9 @@ async fn senders_never_see_the_metrics() {
     let ops = gw.get_ops("/metrics").await;
     assert_eq!(ops.status, 200);
     assert!(ops.text().contains(r#"hookgate_rejections_total{source="fin",reason="#), "{}", ops.text());
+    // Every metric explains itself.
+    assert!(ops.text().contains("# HELP hookgate_rejections_total "), "{}", ops.text());
+    assert!(ops.text().contains("# HELP hookgate_requests_total "), "{}", ops.text());
     // Readiness is on both: a load balancer checks the public one.
     assert_eq!(gw.get("/readyz").await.status, 200);
     assert_eq!(gw.get_ops("/readyz").await.status, 200);
