@@ -9,14 +9,19 @@
 #     the conformance suite's `postgres::` half, the `postgres` and `multinode` binaries;
 #   - NATS at HOOKGATE_TEST_NATS_URL (default nats://127.0.0.1:4222): tests named `nats`;
 #   - root (mounting a tmpfs, files another user cannot write): tests named `as_root_`.
-# Installs what the tests use when missing: cargo-nextest, openssl (a self-signed certificate).
+# Installs what the tests use when missing: cargo-nextest, openssl (a self-signed certificate),
+# promtool (Debian's prometheus package: the alert rules in deploy/ are checked with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
-if ! command -v openssl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && apt-get install -y -qq openssl >/dev/null
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  echo "test.sh: installing ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # host:port of a URL like scheme://[user@]host:port/...
@@ -38,6 +43,10 @@ if [ "${CI:-}" != "true" ]; then
   if ! reachable "$nats"; then
     echo "test.sh: NATS is unreachable at $nats: excluding its tests (test(/nats/)); set HOOKGATE_TEST_NATS_URL" >&2
     excluded+=("test(/nats/)")
+  fi
+  if ! command -v promtool >/dev/null 2>&1; then
+    echo "test.sh: promtool is missing (apt-get install prometheus): excluding test(/promtool/)" >&2
+    excluded+=("test(/promtool/)")
   fi
   if [ "$(id -u)" != 0 ]; then
     echo "test.sh: not root: excluding the tests that need it (test(/as_root_/): a tmpfs, files another user cannot write)" >&2
