@@ -200,6 +200,29 @@ fn replay_refuses_unknown_events_and_targets_and_replays_an_event_once() {
     let out = run(&["replay", "1", "1", "--store", &store], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "replayed 1 event: 1 new delivery\n");
+
+    // The event's deliveries, listed and cancelled.
+    let out = run(&["deliveries", "list", "--event", "1", "--store", &store, "--format", "json"], &[]);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.len(), 2, "the first and the replay");
+    assert!(
+        run(&["deliveries", "list", "--event", "2", "--store", &store, "--format", "json"], &[])
+            .stdout
+            .starts_with(b"[]")
+    );
+    let out = run(&["deliveries", "cancel", "2", "--store", &store], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "delivery 2 to svc cancelled\n");
+    let again = run(&["deliveries", "cancel", "2", "--store", &store], &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("is cancelled, not pending"), "{}", text(&again.stderr));
+    let shown = text(&run(&["events", "show", "1", "--store", &store], &[]).stdout);
+    assert!(shown.contains("deliveries:") && shown.contains("cancelled"), "{shown}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["events", "show", "1", "--store", &store, "--format", "json"], &[]).stdout)
+            .unwrap();
+    assert_eq!(json["deliveries"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["body"], "{}");
 }
 
 #[test]

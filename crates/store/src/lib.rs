@@ -30,8 +30,8 @@ use std::time::Duration;
 pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
-    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, HeaderBytes, Inserted,
-    ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
+    Attempt, Claimed, DeliveryQuery, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, HeaderBytes,
+    Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
 pub use postgres::PgStore;
 pub use sqlite::{AdminOp, Reader, SqliteStore};

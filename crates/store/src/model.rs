@@ -151,6 +151,20 @@ pub struct ListFilter {
     pub limit: Option<u32>,
 }
 
+/// Which deliveries to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryQuery {
+    /// `pending` (no attempt yet), `failed` (pending after a failed attempt), `delivered`, `dead`
+    /// or `cancelled`.
+    pub status: Option<String>,
+    /// Only to this target.
+    pub target: Option<String>,
+    /// Only of this event.
+    pub event_id: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// How long rejected attempts are kept: a flood must not fill the disk.
 #[derive(Clone, Copy, Debug)]
 pub struct RejectionRetention {

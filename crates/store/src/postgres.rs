@@ -326,12 +326,20 @@ impl PgStore {
                 )
                 .await?
             }
+            AdminOp::Cancel { delivery_id } => {
+                tx.execute(
+                    "UPDATE deliveries SET status = 'cancelled', lease_until = NULL
+                     WHERE id = $1 AND status = 'pending'",
+                    &[delivery_id],
+                )
+                .await?
+            }
             AdminOp::Prune { before_ms, limit } => {
                 // SKIP LOCKED: two nodes pruning at once take different events.
                 let ids: Vec<i64> = tx
                     .query(
                         "SELECT id FROM events e WHERE received_at < $1
-                           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'delivered')
+                           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status NOT IN ('delivered', 'cancelled'))
                          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
                         &[before_ms, &i64::from(*limit)],
                     )
@@ -433,12 +441,8 @@ impl PgStore {
             .collect())
     }
 
-    pub(crate) async fn list_deliveries(
-        &self,
-        status: Option<&str>,
-        target: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<DeliverySummary>, StoreError> {
+    pub(crate) async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
+        let (status, target, limit) = (q.status.as_deref(), q.target.as_deref(), q.limit);
         let conn = client(&self.pool).await?;
         let rows = conn
             .query(
@@ -448,8 +452,9 @@ impl PgStore {
                    AND ($2::TEXT IS NULL OR ($2 = 'failed' AND status = 'pending' AND attempts > 0)
                                          OR ($2 = 'pending' AND status = 'pending' AND attempts = 0)
                                          OR ($2 NOT IN ('failed', 'pending') AND status = $2))
+                   AND ($4::BIGINT IS NULL OR event_id = $4)
                  ORDER BY id DESC LIMIT $3",
-                &[&target, &status, &i64::from(limit)],
+                &[&target, &status, &i64::from(limit), &q.event_id],
             )
             .await?;
         Ok(rows.iter().map(delivery_summary).collect())

@@ -29,7 +29,7 @@ use crate::model::{
 use crate::throttle::LogThrottle;
 use crate::url::Durability;
 use crate::wal_sync::{SYNC_FAILED, WalSync};
-use crate::{PendingRejections, StoreOptions, rfc3339};
+use crate::{DeliveryQuery, PendingRejections, StoreOptions, rfc3339};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -72,6 +72,11 @@ pub enum AdminOp {
     RetryDead {
         /// Only this target.
         target: Option<String>,
+    },
+    /// A pending delivery is cancelled: never attempted again (1 when it was pending, else 0).
+    Cancel {
+        /// Delivery id.
+        delivery_id: i64,
     },
     /// Delete up to `limit` events received before `before_ms` whose deliveries all succeeded
     /// (or that had none), with their deliveries and attempts. Events with a pending or dead
@@ -1174,7 +1179,7 @@ fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp) -> rusqli
             )?;
             let n = tx.execute(
                 "INSERT INTO temp.prune_ids SELECT id FROM events e WHERE received_at < ?1
-                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status != 'delivered')
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status NOT IN ('delivered', 'cancelled'))
                  ORDER BY id LIMIT ?2",
                 params![before_ms, limit],
             )?;
@@ -1205,6 +1210,11 @@ fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp) -> rusqli
             "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1, lease_until = NULL
              WHERE status = 'dead' AND (?2 IS NULL OR target = ?2)",
             params![now, target],
+        )?,
+        AdminOp::Cancel { delivery_id } => tx.execute(
+            "UPDATE deliveries SET status = 'cancelled', lease_until = NULL
+             WHERE id = ?1 AND status = 'pending'",
+            params![delivery_id],
         )?,
     };
     Ok(n as u64)
@@ -1421,6 +1431,19 @@ impl Reader {
         target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<DeliverySummary>, StoreError> {
+        self.deliveries(&DeliveryQuery {
+            status: status.map(str::to_owned),
+            target: target.map(str::to_owned),
+            event_id: None,
+            limit,
+        })
+    }
+
+    /// Deliveries matching `q`, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn deliveries(&self, q: &DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
              FROM deliveries
@@ -1428,9 +1451,10 @@ impl Reader {
                AND (?2 IS NULL OR (?2 = 'failed' AND status = 'pending' AND attempts > 0)
                                OR (?2 = 'pending' AND status = 'pending' AND attempts = 0)
                                OR (?2 NOT IN ('failed', 'pending') AND status = ?2))
+               AND (?4 IS NULL OR event_id = ?4)
              ORDER BY id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![target, status, limit], delivery_summary)?;
+        let rows = stmt.query_map(params![q.target, q.status, q.limit, q.event_id], delivery_summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -211,12 +211,26 @@ impl Store {
         target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<DeliverySummary>, StoreError> {
+        self.deliveries(&crate::DeliveryQuery {
+            status: status.map(str::to_owned),
+            target: target.map(str::to_owned),
+            event_id: None,
+            limit,
+        })
+        .await
+    }
+
+    /// Deliveries matching `q`, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
         match self {
             Store::Sqlite(s) => {
-                let (status, target) = (status.map(str::to_owned), target.map(str::to_owned));
-                s.read_async(move |r| r.list_deliveries(status.as_deref(), target.as_deref(), limit)).await
+                let q = q.clone();
+                s.read_async(move |r| r.deliveries(&q)).await
             }
-            Store::Postgres(s) => s.list_deliveries(status, target, limit).await,
+            Store::Postgres(s) => s.deliveries(q).await,
         }
     }
 

@@ -73,6 +73,7 @@ macro_rules! on_both_stores {
 
 on_both_stores!(
     stores_exact_bytes_and_deduplicates,
+    a_cancelled_delivery_is_never_attempted_and_its_event_can_be_pruned,
     concurrent_inserts_share_commits_and_all_land,
     duplicates_within_one_batch_are_stored_once,
     reopening_keeps_everything_and_migrations_run_once,
@@ -339,6 +340,32 @@ async fn the_outbox_is_written_with_the_event_and_claims_lease(b: Backend) {
     // Replay without a target re-creates a delivery for every target the event was routed to.
     assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![id], target: None }).await.unwrap(), 2);
     assert!(store.get_delivery(9_999_999).await.unwrap().is_none());
+    store.close().await;
+}
+
+async fn a_cancelled_delivery_is_never_attempted_and_its_event_can_be_pruned(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let id = store.insert_event(NewEvent { received_at_ms: 1_000, ..event("flinks", "c", b"{}") }).await.unwrap().id();
+    let other = store.insert_event(event("flinks", "o", b"{}")).await.unwrap().id();
+    let of_event =
+        |event_id| hookgate_store::DeliveryQuery { event_id: Some(event_id), limit: 10, ..Default::default() };
+    let mine = store.deliveries(&of_event(id)).await.unwrap();
+    assert_eq!(mine.len(), 1, "one delivery per routed target (kyc)");
+    assert!(mine.iter().all(|d| d.event_id == id));
+    assert_eq!(store.deliveries(&of_event(other)).await.unwrap().len(), 1);
+    let d = mine[0].id;
+    assert_eq!(store.admin(AdminOp::Cancel { delivery_id: d }).await.unwrap(), 1);
+    assert_eq!(store.admin(AdminOp::Cancel { delivery_id: d }).await.unwrap(), 0, "only a pending one");
+    let rec = store.get_delivery(d).await.unwrap().unwrap();
+    assert_eq!(rec.summary.status, "cancelled");
+    assert!(rec.summary.next_attempt_at.is_none());
+    // Never claimed again, not counted as waiting, and it does not keep its event from pruning.
+    let claimed = store.claim("kyc", 10, false, LEASE).await.unwrap();
+    assert!(claimed.iter().all(|c| c.delivery_id != d), "{claimed:?}");
+    let cancelled = hookgate_store::DeliveryQuery { status: Some("cancelled".into()), limit: 10, ..Default::default() };
+    assert_eq!(store.deliveries(&cancelled).await.unwrap().len(), 1);
+    assert_eq!(store.admin(AdminOp::Prune { before_ms: 2_000, limit: 10 }).await.unwrap(), 1);
+    assert!(store.get_event(id).await.unwrap().is_none());
     store.close().await;
 }
 

@@ -16,11 +16,14 @@ pub(crate) enum DeliveriesCommand {
         #[command(flatten)]
         store: StoreArg,
         /// Only this status.
-        #[arg(long, value_parser = ["pending", "failed", "delivered", "dead"])]
+        #[arg(long, value_parser = ["pending", "failed", "delivered", "dead", "cancelled"])]
         status: Option<String>,
         /// Only this target.
         #[arg(long)]
         target: Option<String>,
+        /// Only the deliveries of this event.
+        #[arg(long, value_name = "EVENT_ID")]
+        event: Option<i64>,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: u32,
@@ -30,6 +33,14 @@ pub(crate) enum DeliveriesCommand {
     },
     /// Show one delivery with its attempt history.
     Show {
+        /// Delivery id.
+        id: i64,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Cancel a pending delivery: it is never attempted again (an attempt in flight finishes, and
+    /// its result is not recorded).
+    Cancel {
         /// Delivery id.
         id: i64,
         #[command(flatten)]
@@ -94,9 +105,14 @@ fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, Store)> 
 pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode> {
     let mut out = crate::output::Stdout::lock();
     match cmd {
-        DeliveriesCommand::List { store, status, target, limit, format } => {
+        DeliveriesCommand::List { store, status, target, event, limit, format } => {
             let (rt, store) = store.inspect()?;
-            let rows = rt.block_on(store.list_deliveries(status.as_deref(), target.as_deref(), limit))?;
+            let rows = rt.block_on(store.deliveries(&hookgate_store::DeliveryQuery {
+                status,
+                target,
+                event_id: event,
+                limit,
+            }))?;
             match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
                 Format::Table => {
@@ -128,6 +144,20 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
                 return Ok(ExitCode::from(1));
             };
             writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?;
+        }
+        DeliveriesCommand::Cancel { id, store } => {
+            let (rt, reader) = store.inspect()?;
+            let Some(d) = rt.block_on(reader.get_delivery(id))? else {
+                bail!("no delivery {id}");
+            };
+            drop(reader);
+            let (rt, writer) = writer(&store)?;
+            let n = rt.block_on(writer.admin(AdminOp::Cancel { delivery_id: id }))?;
+            rt.block_on(writer.close());
+            if n == 0 {
+                bail!("delivery {id} is {}, not pending: nothing to cancel", d.summary.status);
+            }
+            writeln!(out, "delivery {id} to {} cancelled", d.summary.target)?;
         }
     }
     Ok(ExitCode::SUCCESS)

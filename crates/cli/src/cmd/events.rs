@@ -185,8 +185,14 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
                 out.flush()?;
                 return Ok(ExitCode::SUCCESS);
             }
+            let deliveries = rt.block_on(store.deliveries(&hookgate_store::DeliveryQuery {
+                event_id: Some(id),
+                limit: 1000,
+                ..Default::default()
+            }))?;
             if format == Format::Json {
                 let mut record = serde_json::to_value(&event)?;
+                record["deliveries"] = serde_json::to_value(&deliveries)?;
                 match std::str::from_utf8(&event.body) {
                     Ok(text) => record["body"] = text.into(),
                     Err(_) => {
@@ -214,6 +220,21 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             writeln!(out, "headers:")?;
             for (k, v) in &event.headers {
                 writeln!(out, "  {k}: {v}")?;
+            }
+            writeln!(out, "deliveries:")?;
+            for d in &deliveries {
+                writeln!(
+                    out,
+                    "  {:>6}  {:<16}  {:<9}  {} attempts{}",
+                    d.id,
+                    d.target,
+                    d.status,
+                    d.attempts,
+                    d.last_error.as_deref().map(|e| format!("  {e}")).unwrap_or_default()
+                )?;
+            }
+            if deliveries.is_empty() {
+                writeln!(out, "  (none)")?;
             }
             writeln!(out, "body:")?;
             match serde_json::from_slice::<serde_json::Value>(&event.body) {
