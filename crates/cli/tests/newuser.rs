@@ -406,3 +406,61 @@ fn send_takes_headers_an_id_a_timestamp_and_an_expected_status() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["provider_id"], "msg_fixed");
 }
+
+/// A rejected attempt keeps its header values (minus `drop_headers`) and, when the source keeps
+/// rejected bodies, its body: enough to re-verify it offline.
+#[test]
+fn a_rejection_can_be_shown_and_re_verified_offline() {
+    use std::io::{Read as _, Write as _};
+    let dir = temp_dir("rejection-show");
+    std::fs::write(dir.join("s"), "the-secret").unwrap();
+    let db = dir.join("h.db");
+    let config = dir.join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nstore = \"sqlite://{}\"\n[[source]]\nname = \"flinks\"\npath = \"/f\"\nscheme = \"flinks\"\nsecrets = [{{ file = \"s\" }}]\nkeep_rejected_bodies = true\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let (server, addr) = common::serve(&config);
+    let body = b"{\"ResponseType\":\"KYC\"} ";
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer hunter2\r\nX-Flinks-Signature: AAAA\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    common::sigterm_and_wait(server);
+    let store = format!("sqlite://{}", db.display());
+    let shown = run(&["rejections", "show", "1", "--store", &store, "--format", "json"], &[]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let headers = v["headers"].as_array().unwrap();
+    assert!(headers.iter().any(|h| h[0] == "x-flinks-signature" && h[1] == "AAAA"), "{v}");
+    assert!(!text(&shown.stdout).contains("hunter2"), "a dropped header's value is never kept: {v}");
+    assert!(headers.iter().all(|h| h[0] != "authorization"));
+    assert_eq!(v["body"], "{\"ResponseType\":\"KYC\"} ");
+    let raw = run(&["rejections", "show", "1", "--store", &store, "--body"], &[]);
+    assert_eq!(raw.stdout, body);
+    // Offline: the same bytes and headers, the source's secret.
+    let mut verify = Command::new(bin())
+        .args(["verify", "--scheme", "flinks", "--secret-env", "S", "-H", "X-Flinks-Signature: AAAA"])
+        .env("S", "the-secret")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    verify.stdin.take().unwrap().write_all(&raw.stdout).unwrap();
+    let verdict = verify.wait_with_output().unwrap();
+    assert_eq!(verdict.status.code(), Some(1));
+    assert!(text(&verdict.stderr).contains("invalid"), "{}", text(&verdict.stderr));
+    let table = text(&run(&["rejections", "show", "1", "--store", &store], &[]).stdout);
+    assert!(table.contains("x-flinks-signature: AAAA") && table.contains("body:        kept"), "{table}");
+}

@@ -274,6 +274,7 @@ fn reject(
         reason: rejection.to_string(),
         reason_code: rejection.code().to_owned(),
         header_names: headers.keys().map(|k| k.as_str().to_owned()).collect(),
+        headers: src.kept_headers(headers),
         body_sha256: sha256_hex(body),
         size: i64::try_from(body.len()).unwrap_or(i64::MAX),
         body: src.keep_rejected_bodies.then(|| body.to_vec()),

@@ -31,7 +31,8 @@ pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
     Attempt, Claimed, DeliveryQuery, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, HeaderBytes,
-    Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
+    Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionDetail, RejectionRecord,
+    RejectionRetention,
 };
 pub use postgres::PgStore;
 pub use sqlite::{AdminOp, Reader, SqliteStore};

@@ -118,6 +118,11 @@ INSERT INTO store_meta (name, value) VALUES ('store_id', lower(hex(randomblob(16
         "events name how their body is stored (identity or lz4; see body.rs)",
         "ALTER TABLE events ADD COLUMN body_encoding TEXT NOT NULL DEFAULT 'identity';",
     ),
+    (
+        5,
+        "rejections keep their header values (minus drop_headers), to re-verify offline",
+        "ALTER TABLE rejections ADD COLUMN headers TEXT;",
+    ),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -201,6 +206,11 @@ CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
         "",
     ),
     (4, "(SQLite only: compressed bodies; PostgreSQL compresses large values itself (TOAST))", ""),
+    (
+        5,
+        "rejections keep their header values (minus drop_headers), to re-verify offline",
+        "ALTER TABLE rejections ADD COLUMN headers TEXT;",
+    ),
 ];
 
 /// The newest schema version this build knows.
@@ -393,7 +403,7 @@ mod tests {
         }
         let mut conn = Connection::open(&db).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4]);
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5]);
         let fk: String = conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0)).unwrap().to_string();
         assert_eq!(fk, "1", "foreign keys are back on");
         let (id, body, encoding): (i64, Vec<u8>, String) = conn

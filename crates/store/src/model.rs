@@ -63,8 +63,11 @@ pub struct NewRejection {
     pub reason: String,
     /// Stable reason code (`signature_mismatch`, …).
     pub reason_code: String,
-    /// Names of the request headers (values are not kept).
+    /// Names of every request header.
     pub header_names: Vec<String>,
+    /// The request headers with their values, minus the source's `drop_headers` (credentials),
+    /// so the attempt can be re-verified offline.
+    pub headers: Vec<(String, HeaderBytes)>,
     /// SHA-256 of the body, lowercase hex.
     pub body_sha256: String,
     /// Body size in bytes.
@@ -136,6 +139,19 @@ pub struct RejectionRecord {
     pub size: i64,
     /// Whether the body was kept.
     pub body_kept: bool,
+}
+
+/// One rejected attempt in full.
+#[derive(Clone, Debug, Serialize)]
+pub struct RejectionDetail {
+    /// Listing fields.
+    #[serde(flatten)]
+    pub record: RejectionRecord,
+    /// The header values kept (empty for attempts recorded before they were kept).
+    pub headers: Vec<(String, HeaderBytes)>,
+    /// The body, when the source keeps rejected bodies.
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
 }
 
 /// Which events or rejections to list.

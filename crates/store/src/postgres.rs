@@ -411,6 +411,37 @@ impl PgStore {
         }))
     }
 
+    pub(crate) async fn get_rejection(&self, id: i64) -> Result<Option<crate::RejectionDetail>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let row = conn
+            .query_opt(
+                "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers
+                 FROM rejections WHERE id = $1",
+                &[&id],
+            )
+            .await?;
+        Ok(row.map(|r| {
+            let body: Option<Vec<u8>> = r.get(9);
+            let headers: Option<String> = r.get(10);
+            crate::RejectionDetail {
+                record: RejectionRecord {
+                    id: r.get(0),
+                    source: r.get(1),
+                    received_at: rfc3339(r.get(2)),
+                    peer: r.get(3),
+                    reason: r.get(4),
+                    reason_code: r.get(5),
+                    header_names: serde_json::from_str(r.get::<_, &str>(6)).unwrap_or_default(),
+                    body_sha256: r.get(7),
+                    size: r.get(8),
+                    body_kept: body.is_some(),
+                },
+                headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                body,
+            }
+        }))
+    }
+
     pub(crate) async fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
         let conn = client(&self.pool).await?;
         let limit = filter.limit.map(i64::from);
@@ -920,15 +951,18 @@ async fn insert_rejections(
     let hashes: Vec<&str> = rejections.iter().map(|r| r.body_sha256.as_str()).collect();
     let sizes: Vec<i64> = rejections.iter().map(|r| r.size).collect();
     let bodies: Vec<Option<&[u8]>> = rejections.iter().map(|r| r.body.as_deref()).collect();
+    let headers: Vec<String> =
+        rejections.iter().map(|r| serde_json::to_string(&r.headers).unwrap_or_else(|_| "[]".into())).collect();
     let insert = tx
         .prepare_cached(
-            "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body)
-             SELECT s, r, p, re, c, hn, h, sz, b
+            "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers)
+             SELECT s, r, p, re, c, hn, h, sz, b, hv
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[],
-                         $9::bytea[]) WITH ORDINALITY AS u(s, r, p, re, c, hn, h, sz, b, n)
+                         $9::bytea[], $10::text[]) WITH ORDINALITY AS u(s, r, p, re, c, hn, h, sz, b, hv, n)
              ORDER BY n",
         )
         .await?;
-    tx.execute(&insert, &[&sources, &received, &peers, &reasons, &codes, &names, &hashes, &sizes, &bodies]).await?;
+    tx.execute(&insert, &[&sources, &received, &peers, &reasons, &codes, &names, &hashes, &sizes, &bodies, &headers])
+        .await?;
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::model::{
 use crate::throttle::LogThrottle;
 use crate::url::Durability;
 use crate::wal_sync::{SYNC_FAILED, WalSync};
-use crate::{DeliveryQuery, PendingRejections, StoreOptions, rfc3339};
+use crate::{DeliveryQuery, PendingRejections, RejectionDetail, StoreOptions, rfc3339};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -1076,10 +1076,11 @@ fn probe(tx: &Connection) -> rusqlite::Result<()> {
 
 fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
     let mut reject = tx.prepare_cached(
-        "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let names = serde_json::to_string(&r.header_names).unwrap_or_else(|_| "[]".into());
+    let headers = serde_json::to_string(&r.headers).unwrap_or_else(|_| "[]".into());
     reject.execute(params![
         r.source,
         r.received_at_ms,
@@ -1089,7 +1090,8 @@ fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
         names,
         r.body_sha256,
         r.size,
-        r.body
+        r.body,
+        headers
     ])?;
     Ok(())
 }
@@ -1242,6 +1244,8 @@ pub struct Reader {
     /// The store has `events.body_encoding` (schema 4); an older store, opened for inspection
     /// without migrating, keeps every body as received.
     body_encoding: bool,
+    /// The store has `rejections.headers` (schema 5).
+    rejection_headers: bool,
 }
 
 impl std::fmt::Debug for Reader {
@@ -1334,7 +1338,7 @@ impl Reader {
         if version > migrate::latest_version() {
             return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
         }
-        Ok(Self { conn, body_encoding: version >= 4 })
+        Ok(Self { conn, body_encoding: version >= 4, rejection_headers: version >= 5 })
     }
 
     /// How a query names an event's body encoding on this store's schema.
@@ -1419,6 +1423,42 @@ impl Reader {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One rejected attempt with its headers and kept body, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn get_rejection(&self, id: i64) -> Result<Option<RejectionDetail>, StoreError> {
+        let headers = if self.rejection_headers { "headers" } else { "NULL AS headers" };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, {headers}
+             FROM rejections WHERE id = ?1"
+        ))?;
+        let found = stmt
+            .query_row(params![id], |row| {
+                let names: String = row.get(6)?;
+                let body: Option<Vec<u8>> = row.get(9)?;
+                let headers: Option<String> = row.get(10)?;
+                Ok(RejectionDetail {
+                    record: RejectionRecord {
+                        id: row.get(0)?,
+                        source: row.get(1)?,
+                        received_at: rfc3339(row.get(2)?),
+                        peer: row.get(3)?,
+                        reason: row.get(4)?,
+                        reason_code: row.get(5)?,
+                        header_names: serde_json::from_str(&names).unwrap_or_default(),
+                        body_sha256: row.get(7)?,
+                        size: row.get(8)?,
+                        body_kept: body.is_some(),
+                    },
+                    headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                    body,
+                })
+            })
+            .optional()?;
+        Ok(found)
     }
 
     /// Deliveries, newest first. `status` is `pending`, `failed`, `delivered` or `dead`.

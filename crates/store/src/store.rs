@@ -162,6 +162,17 @@ impl Store {
         }
     }
 
+    /// One rejected attempt in full, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn get_rejection(&self, id: i64) -> Result<Option<crate::RejectionDetail>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.get_rejection(id)).await,
+            Store::Postgres(s) => s.get_rejection(id).await,
+        }
+    }
+
     /// Events, newest first.
     ///
     /// # Errors

@@ -115,6 +115,7 @@ fn rejection(i: i64) -> NewRejection {
         reason: "signature mismatch".into(),
         reason_code: "signature_mismatch".into(),
         header_names: vec!["x-flinks-signature".into()],
+        headers: vec![("x-flinks-signature".into(), hookgate_store::HeaderBytes::new(b"c2ln\xff".to_vec()))],
         body_sha256: "11".repeat(32),
         size: 3,
         body: (i % 2 == 0).then(|| b"abc".to_vec()),
@@ -297,6 +298,13 @@ async fn rejections_are_logged_and_bounded_by_retention(b: Backend) {
     assert!(rows[1].body_kept);
     let limited = store.list_rejections(&ListFilter { limit: Some(3), ..Default::default() }).await.unwrap();
     assert_eq!(limited.len(), 3);
+    // One in full: its header values (exact bytes) and the body it kept.
+    let kept = store.get_rejection(rows[1].id).await.unwrap().unwrap();
+    assert_eq!(kept.headers[0].1.as_bytes(), b"c2ln\xff");
+    assert_eq!(kept.body.as_deref(), Some(&b"abc"[..]));
+    let without = store.get_rejection(rows[0].id).await.unwrap().unwrap();
+    assert!(without.body.is_none() && !without.record.body_kept);
+    assert!(store.get_rejection(9_999_999).await.unwrap().is_none());
     store.close().await;
 }
 

@@ -456,8 +456,11 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     drop(store);
     // Back to schema 3, as a store written by the previous release.
     let conn = rusqlite_conn(&dir);
-    conn.execute_batch("ALTER TABLE events DROP COLUMN body_encoding; DELETE FROM schema_migrations WHERE version = 4")
-        .unwrap();
+    conn.execute_batch(
+        "ALTER TABLE events DROP COLUMN body_encoding; ALTER TABLE rejections DROP COLUMN headers;
+         DELETE FROM schema_migrations WHERE version >= 4",
+    )
+    .unwrap();
     drop(conn);
     let reader = Reader::open_existing(&dir.db()).unwrap();
     assert_eq!(reader.schema_version().unwrap(), 3);
@@ -465,4 +468,34 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     // Opening it for writing migrates it; the old body reads back the same.
     let store = open(&dir, StoreOptions::default());
     assert_eq!(store.read(|r| r.get_event(id)).unwrap().unwrap().body, body);
+}
+
+#[tokio::test]
+async fn a_store_from_before_rejection_headers_shows_its_rejections_without_migrating() {
+    let dir = TempDir::new("schema-4-rejections");
+    let store = open(&dir, StoreOptions::default());
+    store.record_rejection(hookgate_store::NewRejection {
+        source: "flinks".into(),
+        received_at_ms: 1_000,
+        peer: None,
+        reason: "signature mismatch".into(),
+        reason_code: "signature_mismatch".into(),
+        header_names: vec!["x-flinks-signature".into()],
+        headers: vec![("x-flinks-signature".into(), hookgate_store::HeaderBytes::from("AAAA"))],
+        body_sha256: "00".repeat(32),
+        size: 0,
+        body: None,
+    });
+    store.flush().await.unwrap();
+    store.close();
+    drop(store);
+    let conn = rusqlite_conn(&dir);
+    conn.execute_batch("ALTER TABLE rejections DROP COLUMN headers; DELETE FROM schema_migrations WHERE version = 5")
+        .unwrap();
+    drop(conn);
+    let reader = Reader::open_existing(&dir.db()).unwrap();
+    assert_eq!(reader.schema_version().unwrap(), 4);
+    let r = reader.get_rejection(1).unwrap().unwrap();
+    assert!(r.headers.is_empty(), "values were not kept then");
+    assert_eq!(r.record.header_names, vec!["x-flinks-signature".to_owned()]);
 }

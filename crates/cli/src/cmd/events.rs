@@ -134,6 +134,20 @@ pub(crate) enum RejectionsCommand {
         #[command(flatten)]
         filters: Filters,
     },
+    /// Show one rejected attempt: why, the headers it carried (minus `drop_headers`), and its body
+    /// when the source keeps rejected bodies. Re-verify it offline with `hookgate verify`.
+    Show {
+        /// Rejection id.
+        id: i64,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Write the exact raw body bytes to stdout and nothing else.
+        #[arg(long, conflicts_with = "format")]
+        body: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
@@ -251,6 +265,56 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        RejectionsCommand::Show { id, store, body, format } => {
+            let (rt, store) = store.inspect()?;
+            let Some(r) = rt.block_on(store.get_rejection(id))? else {
+                eprintln!("hookgate: no rejection {id}");
+                return Ok(ExitCode::from(1));
+            };
+            let mut out = crate::output::Stdout::lock();
+            if body {
+                let Some(bytes) = &r.body else {
+                    anyhow::bail!("rejection {id} kept no body (set keep_rejected_bodies = true on the source)");
+                };
+                out.write_all(bytes)?;
+                out.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if format == Format::Json {
+                let mut record = serde_json::to_value(&r)?;
+                if let Some(bytes) = &r.body {
+                    use base64::Engine as _;
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => record["body"] = text.into(),
+                        Err(_) => {
+                            record["body_base64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into()
+                        }
+                    }
+                }
+                writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let rec = &r.record;
+            writeln!(out, "id:          {}", rec.id)?;
+            writeln!(out, "source:      {}", rec.source)?;
+            writeln!(out, "received_at: {}", rec.received_at)?;
+            writeln!(out, "peer:        {}", rec.peer.as_deref().unwrap_or("-"))?;
+            writeln!(out, "reason:      {} ({})", rec.reason, rec.reason_code)?;
+            writeln!(out, "body_sha256: {}", rec.body_sha256)?;
+            writeln!(out, "size:        {}", rec.size)?;
+            writeln!(out, "headers:")?;
+            for (k, v) in &r.headers {
+                writeln!(out, "  {k}: {v}")?;
+            }
+            if r.headers.is_empty() {
+                writeln!(out, "  (values not kept; names: {})", rec.header_names.join(", "))?;
+            }
+            match &r.body {
+                Some(_) => writeln!(out, "body:        kept (--body for the raw bytes)")?,
+                None => writeln!(out, "body:        not kept")?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         RejectionsCommand::List { store, filters } => {
             let (rt, store) = store.inspect()?;
             let rows = rt.block_on(store.list_rejections(&filter(&filters)?))?;
