@@ -366,6 +366,16 @@ pub struct TargetConfig {
     /// Treat 4xx answers (other than 408 and 429) as retryable instead of permanent.
     #[serde(default)]
     pub retry_4xx: bool,
+    /// `http`: a PEM file of CA certificates trusted for this target, beside the system's roots
+    /// (an internal CA). Relative to the config file.
+    pub ca_file: Option<PathBuf>,
+    /// `http`: a client certificate chain (PEM) presented to the target (mTLS), with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    /// `http`: the client certificate's private key (PEM).
+    pub client_key: Option<PathBuf>,
+    /// `http`: a header sent with every delivery, its value from an environment variable or a
+    /// file (`{ name = "Authorization", value = { env = "KYC_SVC_TOKEN" } }`), never a literal.
+    pub auth_header: Option<AuthHeaderConfig>,
     /// Deliver in arrival order, one at a time (a failing event holds back later ones until it is
     /// delivered or dead). Default: unordered and concurrent.
     #[serde(default)]
@@ -373,6 +383,16 @@ pub struct TargetConfig {
     /// Retry policy.
     #[serde(default)]
     pub retry: RetryConfig,
+}
+
+/// A static credential header for an HTTP target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthHeaderConfig {
+    /// Header name (`Authorization`, `X-Api-Key`).
+    pub name: String,
+    /// Where its value comes from.
+    pub value: SecretRef,
 }
 
 fn default_target_timeout() -> u64 {
@@ -518,8 +538,10 @@ impl Config {
                 ),
                 None => None,
             };
+            let extras = self.http_extras(t).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?;
             targets.push(
-                crate::deliver::Target::new(t, secret).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
+                crate::deliver::Target::new(t, secret, extras)
+                    .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
             );
         }
         let mut names = HashSet::new();
@@ -602,6 +624,34 @@ impl Config {
         })
     }
 
+    /// An HTTP target's TLS files and credential header, read now (a missing file stops the start).
+    fn http_extras(&self, t: &TargetConfig) -> Result<crate::deliver::HttpExtras, String> {
+        if t.kind != "http" {
+            // Other kinds refuse these keys (`Target::new`); nothing to read for them.
+            return Ok(crate::deliver::HttpExtras::default());
+        }
+        let read = |p: &Path| {
+            let path = self.resolve(p);
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let ca_pem = t.ca_file.as_deref().map(read).transpose()?;
+        let identity_pem = match (&t.client_cert, &t.client_key) {
+            (Some(cert), Some(key)) => {
+                let mut pem = read(cert)?;
+                pem.push(b'\n');
+                pem.extend_from_slice(&zeroize::Zeroizing::new(read(key)?));
+                Some(zeroize::Zeroizing::new(pem))
+            }
+            (None, None) => None,
+            _ => return Err("client_cert and client_key go together".into()),
+        };
+        let auth = match &t.auth_header {
+            Some(h) => Some((h.name.clone(), self.read_secret_text(&h.value)?)),
+            None => None,
+        };
+        Ok(crate::deliver::HttpExtras { ca_pem, identity_pem, auth })
+    }
+
     fn resolve(&self, p: &Path) -> PathBuf {
         if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
     }
@@ -673,6 +723,21 @@ impl Config {
             .enumerate()
             .map(|(i, r)| self.read_secret(r, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1)))
             .collect()
+    }
+
+    /// The text of a secret reference (surrounding whitespace trimmed), for credentials that are
+    /// sent as they are rather than used as keys.
+    fn read_secret_text(&self, r: &SecretRef) -> Result<zeroize::Zeroizing<String>, String> {
+        let text = match (&r.env, &r.file) {
+            (Some(var), None) => std::env::var(var).map_err(|_| format!("environment variable `{var}` is not set"))?,
+            (None, Some(file)) => {
+                let path = self.resolve(file);
+                std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            }
+            _ => return Err("set exactly one of `env` or `file`".into()),
+        };
+        let text = zeroize::Zeroizing::new(text);
+        Ok(zeroize::Zeroizing::new(text.trim().to_owned()))
     }
 
     /// Reads and decodes one secret from its environment variable or file.

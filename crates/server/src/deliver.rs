@@ -34,6 +34,17 @@ pub struct Target {
     retry: RetryConfig,
 }
 
+/// What an HTTP target may add to a plain request, read from its files and secrets at start-up.
+#[derive(Default)]
+pub(crate) struct HttpExtras {
+    /// CA certificates (PEM) trusted beside the system's roots.
+    pub(crate) ca_pem: Option<Vec<u8>>,
+    /// Client certificate chain and key (PEM), for mTLS.
+    pub(crate) identity_pem: Option<zeroize::Zeroizing<Vec<u8>>>,
+    /// A credential header: name and value.
+    pub(crate) auth: Option<(String, zeroize::Zeroizing<String>)>,
+}
+
 #[derive(Debug)]
 enum Kind {
     Http {
@@ -42,6 +53,10 @@ enum Kind {
         /// Signs what Hookgate sends with the target's own secret (Standard Webhooks), so the
         /// internal service can verify it with any Standard Webhooks library.
         signer: Box<Verifier>,
+        /// This target's client: its own trusted CAs and client certificate, if any.
+        client: reqwest::Client,
+        /// A credential header sent with every attempt (marked sensitive: `Debug` hides it).
+        auth: Option<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
     },
     /// adnanh/webhook's use case: run a program with the body on stdin and the event's metadata in
     /// its environment; exit 0 is delivered.
@@ -52,9 +67,17 @@ enum Kind {
 }
 
 impl Target {
-    pub(crate) fn new(c: &TargetConfig, secret: Option<Secret>) -> Result<Self, String> {
+    pub(crate) fn new(c: &TargetConfig, secret: Option<Secret>, extras: HttpExtras) -> Result<Self, String> {
         if c.concurrency == 0 || c.timeout_secs == 0 || c.retry.max_attempts == 0 {
             return Err("concurrency, timeout_secs and retry.max_attempts must be positive".into());
+        }
+        let http_only =
+            c.ca_file.is_some() || c.client_cert.is_some() || c.client_key.is_some() || c.auth_header.is_some();
+        if http_only && c.kind != "http" {
+            return Err(format!(
+                "ca_file, client_cert, client_key and auth_header are for http targets, not {}",
+                c.kind
+            ));
         }
         let kind = match c.kind.as_str() {
             "http" => {
@@ -68,10 +91,13 @@ impl Target {
                 let scheme =
                     hookgate_verify::preset("standard-webhooks").ok_or("the standard-webhooks preset exists")?;
                 let signer = Box::new(Verifier::new(scheme, vec![secret]).map_err(|e| e.to_string())?);
+                let (client, auth) = http_client(extras)?;
                 Kind::Http {
                     url: url.clone(),
                     forward_headers: c.forward_headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
                     signer,
+                    client,
+                    auth,
                 }
             }
             "command" => {
@@ -123,6 +149,41 @@ impl Target {
     }
 }
 
+/// An HTTP target's client (its trusted CAs and client certificate) and credential header.
+fn http_client(
+    extras: HttpExtras,
+) -> Result<(reqwest::Client, Option<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>), String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = &extras.ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("ca_file: {e}"))?;
+        if certs.is_empty() {
+            return Err("ca_file: no PEM certificate in it".into());
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let Some(pem) = &extras.identity_pem {
+        let identity = reqwest::Identity::from_pem(pem).map_err(|e| format!("client_cert / client_key: {e}"))?;
+        builder = builder.identity(identity);
+    }
+    let client = builder.build().map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))?;
+    let auth = match extras.auth {
+        Some((name, value)) => {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("auth_header name `{name}` is not a header name"))?;
+            // Never echoed: the value is a credential.
+            let mut value = reqwest::header::HeaderValue::from_str(&value)
+                .map_err(|_| "auth_header value is not a valid header value".to_owned())?;
+            value.set_sensitive(true);
+            Some((name, value))
+        }
+        None => None,
+    };
+    Ok((client, auth))
+}
+
 /// Runs one worker per target until `stop` turns true; in-flight attempts finish first.
 pub(crate) fn spawn_workers(
     store: &Arc<Store>,
@@ -130,18 +191,10 @@ pub(crate) fn spawn_workers(
     wake: &Arc<Notify>,
     stop: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = match reqwest::Client::builder().build() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "Cannot build the delivery HTTP client; no deliveries will be made.");
-            return Vec::new();
-        }
-    };
     targets
         .into_iter()
         .map(|t| {
-            let (store, wake, mut stop, client) = (Arc::clone(store), Arc::clone(wake), stop.clone(), client.clone());
+            let (store, wake, mut stop) = (Arc::clone(store), Arc::clone(wake), stop.clone());
             let target = Arc::new(t);
             tokio::spawn(async move {
                 // Longer than any attempt can take (its timeout) plus time to record it.
@@ -178,9 +231,9 @@ pub(crate) fn spawn_workers(
                     }
                     let mut set = tokio::task::JoinSet::new();
                     for c in claimed {
-                        let (store, target, client) = (Arc::clone(&store), Arc::clone(&target), client.clone());
+                        let (store, target) = (Arc::clone(&store), Arc::clone(&target));
                         set.spawn(async move {
-                            let finished = attempt(&client, &target, &c).await;
+                            let finished = attempt(&target, &c).await;
                             if let Err(e) = store.finish(finished).await {
                                 // The lease expires and the delivery is attempted again.
                                 tracing::warn!(target = %target.name, delivery = c.delivery_id, error = %e, "Recording an attempt failed.");
@@ -194,13 +247,13 @@ pub(crate) fn spawn_workers(
         .collect()
 }
 
-async fn attempt(client: &reqwest::Client, target: &Target, c: &Claimed) -> Finished {
+async fn attempt(target: &Target, c: &Claimed) -> Finished {
     let started_at = Timestamp::now();
     let started = Instant::now();
     let attempts_after = c.attempts + 1;
     let (delivered, status_code, error, excerpt, retryable, retry_after) = match &target.kind {
-        Kind::Http { url, forward_headers, signer } => {
-            match send(client, target, url, forward_headers, signer, c).await {
+        Kind::Http { url, forward_headers, signer, client, auth } => {
+            match send(client, auth.as_ref(), target, url, forward_headers, signer, c).await {
                 Ok((status, excerpt, retry_after)) => {
                     let ok = (200..300).contains(&status);
                     let permanent = (400..500).contains(&status) && status != 408 && status != 429 && !target.retry_4xx;
@@ -263,6 +316,7 @@ async fn attempt(client: &reqwest::Client, target: &Target, c: &Claimed) -> Fini
 /// Webhooks signature. Returns the status, a bounded excerpt of the answer and its Retry-After.
 async fn send(
     client: &reqwest::Client,
+    auth: Option<&(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
     target: &Target,
     url: &str,
     forward_headers: &[String],
@@ -301,6 +355,9 @@ async fn send(
     }
     for (k, v) in signed {
         request = request.header(k, v);
+    }
+    if let Some((name, value)) = auth {
+        request = request.header(name.clone(), value.clone());
     }
     // reqwest names the URL in its errors; the URL may carry a token (`?token=…`, userinfo), and
     // this text goes to the log and the delivery's `last_error`: name it redacted, once.

@@ -195,3 +195,31 @@ fn config_errors_never_quote_the_value() {
     let err = check("quote", &SOURCE.replace("[{ file = \"s.secret\" }]", &format!("[\"{pasted}\"]"))).unwrap_err();
     assert!(err.contains("{ env = \"VAR\" } or { file = \"PATH\" }"), "{err}");
 }
+
+#[test]
+fn http_target_tls_and_credential_mistakes_stop_the_start() {
+    let target =
+        "[[target]]\nname = \"t\"\ntype = \"http\"\nurl = \"https://127.0.0.1:9/\"\nsecret = { file = \"t.secret\" }\n";
+    let cases = [
+        ("missing ca file", format!("{SOURCE}{target}ca_file = \"nope.pem\"\n"), "cannot read"),
+        ("a cert without its key", format!("{SOURCE}{target}client_cert = \"t.secret\"\n"), "go together"),
+        ("not PEM", format!("{SOURCE}{target}ca_file = \"t.secret\"\n"), "ca_file"),
+        (
+            "a literal token",
+            format!("{SOURCE}{target}auth_header = {{ name = \"Authorization\", value = \"Bearer hunter2\" }}\n"),
+            "{ env = \"VAR\" }",
+        ),
+        (
+            "on a command target",
+            format!(
+                "{SOURCE}[[target]]\nname = \"c\"\ntype = \"command\"\ncommand = [\"true\"]\nca_file = \"x.pem\"\n"
+            ),
+            "for http targets",
+        ),
+    ];
+    for (what, text, expected) in cases {
+        let err = check("http-extras", &text).expect_err(what);
+        assert!(err.contains(expected), "{what}: {err}");
+        assert!(!err.contains("hunter2"), "{what}: {err}");
+    }
+}
