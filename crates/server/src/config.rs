@@ -366,13 +366,20 @@ pub struct TargetConfig {
     /// Treat 4xx answers (other than 408 and 429) as retryable instead of permanent.
     #[serde(default)]
     pub retry_4xx: bool,
-    /// `http`: a PEM file of CA certificates trusted for this target, beside the system's roots
-    /// (an internal CA). Relative to the config file.
+    /// `http`, `nats`: a PEM file of CA certificates trusted for this target, beside the system's
+    /// roots (an internal CA). Relative to the config file.
     pub ca_file: Option<PathBuf>,
-    /// `http`: a client certificate chain (PEM) presented to the target (mTLS), with `client_key`.
+    /// `http`, `nats`: a client certificate chain (PEM) presented to the target (mTLS), with
+    /// `client_key`.
     pub client_cert: Option<PathBuf>,
-    /// `http`: the client certificate's private key (PEM).
+    /// `http`, `nats`: the client certificate's private key (PEM).
     pub client_key: Option<PathBuf>,
+    /// `nats`: user name, with `password`.
+    pub user: Option<String>,
+    /// `nats`: the user's password, from env or a file.
+    pub password: Option<SecretRef>,
+    /// `nats`: an authentication token, from env or a file.
+    pub token: Option<SecretRef>,
     /// `http`: a header sent with every delivery, its value from an environment variable or a
     /// file (`{ name = "Authorization", value = { env = "KYC_SVC_TOKEN" } }`), never a literal.
     pub auth_header: Option<AuthHeaderConfig>,
@@ -626,6 +633,9 @@ impl Config {
 
     /// An HTTP target's TLS files and credential header, read now (a missing file stops the start).
     fn http_extras(&self, t: &TargetConfig) -> Result<crate::deliver::HttpExtras, String> {
+        if t.kind == "nats" {
+            return self.nats_extras(t);
+        }
         if t.kind != "http" {
             // Other kinds refuse these keys (`Target::new`); nothing to read for them.
             return Ok(crate::deliver::HttpExtras::default());
@@ -649,7 +659,34 @@ impl Config {
             Some(h) => Some((h.name.clone(), self.read_secret_text(&h.value)?)),
             None => None,
         };
-        Ok(crate::deliver::HttpExtras { ca_pem, identity_pem, auth })
+        Ok(crate::deliver::HttpExtras { ca_pem, identity_pem, auth, nats: None })
+    }
+
+    /// A NATS target's credentials and TLS files: at most one way to authenticate, every file
+    /// readable now (the client reads them again when it connects).
+    fn nats_extras(&self, t: &TargetConfig) -> Result<crate::deliver::HttpExtras, String> {
+        let readable = |p: &Path| {
+            let path = self.resolve(p);
+            std::fs::File::open(&path).map(|_| path.clone()).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let auth = match (&t.user, &t.password, &t.token) {
+            (None, None, None) => crate::deliver::NatsAuth::None,
+            (Some(user), Some(password), None) => {
+                crate::deliver::NatsAuth::UserPassword(user.clone(), self.read_secret_text(password)?)
+            }
+            (None, None, Some(token)) => crate::deliver::NatsAuth::Token(self.read_secret_text(token)?),
+            _ => return Err("give either `user` and `password`, or `token`".into()),
+        };
+        let client_cert = match (&t.client_cert, &t.client_key) {
+            (Some(cert), Some(key)) => Some((readable(cert)?, readable(key)?)),
+            (None, None) => None,
+            _ => return Err("client_cert and client_key go together".into()),
+        };
+        let ca = t.ca_file.as_deref().map(readable).transpose()?;
+        Ok(crate::deliver::HttpExtras {
+            nats: Some(crate::deliver::NatsOptions { auth, ca, client_cert }),
+            ..Default::default()
+        })
     }
 
     fn resolve(&self, p: &Path) -> PathBuf {

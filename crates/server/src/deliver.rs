@@ -43,6 +43,38 @@ pub(crate) struct HttpExtras {
     pub(crate) identity_pem: Option<zeroize::Zeroizing<Vec<u8>>>,
     /// A credential header: name and value.
     pub(crate) auth: Option<(String, zeroize::Zeroizing<String>)>,
+    /// A NATS target's connection options instead.
+    pub(crate) nats: Option<NatsOptions>,
+}
+
+/// How a NATS target connects: its authentication and TLS files.
+#[derive(Default)]
+pub(crate) struct NatsOptions {
+    pub(crate) auth: NatsAuth,
+    /// CA certificates (PEM) trusted for the server.
+    pub(crate) ca: Option<std::path::PathBuf>,
+    /// Client certificate and key (PEM), for a server that verifies clients.
+    pub(crate) client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// A NATS target's credentials. `Debug` never shows a password or a token.
+#[derive(Default)]
+pub(crate) enum NatsAuth {
+    #[default]
+    None,
+    UserPassword(String, zeroize::Zeroizing<String>),
+    Token(zeroize::Zeroizing<String>),
+}
+
+impl std::fmt::Debug for NatsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let auth = match &self.auth {
+            NatsAuth::None => "none",
+            NatsAuth::UserPassword(..) => "user and password (redacted)",
+            NatsAuth::Token(_) => "token (redacted)",
+        };
+        f.debug_struct("NatsOptions").field("auth", &auth).field("ca", &self.ca).finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -63,7 +95,12 @@ enum Kind {
     Command { argv: Vec<String>, pass_env: Vec<String> },
     /// A JetStream publish with `Nats-Msg-Id` = the event id (the broker drops duplicates within
     /// its window), delivered once the stream acknowledges it.
-    Nats { url: String, subject: String, jetstream: Box<tokio::sync::OnceCell<async_nats::jetstream::Context>> },
+    Nats {
+        url: String,
+        subject: String,
+        options: Box<NatsOptions>,
+        jetstream: Box<tokio::sync::OnceCell<async_nats::jetstream::Context>>,
+    },
 }
 
 impl Target {
@@ -71,13 +108,16 @@ impl Target {
         if c.concurrency == 0 || c.timeout_secs == 0 || c.retry.max_attempts == 0 {
             return Err("concurrency, timeout_secs and retry.max_attempts must be positive".into());
         }
-        let http_only =
-            c.ca_file.is_some() || c.client_cert.is_some() || c.client_key.is_some() || c.auth_header.is_some();
-        if http_only && c.kind != "http" {
-            return Err(format!(
-                "ca_file, client_cert, client_key and auth_header are for http targets, not {}",
-                c.kind
-            ));
+        if c.auth_header.is_some() && c.kind != "http" {
+            return Err(format!("auth_header is for http targets, not {}", c.kind));
+        }
+        let tls_files = c.ca_file.is_some() || c.client_cert.is_some() || c.client_key.is_some();
+        if tls_files && !matches!(c.kind.as_str(), "http" | "nats") {
+            return Err(format!("ca_file, client_cert and client_key are for http and nats targets, not {}", c.kind));
+        }
+        let nats_auth = c.user.is_some() || c.password.is_some() || c.token.is_some();
+        if nats_auth && c.kind != "nats" {
+            return Err(format!("user, password and token are for nats targets, not {}", c.kind));
         }
         let kind = match c.kind.as_str() {
             "http" => {
@@ -119,7 +159,12 @@ impl Target {
                 if subject.is_empty() || subject.contains([' ', '*', '>']) {
                     return Err(format!("subject `{subject}` must be a plain subject (no spaces or wildcards)"));
                 }
-                Kind::Nats { url: url.clone(), subject: subject.clone(), jetstream: Box::default() }
+                Kind::Nats {
+                    url: url.clone(),
+                    subject: subject.clone(),
+                    options: Box::new(extras.nats.unwrap_or_default()),
+                    jetstream: Box::default(),
+                }
             }
             other => return Err(format!("unknown type `{other}` (http, command or nats)")),
         };
@@ -263,10 +308,12 @@ async fn attempt(target: &Target, c: &Claimed) -> Finished {
                 Err(e) => (false, None, Some(e), None, true, None),
             }
         }
-        Kind::Nats { url, subject, jetstream } => match publish(target, url, subject, jetstream, c).await {
-            Ok(text) => (true, None, None, Some(text), true, None),
-            Err(e) => (false, None, Some(e), None, true, None),
-        },
+        Kind::Nats { url, subject, options, jetstream } => {
+            match publish(target, url, subject, options, jetstream, c).await {
+                Ok(text) => (true, None, None, Some(text), true, None),
+                Err(e) => (false, None, Some(e), None, true, None),
+            }
+        }
         Kind::Command { argv, pass_env } => match run_command(target, argv, pass_env, c, attempts_after).await {
             Ok((code, output)) => {
                 let error = (code != 0).then(|| format!("exit code {code}"));
@@ -438,13 +485,25 @@ async fn publish(
     target: &Target,
     url: &str,
     subject: &str,
+    options: &NatsOptions,
     jetstream: &tokio::sync::OnceCell<async_nats::jetstream::Context>,
     c: &Claimed,
 ) -> Result<String, String> {
     let js = jetstream
         .get_or_try_init(|| async {
-            let client = async_nats::ConnectOptions::new()
-                .connection_timeout(target.timeout)
+            let mut connect = async_nats::ConnectOptions::new().connection_timeout(target.timeout);
+            connect = match &options.auth {
+                NatsAuth::None => connect,
+                NatsAuth::UserPassword(user, password) => connect.user_and_password(user.clone(), password.to_string()),
+                NatsAuth::Token(token) => connect.token(token.to_string()),
+            };
+            if let Some(ca) = &options.ca {
+                connect = connect.add_root_certificates(ca.clone()).require_tls(true);
+            }
+            if let Some((cert, key)) = &options.client_cert {
+                connect = connect.add_client_certificate(cert.clone(), key.clone()).require_tls(true);
+            }
+            let client = connect
                 .connect(url)
                 .await
                 .map_err(|e| format!("cannot connect to {}: {}", redacted_url(url), error_chain(&e)))?;

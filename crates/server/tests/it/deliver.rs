@@ -640,3 +640,102 @@ max_attempts = 1
     assert!(dead.iter().all(|d| !d.last_error.as_deref().unwrap_or("").contains("s3cr3t")));
     gw.stop().await;
 }
+
+/// A broker of the test's own (`nats-server` on another port, never the shared one) with TLS
+/// from an internal CA and a user and password: the target's `ca_file`, `user` and `password`
+/// (from a file) get the event into its stream; a target without the password is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jetstream_target_over_tls_with_a_password() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let dir = temp_dir("jetstream-tls");
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, &ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+    std::fs::write(dir.join("server.pem"), server_cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
+    std::fs::write(dir.join("nats.password"), "broker-pw-77\n").unwrap();
+    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
+    let port = free_addr().port();
+    let mut broker = std::process::Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(dir.join("js"))
+        .args(["--user", "hookgate", "--pass", "broker-pw-77", "--tls", "--tlscert"])
+        .arg(dir.join("server.pem"))
+        .arg("--tlskey")
+        .arg(dir.join("server.key"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nats-server (the machine's NATS server binary)");
+    let url = format!("nats://127.0.0.1:{port}");
+    let mut client = None;
+    for _ in 0..100 {
+        let options = async_nats::ConnectOptions::with_user_and_password("hookgate".into(), "broker-pw-77".into())
+            .add_root_certificates(dir.join("ca.pem"))
+            .require_tls(true);
+        if let Ok(c) = options.connect(&url).await {
+            client = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let js = async_nats::jetstream::new(client.expect("the private broker starts"));
+    let mut stream = js
+        .create_stream(async_nats::jetstream::stream::Config {
+            name: "HGTLS".into(),
+            subjects: vec!["hgtls.>".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let targets = format!(
+        r#"default_targets = ["bus", "no-password"]
+
+[[target]]
+name = "bus"
+type = "nats"
+url = "{url}"
+subject = "hgtls.{{source}}"
+ca_file = "ca.pem"
+user = "hookgate"
+password = {{ file = "nats.password" }}
+
+[[target]]
+name = "no-password"
+type = "nats"
+url = "{url}"
+subject = "hgtls.other"
+ca_file = "ca.pem"
+timeout_secs = 2
+
+[target.retry]
+max_attempts = 1
+"#
+    );
+    let config = config_text("", "").replacen("body_limit = 65536\n", &format!("body_limit = 65536\n{targets}"), 1);
+    let mut gw = TestGateway::start_in(dir, &config).await;
+    let body = br#"{"ResponseType":"KYC"}"#;
+    assert_eq!(gw.post("/webhooks/flinks", flinks_headers(body), body.to_vec()).await.status, 200);
+    let db = gw.db();
+    wait_for("the publish and the refusal", || {
+        let r = Reader::open_existing(&db).unwrap();
+        r.list_deliveries(Some("delivered"), Some("bus"), 10).unwrap().len() == 1
+            && r.list_deliveries(Some("dead"), Some("no-password"), 10).unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(stream.info().await.unwrap().state.messages, 1);
+    assert_eq!(stream.get_raw_message(1).await.unwrap().subject.as_str(), "hgtls.flinks");
+    let dead = Reader::open_existing(&db).unwrap().list_deliveries(Some("dead"), None, 10).unwrap();
+    assert!(dead.iter().all(|d| !d.last_error.as_deref().unwrap_or("").contains("broker-pw-77")), "{dead:?}");
+    gw.stop().await;
+    let _ = broker.kill();
+    let _ = broker.wait();
+}
