@@ -57,6 +57,9 @@ enum Command {
     Retry(cmd::deliveries::RetryArgs),
     /// Run the store's schema migrations.
     Migrate(cmd::migrate::Args),
+    /// Routing tools.
+    #[command(subcommand)]
+    Route(cmd::route::Command),
     /// Secrets for targets and custom sources.
     #[command(subcommand)]
     Secret(cmd::secret::Command),
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
         Command::Retry(args) => cmd::deliveries::run_retry(args),
         Command::Migrate(args) => cmd::migrate::run(&args),
         Command::Secret(c) => cmd::secret::run(c),
+        Command::Route(c) => cmd::route::run(c),
         Command::Completions { shell } => completions(shell),
         Command::Man { out } => man_pages(&out),
     };

@@ -464,3 +464,40 @@ fn a_rejection_can_be_shown_and_re_verified_offline() {
     let table = text(&run(&["rejections", "show", "1", "--store", &store], &[]).stdout);
     assert!(table.contains("x-flinks-signature: AAAA") && table.contains("body:        kept"), "{table}");
 }
+
+/// `route test` on the shipped delivery example: the routes and targets a body would get.
+#[test]
+fn route_test_prints_the_routes_and_targets_a_body_gets() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hookgate-delivery.toml");
+    let env = [
+        ("FLINKS_HMAC_SECRET", "s"),
+        ("KYC_SVC_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        ("ACCOUNTS_SVC_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        ("AUDIT_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ];
+    let test = |body: &[u8]| {
+        let mut child = Command::new(bin())
+            .args(["route", "test", "--config", example, "--source", "flinks", "--format", "json"])
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), body).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = test(br#"{"ResponseType":"KYC","Tag":"userId=12345,session=abc"}"#);
+    assert_eq!(v["routes"], serde_json::json!([1]), "the first matching route wins: {v}");
+    assert_eq!(v["targets"], serde_json::json!(["kyc", "accounts"]));
+    let v = test(br#"{"ResponseType":"GetAccountsDetail"}"#);
+    assert_eq!((v["routes"].clone(), v["targets"].clone()), (serde_json::json!([3]), serde_json::json!(["accounts"])));
+    let v = test(br#"{"ResponseType":"Other"}"#);
+    assert_eq!(v["default"], true);
+    assert_eq!(v["targets"], serde_json::json!(["catch-all"]));
+    let missing = run(&["route", "test", "--config", example, "--source", "nope"], &env);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no source `nope`"), "{}", text(&missing.stderr));
+}

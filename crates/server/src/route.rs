@@ -112,6 +112,21 @@ impl Routes {
         self.rules.iter().flat_map(|r| &r.when).filter_map(|c| c.pointer.as_deref())
     }
 
+    /// The routes (1 = the first in the file) whose conditions hold for an event, as `select` tries
+    /// them: up to the first match, or all with `fanout`. For `hookgate route test`.
+    pub fn matching(&self, metadata: &Value, body: &dyn Fn(&str) -> Option<Value>) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.when.iter().all(|c| c.holds(metadata, body)) {
+                out.push(i + 1);
+                if !self.fanout {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
     /// The targets for an event: the first matching route's (or every matching route's, with
     /// `fanout`), else the default. Duplicates are removed, order kept.
     pub fn select(&self, metadata: &Value, body: &dyn Fn(&str) -> Option<Value>) -> Vec<String> {

@@ -233,12 +233,24 @@ impl Source {
 
     /// Dedup key, ids and routing metadata for a verified body.
     pub fn derive(&self, headers: &HeaderMap, body: &[u8], body_sha256: &str, verified: &Verified) -> Derived {
+        self.derive_with(headers, body, body_sha256, verified.id.clone(), verified.event_type.clone())
+    }
+
+    /// `derive` from the id and event type the verification read from headers.
+    fn derive_with(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        body_sha256: &str,
+        header_id: Option<String>,
+        header_event_type: Option<String>,
+    ) -> Derived {
         let scheme = self.scheme();
         let json = self.pointers.find(body);
         let at = |pointer: &str| json.get(pointer);
-        let provider_id = verified.id.clone().or_else(|| scheme.id_pointer.as_deref().and_then(at).and_then(text_of));
+        let provider_id = header_id.or_else(|| scheme.id_pointer.as_deref().and_then(at).and_then(text_of));
         let event_type =
-            verified.event_type.clone().or_else(|| scheme.event_type_pointer.as_deref().and_then(at).and_then(text_of));
+            header_event_type.or_else(|| scheme.event_type_pointer.as_deref().and_then(at).and_then(text_of));
         let mut metadata = Map::new();
         if let Some(t) = &event_type {
             metadata.insert("event_type".into(), Value::String(t.clone()));
@@ -268,6 +280,27 @@ impl Source {
         let metadata = Value::Object(metadata);
         let targets = self.routes.select(&metadata, &at);
         Derived { dedup_key, provider_id, event_type, metadata, targets }
+    }
+
+    /// What the gateway would derive from this request if it verified, and which routes matched
+    /// (`hookgate route test`; the signature is not checked). Ids and event types the scheme
+    /// reads from headers come from `headers`.
+    pub fn route_test(&self, headers: &HeaderMap, body: &[u8]) -> (Derived, Vec<usize>) {
+        let scheme = self.scheme();
+        let header = |name: &Option<String>| {
+            name.as_deref().and_then(|n| headers.get(n)).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        let derived = self.derive_with(
+            headers,
+            body,
+            &sha256_hex(body),
+            header(&scheme.id_header),
+            header(&scheme.event_type_header),
+        );
+        let json = self.pointers.find(body);
+        let at = |pointer: &str| json.get(pointer);
+        let matched = self.routes.matching(&derived.metadata, &at);
+        (derived, matched)
     }
 }
 

@@ -4,6 +4,7 @@ pub(crate) mod config;
 pub(crate) mod deliveries;
 pub(crate) mod events;
 pub(crate) mod migrate;
+pub(crate) mod route;
 pub(crate) mod schemes;
 pub(crate) mod secret;
 pub(crate) mod send;
