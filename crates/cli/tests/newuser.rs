@@ -501,3 +501,26 @@ fn route_test_prints_the_routes_and_targets_a_body_gets() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no source `nope`"), "{}", text(&missing.stderr));
 }
+
+#[test]
+fn send_knows_other_providers_retry_schedules() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{closed}/x");
+    // Scaled down; the attempt count is the schedule's retries plus the first attempt.
+    for (schedule, attempts) in [("slack", 4), ("stripe", 10), ("shopify", 9), ("github", 1), ("standard-webhooks", 8)]
+    {
+        let mut child = Command::new(bin())
+            .args(["send", "--scheme", "slack", "--secret-env", "HG_SECRET", "--url", &url, "-"])
+            .args(["--retry-schedule", schedule, "--time-scale", "0.00001", "--format", "json"])
+            .env("HG_SECRET", "s")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["attempts"], attempts, "{schedule}: {v}");
+    }
+}

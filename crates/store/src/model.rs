@@ -163,6 +163,9 @@ pub struct ListFilter {
     pub since_ms: Option<i64>,
     /// Only those received before this time (Unix ms).
     pub until_ms: Option<i64>,
+    /// The next page: only those after this id in the list's order (newest first), so a page
+    /// never repeats or skips a row while new ones arrive.
+    pub before_id: Option<i64>,
     /// At most this many (newest first).
     pub limit: Option<u32>,
 }

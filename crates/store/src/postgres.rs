@@ -385,8 +385,9 @@ impl PgStore {
                 "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
                  FROM events WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
                    AND ($4::BIGINT IS NULL OR received_at < $4)
+                   AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = $5))
                  ORDER BY received_at DESC, id DESC LIMIT $3",
-                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms],
+                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
             )
             .await?;
         Ok(rows.iter().map(summary).collect())
@@ -451,8 +452,9 @@ impl PgStore {
                         body IS NOT NULL
                  FROM rejections WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
                    AND ($4::BIGINT IS NULL OR received_at < $4)
+                   AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = $5))
                  ORDER BY received_at DESC, id DESC LIMIT $3",
-                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms],
+                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
             )
             .await?;
         Ok(rows

@@ -1355,10 +1355,12 @@ impl Reader {
             "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
              FROM events WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
                AND (?4 IS NULL OR received_at < ?4)
+               AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = ?5))
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
         let limit = filter.limit.map_or(-1, i64::from);
-        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms], summary)?;
+        let rows =
+            stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1404,24 +1406,26 @@ impl Reader {
             "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL
              FROM rejections WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
                AND (?4 IS NULL OR received_at < ?4)
+               AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = ?5))
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
         let limit = filter.limit.map_or(-1, i64::from);
-        let rows = stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms], |row| {
-            let names: String = row.get(6)?;
-            Ok(RejectionRecord {
-                id: row.get(0)?,
-                source: row.get(1)?,
-                received_at: rfc3339(row.get(2)?),
-                peer: row.get(3)?,
-                reason: row.get(4)?,
-                reason_code: row.get(5)?,
-                header_names: serde_json::from_str(&names).unwrap_or_default(),
-                body_sha256: row.get(7)?,
-                size: row.get(8)?,
-                body_kept: row.get(9)?,
-            })
-        })?;
+        let rows =
+            stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], |row| {
+                let names: String = row.get(6)?;
+                Ok(RejectionRecord {
+                    id: row.get(0)?,
+                    source: row.get(1)?,
+                    received_at: rfc3339(row.get(2)?),
+                    peer: row.get(3)?,
+                    reason: row.get(4)?,
+                    reason_code: row.get(5)?,
+                    header_names: serde_json::from_str(&names).unwrap_or_default(),
+                    body_sha256: row.get(7)?,
+                    size: row.get(8)?,
+                    body_kept: row.get(9)?,
+                })
+            })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

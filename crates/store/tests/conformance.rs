@@ -493,6 +493,15 @@ async fn replay_by_source_and_time_window(b: Backend) {
     let window = ListFilter { since_ms: Some(1_500), until_ms: Some(3_000), ..Default::default() };
     let listed: Vec<i64> = store.list_events(&window).await.unwrap().iter().map(|e| e.id).collect();
     assert_eq!(listed, vec![b2, 4]);
+    // Pages: each continues after the last row of the previous, newest first, with no gap or
+    // repeat even when a newer event arrives between two pages.
+    let page = |before_id| ListFilter { limit: Some(2), before_id, ..Default::default() };
+    let first: Vec<i64> = store.list_events(&page(None)).await.unwrap().iter().map(|e| e.id).collect();
+    store.insert_event(at("e", 9_000)).await.unwrap();
+    let second: Vec<i64> =
+        store.list_events(&page(first.last().copied())).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!((first.clone(), second.clone()), (vec![3, 2], vec![4, a]));
+    assert!(store.list_events(&page(Some(a))).await.unwrap().is_empty());
     store.close().await;
 }
 

@@ -96,6 +96,9 @@ pub(crate) struct Filters {
     /// At most this many, newest first.
     #[arg(long, default_value_t = 100)]
     limit: u32,
+    /// The next page: rows after this id in the list (the last id of the previous page).
+    #[arg(long, value_name = "ID")]
+    before: Option<i64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -153,7 +156,7 @@ pub(crate) enum RejectionsCommand {
 fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
     let since_ms = f.since.as_deref().map(|t| time_arg("--since", t)).transpose()?;
     let until_ms = f.until.as_deref().map(|t| time_arg("--until", t)).transpose()?;
-    Ok(ListFilter { source: f.source.clone(), since_ms, until_ms, limit: Some(f.limit) })
+    Ok(ListFilter { source: f.source.clone(), since_ms, until_ms, before_id: f.before, limit: Some(f.limit) })
 }
 
 pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {

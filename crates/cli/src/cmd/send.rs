@@ -22,6 +22,15 @@ pub(crate) enum RetrySchedule {
     Flinks,
     /// Standard Webhooks / Svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after each failure.
     StandardWebhooks,
+    /// Slack's Events API: 3 retries, nearly at once, after 1 min, after 5 min.
+    Slack,
+    /// Stripe (approximate): exponential backoff over about 3 days; Stripe documents the span,
+    /// not the intervals, so this is 5 min, 30 min, 1, 2, 4, 8, 16 h, then 24 h twice.
+    Stripe,
+    /// Shopify (approximate): 8 retries over about 4 hours, growing from 1 min.
+    Shopify,
+    /// GitHub: no automatic retries (failed deliveries are redelivered by hand).
+    Github,
     /// One attempt only.
     None,
 }
@@ -35,7 +44,16 @@ impl RetrySchedule {
             RetrySchedule::StandardWebhooks => {
                 [5, 300, 1800, 7200, 18_000, 36_000, 36_000].into_iter().map(Duration::from_secs).collect()
             }
-            RetrySchedule::None => Vec::new(),
+            // api.slack.com/apis/events-api#retries
+            RetrySchedule::Slack => [1, 60, 300].into_iter().map(Duration::from_secs).collect(),
+            RetrySchedule::Stripe => [300, 1800, 3600, 7200, 14_400, 28_800, 57_600, 86_400, 86_400]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            RetrySchedule::Shopify => {
+                [60, 180, 420, 900, 1800, 2700, 3600, 3600].into_iter().map(Duration::from_secs).collect()
+            }
+            RetrySchedule::Github | RetrySchedule::None => Vec::new(),
         }
     }
 }
