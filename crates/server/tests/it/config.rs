@@ -214,7 +214,19 @@ fn http_target_tls_and_credential_mistakes_stop_the_start() {
             format!(
                 "{SOURCE}[[target]]\nname = \"c\"\ntype = \"command\"\ncommand = [\"true\"]\nca_file = \"x.pem\"\n"
             ),
-            "for http targets",
+            "for http and nats targets",
+        ),
+        (
+            "a broker password on an http target",
+            format!("{SOURCE}{target}user = \"u\"\npassword = {{ file = \"t.secret\" }}\n"),
+            "for nats targets",
+        ),
+        (
+            "a password without its user",
+            format!(
+                "{SOURCE}[[target]]\nname = \"n\"\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nsubject = \"s\"\npassword = {{ file = \"t.secret\" }}\n"
+            ),
+            "`user` and `password`",
         ),
     ];
     for (what, text, expected) in cases {
