@@ -9,9 +9,8 @@
 
 #![deny(missing_docs)]
 
+mod admin;
 mod body;
-mod cached_tx;
-mod dedup;
 mod error;
 mod header;
 pub mod migrate;
@@ -23,10 +22,10 @@ mod store;
 pub mod testing;
 pub mod throttle;
 mod url;
-mod wal_sync;
 
 use std::time::Duration;
 
+pub use admin::AdminOp;
 pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
@@ -35,7 +34,7 @@ pub use model::{
     RejectionRetention,
 };
 pub use postgres::PgStore;
-pub use sqlite::{AdminOp, Reader, SqliteStore};
+pub use sqlite::{Reader, SqliteStore};
 pub use store::Store;
 pub use url::{Durability, PostgresUrl, StoreUrl};
 

@@ -19,13 +19,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+use crate::admin::AdminOp;
 use crate::error::{StoreError, postgres_message};
 use crate::migrate;
 use crate::model::{
     Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter,
     NewEvent, NewRejection, Next, QueueDepth, RejectionRecord, RejectionRetention,
 };
-use crate::sqlite::AdminOp;
 use crate::url::PostgresUrl;
 use crate::{PendingRejections, StoreOptions, rfc3339};
 

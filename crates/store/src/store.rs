@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
+use crate::admin::AdminOp;
 use crate::model::{
     Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter, NewEvent,
     NewRejection, QueueDepth, RejectionRecord,
 };
 use crate::postgres::PgStore;
-use crate::sqlite::{AdminOp, Reader, SqliteStore};
+use crate::sqlite::{Reader, SqliteStore};
 use crate::url::StoreUrl;
 use crate::{StoreError, StoreOptions};
 

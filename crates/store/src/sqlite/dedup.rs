@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Digest as _;
 
-use crate::cached_tx::CachedTx;
+use super::cached_tx::CachedTx;
 use crate::error::StoreError;
 
 /// The dedup hash of a key: the first 8 bytes of SHA-256(source, NUL, key).

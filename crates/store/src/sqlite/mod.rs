@@ -6,6 +6,10 @@
 //! thousand per second here), a batch of 64 reaches ~20× that (shared/design/dependencies.md §3).
 //! Each request waits for the commit that contains its row before it is acknowledged.
 
+mod cached_tx;
+mod dedup;
+mod wal_sync;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -17,9 +21,11 @@ use hookgate_verify::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
+use self::cached_tx::CachedTx;
+use self::dedup::{DedupIndex, key_hash};
+use self::wal_sync::{SYNC_FAILED, WalSync};
+use crate::admin::AdminOp;
 use crate::body;
-use crate::cached_tx::CachedTx;
-use crate::dedup::{DedupIndex, key_hash};
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
@@ -28,7 +34,6 @@ use crate::model::{
 };
 use crate::throttle::LogThrottle;
 use crate::url::Durability;
-use crate::wal_sync::{SYNC_FAILED, WalSync};
 use crate::{DeliveryQuery, PendingRejections, RejectionDetail, StoreOptions, rfc3339};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -56,37 +61,6 @@ enum Cmd {
     Finish(Box<Finished>, Reply<()>),
     /// Operator actions (replay, retry): the number of deliveries created or revived.
     Admin(AdminOp, Reply<u64>),
-}
-
-/// Operator writes.
-#[derive(Debug, Clone)]
-pub enum AdminOp {
-    /// New deliveries for these events: to `target`, or to every target the event was routed to.
-    Replay {
-        /// Event ids.
-        event_ids: Vec<i64>,
-        /// Only this target.
-        target: Option<String>,
-    },
-    /// Dead deliveries become pending again, due now, with their attempt count reset.
-    RetryDead {
-        /// Only this target.
-        target: Option<String>,
-    },
-    /// A pending delivery is cancelled: never attempted again (1 when it was pending, else 0).
-    Cancel {
-        /// Delivery id.
-        delivery_id: i64,
-    },
-    /// Delete up to `limit` events received before `before_ms` whose deliveries all succeeded
-    /// (or that had none), with their deliveries and attempts. Events with a pending or dead
-    /// delivery are kept.
-    Prune {
-        /// Unix ms.
-        before_ms: i64,
-        /// Most events in one transaction, so pruning never holds the writer for long.
-        limit: u32,
-    },
 }
 
 /// What one command produced.
