@@ -45,20 +45,10 @@ pub(crate) fn stdout_closed(e: &anyhow::Error) -> bool {
 }
 
 /// An error and its causes, each message once: many errors repeat their source's text in their
-/// own (`cannot read F: No such file (os error 2)` caused by `No such file (os error 2)`).
+/// own (`cannot read F: No such file (os error 2)` caused by `No such file (os error 2)`). The
+/// gateway's own rule for delivery errors, so the CLI and the delivery log read alike.
 pub(crate) fn error_chain(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if out.contains(&text) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&text);
-    }
-    out
+    hookgate_server::deliver::error_chain(e.as_ref())
 }
 
 /// `n` and the noun in the number it needs (`1 event`, `2 events`).

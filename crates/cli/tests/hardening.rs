@@ -3,7 +3,6 @@
 mod common;
 use common::{bin, post_flinks, temp_dir, wait_for};
 
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -47,37 +46,17 @@ fn serve_logged(
     envs: &[(&str, &str)],
     unprivileged: bool,
 ) -> (Child, SocketAddr, Arc<Mutex<String>>) {
-    let log = Arc::new(Mutex::new(String::new()));
-    let kept = Arc::clone(&log);
-    let mut cmd = if unprivileged && is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"]).arg(runnable_bin(dir));
-        c
-    } else {
-        Command::new(bin())
-    };
-    let mut child = cmd
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("serve: {line}");
-            kept.lock().unwrap().push_str(&format!("{line}\n"));
-            if !sent && let Some(rest) = line.split("addr=").nth(1) {
-                tx.send(rest.split_whitespace().next().unwrap().parse::<SocketAddr>().unwrap()).unwrap();
-                sent = true;
-            }
-        }
-    });
-    (child, rx.recv_timeout(Duration::from_secs(30)).expect("hookgate serve reports its address"), log)
+    let mut program = if unprivileged && is_root() { as_nobody(dir) } else { Command::new(bin()) };
+    program.envs(envs.iter().copied());
+    let (child, addr, _, log) = common::serve_command(program, config, false);
+    (child, addr, log)
+}
+
+/// The hookgate binary run as `nobody` (the caller is root).
+fn as_nobody(dir: &Path) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"]).arg(runnable_bin(dir));
+    c
 }
 
 fn open_to_everyone(dir: &Path) {
@@ -214,9 +193,7 @@ fn as_root_a_store_file_the_gateway_cannot_write_stops_the_start() {
         ),
     )
     .unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"])
-        .arg(runnable_bin(&dir))
+    let out = as_nobody(&dir)
         .args(["serve", "--config", config.to_str().unwrap()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -256,14 +233,10 @@ fn as_root_a_store_in_a_read_only_directory_is_not_called_a_non_store() {
     // The shared-memory index is rebuilt by whoever opens the store next; a store copied or
     // restored elsewhere arrives without it.
     let _ = std::fs::remove_file(dir.join("hookgate.db-shm"));
-    let bin = runnable_bin(&dir);
+    // Made before the directory closes: the binary may have to be copied into it.
+    let mut events_list = as_nobody(&dir);
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid", UNPRIVILEGED, "--regid", UNPRIVILEGED, "--clear-groups", "--"])
-        .arg(bin)
-        .args(["events", "list", "--store", &store])
-        .output()
-        .unwrap();
+    let out = events_list.args(["events", "list", "--store", &store]).output().unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

@@ -14,6 +14,21 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(bin()).args(args).envs(env.iter().copied()).stdin(Stdio::null()).output().unwrap()
 }
 
+/// Like `run`, with `stdin` as standard input (a body to sign, send or route).
+fn run_stdin(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Runs with stdout a pipe whose reader is already gone (`| head` that has exited).
 fn run_into_closed_pipe(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     use std::io::Write as _;
@@ -148,16 +163,8 @@ fn an_error_names_each_cause_once() {
 #[test]
 fn sign_uses_the_id_given_in_the_schemes_id_header() {
     let env = [("HG_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")];
-    let mut child = Command::new(bin())
-        .args(["sign", "--scheme", "standard-webhooks", "--secret-env", "HG_SECRET", "-H", "webhook-id: msg_given"])
-        .envs(env)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{}").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let args = ["sign", "--scheme", "standard-webhooks", "--secret-env", "HG_SECRET", "-H", "webhook-id: msg_given"];
+    let out = run_stdin(&args, &env, b"{}");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("webhook-id: msg_given\n"), "{}", text(&out.stdout));
 }
@@ -229,16 +236,8 @@ fn replay_refuses_unknown_events_and_targets_and_replays_an_event_once() {
 fn send_says_why_an_attempt_got_no_answer() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let url = format!("http://{closed}/webhooks/flinks");
-    let mut child = Command::new(bin())
-        .args(["send", "--scheme", "flinks", "--secret-env", "HG_SECRET", "--url", &url, "-"])
-        .env("HG_SECRET", "s")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{}").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let args = ["send", "--scheme", "flinks", "--secret-env", "HG_SECRET", "--url", &url, "-"];
+    let out = run_stdin(&args, &[("HG_SECRET", "s")], b"{}");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("1 webhook failed") && stderr.contains("Connection refused"), "{stderr}");
@@ -273,17 +272,10 @@ fn send_trusts_a_plain_openssl_self_signed_certificate() {
     let (server, addr) = common::serve(&config);
     let send = |host: &str| {
         let url = format!("https://{host}:{}/webhooks/flinks", addr.port());
-        let mut child = Command::new(bin())
-            .args(["send", "--scheme", "flinks", "--secret-env", "HG_SECRET", "--url", &url, "-", "--ca-cert"])
-            .arg(dir.join("cert.pem"))
-            .env("HG_SECRET", "s")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"a\":1}").unwrap();
-        child.wait_with_output().unwrap()
+        let cert = dir.join("cert.pem");
+        let args = ["send", "--scheme", "flinks", "--secret-env", "HG_SECRET", "--url", &url, "-", "--ca-cert"];
+        let args: Vec<&str> = args.into_iter().chain([cert.to_str().unwrap()]).collect();
+        run_stdin(&args, &[("HG_SECRET", "s")], b"{\"a\":1}")
     };
     let out = send("127.0.0.1");
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
@@ -377,18 +369,10 @@ fn send_takes_headers_an_id_a_timestamp_and_an_expected_status() {
     let (server, addr) = common::serve(&config);
     let url = format!("http://{addr}/sw");
     let send = |extra: &[&str]| {
-        let mut child = Command::new(bin())
-            .args(["send", "--scheme", "standard-webhooks", "--secret-encoding", "utf8", "--secret-env", "HG_SECRET"])
-            .args(["--url", &url, "-", "--format", "json"])
-            .args(extra)
-            .env("HG_SECRET", "s")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{\"a\":1}").unwrap();
-        child.wait_with_output().unwrap()
+        let mut args = vec!["send", "--scheme", "standard-webhooks", "--secret-encoding", "utf8", "--secret-env"];
+        args.extend(["HG_SECRET", "--url", &url, "-", "--format", "json"]);
+        args.extend(extra);
+        run_stdin(&args, &[("HG_SECRET", "s")], b"{\"a\":1}")
     };
     let out = send(&["--id", "msg_fixed", "-H", "X-Extra: 1"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -450,15 +434,8 @@ fn a_rejection_can_be_shown_and_re_verified_offline() {
     let raw = run(&["rejections", "show", "1", "--store", &store, "--body"], &[]);
     assert_eq!(raw.stdout, body);
     // Offline: the same bytes and headers, the source's secret.
-    let mut verify = Command::new(bin())
-        .args(["verify", "--scheme", "flinks", "--secret-env", "S", "-H", "X-Flinks-Signature: AAAA"])
-        .env("S", "the-secret")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    verify.stdin.take().unwrap().write_all(&raw.stdout).unwrap();
-    let verdict = verify.wait_with_output().unwrap();
+    let args = ["verify", "--scheme", "flinks", "--secret-env", "S", "-H", "X-Flinks-Signature: AAAA"];
+    let verdict = run_stdin(&args, &[("S", "the-secret")], &raw.stdout);
     assert_eq!(verdict.status.code(), Some(1));
     assert!(text(&verdict.stderr).contains("invalid"), "{}", text(&verdict.stderr));
     let table = text(&run(&["rejections", "show", "1", "--store", &store], &[]).stdout);
@@ -476,16 +453,8 @@ fn route_test_prints_the_routes_and_targets_a_body_gets() {
         ("AUDIT_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
     ];
     let test = |body: &[u8]| {
-        let mut child = Command::new(bin())
-            .args(["route", "test", "--config", example, "--source", "flinks", "--format", "json"])
-            .envs(env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), body).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out =
+            run_stdin(&["route", "test", "--config", example, "--source", "flinks", "--format", "json"], &env, body);
         assert!(out.status.success(), "{}", text(&out.stderr));
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
@@ -509,17 +478,10 @@ fn send_knows_other_providers_retry_schedules() {
     // Scaled down; the attempt count is the schedule's retries plus the first attempt.
     for (schedule, attempts) in [("slack", 4), ("stripe", 10), ("shopify", 9), ("github", 1), ("standard-webhooks", 8)]
     {
-        let mut child = Command::new(bin())
-            .args(["send", "--scheme", "slack", "--secret-env", "HG_SECRET", "--url", &url, "-"])
-            .args(["--retry-schedule", schedule, "--time-scale", "0.00001", "--format", "json"])
-            .env("HG_SECRET", "s")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"{}").unwrap();
-        let out = child.wait_with_output().unwrap();
+        let args = ["send", "--scheme", "slack", "--secret-env", "HG_SECRET", "--url", &url, "-", "--retry-schedule"];
+        let args: Vec<&str> =
+            args.into_iter().chain([schedule, "--time-scale", "0.00001", "--format", "json"]).collect();
+        let out = run_stdin(&args, &[("HG_SECRET", "s")], b"{}");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["attempts"], attempts, "{schedule}: {v}");
     }

@@ -545,7 +545,7 @@ impl Config {
                 ),
                 None => None,
             };
-            let extras = self.http_extras(t).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?;
+            let extras = self.target_extras(t).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?;
             targets.push(
                 crate::deliver::Target::new(t, secret, extras)
                     .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
@@ -631,14 +631,16 @@ impl Config {
         })
     }
 
-    /// An HTTP target's TLS files and credential header, read now (a missing file stops the start).
-    fn http_extras(&self, t: &TargetConfig) -> Result<crate::deliver::HttpExtras, String> {
+    /// What a target reads from files and secrets beyond its own signing secret, read now (a
+    /// missing file stops the start): an HTTP target's TLS files and credential header, a NATS
+    /// target's credentials and TLS files.
+    fn target_extras(&self, t: &TargetConfig) -> Result<crate::deliver::TargetExtras, String> {
         if t.kind == "nats" {
             return self.nats_extras(t);
         }
         if t.kind != "http" {
             // Other kinds refuse these keys (`Target::new`); nothing to read for them.
-            return Ok(crate::deliver::HttpExtras::default());
+            return Ok(crate::deliver::TargetExtras::default());
         }
         let read = |p: &Path| {
             let path = self.resolve(p);
@@ -659,12 +661,12 @@ impl Config {
             Some(h) => Some((h.name.clone(), self.read_secret_text(&h.value)?)),
             None => None,
         };
-        Ok(crate::deliver::HttpExtras { ca_pem, identity_pem, auth, nats: None })
+        Ok(crate::deliver::TargetExtras { ca_pem, identity_pem, auth, nats: None })
     }
 
     /// A NATS target's credentials and TLS files: at most one way to authenticate, every file
     /// readable now (the client reads them again when it connects).
-    fn nats_extras(&self, t: &TargetConfig) -> Result<crate::deliver::HttpExtras, String> {
+    fn nats_extras(&self, t: &TargetConfig) -> Result<crate::deliver::TargetExtras, String> {
         let readable = |p: &Path| {
             let path = self.resolve(p);
             std::fs::File::open(&path).map(|_| path.clone()).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -683,7 +685,7 @@ impl Config {
             _ => return Err("client_cert and client_key go together".into()),
         };
         let ca = t.ca_file.as_deref().map(readable).transpose()?;
-        Ok(crate::deliver::HttpExtras {
+        Ok(crate::deliver::TargetExtras {
             nats: Some(crate::deliver::NatsOptions { auth, ca, client_cert }),
             ..Default::default()
         })
@@ -765,32 +767,24 @@ impl Config {
     /// The text of a secret reference (surrounding whitespace trimmed), for credentials that are
     /// sent as they are rather than used as keys.
     fn read_secret_text(&self, r: &SecretRef) -> Result<zeroize::Zeroizing<String>, String> {
-        let text = match (&r.env, &r.file) {
+        let text = self.read_secret_raw(r)?;
+        Ok(zeroize::Zeroizing::new(text.trim().to_owned()))
+    }
+
+    /// Reads and decodes one secret from its environment variable or file.
+    fn read_secret(&self, r: &SecretRef, encoding: hookgate_verify::SecretEncoding) -> Result<Secret, String> {
+        Secret::decode(&self.read_secret_raw(r)?, encoding).map_err(|e| e.to_string())
+    }
+
+    /// The text of a secret reference as stored, from its environment variable or file.
+    fn read_secret_raw(&self, r: &SecretRef) -> Result<zeroize::Zeroizing<String>, String> {
+        Ok(zeroize::Zeroizing::new(match (&r.env, &r.file) {
             (Some(var), None) => std::env::var(var).map_err(|_| format!("environment variable `{var}` is not set"))?,
             (None, Some(file)) => {
                 let path = self.resolve(file);
                 std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
             }
             _ => return Err("set exactly one of `env` or `file`".into()),
-        };
-        let text = zeroize::Zeroizing::new(text);
-        Ok(zeroize::Zeroizing::new(text.trim().to_owned()))
-    }
-
-    /// Reads and decodes one secret from its environment variable or file.
-    fn read_secret(&self, r: &SecretRef, encoding: hookgate_verify::SecretEncoding) -> Result<Secret, String> {
-        let text = match (&r.env, &r.file) {
-            (Some(var), None) => zeroize::Zeroizing::new(
-                std::env::var(var).map_err(|_| format!("environment variable `{var}` is not set"))?,
-            ),
-            (None, Some(file)) => {
-                let path = self.resolve(file);
-                zeroize::Zeroizing::new(
-                    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-                )
-            }
-            _ => return Err("set exactly one of `env` or `file`".into()),
-        };
-        Secret::decode(&text, encoding).map_err(|e| e.to_string())
+        }))
     }
 }

@@ -34,9 +34,10 @@ pub struct Target {
     retry: RetryConfig,
 }
 
-/// What an HTTP target may add to a plain request, read from its files and secrets at start-up.
+/// What a target reads from its files and secrets at start-up, beyond its signing secret: for
+/// HTTP, the TLS files and a credential header; for NATS, `nats`.
 #[derive(Default)]
-pub(crate) struct HttpExtras {
+pub(crate) struct TargetExtras {
     /// CA certificates (PEM) trusted beside the system's roots.
     pub(crate) ca_pem: Option<Vec<u8>>,
     /// Client certificate chain and key (PEM), for mTLS.
@@ -104,7 +105,7 @@ enum Kind {
 }
 
 impl Target {
-    pub(crate) fn new(c: &TargetConfig, secret: Option<Secret>, extras: HttpExtras) -> Result<Self, String> {
+    pub(crate) fn new(c: &TargetConfig, secret: Option<Secret>, extras: TargetExtras) -> Result<Self, String> {
         if c.concurrency == 0 || c.timeout_secs == 0 || c.retry.max_attempts == 0 {
             return Err("concurrency, timeout_secs and retry.max_attempts must be positive".into());
         }
@@ -196,7 +197,7 @@ impl Target {
 
 /// An HTTP target's client (its trusted CAs and client certificate) and credential header.
 fn http_client(
-    extras: HttpExtras,
+    extras: TargetExtras,
 ) -> Result<(reqwest::Client, Option<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>), String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder();

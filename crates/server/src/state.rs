@@ -35,8 +35,13 @@ pub(crate) struct CommitHealth {
 const FAILING_FOR_MS: i64 = 30_000;
 
 impl CommitHealth {
+    /// Called for every stored event: it writes the shared stamp only when a failure is newer
+    /// or the stamp is 100 ms old, so requests on every core do not keep taking the cache line.
     pub(crate) fn committed(&self, now_ms: i64) {
-        self.ok_at_ms.fetch_max(now_ms, Ordering::AcqRel);
+        let ok = self.ok_at_ms.load(Ordering::Acquire);
+        if now_ms - ok >= 100 || ok <= self.failed_at_ms.load(Ordering::Acquire) {
+            self.ok_at_ms.fetch_max(now_ms, Ordering::AcqRel);
+        }
     }
 
     pub(crate) fn failed(&self, now_ms: i64) {
@@ -72,5 +77,11 @@ mod tests {
         h.committed(40_000);
         h.failed(50_005);
         assert!(!h.failing(50_020));
+        // A success right after a failure counts even when the stamp is fresh (it is written
+        // at most every 100 ms otherwise).
+        h.committed(100_000);
+        h.failed(100_020);
+        h.committed(100_030);
+        assert!(!h.failing(100_031));
     }
 }

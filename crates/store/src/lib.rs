@@ -114,10 +114,6 @@ impl PendingRejections {
 }
 
 /// Unix ms as RFC 3339, as every listing shows times.
-/// Size of the readiness probe's write: about a typical event's, so that a probe fits only where an
-/// event would.
-pub(crate) const PROBE_BYTES: usize = 8 * 1024;
-
 pub(crate) fn rfc3339(ms: i64) -> String {
     hookgate_verify::Timestamp::from_unix_millis(ms).to_rfc3339()
 }

@@ -425,18 +425,7 @@ impl PgStore {
             let body: Option<Vec<u8>> = r.get(9);
             let headers: Option<String> = r.get(10);
             crate::RejectionDetail {
-                record: RejectionRecord {
-                    id: r.get(0),
-                    source: r.get(1),
-                    received_at: rfc3339(r.get(2)),
-                    peer: r.get(3),
-                    reason: r.get(4),
-                    reason_code: r.get(5),
-                    header_names: serde_json::from_str(r.get::<_, &str>(6)).unwrap_or_default(),
-                    body_sha256: r.get(7),
-                    size: r.get(8),
-                    body_kept: body.is_some(),
-                },
+                record: rejection_record(&r, body.is_some()),
                 headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
                 body,
             }
@@ -457,21 +446,7 @@ impl PgStore {
                 &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| RejectionRecord {
-                id: r.get(0),
-                source: r.get(1),
-                received_at: rfc3339(r.get(2)),
-                peer: r.get(3),
-                reason: r.get(4),
-                reason_code: r.get(5),
-                header_names: serde_json::from_str(r.get::<_, &str>(6)).unwrap_or_default(),
-                body_sha256: r.get(7),
-                size: r.get(8),
-                body_kept: r.get(9),
-            })
-            .collect())
+        Ok(rows.iter().map(|r| rejection_record(r, r.get(9))).collect())
     }
 
     pub(crate) async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
@@ -589,6 +564,22 @@ fn summary(r: &tokio_postgres::Row) -> EventSummary {
         body_sha256: r.get(6),
         size: r.get(7),
         duplicates: r.get(8),
+    }
+}
+
+/// A rejection's listing fields, from columns 0-8 (as `sqlite::rejection_record`).
+fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord {
+    RejectionRecord {
+        id: r.get(0),
+        source: r.get(1),
+        received_at: rfc3339(r.get(2)),
+        peer: r.get(3),
+        reason: r.get(4),
+        reason_code: r.get(5),
+        header_names: serde_json::from_str(r.get::<_, &str>(6)).unwrap_or_default(),
+        body_sha256: r.get(7),
+        size: r.get(8),
+        body_kept,
     }
 }
 

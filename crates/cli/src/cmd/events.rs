@@ -153,6 +153,15 @@ pub(crate) enum RejectionsCommand {
     },
 }
 
+/// A body in a JSON record: `body` when it is UTF-8 (the exact text), else `body_base64`.
+fn add_body(record: &mut serde_json::Value, body: &[u8]) {
+    use base64::Engine as _;
+    match std::str::from_utf8(body) {
+        Ok(text) => record["body"] = text.into(),
+        Err(_) => record["body_base64"] = base64::engine::general_purpose::STANDARD.encode(body).into(),
+    }
+}
+
 fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
     let since_ms = f.since.as_deref().map(|t| time_arg("--since", t)).transpose()?;
     let until_ms = f.until.as_deref().map(|t| time_arg("--until", t)).transpose()?;
@@ -210,13 +219,7 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             if format == Format::Json {
                 let mut record = serde_json::to_value(&event)?;
                 record["deliveries"] = serde_json::to_value(&deliveries)?;
-                match std::str::from_utf8(&event.body) {
-                    Ok(text) => record["body"] = text.into(),
-                    Err(_) => {
-                        use base64::Engine as _;
-                        record["body_base64"] = base64::engine::general_purpose::STANDARD.encode(&event.body).into();
-                    }
-                }
+                add_body(&mut record, &event.body);
                 writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
@@ -286,13 +289,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
             if format == Format::Json {
                 let mut record = serde_json::to_value(&r)?;
                 if let Some(bytes) = &r.body {
-                    use base64::Engine as _;
-                    match std::str::from_utf8(bytes) {
-                        Ok(text) => record["body"] = text.into(),
-                        Err(_) => {
-                            record["body_base64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into()
-                        }
-                    }
+                    add_body(&mut record, bytes);
                 }
                 writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
                 return Ok(ExitCode::SUCCESS);

@@ -54,11 +54,22 @@ fn serve_reporting(
     ops: bool,
     envs: &[(&str, &str)],
 ) -> (Child, SocketAddr, Option<SocketAddr>, Arc<Mutex<String>>) {
+    let mut program = Command::new(bin());
+    program.envs(envs.iter().copied());
+    serve_command(program, config, ops)
+}
+
+/// `serve --config CONFIG` run by `program` (the binary, or a wrapper such as `setpriv … hookgate`),
+/// with the addresses it reports and the log it writes as it goes.
+pub(crate) fn serve_command(
+    mut program: Command,
+    config: &Path,
+    ops: bool,
+) -> (Child, SocketAddr, Option<SocketAddr>, Arc<Mutex<String>>) {
     let log = Arc::new(Mutex::new(String::new()));
     let kept = Arc::clone(&log);
-    let mut child = Command::new(bin())
+    let mut child = program
         .args(["serve", "--config", config.to_str().unwrap()])
-        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

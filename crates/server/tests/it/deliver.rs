@@ -520,25 +520,40 @@ async fn a_timed_out_command_is_killed_with_its_children() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// An internal CA for targets' TLS tests.
+struct TestCa {
+    cert: rcgen::Certificate,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl TestCa {
+    fn new() -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        Self { cert, issuer: rcgen::Issuer::new(params, key) }
+    }
+
+    /// A certificate for these names, signed by the CA, with its key.
+    fn leaf(&self, names: &[&str]) -> (rcgen::Certificate, rcgen::KeyPair) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let cert = rcgen::CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
+        (cert, key)
+    }
+}
+
 /// A target behind an internal CA that requires a client certificate and a bearer token: the
 /// target's `ca_file`, `client_cert`/`client_key` and `auth_header` (its value from the
 /// environment) get the delivery through; without the client certificate the handshake fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_https_target_with_an_internal_ca_mtls_and_a_token_header() {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     let dir = temp_dir("mtls-target");
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, &ca_key);
-    let leaf = |names: Vec<String>| {
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &issuer).unwrap();
-        (cert, key)
-    };
-    let (server_cert, server_key) = leaf(vec!["localhost".into(), "127.0.0.1".into()]);
-    let (client_cert, client_key) = leaf(vec!["hookgate".into()]);
+    let ca = TestCa::new();
+    let ca_cert = &ca.cert;
+    let (server_cert, server_key) = ca.leaf(&["localhost", "127.0.0.1"]);
+    let (client_cert, client_key) = ca.leaf(&["hookgate"]);
     std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
     std::fs::write(dir.join("client.pem"), client_cert.pem()).unwrap();
     std::fs::write(dir.join("client.key"), client_key.serialize_pem()).unwrap();
@@ -646,19 +661,10 @@ max_attempts = 1
 /// (from a file) get the event into its stream; a target without the password is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jetstream_target_over_tls_with_a_password() {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     let dir = temp_dir("jetstream-tls");
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, &ca_key);
-    let server_key = KeyPair::generate().unwrap();
-    let server_cert = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &issuer)
-        .unwrap();
-    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+    let ca = TestCa::new();
+    let (server_cert, server_key) = ca.leaf(&["localhost", "127.0.0.1"]);
+    std::fs::write(dir.join("ca.pem"), ca.cert.pem()).unwrap();
     std::fs::write(dir.join("server.pem"), server_cert.pem()).unwrap();
     std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
     std::fs::write(dir.join("nats.password"), "broker-pw-77\n").unwrap();

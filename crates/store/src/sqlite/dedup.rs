@@ -147,18 +147,7 @@ impl DedupIndex {
                 open_file(&path)?
             }
         };
-        let mut index = Self {
-            conn,
-            pending: HashMap::new(),
-            in_batch: Vec::new(),
-            unindexed: Vec::new(),
-            removed_in_batch: Vec::new(),
-            unremoved: Vec::new(),
-            last_write: std::time::Instant::now(),
-            broken: false,
-            db: db.to_owned(),
-            next_repair: std::time::Instant::now(),
-        };
+        let mut index = Self::with(conn, db, false);
         let indexed_upto: i64 = meta(&index.conn, "indexed_upto")?.and_then(|v| v.parse().ok()).unwrap_or(0);
         let boot = boot_id();
         let unclean_reboot = meta(&index.conn, "clean")?.as_deref() == Some("0")
@@ -213,18 +202,23 @@ impl DedupIndex {
     /// until the writer rebuilds it (`repair_if_broken`), so the gateway serves degraded — 503 and
     /// not ready — instead of exiting and being restarted in a loop.
     pub(crate) fn unavailable(db: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            conn: Connection::open_in_memory()?,
+        Ok(Self::with(Connection::open_in_memory()?, db, true))
+    }
+
+    /// An index on `conn` with nothing pending.
+    fn with(conn: Connection, db: &Path, broken: bool) -> Self {
+        Self {
+            conn,
             pending: HashMap::new(),
             in_batch: Vec::new(),
             unindexed: Vec::new(),
             removed_in_batch: Vec::new(),
             unremoved: Vec::new(),
             last_write: std::time::Instant::now(),
-            broken: true,
+            broken,
             db: db.to_owned(),
             next_repair: std::time::Instant::now(),
-        })
+        }
     }
 
     /// Whether inserts cannot be deduplicated now (the file failed and is not rebuilt yet).

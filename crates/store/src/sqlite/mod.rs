@@ -1036,10 +1036,14 @@ fn insert_event(tx: &Connection, keys: &mut DedupIndex, encoded: &EncodedEvent) 
     Ok(Inserted::New(id))
 }
 
+/// Size of the readiness probe's write: about a typical event's, so that a probe fits only where an
+/// event would.
+const PROBE_BYTES: usize = 8 * 1024;
+
 /// The readiness probe's write: a row of `PROBE_BYTES` replaced each time, so a probe needs new
 /// log frames as an event does (a smaller write could fit where an event cannot).
 fn probe(tx: &Connection) -> rusqlite::Result<()> {
-    let value = format!("{:<width$}", Timestamp::now().unix_millis(), width = crate::PROBE_BYTES);
+    let value = format!("{:<width$}", Timestamp::now().unix_millis(), width = PROBE_BYTES);
     tx.prepare_cached(
         "INSERT INTO store_meta (name, value) VALUES ('readiness_probe', ?1)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -1258,6 +1262,24 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
     })
 }
 
+/// A rejection's listing fields, from columns 0-8 of `id, source, received_at, peer, reason,
+/// reason_code, header_names, body_sha256, size`.
+fn rejection_record(row: &rusqlite::Row<'_>, body_kept: bool) -> rusqlite::Result<RejectionRecord> {
+    let names: String = row.get(6)?;
+    Ok(RejectionRecord {
+        id: row.get(0)?,
+        source: row.get(1)?,
+        received_at: rfc3339(row.get(2)?),
+        peer: row.get(3)?,
+        reason: row.get(4)?,
+        reason_code: row.get(5)?,
+        header_names: serde_json::from_str(&names).unwrap_or_default(),
+        body_sha256: row.get(7)?,
+        size: row.get(8)?,
+        body_kept,
+    })
+}
+
 fn delivery_summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeliverySummary> {
     let status: String = row.get(3)?;
     let attempts: i64 = row.get(4)?;
@@ -1384,21 +1406,9 @@ impl Reader {
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
         let limit = filter.limit.map_or(-1, i64::from);
-        let rows =
-            stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], |row| {
-                let names: String = row.get(6)?;
-                Ok(RejectionRecord {
-                    id: row.get(0)?,
-                    source: row.get(1)?,
-                    received_at: rfc3339(row.get(2)?),
-                    peer: row.get(3)?,
-                    reason: row.get(4)?,
-                    reason_code: row.get(5)?,
-                    header_names: serde_json::from_str(&names).unwrap_or_default(),
-                    body_sha256: row.get(7)?,
-                    size: row.get(8)?,
-                    body_kept: row.get(9)?,
-                })
+        let rows = stmt
+            .query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], |row| {
+                rejection_record(row, row.get(9)?)
             })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -1415,22 +1425,10 @@ impl Reader {
         ))?;
         let found = stmt
             .query_row(params![id], |row| {
-                let names: String = row.get(6)?;
                 let body: Option<Vec<u8>> = row.get(9)?;
                 let headers: Option<String> = row.get(10)?;
                 Ok(RejectionDetail {
-                    record: RejectionRecord {
-                        id: row.get(0)?,
-                        source: row.get(1)?,
-                        received_at: rfc3339(row.get(2)?),
-                        peer: row.get(3)?,
-                        reason: row.get(4)?,
-                        reason_code: row.get(5)?,
-                        header_names: serde_json::from_str(&names).unwrap_or_default(),
-                        body_sha256: row.get(7)?,
-                        size: row.get(8)?,
-                        body_kept: body.is_some(),
-                    },
+                    record: rejection_record(row, body.is_some())?,
                     headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
                     body,
                 })
