@@ -1,0 +1,384 @@
+//! Read-only connections and every read query with its row mappers.
+
+use std::path::Path;
+use std::time::Duration;
+
+use hookgate_verify::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::body;
+use crate::error::StoreError;
+use crate::migrate;
+use crate::model::{
+    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, ListFilter, QueueDepth,
+    RejectionRecord,
+};
+use crate::{DeliveryQuery, RejectionDetail, rfc3339};
+
+/// A read-only connection for queries (the CLI's `events` and `rejections` commands).
+pub struct Reader {
+    conn: Connection,
+    /// The store has `events.body_encoding` (schema 4); an older store, opened for inspection
+    /// without migrating, keeps every body as received.
+    body_encoding: bool,
+    /// The store has `rejections.headers` (schema 5).
+    rejection_headers: bool,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").finish_non_exhaustive()
+    }
+}
+
+/// An event's stored body, from a row that selects `body`, `body_encoding`, `size` and
+/// `body_sha256` by name.
+fn stored_body(row: &rusqlite::Row<'_>) -> rusqlite::Result<body::Stored> {
+    Ok(body::Stored {
+        encoding: row.get("body_encoding")?,
+        bytes: row.get("body")?,
+        size: row.get("size")?,
+        sha256: row.get("body_sha256")?,
+    })
+}
+
+/// The body as received; a damaged one is [`StoreError::CorruptBody`], never other bytes.
+fn decoded(event_id: i64, stored: body::Stored) -> Result<Vec<u8>, StoreError> {
+    body::decode(stored).map_err(|e| StoreError::CorruptBody { event_id, reason: e.to_string() })
+}
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
+    Ok(EventSummary {
+        id: row.get("id")?,
+        source: row.get("source")?,
+        received_at: rfc3339(row.get("received_at")?),
+        dedup_key: row.get("dedup_key")?,
+        provider_id: row.get("provider_id")?,
+        event_type: row.get("event_type")?,
+        body_sha256: row.get("body_sha256")?,
+        size: row.get("size")?,
+        duplicates: row.get("duplicates")?,
+    })
+}
+
+/// A rejection's listing fields, from columns 0-8 of `id, source, received_at, peer, reason,
+/// reason_code, header_names, body_sha256, size`.
+fn rejection_record(row: &rusqlite::Row<'_>, body_kept: bool) -> rusqlite::Result<RejectionRecord> {
+    let names: String = row.get(6)?;
+    Ok(RejectionRecord {
+        id: row.get(0)?,
+        source: row.get(1)?,
+        received_at: rfc3339(row.get(2)?),
+        peer: row.get(3)?,
+        reason: row.get(4)?,
+        reason_code: row.get(5)?,
+        header_names: serde_json::from_str(&names).unwrap_or_default(),
+        body_sha256: row.get(7)?,
+        size: row.get(8)?,
+        body_kept,
+    })
+}
+
+fn delivery_summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeliverySummary> {
+    let status: String = row.get(3)?;
+    let attempts: i64 = row.get(4)?;
+    let pending = status == "pending";
+    Ok(DeliverySummary {
+        id: row.get(0)?,
+        event_id: row.get(1)?,
+        target: row.get(2)?,
+        status: if pending && attempts > 0 { "failed".to_owned() } else { status },
+        attempts,
+        next_attempt_at: if pending { Some(rfc3339(row.get(5)?)) } else { None },
+        created_at: rfc3339(row.get(6)?),
+        delivered_at: row.get::<_, Option<i64>>(7)?.map(rfc3339),
+        last_error: row.get(8)?,
+    })
+}
+
+/// Why an existing file could not be read as a store: not a hookgate store only when it has no
+/// migrations table; anything else (a read-only directory, a lock, damage) is said as it is.
+fn unreadable(path: &Path, e: rusqlite::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("no such table") || text.contains("file is not a database") {
+        return StoreError::Missing(format!("{} (not a hookgate store)", path.display()));
+    }
+    if matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)) {
+        return StoreError::Write(format!(
+            "cannot read {}: SQLite must create {}-shm beside a WAL store to read it, and cannot here \
+             (a read-only directory?); copy the store to a writable directory to inspect it",
+            path.display(),
+            path.display()
+        ));
+    }
+    StoreError::Open { path: path.display().to_string(), source: e }
+}
+
+impl Reader {
+    /// Opens an existing store read-only and checks its schema version.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] when there is no database file, or a database error.
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let version: i64 = conn
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+            .map_err(|e| unreadable(path, e))?;
+        if version > migrate::latest_version() {
+            return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
+        }
+        Ok(Self { conn, body_encoding: version >= 4, rejection_headers: version >= 5 })
+    }
+
+    /// How a query names an event's body encoding on this store's schema.
+    fn body_encoding(&self) -> &'static str {
+        if self.body_encoding { "body_encoding" } else { "'identity' AS body_encoding" }
+    }
+
+    /// Events, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
+             FROM events WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+               AND (?4 IS NULL OR received_at < ?4)
+               AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = ?5))
+             ORDER BY received_at DESC, id DESC LIMIT ?3",
+        )?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        let rows =
+            stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One event with its body, or `None`.
+    ///
+    /// # Errors
+    /// A database error, or [`StoreError::CorruptBody`] when the stored body does not decode to
+    /// the bytes received.
+    pub fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
+                    signed_at, headers, metadata, body, {}
+             FROM events WHERE id = ?1",
+            self.body_encoding()
+        ))?;
+        let row = stmt
+            .query_row(params![id], |row| {
+                let headers: String = row.get("headers")?;
+                let metadata: String = row.get("metadata")?;
+                let record = EventRecord {
+                    summary: summary(row)?,
+                    signed_at: row.get::<_, Option<i64>>("signed_at")?.map(rfc3339),
+                    headers: serde_json::from_str(&headers).unwrap_or_default(),
+                    metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+                    body: Vec::new(),
+                };
+                Ok((record, stored_body(row)?))
+            })
+            .optional()?;
+        row.map(|(mut record, stored)| {
+            record.body = decoded(id, stored)?;
+            Ok(record)
+        })
+        .transpose()
+    }
+
+    /// Rejections, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL
+             FROM rejections WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+               AND (?4 IS NULL OR received_at < ?4)
+               AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = ?5))
+             ORDER BY received_at DESC, id DESC LIMIT ?3",
+        )?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        let rows = stmt
+            .query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], |row| {
+                rejection_record(row, row.get(9)?)
+            })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One rejected attempt with its headers and kept body, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn get_rejection(&self, id: i64) -> Result<Option<RejectionDetail>, StoreError> {
+        let headers = if self.rejection_headers { "headers" } else { "NULL AS headers" };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, {headers}
+             FROM rejections WHERE id = ?1"
+        ))?;
+        let found = stmt
+            .query_row(params![id], |row| {
+                let body: Option<Vec<u8>> = row.get(9)?;
+                let headers: Option<String> = row.get(10)?;
+                Ok(RejectionDetail {
+                    record: rejection_record(row, body.is_some())?,
+                    headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                    body,
+                })
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    /// Deliveries, newest first. `status` is `pending`, `failed`, `delivered` or `dead`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_deliveries(
+        &self,
+        status: Option<&str>,
+        target: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliverySummary>, StoreError> {
+        self.deliveries(&DeliveryQuery {
+            status: status.map(str::to_owned),
+            target: target.map(str::to_owned),
+            event_id: None,
+            limit,
+        })
+    }
+
+    /// Deliveries matching `q`, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn deliveries(&self, q: &DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+             FROM deliveries
+             WHERE (?1 IS NULL OR target = ?1)
+               AND (?2 IS NULL OR (?2 = 'failed' AND status = 'pending' AND attempts > 0)
+                               OR (?2 = 'pending' AND status = 'pending' AND attempts = 0)
+                               OR (?2 NOT IN ('failed', 'pending') AND status = ?2))
+               AND (?4 IS NULL OR event_id = ?4)
+             ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![q.target, q.status, q.limit, q.event_id], delivery_summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One delivery with its attempts.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+        let summary = self
+            .conn
+            .prepare_cached(
+                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+                 FROM deliveries WHERE id = ?1",
+            )?
+            .query_row(params![id], delivery_summary)
+            .optional()?;
+        let Some(summary) = summary else { return Ok(None) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT started_at, duration_ms, status_code, error, response_excerpt FROM delivery_attempts
+             WHERE delivery_id = ?1 ORDER BY id",
+        )?;
+        let attempts_history = stmt
+            .query_map(params![id], |r| {
+                let started_at_ms: i64 = r.get(0)?;
+                Ok(Attempt {
+                    started_at_ms,
+                    started_at: rfc3339(started_at_ms),
+                    duration_ms: r.get(1)?,
+                    status_code: r.get(2)?,
+                    error: r.get(3)?,
+                    response_excerpt: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(DeliveryRecord { summary, attempts_history }))
+    }
+
+    /// Deliveries waiting, failed and dead, and the oldest pending one's age.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
+        let now = Timestamp::now().unix_millis();
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'pending' AND attempts > 0), 0),
+                    COALESCE(SUM(status = 'dead'), 0), COALESCE(?1 - MIN(CASE WHEN status = 'pending' THEN created_at END), 0)
+             FROM deliveries",
+            params![now],
+            |r| Ok(QueueDepth { pending: r.get(0)?, failed: r.get(1)?, dead: r.get(2)?, oldest_pending_ms: r.get(3)? }),
+        )?)
+    }
+
+    /// Ids of events of `source` received in `[since, until)` (Unix ms), oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn event_ids(&self, source: &str, since_ms: i64, until_ms: Option<i64>) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM events WHERE source = ?1 AND received_at >= ?2 AND (?3 IS NULL OR received_at < ?3) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![source, since_ms, until_ms], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The event of a leased delivery.
+    pub(super) fn claimed(&self, delivery_id: i64, event_id: i64, attempts: i64) -> Result<Claimed, StoreError> {
+        let mut event = self.conn.prepare_cached(&format!(
+            "SELECT source, body, headers, received_at, event_type, size, body_sha256, {} FROM events WHERE id = ?1",
+            self.body_encoding()
+        ))?;
+        let (claimed, stored) = event.query_row(params![event_id], |r| {
+            let headers: String = r.get(2)?;
+            let claimed = Claimed {
+                delivery_id,
+                event_id,
+                attempts,
+                source: r.get(0)?,
+                body: Vec::new(),
+                headers: serde_json::from_str(&headers).unwrap_or_default(),
+                received_at_ms: r.get(3)?,
+                event_type: r.get(4)?,
+            };
+            Ok((claimed, stored_body(r)?))
+        })?;
+        Ok(Claimed { body: decoded(event_id, stored)?, ..claimed })
+    }
+
+    /// The store's schema version.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?)
+    }
+
+    /// Number of stored events.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn count_events(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` when the database is sound.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] with SQLite's report when it is not.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let report: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if report == "ok" { Ok(()) } else { Err(StoreError::Write(report)) }
+    }
+}
