@@ -1,0 +1,229 @@
+//! Every read query of the PostgreSQL store, with its row mappers.
+
+use hookgate_verify::Timestamp;
+
+use crate::error::StoreError;
+use crate::migrate;
+use crate::model::{
+    Attempt, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, ListFilter, QueueDepth, RejectionRecord,
+};
+use crate::rfc3339;
+
+use super::{PgStore, client};
+
+impl PgStore {
+    pub(crate) async fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let limit = filter.limit.map(i64::from);
+        let rows = conn
+            .query(
+                "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
+                 FROM events WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
+                   AND ($4::BIGINT IS NULL OR received_at < $4)
+                   AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = $5))
+                 ORDER BY received_at DESC, id DESC LIMIT $3",
+                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
+            )
+            .await?;
+        Ok(rows.iter().map(summary).collect())
+    }
+
+    pub(crate) async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let row = conn
+            .query_opt(
+                "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
+                        signed_at, headers, metadata, body
+                 FROM events WHERE id = $1",
+                &[&id],
+            )
+            .await?;
+        Ok(row.map(|r| EventRecord {
+            summary: summary(&r),
+            signed_at: r.get::<_, Option<i64>>(9).map(rfc3339),
+            headers: serde_json::from_str(r.get::<_, &str>(10)).unwrap_or_default(),
+            metadata: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or(serde_json::Value::Null),
+            body: r.get(12),
+        }))
+    }
+
+    pub(crate) async fn get_rejection(&self, id: i64) -> Result<Option<crate::RejectionDetail>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let row = conn
+            .query_opt(
+                "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers
+                 FROM rejections WHERE id = $1",
+                &[&id],
+            )
+            .await?;
+        Ok(row.map(|r| {
+            let body: Option<Vec<u8>> = r.get(9);
+            let headers: Option<String> = r.get(10);
+            crate::RejectionDetail {
+                record: rejection_record(&r, body.is_some()),
+                headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                body,
+            }
+        }))
+    }
+
+    pub(crate) async fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let limit = filter.limit.map(i64::from);
+        let rows = conn
+            .query(
+                "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size,
+                        body IS NOT NULL
+                 FROM rejections WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
+                   AND ($4::BIGINT IS NULL OR received_at < $4)
+                   AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = $5))
+                 ORDER BY received_at DESC, id DESC LIMIT $3",
+                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| rejection_record(r, r.get(9))).collect())
+    }
+
+    pub(crate) async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
+        let (status, target, limit) = (q.status.as_deref(), q.target.as_deref(), q.limit);
+        let conn = client(&self.pool).await?;
+        let rows = conn
+            .query(
+                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+                 FROM deliveries
+                 WHERE ($1::TEXT IS NULL OR target = $1)
+                   AND ($2::TEXT IS NULL OR ($2 = 'failed' AND status = 'pending' AND attempts > 0)
+                                         OR ($2 = 'pending' AND status = 'pending' AND attempts = 0)
+                                         OR ($2 NOT IN ('failed', 'pending') AND status = $2))
+                   AND ($4::BIGINT IS NULL OR event_id = $4)
+                 ORDER BY id DESC LIMIT $3",
+                &[&target, &status, &i64::from(limit), &q.event_id],
+            )
+            .await?;
+        Ok(rows.iter().map(delivery_summary).collect())
+    }
+
+    pub(crate) async fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let Some(row) = conn
+            .query_opt(
+                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+                 FROM deliveries WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let attempts_history = conn
+            .query(
+                "SELECT started_at, duration_ms, status_code, error, response_excerpt FROM delivery_attempts
+                 WHERE delivery_id = $1 ORDER BY id",
+                &[&id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                let started_at_ms: i64 = r.get(0);
+                Attempt {
+                    started_at_ms,
+                    started_at: rfc3339(started_at_ms),
+                    duration_ms: r.get(1),
+                    status_code: r.get(2),
+                    error: r.get(3),
+                    response_excerpt: r.get(4),
+                }
+            })
+            .collect();
+        Ok(Some(DeliveryRecord { summary: delivery_summary(&row), attempts_history }))
+    }
+
+    pub(crate) async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
+        let conn = client(&self.pool).await?;
+        let now = Timestamp::now().unix_millis();
+        let r = conn
+            .query_one(
+                "SELECT COUNT(*) FILTER (WHERE status = 'pending'),
+                        COUNT(*) FILTER (WHERE status = 'pending' AND attempts > 0),
+                        COUNT(*) FILTER (WHERE status = 'dead'),
+                        COALESCE($1 - MIN(created_at) FILTER (WHERE status = 'pending'), 0)
+                 FROM deliveries",
+                &[&now],
+            )
+            .await?;
+        Ok(QueueDepth { pending: r.get(0), failed: r.get(1), dead: r.get(2), oldest_pending_ms: r.get(3) })
+    }
+
+    pub(crate) async fn event_ids(
+        &self,
+        source: &str,
+        since_ms: i64,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let rows = conn
+            .query(
+                "SELECT id FROM events WHERE source = $1 AND received_at >= $2
+                   AND ($3::BIGINT IS NULL OR received_at < $3) ORDER BY id",
+                &[&source, &since_ms, &until_ms],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
+        let conn = client(&self.pool).await?;
+        Ok(migrate::postgres_version(&**conn, &self.url.schema).await?.unwrap_or(0))
+    }
+
+    pub(crate) async fn count_events(&self) -> Result<i64, StoreError> {
+        Ok(client(&self.pool).await?.query_one("SELECT COUNT(*) FROM events", &[]).await?.get(0))
+    }
+}
+
+fn summary(r: &tokio_postgres::Row) -> EventSummary {
+    EventSummary {
+        id: r.get(0),
+        source: r.get(1),
+        received_at: rfc3339(r.get(2)),
+        dedup_key: r.get(3),
+        provider_id: r.get(4),
+        event_type: r.get(5),
+        body_sha256: r.get(6),
+        size: r.get(7),
+        duplicates: r.get(8),
+    }
+}
+
+/// A rejection's listing fields, from columns 0-8 (as `sqlite::rejection_record`).
+fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord {
+    RejectionRecord {
+        id: r.get(0),
+        source: r.get(1),
+        received_at: rfc3339(r.get(2)),
+        peer: r.get(3),
+        reason: r.get(4),
+        reason_code: r.get(5),
+        header_names: serde_json::from_str(r.get::<_, &str>(6)).unwrap_or_default(),
+        body_sha256: r.get(7),
+        size: r.get(8),
+        body_kept,
+    }
+}
+
+fn delivery_summary(r: &tokio_postgres::Row) -> DeliverySummary {
+    let status: String = r.get(3);
+    let attempts: i64 = r.get(4);
+    let pending = status == "pending";
+    DeliverySummary {
+        id: r.get(0),
+        event_id: r.get(1),
+        target: r.get(2),
+        status: if pending && attempts > 0 { "failed".to_owned() } else { status },
+        attempts,
+        next_attempt_at: if pending { Some(rfc3339(r.get(5))) } else { None },
+        created_at: rfc3339(r.get(6)),
+        delivered_at: r.get::<_, Option<i64>>(7).map(rfc3339),
+        last_error: r.get(8),
+    }
+}
