@@ -9,119 +9,29 @@ use rusqlite::{Connection, params};
 
 use crate::error::StoreError;
 
-/// `(version, description, SQL)`, in order.
+/// `(version, description, SQL)`, in order. The SQL lives in `migrations/<backend>/NNNN_name.sql`;
+/// an empty file is a version that changes only the other backend.
 pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "events and rejections",
-        r"
-CREATE TABLE events (
-    id            INTEGER PRIMARY KEY,
-    source        TEXT    NOT NULL,
-    received_at   INTEGER NOT NULL,          -- Unix ms
-    dedup_key     TEXT    NOT NULL,
-    provider_id   TEXT,
-    event_type    TEXT,
-    signed_at     INTEGER,                   -- Unix ms
-    body          BLOB    NOT NULL,
-    body_sha256   TEXT    NOT NULL,
-    size          INTEGER NOT NULL,
-    headers       TEXT    NOT NULL,          -- JSON [[name, value], ...]
-    metadata      TEXT    NOT NULL,          -- JSON object
-    duplicates    INTEGER NOT NULL DEFAULT 0,
-    last_duplicate_at INTEGER,
-    UNIQUE (source, dedup_key)
-);
-CREATE INDEX events_received ON events (received_at);
-
-CREATE TABLE rejections (
-    id            INTEGER PRIMARY KEY,
-    source        TEXT    NOT NULL,
-    received_at   INTEGER NOT NULL,
-    peer          TEXT,
-    reason        TEXT    NOT NULL,
-    reason_code   TEXT    NOT NULL,
-    header_names  TEXT    NOT NULL,          -- JSON [name, ...]
-    body_sha256   TEXT    NOT NULL,
-    size          INTEGER NOT NULL,
-    body          BLOB
-);
-CREATE INDEX rejections_received ON rejections (received_at);
-",
-    ),
+    (1, "events and rejections", include_str!("../migrations/sqlite/0001_events_and_rejections.sql")),
     (
         2,
         "deliveries (outbox) and delivery attempts",
-        r"
-CREATE TABLE deliveries (
-    id              INTEGER PRIMARY KEY,
-    event_id        INTEGER NOT NULL REFERENCES events (id),
-    target          TEXT    NOT NULL,
-    status          TEXT    NOT NULL,        -- pending | delivered | dead
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,        -- Unix ms
-    lease_until     INTEGER,                 -- Unix ms; claimed by a worker until then
-    created_at      INTEGER NOT NULL,
-    delivered_at    INTEGER,
-    last_error      TEXT
-);
-CREATE INDEX deliveries_due ON deliveries (target, status, next_attempt_at);
-CREATE INDEX deliveries_event ON deliveries (event_id);
-
-CREATE TABLE delivery_attempts (
-    id              INTEGER PRIMARY KEY,
-    delivery_id     INTEGER NOT NULL REFERENCES deliveries (id),
-    started_at      INTEGER NOT NULL,
-    duration_ms     INTEGER NOT NULL,
-    status_code     INTEGER,                 -- HTTP status or exit code
-    error           TEXT,
-    response_excerpt TEXT
-);
-CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
-",
+        include_str!("../migrations/sqlite/0002_deliveries_and_attempts.sql"),
     ),
     (
         3,
         "dedup keys move to the dedup index file (events lose their random-key unique index)",
-        // The table is rebuilt (SQLite cannot drop an inline UNIQUE), with foreign keys off for the
-        // migration (see `run`). AUTOINCREMENT: an event id is never reused after pruning (targets
-        // deduplicate on it, and the dedup index file refers to it). `store_meta.store_id` ties
-        // the dedup index file to this database.
-        r"
-CREATE TABLE events_v3 (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    source        TEXT    NOT NULL,
-    received_at   INTEGER NOT NULL,
-    dedup_key     TEXT    NOT NULL,
-    provider_id   TEXT,
-    event_type    TEXT,
-    signed_at     INTEGER,
-    body          BLOB    NOT NULL,
-    body_sha256   TEXT    NOT NULL,
-    size          INTEGER NOT NULL,
-    headers       TEXT    NOT NULL,
-    metadata      TEXT    NOT NULL,
-    duplicates    INTEGER NOT NULL DEFAULT 0,
-    last_duplicate_at INTEGER
-);
-INSERT INTO events_v3 SELECT id, source, received_at, dedup_key, provider_id, event_type, signed_at, body,
-    body_sha256, size, headers, metadata, duplicates, last_duplicate_at FROM events;
-DROP TABLE events;
-ALTER TABLE events_v3 RENAME TO events;
-CREATE INDEX events_received ON events (received_at);
-CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO store_meta (name, value) VALUES ('store_id', lower(hex(randomblob(16))));
-",
+        include_str!("../migrations/sqlite/0003_dedup_index_file.sql"),
     ),
     (
         4,
         "events name how their body is stored (identity or lz4; see body.rs)",
-        "ALTER TABLE events ADD COLUMN body_encoding TEXT NOT NULL DEFAULT 'identity';",
+        include_str!("../migrations/sqlite/0004_body_encoding.sql"),
     ),
     (
         5,
         "rejections keep their header values (minus drop_headers), to re-verify offline",
-        "ALTER TABLE rejections ADD COLUMN headers TEXT;",
+        include_str!("../migrations/sqlite/0005_rejection_headers.sql"),
     ),
 ];
 
@@ -130,86 +40,26 @@ INSERT INTO store_meta (name, value) VALUES ('store_id', lower(hex(randomblob(16
 /// as serialized: `JSONB` refuses `\u0000`, which a verified body may carry into the metadata, and
 /// a verified event must never be refused by its store.
 pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "events and rejections",
-        r"
-CREATE TABLE events (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source        TEXT    NOT NULL,
-    received_at   BIGINT  NOT NULL,
-    dedup_key     TEXT    NOT NULL,
-    provider_id   TEXT,
-    event_type    TEXT,
-    signed_at     BIGINT,
-    body          BYTEA   NOT NULL,
-    body_sha256   TEXT    NOT NULL,
-    size          BIGINT  NOT NULL,
-    headers       TEXT    NOT NULL,
-    metadata      TEXT    NOT NULL,
-    duplicates    BIGINT  NOT NULL DEFAULT 0,
-    last_duplicate_at BIGINT,
-    -- Dedup across every node: a retry that reaches another node conflicts here.
-    UNIQUE (source, dedup_key)
-);
-CREATE INDEX events_received ON events (received_at);
-
-CREATE TABLE rejections (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source        TEXT    NOT NULL,
-    received_at   BIGINT  NOT NULL,
-    peer          TEXT,
-    reason        TEXT    NOT NULL,
-    reason_code   TEXT    NOT NULL,
-    header_names  TEXT    NOT NULL,
-    body_sha256   TEXT    NOT NULL,
-    size          BIGINT  NOT NULL,
-    body          BYTEA
-);
-CREATE INDEX rejections_received ON rejections (received_at);
-",
-    ),
+    (1, "events and rejections", include_str!("../migrations/postgres/0001_events_and_rejections.sql")),
     (
         2,
         "deliveries (outbox) and delivery attempts",
-        r"
-CREATE TABLE deliveries (
-    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    event_id        BIGINT  NOT NULL REFERENCES events (id),
-    target          TEXT    NOT NULL,
-    status          TEXT    NOT NULL,
-    attempts        BIGINT  NOT NULL DEFAULT 0,
-    next_attempt_at BIGINT  NOT NULL,
-    lease_until     BIGINT,
-    created_at      BIGINT  NOT NULL,
-    delivered_at    BIGINT,
-    last_error      TEXT
-);
-CREATE INDEX deliveries_due ON deliveries (target, status, next_attempt_at);
-CREATE INDEX deliveries_event ON deliveries (event_id);
-
-CREATE TABLE delivery_attempts (
-    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    delivery_id     BIGINT  NOT NULL REFERENCES deliveries (id),
-    started_at      BIGINT  NOT NULL,
-    duration_ms     BIGINT  NOT NULL,
-    status_code     BIGINT,
-    error           TEXT,
-    response_excerpt TEXT
-);
-CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
-",
+        include_str!("../migrations/postgres/0002_deliveries_and_attempts.sql"),
     ),
     (
         3,
         "(SQLite only: dedup keys in a file of their own; PostgreSQL keeps UNIQUE (source, dedup_key) for cross-node dedup)",
-        "",
+        include_str!("../migrations/postgres/0003_sqlite_only_dedup_index.sql"),
     ),
-    (4, "(SQLite only: compressed bodies; PostgreSQL compresses large values itself (TOAST))", ""),
+    (
+        4,
+        "(SQLite only: compressed bodies; PostgreSQL compresses large values itself (TOAST))",
+        include_str!("../migrations/postgres/0004_sqlite_only_body_encoding.sql"),
+    ),
     (
         5,
         "rejections keep their header values (minus drop_headers), to re-verify offline",
-        "ALTER TABLE rejections ADD COLUMN headers TEXT;",
+        include_str!("../migrations/postgres/0005_rejection_headers.sql"),
     ),
 ];
 
