@@ -48,7 +48,7 @@ pub(crate) fn stdout_closed(e: &anyhow::Error) -> bool {
 /// own (`cannot read F: No such file (os error 2)` caused by `No such file (os error 2)`). The
 /// gateway's own rule for delivery errors, so the CLI and the delivery log read alike.
 pub(crate) fn error_chain(e: &anyhow::Error) -> String {
-    hookgate_server::deliver::error_chain(e.as_ref())
+    hookgate_deliver::error_chain(e.as_ref())
 }
 
 /// `n` and the noun in the number it needs (`1 event`, `2 events`).

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hookgate_deliver::Target;
 use hookgate_store::{RejectionRetention, StoreOptions, StoreUrl};
+pub use hookgate_verify::SecretRef;
 use hookgate_verify::{Algorithm, AlgorithmSpec, Reply, Scheme, Secret, Verifier};
 use serde::Deserialize;
 
@@ -56,7 +58,7 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// `[[target]]`: internal services events are delivered to.
     #[serde(default, rename = "target")]
-    pub targets: Vec<TargetConfig>,
+    pub targets: Vec<hookgate_deliver::TargetConfig>,
     /// Where the file was read from (relative paths in it are resolved against its directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -171,54 +173,21 @@ impl Default for StoreConfig {
     }
 }
 
-/// Where a secret comes from. Never a literal: config files end up in repositories and tickets.
-#[derive(Debug, Clone)]
-pub struct SecretRef {
-    /// Environment variable.
-    pub env: Option<String>,
-    /// File (surrounding whitespace ignored).
-    pub file: Option<PathBuf>,
-}
-
-/// What a secret reference looks like, for error messages (which never quote the value given: a
-/// string where a reference belongs is most likely the secret itself, pasted in).
-const SECRET_REF_SHAPE: &str =
-    "a table { env = \"VAR\" } or { file = \"PATH\" } (a secret itself is never written in the config)";
-
-impl<'de> Deserialize<'de> for SecretRef {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Fields {
-            env: Option<String>,
-            file: Option<PathBuf>,
-        }
-        struct Shape;
-        impl<'de> serde::de::Visitor<'de> for Shape {
-            type Value = SecretRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(SECRET_REF_SHAPE)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
-                let Fields { env, file } = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                Ok(SecretRef { env, file })
-            }
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<SecretRef, E> {
-                Err(E::custom(format!("invalid type: string, expected {SECRET_REF_SHAPE}")))
-            }
-        }
-        d.deserialize_any(Shape)
-    }
-}
-
 /// A TOML error as a message that names where and what, and never quotes a value: not
 /// `e.to_string()`, which prints the offending line, nor serde's message as is, which quotes the
 /// value it did not expect (`invalid type: string "…"`). Either could be a secret someone pasted
 /// into the file by mistake; the line, the key and the expected shape are enough to find it.
 pub fn parse_error(text: &str, e: &toml::de::Error) -> String {
-    let message = redact_values(e.message());
+    // A table read in two steps (a target: its `type`, then its kind's keys) reports the whole
+    // table's span and names the key at fault as `(at `key`)`: find that key's value in the table.
+    let (message, at_key) = match e.message().strip_suffix("`)").and_then(|m| m.rsplit_once(" (at `")) {
+        Some((message, key)) => (message, Some(key)),
+        None => (e.message(), None),
+    };
+    let message = redact_values(message);
     let Some(span) = e.span() else { return message };
-    let before = &text[..span.start.min(text.len())];
+    let start = at_key.and_then(|k| value_of_key(text, span.start, k)).unwrap_or(span.start);
+    let before = &text[..start.min(text.len())];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.matches('\n').count() + 1;
     let column = before.len() - line_start + 1;
@@ -239,11 +208,39 @@ pub fn parse_error(text: &str, e: &toml::de::Error) -> String {
     format!("line {line}, column {column}{at}: {message}")
 }
 
+/// Where the value of `key` (a dotted path: its last part) starts, in the table that starts at
+/// `table_start`: the first line there that assigns it, before the next table's header.
+fn value_of_key(text: &str, table_start: usize, key: &str) -> Option<usize> {
+    let name = key.rsplit('.').next().filter(|n| !n.is_empty())?;
+    let line_start = text[..table_start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let mut offset = line_start;
+    for (i, line) in text[line_start..].split_inclusive('\n').enumerate() {
+        if i > 0 && line.trim_start().starts_with('[') {
+            return None;
+        }
+        let mut from = 0;
+        while let Some(found) = line[from..].find(name) {
+            let at = from + found;
+            let preceded = line[..at].trim_end().chars().last().is_none_or(|c| c == '{' || c == ',');
+            let rest = line[at + name.len()..].trim_start();
+            if preceded && rest.starts_with('=') {
+                let value = at + name.len() + line[at + name.len()..].find('=')? + 1;
+                let spaces = line[value..].len() - line[value..].trim_start().len();
+                return Some(offset + value + spaces);
+            }
+            from = at + name.len();
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// serde's messages with the value they quote taken out: `invalid type: string "x", expected u64`
 /// becomes `invalid type: string, expected u64`; `unknown variant `x`, expected …` keeps only what
 /// was expected. Unknown *fields* keep their name: that is a key, and naming it is the point.
 fn redact_values(message: &str) -> String {
     if message.starts_with("unknown field")
+        || message.starts_with("unknown type")
         || message.starts_with("missing field")
         || message.starts_with("duplicate field")
     {
@@ -333,101 +330,6 @@ pub struct SourceConfig {
     pub default_targets: Vec<String>,
 }
 
-/// `[[target]]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetConfig {
-    /// Unique name (routes refer to it).
-    pub name: String,
-    /// `http`, `command` or `nats`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `http`: where to POST; `nats`: the server (`nats://127.0.0.1:4222`).
-    pub url: Option<String>,
-    /// `nats`: the JetStream subject; `{source}` and `{event_type}` are replaced.
-    pub subject: Option<String>,
-    /// `http`: the target's own Standard Webhooks secret (`whsec_…`), used to sign what Hookgate sends.
-    pub secret: Option<SecretRef>,
-    /// `command`: the program and its arguments, run directly (no shell), the body on stdin.
-    pub command: Option<Vec<String>>,
-    /// `command`: environment variables passed on from Hookgate's own environment (nothing else is:
-    /// Hookgate's environment holds secrets).
-    #[serde(default)]
-    pub pass_env: Vec<String>,
-    /// Per-attempt timeout.
-    #[serde(default = "default_target_timeout")]
-    pub timeout_secs: u64,
-    /// Attempts in flight at once.
-    #[serde(default = "default_target_concurrency")]
-    pub concurrency: u32,
-    /// Original request headers passed on (e.g. the provider's signature, for audit).
-    #[serde(default)]
-    pub forward_headers: Vec<String>,
-    /// Treat 4xx answers (other than 408 and 429) as retryable instead of permanent.
-    #[serde(default)]
-    pub retry_4xx: bool,
-    /// `http`, `nats`: a PEM file of CA certificates trusted for this target, beside the system's
-    /// roots (an internal CA). Relative to the config file.
-    pub ca_file: Option<PathBuf>,
-    /// `http`, `nats`: a client certificate chain (PEM) presented to the target (mTLS), with
-    /// `client_key`.
-    pub client_cert: Option<PathBuf>,
-    /// `http`, `nats`: the client certificate's private key (PEM).
-    pub client_key: Option<PathBuf>,
-    /// `nats`: user name, with `password`.
-    pub user: Option<String>,
-    /// `nats`: the user's password, from env or a file.
-    pub password: Option<SecretRef>,
-    /// `nats`: an authentication token, from env or a file.
-    pub token: Option<SecretRef>,
-    /// `http`: a header sent with every delivery, its value from an environment variable or a
-    /// file (`{ name = "Authorization", value = { env = "KYC_SVC_TOKEN" } }`), never a literal.
-    pub auth_header: Option<AuthHeaderConfig>,
-    /// Deliver in arrival order, one at a time (a failing event holds back later ones until it is
-    /// delivered or dead). Default: unordered and concurrent.
-    #[serde(default)]
-    pub ordered: bool,
-    /// Retry policy.
-    #[serde(default)]
-    pub retry: RetryConfig,
-}
-
-/// A static credential header for an HTTP target.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthHeaderConfig {
-    /// Header name (`Authorization`, `X-Api-Key`).
-    pub name: String,
-    /// Where its value comes from.
-    pub value: SecretRef,
-}
-
-fn default_target_timeout() -> u64 {
-    10
-}
-fn default_target_concurrency() -> u32 {
-    8
-}
-
-/// Exponential backoff with jitter: delay n = min(initial × 3^(n-1), max) ± 20 %.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetryConfig {
-    /// Attempts in all, the first included; then the delivery is dead.
-    pub max_attempts: u32,
-    /// Delay before the first retry.
-    pub initial_delay_ms: u64,
-    /// Longest delay.
-    pub max_delay_ms: u64,
-}
-
-impl Default for RetryConfig {
-    /// 10 attempts over about a day: 10 s, 30 s, 1.5 min, 4.5 min, 13.5 min, 40 min, 2 h, 4 h, 8 h.
-    fn default() -> Self {
-        Self { max_attempts: 10, initial_delay_ms: 10_000, max_delay_ms: 8 * 3600 * 1000 }
-    }
-}
-
 fn default_body_limit() -> usize {
     1024 * 1024
 }
@@ -456,7 +358,7 @@ pub struct Built {
     /// TLS files.
     pub tls: Option<TlsConfig>,
     /// Delivery targets.
-    pub targets: Vec<crate::deliver::Target>,
+    pub targets: Vec<Target>,
     /// Event retention (`None`: keep forever).
     pub retention: Option<Duration>,
     /// See [`ServerConfig::reuse_port`].
@@ -533,23 +435,12 @@ impl Config {
             return Err(invalid("no [[source]]: nothing to receive"));
         }
         let drop_headers: HashSet<String> = self.server.drop_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-        let mut targets = Vec::new();
+        let mut targets: Vec<Target> = Vec::new();
         for t in &self.targets {
-            if !targets.iter().all(|x: &crate::deliver::Target| x.name != t.name) {
+            if targets.iter().any(|x| x.name() == t.name) {
                 return Err(invalid(format!("duplicate target name `{}`", t.name)));
             }
-            let secret = match &t.secret {
-                Some(r) => Some(
-                    self.read_secret(r, hookgate_verify::SecretEncoding::Whsec)
-                        .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
-                ),
-                None => None,
-            };
-            let extras = self.target_extras(t).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?;
-            targets.push(
-                crate::deliver::Target::new(t, secret, extras)
-                    .map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?,
-            );
+            targets.push(Target::build(t, self).map_err(|e| invalid(format!("target `{}`: {e}", t.name)))?);
         }
         let mut names = HashSet::new();
         let mut paths = HashSet::new();
@@ -585,7 +476,7 @@ impl Config {
             let metadata = MetadataField::for_source(&scheme, &sc.metadata).map_err(ctx)?;
             let dedup = Dedup::from_config(&sc.dedup, &scheme).map_err(ctx)?;
             let routes = crate::route::Routes::new(sc.route.clone(), sc.fanout, sc.default_targets.clone(), &|name| {
-                targets.iter().any(|t| t.name == name)
+                targets.iter().any(|t| t.name() == name)
             })
             .map_err(ctx)?;
             let verifier = Verifier::new(scheme, secrets).map_err(|e| ctx(e.to_string()))?;
@@ -628,66 +519,6 @@ impl Config {
             reuse_port: self.server.reuse_port,
             max_connections: self.server.max_connections,
             max_body_bytes_in_flight: self.server.max_body_bytes_in_flight,
-        })
-    }
-
-    /// What a target reads from files and secrets beyond its own signing secret, read now (a
-    /// missing file stops the start): an HTTP target's TLS files and credential header, a NATS
-    /// target's credentials and TLS files.
-    fn target_extras(&self, t: &TargetConfig) -> Result<crate::deliver::TargetExtras, String> {
-        if t.kind == "nats" {
-            return self.nats_extras(t);
-        }
-        if t.kind != "http" {
-            // Other kinds refuse these keys (`Target::new`); nothing to read for them.
-            return Ok(crate::deliver::TargetExtras::default());
-        }
-        let read = |p: &Path| {
-            let path = self.resolve(p);
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-        };
-        let ca_pem = t.ca_file.as_deref().map(read).transpose()?;
-        let identity_pem = match (&t.client_cert, &t.client_key) {
-            (Some(cert), Some(key)) => {
-                let mut pem = read(cert)?;
-                pem.push(b'\n');
-                pem.extend_from_slice(&zeroize::Zeroizing::new(read(key)?));
-                Some(zeroize::Zeroizing::new(pem))
-            }
-            (None, None) => None,
-            _ => return Err("client_cert and client_key go together".into()),
-        };
-        let auth = match &t.auth_header {
-            Some(h) => Some((h.name.clone(), self.read_secret_text(&h.value)?)),
-            None => None,
-        };
-        Ok(crate::deliver::TargetExtras { ca_pem, identity_pem, auth, nats: None })
-    }
-
-    /// A NATS target's credentials and TLS files: at most one way to authenticate, every file
-    /// readable now (the client reads them again when it connects).
-    fn nats_extras(&self, t: &TargetConfig) -> Result<crate::deliver::TargetExtras, String> {
-        let readable = |p: &Path| {
-            let path = self.resolve(p);
-            std::fs::File::open(&path).map(|_| path.clone()).map_err(|e| format!("cannot read {}: {e}", path.display()))
-        };
-        let auth = match (&t.user, &t.password, &t.token) {
-            (None, None, None) => crate::deliver::NatsAuth::None,
-            (Some(user), Some(password), None) => {
-                crate::deliver::NatsAuth::UserPassword(user.clone(), self.read_secret_text(password)?)
-            }
-            (None, None, Some(token)) => crate::deliver::NatsAuth::Token(self.read_secret_text(token)?),
-            _ => return Err("give either `user` and `password`, or `token`".into()),
-        };
-        let client_cert = match (&t.client_cert, &t.client_key) {
-            (Some(cert), Some(key)) => Some((readable(cert)?, readable(key)?)),
-            (None, None) => None,
-            _ => return Err("client_cert and client_key go together".into()),
-        };
-        let ca = t.ca_file.as_deref().map(readable).transpose()?;
-        Ok(crate::deliver::TargetExtras {
-            nats: Some(crate::deliver::NatsOptions { auth, ca, client_cert }),
-            ..Default::default()
         })
     }
 
@@ -786,5 +617,21 @@ impl Config {
             }
             _ => return Err("set exactly one of `env` or `file`".into()),
         }))
+    }
+}
+
+/// Targets read their files and secrets through the configuration: paths relative to its file,
+/// secrets from the environment or files, as sources read theirs.
+impl hookgate_deliver::Resolve for Config {
+    fn path(&self, p: &Path) -> PathBuf {
+        self.resolve(p)
+    }
+
+    fn text(&self, r: &SecretRef) -> Result<zeroize::Zeroizing<String>, String> {
+        self.read_secret_text(r)
+    }
+
+    fn key(&self, r: &SecretRef, encoding: hookgate_verify::SecretEncoding) -> Result<Secret, String> {
+        self.read_secret(r, encoding)
     }
 }

@@ -8,12 +8,10 @@
 #![deny(missing_docs)]
 
 pub mod config;
-pub mod deliver;
 mod ingest;
 mod limits;
 mod ops;
 mod pointer;
-mod process;
 pub mod route;
 pub mod source;
 mod state;
@@ -45,7 +43,7 @@ pub struct Gateway {
     ops_listener: Option<tokio::net::TcpListener>,
     connections: Arc<limits::ConnectionCap>,
     store: Arc<Store>,
-    targets: Vec<deliver::Target>,
+    targets: Vec<hookgate_deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
     retention: Option<Duration>,
     header_read_timeout: Duration,
@@ -166,8 +164,8 @@ impl Gateway {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         let (stop_workers, stopped) = tokio::sync::watch::channel(false);
-        let mut workers = deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
-        workers.push(deliver::spawn_queue_metrics(&self.store, stopped.clone()));
+        let mut workers = hookgate_deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
+        workers.push(hookgate_deliver::spawn_queue_metrics(&self.store, stopped.clone()));
         if let Some(retention) = self.retention {
             workers.push(spawn_pruner(&self.store, retention, stopped));
         }

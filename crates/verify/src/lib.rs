@@ -67,7 +67,7 @@ pub use scheme::{
     AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, Part, Reply, Scheme, SignatureHeader,
     TimestampSpec,
 };
-pub use secret::{Secret, SecretEncoding};
+pub use secret::{Secret, SecretEncoding, SecretRef};
 pub use timestamp::{Timestamp, TimestampFormat, Window};
 pub use verifier::{ChallengeResponse, SignOptions, Verified, Verifier};
 

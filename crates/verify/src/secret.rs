@@ -94,6 +94,48 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Where a secret comes from, as a configuration names it: an environment variable or a file,
+/// never a literal (config files end up in repositories and tickets). Only the reference: reading
+/// it is the caller's I/O, so this crate stays free of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    /// Environment variable.
+    pub env: Option<String>,
+    /// File (surrounding whitespace ignored).
+    pub file: Option<std::path::PathBuf>,
+}
+
+/// What a secret reference looks like, for error messages (which never quote the value given: a
+/// string where a reference belongs is most likely the secret itself, pasted in).
+const SECRET_REF_SHAPE: &str =
+    "a table { env = \"VAR\" } or { file = \"PATH\" } (a secret itself is never written in the config)";
+
+impl<'de> Deserialize<'de> for SecretRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            env: Option<String>,
+            file: Option<std::path::PathBuf>,
+        }
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = SecretRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SECRET_REF_SHAPE)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
+                let Fields { env, file } = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(SecretRef { env, file })
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<SecretRef, E> {
+                Err(E::custom(format!("invalid type: string, expected {SECRET_REF_SHAPE}")))
+            }
+        }
+        d.deserialize_any(Shape)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

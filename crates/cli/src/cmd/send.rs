@@ -285,7 +285,7 @@ impl Send1 {
         }
         match request.send().await {
             Ok(r) => Ok(r.status().as_u16()),
-            Err(e) => Err(hookgate_server::deliver::error_chain(&e)),
+            Err(e) => Err(hookgate_deliver::error_chain(&e)),
         }
     }
 }

@@ -1,0 +1,213 @@
+//! The claim loop: one worker per target leases due deliveries, attempts them (up to the target's
+//! concurrency at once), and records each attempt with what comes next.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hookgate_store::{Attempt, Claimed, Finished, Next, Store};
+use tokio::sync::{Notify, watch};
+
+use crate::{Outcome, Target};
+
+/// Writer queue length above which delivery workers yield to ingest.
+const INGEST_BUSY_QUEUE: usize = 4;
+
+/// The worker's clock: when an attempt started, and when a retry comes due.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Now, in Unix milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        hookgate_verify::Timestamp::now().unix_millis()
+    }
+}
+
+/// Where a retry's jitter comes from: a spread in percent, −20..=20, for one delivery.
+pub trait Jitter: Send + Sync + std::fmt::Debug {
+    /// The spread for the retry of delivery `salt`.
+    fn spread_percent(&self, salt: i64) -> i64;
+}
+
+/// Jitter from the clock's nanoseconds and the delivery id: it only has to spread a burst that
+/// failed together, so it needs no cryptographic randomness.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeJitter;
+
+impl Jitter for TimeJitter {
+    fn spread_percent(&self, salt: i64) -> i64 {
+        let nanos = i64::from(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()),
+        );
+        (salt.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(nanos)).rem_euclid(41) - 20
+    }
+}
+
+/// One target's worker.
+#[derive(Debug)]
+pub struct Worker {
+    store: Arc<Store>,
+    target: Arc<Target>,
+    wake: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+    jitter: Arc<dyn Jitter>,
+}
+
+impl Worker {
+    /// A worker for `target` over `store`'s outbox; `wake` is notified when new events arrive.
+    pub fn new(store: Arc<Store>, target: Target, wake: Arc<Notify>) -> Self {
+        Self { store, target: Arc::new(target), wake, clock: Arc::new(SystemClock), jitter: Arc::new(TimeJitter) }
+    }
+
+    /// The same worker on another clock (tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same worker with another source of jitter (tests).
+    #[must_use]
+    pub fn with_jitter(mut self, jitter: Arc<dyn Jitter>) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Claims and attempts deliveries until `stop` turns true; attempts in flight finish first.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let Worker { store, target, wake, clock, jitter } = self;
+        // Longer than any attempt can take (its timeout) plus time to record it.
+        let lease = target.timeout() + Duration::from_secs(5);
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            // Ingest first: acknowledging providers is the latency-critical path, delivery is
+            // asynchronous by design. While requests keep the single writer busy, a worker waits
+            // (up to 50 ms at a time) before adding its claim to the queue.
+            for _ in 0..25 {
+                if store.queued() <= INGEST_BUSY_QUEUE {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let claimed = match store.claim(target.name(), target.concurrency(), target.ordered(), lease).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(target = %target.name(), error = %e, "Claiming deliveries failed; retrying.");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if claimed.is_empty() {
+                // New events wake the workers; retries come due on the poll.
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            let mut set = tokio::task::JoinSet::new();
+            for c in claimed {
+                let (store, target, clock, jitter) =
+                    (Arc::clone(&store), Arc::clone(&target), Arc::clone(&clock), Arc::clone(&jitter));
+                set.spawn(async move {
+                    let finished = attempt(&target, &c, clock.as_ref(), jitter.as_ref()).await;
+                    if let Err(e) = store.finish(finished).await {
+                        // The lease expires and the delivery is attempted again.
+                        tracing::warn!(target = %target.name(), delivery = c.delivery_id, error = %e, "Recording an attempt failed.");
+                    }
+                });
+            }
+            while set.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// Runs one worker per target until `stop` turns true; in-flight attempts finish first.
+pub fn spawn_workers(
+    store: &Arc<Store>,
+    targets: Vec<Target>,
+    wake: &Arc<Notify>,
+    stop: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    targets
+        .into_iter()
+        .map(|t| tokio::spawn(Worker::new(Arc::clone(store), t, Arc::clone(wake)).run(stop.clone())))
+        .collect()
+}
+
+/// One attempt of a claimed delivery, and what comes next: delivered, a retry at the policy's
+/// time (at least what the target asked), or dead.
+async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn Jitter) -> Finished {
+    let started_at_ms = clock.now_ms();
+    let started = Instant::now();
+    let number = c.attempts + 1;
+    let outcome = target.deliver(c, number).await;
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let policy = target.policy();
+    let (next, status_code, error, response_excerpt) = match outcome {
+        Outcome::Delivered { status, response } => (Next::Delivered, status, None, response),
+        Outcome::Permanent { status, error, response } => (Next::Dead, status, Some(error), response),
+        Outcome::Retry { status, error, response, after } => {
+            let next = if policy.allows_another(number) {
+                let delay = policy.delay(number, jitter.spread_percent(c.delivery_id)).max(after.unwrap_or_default());
+                Next::Retry(clock.now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2)))
+            } else {
+                Next::Dead
+            };
+            (next, status, Some(error), response)
+        }
+    };
+    let label = match next {
+        Next::Delivered => "delivered",
+        Next::Retry(_) => "retry",
+        Next::Dead => "dead",
+    };
+    metrics::counter!("hookgate_delivery_attempts_total", "target" => target.name().to_owned(), "outcome" => label)
+        .increment(1);
+    if matches!(next, Next::Delivered) {
+        let latency = (clock.now_ms() - c.received_at_ms).max(0) as f64 / 1000.0;
+        metrics::histogram!("hookgate_delivery_latency_seconds", "target" => target.name().to_owned()).record(latency);
+    } else {
+        tracing::warn!(target = %target.name(), delivery = c.delivery_id, event = c.event_id, attempt = number,
+            error = error.as_deref().unwrap_or(""), next = label, "Delivery attempt failed.");
+    }
+    Finished {
+        delivery_id: c.delivery_id,
+        attempt: Attempt {
+            started_at_ms,
+            started_at: String::new(),
+            duration_ms,
+            status_code,
+            error,
+            response_excerpt,
+        },
+        next,
+    }
+}
+
+/// Publishes queue depth and the oldest pending delivery's age every few seconds.
+pub fn spawn_queue_metrics(store: &Arc<Store>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let store = Arc::clone(store);
+    tokio::spawn(async move {
+        loop {
+            if let Ok(q) = store.queue_depth().await {
+                metrics::gauge!("hookgate_deliveries", "status" => "pending").set(q.pending as f64);
+                metrics::gauge!("hookgate_deliveries", "status" => "failed").set(q.failed as f64);
+                metrics::gauge!("hookgate_deliveries", "status" => "dead").set(q.dead as f64);
+                metrics::gauge!("hookgate_delivery_oldest_pending_seconds").set(q.oldest_pending_ms as f64 / 1000.0);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
