@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use hookgate_verify::{Rejection, Reply, Timestamp, Verified, Verifier, WebhookRequest};
 
@@ -108,9 +108,10 @@ impl IntoResponse for WebhookRejection {
     }
 }
 
-/// Turns a scheme's [`Reply`] into a response.
+/// Turns a scheme's [`Reply`] into a response (the gateway answers with this too).
 pub fn reply_response(reply: &Reply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::UNAUTHORIZED);
+    // A validated scheme's statuses are 200-599; the fallback is never reached through one.
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, reply.body.clone()).into_response();
     if let Ok(ct) = HeaderValue::from_str(&reply.content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, ct);
@@ -132,18 +133,90 @@ where
         let mut req = req;
         let headers = std::mem::take(req.headers_mut());
         let method = req.method().clone();
-        let url = hook.public_base_url.as_deref().map(|base| {
-            let pq = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            format!("{base}{pq}")
-        });
+        let uri = req.uri().clone();
         let body = Bytes::from_request(req, state).await.map_err(WebhookRejection::Body)?;
-        let mut request = WebhookRequest::new(&headers, &body).with_method(method.as_str());
-        if let Some(url) = &url {
-            request = request.with_url(url);
-        }
-        match hook.verifier.verify(&request, Timestamp::now()) {
+        let incoming = Incoming::new(&method, &uri, &headers, &body, hook.public_base_url.as_deref());
+        match incoming.verify(&hook.verifier, Timestamp::now()) {
             Ok(verified) => Ok(VerifiedWebhook { body, verified }),
             Err(reason) => Err(WebhookRejection::Invalid { reason, reply: hook.verifier.scheme().rejection.clone() }),
+        }
+    }
+}
+
+/// A request whose body has been read, as verification sees it: method, the URL the provider
+/// signed, headers and the exact bytes. The extractor and the gateway both verify through this,
+/// so they follow one rule for the signed URL.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    url: Option<String>,
+}
+
+impl<'a> Incoming<'a> {
+    /// The request, with `public_url` (when the scheme signs the URL) as configured.
+    pub fn new(
+        method: &'a Method,
+        uri: &Uri,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
+        public_url: Option<&str>,
+    ) -> Self {
+        let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        Self { method, headers, body, url: public_url.map(|p| signed_url(p, path_and_query)) }
+    }
+
+    /// What the verifier reads.
+    pub fn request(&self) -> WebhookRequest<'_> {
+        let mut request = WebhookRequest::new(self.headers, self.body).with_method(self.method.as_str());
+        if let Some(url) = &self.url {
+            request = request.with_url(url);
+        }
+        request
+    }
+
+    /// Verifies the request at `now`.
+    ///
+    /// # Errors
+    /// The [`Rejection`]: for the application's logs, never for the sender.
+    pub fn verify(&self, verifier: &Verifier, now: Timestamp) -> Result<Verified, Rejection> {
+        verifier.verify(&self.request(), now)
+    }
+}
+
+/// The URL a provider signed, from the public URL it posts to and the request's path and query:
+/// an origin alone (`https://hooks.example.com`) takes the request's path and query; a full URL
+/// (`https://hooks.example.com/webhooks/square`) is the URL itself, with the request's query when
+/// it has none of its own. Behind a proxy the local URL differs from the one signed, so the public
+/// one is configured.
+pub fn signed_url(public: &str, path_and_query: &str) -> String {
+    let after_scheme = public.split_once("://").map_or(public, |(_, rest)| rest);
+    let origin_only = after_scheme.find('/').is_none_or(|i| after_scheme[i..] == *"/");
+    if origin_only {
+        return format!("{}{path_and_query}", public.trim_end_matches('/'));
+    }
+    match path_and_query.split_once('?') {
+        Some((_, query)) if !public.contains('?') => format!("{public}?{query}"),
+        _ => public.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_url;
+
+    #[test]
+    fn one_rule_for_the_signed_url() {
+        let cases = [
+            ("https://h.example.com", "/webhooks/sq?a=1", "https://h.example.com/webhooks/sq?a=1"),
+            ("https://h.example.com/", "/webhooks/sq", "https://h.example.com/webhooks/sq"),
+            ("https://h.example.com/webhooks/sq", "/local/path?a=1", "https://h.example.com/webhooks/sq?a=1"),
+            ("https://h.example.com/webhooks/sq?x=2", "/local?a=1", "https://h.example.com/webhooks/sq?x=2"),
+            ("https://h.example.com/webhooks/sq", "/local", "https://h.example.com/webhooks/sq"),
+        ];
+        for (public, pq, want) in cases {
+            assert_eq!(signed_url(public, pq), want, "{public} + {pq}");
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use hookgate_verify::{Algorithm, AlgorithmSpec, Scheme, Secret, SecretEncoding, Verifier};
+use hookgate_verify::{Algorithm, Overrides, Scheme, Secret, SecretEncoding, Verifier};
 
 /// Which scheme to use and where its secrets come from. Secrets are never accepted as argument
 /// values: argv is visible in `ps` and shell history.
@@ -29,7 +29,8 @@ pub(crate) struct SchemeArgs {
     /// Accept SHA-1 signatures where the scheme has a legacy SHA-1 header (GitHub `X-Hub-Signature`).
     #[arg(long)]
     pub(crate) allow_sha1: bool,
-    /// For schemes whose request names the algorithm (Fin): the accepted algorithms, comma-separated.
+    /// For schemes whose request names the algorithm (Fin): the accepted algorithms, comma-separated
+    /// (`sha1` also needs --allow-sha1).
     #[arg(long, value_name = "ALG,...", value_delimiter = ',')]
     pub(crate) algorithms: Vec<Algorithm>,
 }
@@ -47,35 +48,20 @@ fn parse_secret_encoding(s: &str) -> Result<SecretEncoding, String> {
 impl SchemeArgs {
     /// Loads the scheme, applies the overrides and reads the secrets (in the order: env, file).
     pub(crate) fn build(&self) -> anyhow::Result<Verifier> {
-        let mut scheme = match (&self.scheme, &self.scheme_file) {
+        let scheme = match (&self.scheme, &self.scheme_file) {
             (Some(name), _) => hookgate_verify::preset(name)
                 .with_context(|| format!("unknown scheme `{name}` (see `hookgate schemes`)"))?,
             (None, Some(path)) => load_scheme_file(path)?,
             (None, None) => bail!("--scheme or --scheme-file is required"),
         };
-        if let Some(enc) = self.secret_encoding {
-            scheme.secret_encoding = enc;
-        }
-        if self.allow_sha1 {
-            scheme.allow_sha1 = true;
-        }
-        if !self.algorithms.is_empty() {
-            match &mut scheme.algorithm {
-                AlgorithmSpec::FromHeader { allowed, default, .. } => {
-                    // Listing sha1 explicitly is the opt-in SHA-1 needs.
-                    if self.algorithms.contains(&Algorithm::Sha1) {
-                        scheme.allow_sha1 = true;
-                    }
-                    allowed.clone_from(&self.algorithms);
-                    if default.is_some_and(|d| !allowed.contains(&d)) {
-                        *default = None;
-                    }
-                }
-                AlgorithmSpec::Fixed(_) => {
-                    bail!("scheme `{}` has a fixed algorithm; --algorithms does not apply", scheme.name)
-                }
-            }
-        }
+        // The same rules as a source's keys in the configuration (SHA-1 only with --allow-sha1).
+        let overrides = Overrides {
+            secret_encoding: self.secret_encoding,
+            allow_sha1: self.allow_sha1,
+            algorithms: (!self.algorithms.is_empty()).then(|| self.algorithms.clone()),
+            ..Overrides::default()
+        };
+        let scheme = scheme.with_overrides(&overrides)?;
         let secrets = self.secrets(scheme.secret_encoding)?;
         let name = scheme.name.clone();
         Verifier::new(scheme, secrets).with_context(|| format!("cannot use scheme `{name}`"))

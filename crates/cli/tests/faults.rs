@@ -109,7 +109,7 @@ fn as_root_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
     let mut acked = Vec::new();
     for i in 0..20 {
         assert_eq!(post_flinks(addr, SECRET, &body(i)).unwrap(), 200);
-        acked.push(hookgate_server::source::sha256_hex(&body(i)));
+        acked.push(hookgate_store::sha256_hex(&body(i)));
     }
     assert_eq!(get_status(addr, "/readyz"), 200);
 
@@ -119,7 +119,7 @@ fn as_root_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
     // Bounded: the log and the database stop growing within a few hundred events.
     while refused < 5 && i < 5000 {
         match post_flinks(addr, SECRET, &body(i)).unwrap() {
-            200 => acked.push(hookgate_server::source::sha256_hex(&body(i))),
+            200 => acked.push(hookgate_store::sha256_hex(&body(i))),
             503 => refused += 1,
             other => panic!("unexpected status {other}"),
         }
@@ -141,7 +141,7 @@ fn as_root_a_full_disk_makes_the_node_not_ready_until_space_is_back() {
     wait_for("an event to be stored again", 30, || {
         let status = post_flinks(addr, SECRET, &body(i)).unwrap();
         if status == 200 {
-            acked.push(hookgate_server::source::sha256_hex(&body(i)));
+            acked.push(hookgate_store::sha256_hex(&body(i)));
         }
         i += 1;
         status == 200
@@ -191,7 +191,7 @@ fn a_failed_sync_fails_the_store_until_a_restart(name: &str, suffix: &str, event
     let mut acked = Vec::new();
     for i in 0..events_before_fault {
         assert_eq!(post_flinks(addr, SECRET, &body(i)).unwrap(), 200);
-        acked.push(hookgate_server::source::sha256_hex(&body(i)));
+        acked.push(hookgate_store::sha256_hex(&body(i)));
     }
     assert_eq!(get_status(addr, "/readyz"), 200);
     std::fs::write(&trigger, "").unwrap();
@@ -200,7 +200,7 @@ fn a_failed_sync_fails_the_store_until_a_restart(name: &str, suffix: &str, event
     let mut refused = false;
     while !refused && i < events_before_fault + 3000 {
         match post_flinks(addr, SECRET, &body(i)).unwrap() {
-            200 => acked.push(hookgate_server::source::sha256_hex(&body(i))),
+            200 => acked.push(hookgate_store::sha256_hex(&body(i))),
             503 => refused = true,
             other => panic!("unexpected status {other}"),
         }
@@ -384,7 +384,7 @@ fn as_root_a_private_postgres_on_a_full_disk_makes_the_node_not_ready_until_spac
     let mut acked = Vec::new();
     for i in 0..20 {
         assert_eq!(post_flinks(addr, SECRET, &body(i)).unwrap(), 200);
-        acked.push(hookgate_server::source::sha256_hex(&body(i)));
+        acked.push(hookgate_store::sha256_hex(&body(i)));
     }
     assert_eq!(get_status(addr, "/readyz"), 200);
 
@@ -392,7 +392,7 @@ fn as_root_a_private_postgres_on_a_full_disk_makes_the_node_not_ready_until_spac
     let (mut refused, mut i) = (0, 20);
     while refused < 5 && i < 20_000 {
         match post_flinks(addr, SECRET, &body(i)) {
-            Ok(200) => acked.push(hookgate_server::source::sha256_hex(&body(i))),
+            Ok(200) => acked.push(hookgate_store::sha256_hex(&body(i))),
             Ok(503) => refused += 1,
             other => panic!("unexpected answer {other:?}"),
         }
@@ -405,7 +405,7 @@ fn as_root_a_private_postgres_on_a_full_disk_makes_the_node_not_ready_until_spac
     wait_for("events to be stored again", 60, || {
         let ok = matches!(post_flinks(addr, SECRET, &body(i)), Ok(200));
         if ok {
-            acked.push(hookgate_server::source::sha256_hex(&body(i)));
+            acked.push(hookgate_store::sha256_hex(&body(i)));
         }
         i += 1;
         ok

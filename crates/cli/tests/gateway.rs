@@ -62,7 +62,7 @@ fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
 }
 
 fn sha256_hex(b: &[u8]) -> String {
-    hookgate_server::source::sha256_hex(b)
+    hookgate_store::sha256_hex(b)
 }
 
 fn events_json(store: &str) -> Vec<serde_json::Value> {

@@ -189,7 +189,7 @@ fn replay_refuses_unknown_events_and_targets_and_replays_an_event_once() {
             event_type: None,
             signed_at_ms: None,
             body: b"{}".to_vec(),
-            body_sha256: hookgate_server::source::sha256_hex(b"{}"),
+            body_sha256: hookgate_store::sha256_hex(b"{}"),
             headers: Vec::new(),
             metadata: serde_json::json!({}),
             targets: vec!["svc".into()],

@@ -7,13 +7,13 @@
 
 #![deny(missing_docs)]
 
+mod background;
 pub mod config;
-mod ingest;
+pub mod ingest;
 mod limits;
+mod listen;
 mod ops;
-mod pointer;
-pub mod route;
-pub mod source;
+
 mod state;
 pub mod tls;
 
@@ -24,7 +24,6 @@ use std::sync::Arc;
 use axum::Router;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use hookgate_store::Store;
@@ -116,6 +115,18 @@ impl Gateway {
         })
     }
 
+    /// The webhook listener's router: one route per source, `/healthz` and `/readyz`. Requests
+    /// need a [`Peer`] in their extensions (the accept loop puts one there), so tests can drive it
+    /// in process with `tower::ServiceExt::oneshot`.
+    pub fn app(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The operator listener's router: `/healthz`, `/readyz` and `/metrics`.
+    pub fn ops_app(&self) -> Router {
+        self.ops_router.clone()
+    }
+
     /// Also serves `/metrics`, `/healthz` and `/readyz` on `listener` (`server.metrics_listen`),
     /// for as long as the gateway serves.
     #[must_use]
@@ -167,19 +178,19 @@ impl Gateway {
         let mut workers = hookgate_deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
         workers.push(hookgate_deliver::spawn_queue_metrics(&self.store, stopped.clone()));
         if let Some(retention) = self.retention {
-            workers.push(spawn_pruner(&self.store, retention, stopped));
+            workers.push(background::spawn_pruner(&self.store, retention, stopped));
         }
         let mut ops_listener = self.ops_listener.take();
         loop {
             tokio::select! {
                 (io, peer) = listener.accept() => match self.connections.admit() {
-                    Some(open) => serve_connection(&http, &graceful, self.router.clone(), io, peer, open),
-                    None => refuse_connection(io, peer, &self.connections),
+                    Some(open) => listen::serve_connection(&http, &graceful, self.router.clone(), io, peer, open),
+                    None => listen::refuse_connection(io, peer, &self.connections),
                 },
-                accepted = accept_ops(ops_listener.as_mut()) => match accepted {
+                accepted = listen::accept_ops(ops_listener.as_mut()) => match accepted {
                     Ok((io, peer)) => match self.connections.admit() {
-                        Some(open) => serve_connection(&http, &graceful, self.ops_router.clone(), io, peer, open),
-                        None => refuse_connection(io, peer, &self.connections),
+                        Some(open) => listen::serve_connection(&http, &graceful, self.ops_router.clone(), io, peer, open),
+                        None => listen::refuse_connection(io, peer, &self.connections),
                     },
                     Err(e) => {
                         // As axum::serve does: an accept error (too many open files) is passed;
@@ -209,93 +220,6 @@ impl Gateway {
         self.store.close().await;
         Ok(())
     }
-}
-
-/// One connection, served by `router` on hyper with the header timeout, watched for shutdown.
-fn serve_connection<I>(
-    http: &hyper::server::conn::http1::Builder,
-    graceful: &hyper_util::server::graceful::GracefulShutdown,
-    router: Router,
-    io: I,
-    peer: SocketAddr,
-    open: limits::Open,
-) where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let service = tower::ServiceExt::map_request(router, move |mut req: axum::http::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(Peer(peer)));
-        req
-    });
-    let conn =
-        http.serve_connection(hyper_util::rt::TokioIo::new(io), hyper_util::service::TowerToHyperService::new(service));
-    let conn = graceful.watch(conn);
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(%peer, error = %e, "Connection ended with an error.");
-        }
-        drop(open);
-    });
-}
-
-/// A connection past `server.max_connections`: closed at once, before anything is read.
-fn refuse_connection<I>(io: I, peer: SocketAddr, cap: &limits::ConnectionCap) {
-    drop(io);
-    metrics::counter!("hookgate_connections_refused_total").increment(1);
-    static THROTTLE: hookgate_store::throttle::LogThrottle =
-        hookgate_store::throttle::LogThrottle::new(Duration::from_secs(5));
-    if let Some(suppressed) = THROTTLE.admit() {
-        tracing::warn!(%peer, open = cap.open(), suppressed, "Connection refused: server.max_connections are open.");
-    }
-}
-
-/// The next operator connection; never ready when there is no operator listener.
-async fn accept_ops(
-    listener: Option<&mut tokio::net::TcpListener>,
-) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
-    match listener {
-        Some(l) => l.accept().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Deletes events past retention every minute, 1,000 per transaction with a pause between, so
-/// pruning shares the writer with ingest instead of holding it.
-fn spawn_pruner(
-    store: &Arc<Store>,
-    retention: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let store = Arc::clone(store);
-    tokio::spawn(async move {
-        loop {
-            let before_ms = hookgate_verify::Timestamp::now().unix_millis()
-                - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
-            let mut total = 0;
-            loop {
-                match store.admin(hookgate_store::AdminOp::Prune { before_ms, limit: 1000 }).await {
-                    Ok(n) => {
-                        total += n;
-                        if n < 1000 || *stop.borrow() {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Pruning old events failed; will retry.");
-                        break;
-                    }
-                }
-            }
-            if total > 0 {
-                tracing::info!(events = total, "Pruned events past retention.");
-                metrics::counter!("hookgate_events_pruned_total").increment(total);
-            }
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(60)) => {}
-                _ = stop.changed() => break,
-            }
-        }
-    })
 }
 
 /// The peer address of a connection, plain or TLS (recorded with rejected attempts).

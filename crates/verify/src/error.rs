@@ -88,6 +88,14 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A source's change to its scheme does not apply to it ([`crate::Overrides`]).
+    #[error("scheme `{scheme}`: {reason}")]
+    Override {
+        /// The scheme's name.
+        scheme: String,
+        /// What does not apply.
+        reason: String,
+    },
 }
 
 /// Why a request could not be signed.

@@ -49,6 +49,7 @@
 mod encoding;
 mod error;
 mod mac;
+mod overrides;
 mod preset;
 mod request;
 mod scheme;
@@ -61,11 +62,12 @@ pub use encoding::Encoding;
 pub use error::{BuildError, Rejection, SignError};
 pub use http;
 pub use mac::{Algorithm, UnknownAlgorithm};
+pub use overrides::Overrides;
 pub use preset::{PRESETS, preset};
 pub use request::WebhookRequest;
 pub use scheme::{
-    AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, Part, Reply, Scheme, SignatureHeader,
-    TimestampSpec,
+    AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, MetadataParse, MetadataSpec, Part,
+    Reply, Scheme, SignatureHeader, TimestampSpec,
 };
 pub use secret::{Secret, SecretEncoding, SecretRef};
 pub use timestamp::{Timestamp, TimestampFormat, Window};

@@ -6,8 +6,8 @@
 use crate::encoding::Encoding;
 use crate::mac::Algorithm;
 use crate::scheme::{
-    AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, Part, Reply, Scheme, SignatureHeader,
-    TimestampSpec,
+    AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, MetadataParse, MetadataSpec, Part,
+    Reply, Scheme, SignatureHeader, TimestampSpec,
 };
 use crate::secret::SecretEncoding;
 use crate::timestamp::{TimestampFormat, Window};
@@ -85,6 +85,7 @@ fn base(name: &str, docs: &str, signature: Vec<SignatureHeader>, content: Vec<Pa
         success: Reply::text(200, "OK"),
         challenge: None,
         url_port_variant: false,
+        metadata: Vec::new(),
     }
 }
 
@@ -108,8 +109,16 @@ fn ts_header(header: &str, format: TimestampFormat, tolerance_secs: u64, window:
 /// to 10 times at 30-minute intervals. Source: Flinks "Webhook HMAC signature verification" guide
 /// (shared/seeds/000). Older integrations send the same value as `flinks-authenticity-key`.
 fn flinks() -> Scheme {
+    let field = |name: &str, pointer: &str, parse| MetadataSpec { name: name.into(), pointer: pointer.into(), parse };
     Scheme {
         event_type_pointer: Some("/ResponseType".into()),
+        // The routing fields the Flinks guide names. `Tag` is the integrator's own `k=v,k=v` string.
+        metadata: vec![
+            field("response_type", "/ResponseType", MetadataParse::Raw),
+            field("http_status_code", "/HttpStatusCode", MetadataParse::Raw),
+            field("login_id", "/Login/Id", MetadataParse::Raw),
+            field("tag", "/Tag", MetadataParse::Pairs),
+        ],
         rejection: Reply::json(403, r#"{"error":"Invalid signature"}"#),
         success: Reply::json(200, r#"{"status":"ok"}"#),
         ..base(

@@ -68,6 +68,34 @@ pub struct Scheme {
     /// Twitch `webhook_callback_verification`, Zoom `endpoint.url_validation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge: Option<Challenge>,
+    /// Routing metadata the gateway reads from the provider's JSON body (Flinks: `ResponseType`,
+    /// `HttpStatusCode`, `Login.Id`, `Tag`). Verification never reads it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metadata: Vec<MetadataSpec>,
+}
+
+/// One field of an event's routing metadata, read from the JSON body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataSpec {
+    /// Key in the event's metadata object (`response_type`).
+    pub name: String,
+    /// JSON pointer into the body (`/ResponseType`).
+    pub pointer: String,
+    /// How the value is read.
+    #[serde(default)]
+    pub parse: MetadataParse,
+}
+
+/// How a metadata value is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetadataParse {
+    /// The JSON value as it is.
+    #[default]
+    Raw,
+    /// A `k=v,k=v` string split into an object (Flinks `Tag`).
+    Pairs,
 }
 
 /// A signed request the receiver must answer itself to prove it owns the endpoint. It is

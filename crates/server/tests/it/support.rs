@@ -212,5 +212,5 @@ pub(crate) fn fin_headers(body: &[u8], alg: Option<hookgate_verify::Algorithm>) 
 }
 
 pub(crate) fn sha256_hex(b: &[u8]) -> String {
-    hookgate_server::source::sha256_hex(b)
+    hookgate_store::sha256_hex(b)
 }

@@ -1,4 +1,17 @@
 //! The request path: body (bounded) → verify over the raw bytes → dedup key → durable commit → reply.
+//!
+//! `source` is a configured source at run time (its verifier, what it derives from a body);
+//! `dedup`, `metadata`, `pointer` and `routing` are what it derives with.
+
+mod dedup;
+mod metadata;
+mod pointer;
+pub mod routing;
+pub mod source;
+mod telemetry;
+
+pub use self::dedup::Dedup;
+pub(crate) use self::telemetry::SourceMetrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,13 +21,14 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hookgate_axum::{Incoming, reply_response};
 use hookgate_store::throttle::LogThrottle;
 use hookgate_store::{Inserted, NewEvent, NewRejection, StoreError};
-use hookgate_verify::{Rejection, Reply, Timestamp, WebhookRequest};
+use hookgate_verify::{Rejection, Timestamp};
 
+use self::source::{Source, sha256_hex};
 use crate::Peer;
 use crate::limits::Reserved;
-use crate::source::{Source, sha256_hex};
 use crate::state::AppState;
 
 /// Per-route state: the shared gateway plus this route's source.
@@ -23,52 +37,6 @@ pub(crate) struct RouteState {
     pub(crate) app: Arc<AppState>,
     pub(crate) source: Arc<Source>,
     pub(crate) metrics: Arc<SourceMetrics>,
-}
-
-/// Metric handles registered once per source, so the request path does not build label sets.
-pub(crate) struct SourceMetrics {
-    accepted: metrics::Counter,
-    duplicate: metrics::Counter,
-    rejected: metrics::Counter,
-    too_large: metrics::Counter,
-    bad_request: metrics::Counter,
-    store_unavailable: metrics::Counter,
-    over_budget: metrics::Counter,
-    challenge: metrics::Counter,
-    duplicates: metrics::Counter,
-    duration: metrics::Histogram,
-}
-
-impl SourceMetrics {
-    pub(crate) fn new(source: &str) -> Self {
-        let requests = |outcome: &'static str| metrics::counter!("hookgate_requests_total", "source" => source.to_owned(), "outcome" => outcome);
-        Self {
-            accepted: requests("accepted"),
-            duplicate: requests("duplicate"),
-            rejected: requests("rejected"),
-            too_large: requests("too_large"),
-            bad_request: requests("bad_request"),
-            store_unavailable: requests("store_unavailable"),
-            over_budget: requests("over_budget"),
-            challenge: requests("challenge"),
-            duplicates: metrics::counter!("hookgate_duplicates_total", "source" => source.to_owned()),
-            duration: metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned()),
-        }
-    }
-
-    fn done(&self, outcome: &metrics::Counter, started: Instant) {
-        outcome.increment(1);
-        self.duration.record(started.elapsed().as_secs_f64());
-    }
-}
-
-pub(crate) fn reply(reply: &Reply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
-    let mut response = (status, reply.body.clone()).into_response();
-    if let Ok(ct) = HeaderValue::from_str(&reply.content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, ct);
-    }
-    response
 }
 
 fn unavailable() -> Response {
@@ -114,24 +82,19 @@ pub(crate) async fn ingest(
         }
     };
 
-    let pq = parts.uri.path_and_query().map_or(parts.uri.path(), |pq| pq.as_str());
-    let url = src.signed_url(pq);
-    let mut req = WebhookRequest::new(&parts.headers, &body).with_method(parts.method.as_str());
-    if let Some(url) = &url {
-        req = req.with_url(url);
-    }
-    let verified = match src.verifier.verify(&req, received_at) {
+    let incoming = Incoming::new(&parts.method, &parts.uri, &parts.headers, &body, src.public_url.as_deref());
+    let verified = match incoming.verify(&src.verifier, received_at) {
         Ok(v) => v,
         Err(rejection) => {
             reject(&route, peer, &parts.headers, &body, &rejection, received_at);
             m.done(&m.rejected, started);
-            return reply(src.rejection());
+            return reply_response(src.rejection());
         }
     };
 
     // A provider's endpoint-verification handshake (Slack, Twitch, Zoom) is answered here and is
     // not an event.
-    if let Some(answer) = src.verifier.challenge_response(&req, &verified) {
+    if let Some(answer) = src.verifier.challenge_response(&incoming.request(), &verified) {
         tracing::info!(source = %src.name, peer = %peer, "Answered the provider's endpoint verification.");
         m.done(&m.challenge, started);
         let mut response = (StatusCode::OK, answer.body).into_response();
@@ -162,13 +125,13 @@ pub(crate) async fn ingest(
             tracing::debug!(source = %src.name, event_id = id, "Stored event.");
             route.app.wake.notify_waiters();
             m.done(&m.accepted, started);
-            reply(src.success())
+            reply_response(src.success())
         }
         Ok(Ok(Inserted::Duplicate(id))) => {
             tracing::info!(source = %src.name, event_id = id, "Duplicate delivery; already stored.");
             m.duplicates.increment(1);
             m.done(&m.duplicate, started);
-            reply(src.success())
+            reply_response(src.success())
         }
         Ok(Err(e)) => {
             route.app.commits.failed(Timestamp::now().unix_millis());
