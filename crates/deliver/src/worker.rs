@@ -181,14 +181,7 @@ async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn J
     }
     Finished {
         delivery_id: c.delivery_id,
-        attempt: Attempt {
-            started_at_ms,
-            started_at: String::new(),
-            duration_ms,
-            status_code,
-            error,
-            response_excerpt,
-        },
+        attempt: Attempt { started_at_ms, duration_ms, status_code, error, response_excerpt },
         next,
     }
 }

@@ -16,6 +16,7 @@ mod ops;
 
 mod state;
 pub mod tls;
+pub mod view;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -29,9 +29,9 @@ pub use admin::AdminOp;
 pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
-    Attempt, Claimed, DeliveryQuery, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, HeaderBytes,
-    Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionDetail, RejectionRecord,
-    RejectionRetention,
+    Attempt, Claimed, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventRecord, EventSummary,
+    Finished, HeaderBytes, Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionDetail,
+    RejectionRecord, RejectionRetention,
 };
 pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};
@@ -113,7 +113,10 @@ impl PendingRejections {
     }
 }
 
-/// Unix ms as RFC 3339, as every listing shows times.
-pub(crate) fn rfc3339(ms: i64) -> String {
-    hookgate_verify::Timestamp::from_unix_millis(ms).to_rfc3339()
+/// Now, in Unix ms: every time the store writes or compares is a number (formatting happens where
+/// times are shown).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

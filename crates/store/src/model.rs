@@ -1,7 +1,5 @@
 //! What the store keeps.
 
-use serde::Serialize;
-
 pub use crate::header::HeaderBytes;
 
 /// A verified event to store.
@@ -77,14 +75,14 @@ pub struct NewRejection {
 }
 
 /// An event as listed (no body).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct EventSummary {
     /// Store id.
     pub id: i64,
     /// Source name.
     pub source: String,
-    /// When it arrived (RFC 3339).
-    pub received_at: String,
+    /// When it arrived (Unix ms).
+    pub received_at_ms: i64,
     /// Deduplication key.
     pub dedup_key: String,
     /// Provider id.
@@ -100,31 +98,29 @@ pub struct EventSummary {
 }
 
 /// A full event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct EventRecord {
     /// Listing fields.
-    #[serde(flatten)]
     pub summary: EventSummary,
-    /// The signed timestamp, RFC 3339.
-    pub signed_at: Option<String>,
+    /// The signed timestamp (Unix ms), when the scheme has one.
+    pub signed_at_ms: Option<i64>,
     /// Headers kept for audit.
     pub headers: Vec<(String, HeaderBytes)>,
     /// Routing metadata.
     pub metadata: serde_json::Value,
     /// The raw body.
-    #[serde(skip)]
     pub body: Vec<u8>,
 }
 
 /// A recorded rejection.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct RejectionRecord {
     /// Store id.
     pub id: i64,
     /// Source name.
     pub source: String,
-    /// When it arrived (RFC 3339).
-    pub received_at: String,
+    /// When it arrived (Unix ms).
+    pub received_at_ms: i64,
     /// Peer address.
     pub peer: Option<String>,
     /// Why.
@@ -142,15 +138,13 @@ pub struct RejectionRecord {
 }
 
 /// One rejected attempt in full.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct RejectionDetail {
     /// Listing fields.
-    #[serde(flatten)]
     pub record: RejectionRecord,
     /// The header values kept (empty for attempts recorded before they were kept).
     pub headers: Vec<(String, HeaderBytes)>,
     /// The body, when the source keeps rejected bodies.
-    #[serde(skip)]
     pub body: Option<Vec<u8>>,
 }
 
@@ -173,13 +167,15 @@ pub struct ListFilter {
 /// Which deliveries to list, newest first.
 #[derive(Clone, Debug, Default)]
 pub struct DeliveryQuery {
-    /// `pending` (no attempt yet), `failed` (pending after a failed attempt), `delivered`, `dead`
-    /// or `cancelled`.
-    pub status: Option<String>,
+    /// Only in this state.
+    pub status: Option<DeliveryStatus>,
     /// Only to this target.
     pub target: Option<String>,
     /// Only of this event.
     pub event_id: Option<i64>,
+    /// The next page: only those older than this id (the last one of the previous page), so a
+    /// page never repeats or skips a row while new ones arrive.
+    pub before_id: Option<i64>,
     /// At most this many.
     pub limit: u32,
 }
@@ -221,13 +217,10 @@ pub struct Claimed {
 }
 
 /// One delivery attempt, as recorded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Attempt {
-    /// When it started (Unix ms in, RFC 3339 out).
-    #[serde(skip)]
+    /// When it started (Unix ms).
     pub started_at_ms: i64,
-    /// RFC 3339 start (filled when read).
-    pub started_at: String,
     /// How long it took.
     pub duration_ms: i64,
     /// HTTP status or exit code.
@@ -261,7 +254,7 @@ pub struct Finished {
 }
 
 /// A delivery as listed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct DeliverySummary {
     /// Delivery id.
     pub id: i64,
@@ -269,25 +262,24 @@ pub struct DeliverySummary {
     pub event_id: i64,
     /// Target name.
     pub target: String,
-    /// `pending`, `failed` (pending after a failed attempt), `delivered` or `dead`.
-    pub status: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
     /// Attempts made.
     pub attempts: i64,
-    /// Next attempt (RFC 3339), for pending deliveries.
-    pub next_attempt_at: Option<String>,
-    /// When it was created (RFC 3339).
-    pub created_at: String,
-    /// When it was delivered (RFC 3339).
-    pub delivered_at: Option<String>,
+    /// Next attempt (Unix ms), for pending deliveries.
+    pub next_attempt_at_ms: Option<i64>,
+    /// When it was created (Unix ms).
+    pub created_at_ms: i64,
+    /// When it was delivered (Unix ms).
+    pub delivered_at_ms: Option<i64>,
     /// The last error.
     pub last_error: Option<String>,
 }
 
 /// A delivery with its attempt history.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct DeliveryRecord {
     /// Listing fields.
-    #[serde(flatten)]
     pub summary: DeliverySummary,
     /// Every attempt, oldest first.
     pub attempts_history: Vec<Attempt>,
@@ -304,4 +296,78 @@ pub struct QueueDepth {
     pub dead: i64,
     /// Age of the oldest pending delivery in ms (0 when none).
     pub oldest_pending_ms: i64,
+}
+
+/// Where a delivery stands. Stored as `pending`, `delivered`, `dead` or `cancelled`; `failed` is
+/// read: a pending delivery that has failed at least once (it waits for its retry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Not attempted yet.
+    Pending,
+    /// Pending after a failed attempt: a retry is due.
+    Failed,
+    /// The target has it.
+    Delivered,
+    /// Given up on (a permanent failure, or its attempts exhausted); `retry --dead` revives it.
+    Dead,
+    /// Cancelled by an operator; never attempted again.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    /// Every status, in the order a listing explains them.
+    pub const ALL: [DeliveryStatus; 5] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Dead,
+        DeliveryStatus::Cancelled,
+    ];
+
+    /// Its name, as listings and filters write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Dead => "dead",
+            DeliveryStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// A row's status from its stored value and attempt count: the one place the `failed` rule
+    /// lives, for both stores.
+    pub(crate) fn from_row(stored: &str, attempts: i64) -> Self {
+        match stored {
+            "pending" if attempts > 0 => DeliveryStatus::Failed,
+            "pending" => DeliveryStatus::Pending,
+            "delivered" => DeliveryStatus::Delivered,
+            "dead" => DeliveryStatus::Dead,
+            _ => DeliveryStatus::Cancelled,
+        }
+    }
+}
+
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status equals its name (`status == "dead"`), as filters and listings write it.
+impl PartialEq<&str> for DeliveryStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::str::FromStr for DeliveryStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = DeliveryStatus::ALL.iter().map(|d| d.as_str()).collect();
+            format!("unknown status `{s}` ({})", names.join(", "))
+        })
+    }
 }

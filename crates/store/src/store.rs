@@ -213,25 +213,6 @@ impl Store {
         }
     }
 
-    /// Deliveries, newest first. `status` is `pending`, `failed`, `delivered` or `dead`.
-    ///
-    /// # Errors
-    /// A database error.
-    pub async fn list_deliveries(
-        &self,
-        status: Option<&str>,
-        target: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<DeliverySummary>, StoreError> {
-        self.deliveries(&crate::DeliveryQuery {
-            status: status.map(str::to_owned),
-            target: target.map(str::to_owned),
-            event_id: None,
-            limit,
-        })
-        .await
-    }
-
     /// Deliveries matching `q`, newest first.
     ///
     /// # Errors

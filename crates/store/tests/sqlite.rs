@@ -440,7 +440,17 @@ async fn a_damaged_compressed_body_is_an_error_and_dead_letters_only_its_own_del
     let store = open(&dir, StoreOptions::default());
     let claimed = store.claim("t", 10, false, Duration::from_secs(30)).await.unwrap();
     assert_eq!(claimed.iter().map(|c| c.event_id).collect::<Vec<_>>(), vec![sound]);
-    let dead = store.read(|r| r.list_deliveries(Some("dead"), Some("t"), 10)).unwrap();
+    let dead = store
+        .read(|r| {
+            r.deliveries(&hookgate_store::DeliveryQuery {
+                status: Some(hookgate_store::DeliveryStatus::Dead),
+                target: Some("t".into()),
+                event_id: None,
+                before_id: None,
+                limit: 10,
+            })
+        })
+        .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].event_id, damaged);
     assert!(dead[0].last_error.as_deref().unwrap_or_default().contains(&format!("event {damaged}")), "{dead:?}");

@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use hookgate_store::{AdminOp, Store, StoreOptions};
+use hookgate_server::view::{DeliveryDetailView, DeliveryView, rfc3339};
+use hookgate_store::{AdminOp, DeliveryStatus, Store, StoreOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use super::events::{Format, StoreArg};
@@ -16,14 +17,17 @@ pub(crate) enum DeliveriesCommand {
         #[command(flatten)]
         store: StoreArg,
         /// Only this status.
-        #[arg(long, value_parser = ["pending", "failed", "delivered", "dead", "cancelled"])]
-        status: Option<String>,
+        #[arg(long, value_parser = parse_status)]
+        status: Option<DeliveryStatus>,
         /// Only this target.
         #[arg(long)]
         target: Option<String>,
         /// Only the deliveries of this event.
         #[arg(long, value_name = "EVENT_ID")]
         event: Option<i64>,
+        /// The next page: only deliveries older than this id (the last one listed).
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: u32,
@@ -105,16 +109,20 @@ fn writer(store: &StoreArg) -> anyhow::Result<(tokio::runtime::Runtime, Store)> 
 pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode> {
     let mut out = crate::output::Stdout::lock();
     match cmd {
-        DeliveriesCommand::List { store, status, target, event, limit, format } => {
+        DeliveriesCommand::List { store, status, target, event, before, limit, format } => {
             let (rt, store) = store.inspect()?;
             let rows = rt.block_on(store.deliveries(&hookgate_store::DeliveryQuery {
                 status,
                 target,
                 event_id: event,
+                before_id: before,
                 limit,
             }))?;
             match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+                Format::Json => {
+                    let views: Vec<DeliveryView<'_>> = rows.iter().map(DeliveryView::from).collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?;
+                }
                 Format::Table => {
                     writeln!(
                         out,
@@ -130,7 +138,7 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
                             d.target,
                             d.status,
                             d.attempts,
-                            d.next_attempt_at.as_deref().unwrap_or("-"),
+                            d.next_attempt_at_ms.map_or_else(|| "-".to_owned(), rfc3339),
                             d.last_error.as_deref().unwrap_or("")
                         )?;
                     }
@@ -143,7 +151,7 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
                 eprintln!("hookgate: no delivery {id}");
                 return Ok(ExitCode::from(1));
             };
-            writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&DeliveryDetailView::from(&d))?)?;
         }
         DeliveriesCommand::Cancel { id, store } => {
             let (rt, reader) = store.inspect()?;
@@ -241,7 +249,8 @@ fn check_target(store: &StoreArg, target: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let (rt, reader) = store.inspect()?;
-    if rt.block_on(reader.list_deliveries(None, Some(target), 1))?.is_empty() {
+    let q = hookgate_store::DeliveryQuery { target: Some(target.to_owned()), limit: 1, ..Default::default() };
+    if rt.block_on(reader.deliveries(&q))?.is_empty() {
         bail!(
             "unknown target `{target}`: the store has never delivered to it; pass --config FILE to replay to a configured target that has no deliveries yet"
         );
@@ -260,4 +269,8 @@ pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
     }
     crate::output::outln!("{} pending again", crate::output::count(n, "dead delivery is", "dead deliveries are"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_status(s: &str) -> Result<DeliveryStatus, String> {
+    s.parse()
 }

@@ -1,5 +1,6 @@
 //! `hookgate events` and `hookgate rejections`: inspecting the store.
 
+use hookgate_server::view::{DeliveryView, EventDetailView, EventView, RejectionDetailView, RejectionView, rfc3339};
 use std::io::Write as _;
 use std::process::ExitCode;
 
@@ -175,7 +176,10 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             let events = rt.block_on(store.list_events(&filter(&filters)?))?;
             let mut out = crate::output::Stdout::lock();
             match filters.format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&events)?)?,
+                Format::Json => {
+                    let views: Vec<EventView<'_>> = events.iter().map(EventView::from).collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?;
+                }
                 Format::Table => {
                     writeln!(
                         out,
@@ -187,7 +191,7 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
                             out,
                             "{:>8}  {:<24}  {:<14}  {:>8}  {:<20}  {}{}",
                             e.id,
-                            e.received_at,
+                            rfc3339(e.received_at_ms),
                             e.source,
                             e.size,
                             e.event_type.as_deref().unwrap_or("-"),
@@ -217,8 +221,9 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
                 ..Default::default()
             }))?;
             if format == Format::Json {
-                let mut record = serde_json::to_value(&event)?;
-                record["deliveries"] = serde_json::to_value(&deliveries)?;
+                let mut record = serde_json::to_value(EventDetailView::from(&event))?;
+                let views: Vec<DeliveryView<'_>> = deliveries.iter().map(DeliveryView::from).collect();
+                record["deliveries"] = serde_json::to_value(&views)?;
                 add_body(&mut record, &event.body);
                 writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
                 return Ok(ExitCode::SUCCESS);
@@ -226,9 +231,9 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             let s = &event.summary;
             writeln!(out, "id:          {}", s.id)?;
             writeln!(out, "source:      {}", s.source)?;
-            writeln!(out, "received_at: {}", s.received_at)?;
-            if let Some(t) = &event.signed_at {
-                writeln!(out, "signed_at:   {t}")?;
+            writeln!(out, "received_at: {}", rfc3339(s.received_at_ms))?;
+            if let Some(t) = event.signed_at_ms {
+                writeln!(out, "signed_at:   {}", rfc3339(t))?;
             }
             writeln!(out, "dedup_key:   {}", s.dedup_key)?;
             writeln!(out, "provider_id: {}", s.provider_id.as_deref().unwrap_or("-"))?;
@@ -287,7 +292,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
                 return Ok(ExitCode::SUCCESS);
             }
             if format == Format::Json {
-                let mut record = serde_json::to_value(&r)?;
+                let mut record = serde_json::to_value(RejectionDetailView::from(&r))?;
                 if let Some(bytes) = &r.body {
                     add_body(&mut record, bytes);
                 }
@@ -297,7 +302,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
             let rec = &r.record;
             writeln!(out, "id:          {}", rec.id)?;
             writeln!(out, "source:      {}", rec.source)?;
-            writeln!(out, "received_at: {}", rec.received_at)?;
+            writeln!(out, "received_at: {}", rfc3339(rec.received_at_ms))?;
             writeln!(out, "peer:        {}", rec.peer.as_deref().unwrap_or("-"))?;
             writeln!(out, "reason:      {} ({})", rec.reason, rec.reason_code)?;
             writeln!(out, "body_sha256: {}", rec.body_sha256)?;
@@ -320,7 +325,10 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
             let rows = rt.block_on(store.list_rejections(&filter(&filters)?))?;
             let mut out = crate::output::Stdout::lock();
             match filters.format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+                Format::Json => {
+                    let views: Vec<RejectionView<'_>> = rows.iter().map(RejectionView::from).collect();
+                    writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?;
+                }
                 Format::Table => {
                     writeln!(
                         out,
@@ -332,7 +340,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
                             out,
                             "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {}",
                             r.id,
-                            r.received_at,
+                            rfc3339(r.received_at_ms),
                             r.source,
                             r.peer.as_deref().unwrap_or("-"),
                             r.size,

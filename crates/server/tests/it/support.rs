@@ -214,3 +214,30 @@ pub(crate) fn fin_headers(body: &[u8], alg: Option<hookgate_verify::Algorithm>) 
 pub(crate) fn sha256_hex(b: &[u8]) -> String {
     hookgate_store::sha256_hex(b)
 }
+
+/// Deliveries by status name and target, as the tests read them (the store takes a query).
+pub(crate) trait ListDeliveries {
+    fn list_deliveries(
+        &self,
+        status: Option<&str>,
+        target: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<hookgate_store::DeliverySummary>, hookgate_store::StoreError>;
+}
+
+impl ListDeliveries for Reader {
+    fn list_deliveries(
+        &self,
+        status: Option<&str>,
+        target: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<hookgate_store::DeliverySummary>, hookgate_store::StoreError> {
+        self.deliveries(&hookgate_store::DeliveryQuery {
+            status: status.map(|s| s.parse().unwrap()),
+            target: target.map(str::to_owned),
+            event_id: None,
+            before_id: None,
+            limit,
+        })
+    }
+}

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use hookgate_verify::Timestamp;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 
@@ -127,9 +126,7 @@ impl PgStore {
         {
             let mut conn = client(&pool).await?;
             if write {
-                let applied =
-                    migrate::run_postgres(&mut conn, &url.schema, Timestamp::now().unix_millis(), options.migrate)
-                        .await?;
+                let applied = migrate::run_postgres(&mut conn, &url.schema, crate::now_ms(), options.migrate).await?;
                 if !applied.is_empty() {
                     tracing::info!(url = ?url, versions = ?applied, "Applied store migrations.");
                 }
@@ -298,7 +295,7 @@ impl PgStore {
     pub(crate) async fn admin(&self, op: AdminOp) -> Result<u64, StoreError> {
         let mut conn = client(&self.pool).await?;
         let tx = conn.transaction().await?;
-        let now = Timestamp::now().unix_millis();
+        let now = crate::now_ms();
         let n = match &op {
             AdminOp::Replay { event_ids, target } => match target {
                 Some(t) => {

@@ -1,13 +1,11 @@
 //! Every read query of the PostgreSQL store, with its row mappers.
 
-use hookgate_verify::Timestamp;
-
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
-    Attempt, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, ListFilter, QueueDepth, RejectionRecord,
+    Attempt, DeliveryRecord, DeliveryStatus, DeliverySummary, EventRecord, EventSummary, ListFilter, QueueDepth,
+    RejectionRecord,
 };
-use crate::rfc3339;
 
 use super::{PgStore, client};
 
@@ -40,7 +38,7 @@ impl PgStore {
             .await?;
         Ok(row.map(|r| EventRecord {
             summary: summary(&r),
-            signed_at: r.get::<_, Option<i64>>(9).map(rfc3339),
+            signed_at_ms: r.get(9),
             headers: serde_json::from_str(r.get::<_, &str>(10)).unwrap_or_default(),
             metadata: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or(serde_json::Value::Null),
             body: r.get(12),
@@ -85,7 +83,7 @@ impl PgStore {
     }
 
     pub(crate) async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
-        let (status, target, limit) = (q.status.as_deref(), q.target.as_deref(), q.limit);
+        let (status, target, limit) = (q.status.map(DeliveryStatus::as_str), q.target.as_deref(), q.limit);
         let conn = client(&self.pool).await?;
         let rows = conn
             .query(
@@ -96,8 +94,9 @@ impl PgStore {
                                          OR ($2 = 'pending' AND status = 'pending' AND attempts = 0)
                                          OR ($2 NOT IN ('failed', 'pending') AND status = $2))
                    AND ($4::BIGINT IS NULL OR event_id = $4)
+                   AND ($5::BIGINT IS NULL OR id < $5)
                  ORDER BY id DESC LIMIT $3",
-                &[&target, &status, &i64::from(limit), &q.event_id],
+                &[&target, &status, &i64::from(limit), &q.event_id, &q.before_id],
             )
             .await?;
         Ok(rows.iter().map(delivery_summary).collect())
@@ -127,7 +126,6 @@ impl PgStore {
                 let started_at_ms: i64 = r.get(0);
                 Attempt {
                     started_at_ms,
-                    started_at: rfc3339(started_at_ms),
                     duration_ms: r.get(1),
                     status_code: r.get(2),
                     error: r.get(3),
@@ -140,7 +138,7 @@ impl PgStore {
 
     pub(crate) async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
         let conn = client(&self.pool).await?;
-        let now = Timestamp::now().unix_millis();
+        let now = crate::now_ms();
         let r = conn
             .query_one(
                 "SELECT COUNT(*) FILTER (WHERE status = 'pending'),
@@ -185,7 +183,7 @@ fn summary(r: &tokio_postgres::Row) -> EventSummary {
     EventSummary {
         id: r.get(0),
         source: r.get(1),
-        received_at: rfc3339(r.get(2)),
+        received_at_ms: r.get(2),
         dedup_key: r.get(3),
         provider_id: r.get(4),
         event_type: r.get(5),
@@ -200,7 +198,7 @@ fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord
     RejectionRecord {
         id: r.get(0),
         source: r.get(1),
-        received_at: rfc3339(r.get(2)),
+        received_at_ms: r.get(2),
         peer: r.get(3),
         reason: r.get(4),
         reason_code: r.get(5),
@@ -212,18 +210,19 @@ fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord
 }
 
 fn delivery_summary(r: &tokio_postgres::Row) -> DeliverySummary {
-    let status: String = r.get(3);
+    let stored: String = r.get(3);
     let attempts: i64 = r.get(4);
-    let pending = status == "pending";
+    let status = DeliveryStatus::from_row(&stored, attempts);
+    let pending = matches!(status, DeliveryStatus::Pending | DeliveryStatus::Failed);
     DeliverySummary {
         id: r.get(0),
         event_id: r.get(1),
         target: r.get(2),
-        status: if pending && attempts > 0 { "failed".to_owned() } else { status },
+        status,
         attempts,
-        next_attempt_at: if pending { Some(rfc3339(r.get(5))) } else { None },
-        created_at: rfc3339(r.get(6)),
-        delivered_at: r.get::<_, Option<i64>>(7).map(rfc3339),
+        next_attempt_at_ms: if pending { Some(r.get(5)) } else { None },
+        created_at_ms: r.get(6),
+        delivered_at_ms: r.get(7),
         last_error: r.get(8),
     }
 }

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
-use hookgate_verify::Timestamp;
 use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
 
@@ -189,7 +188,7 @@ impl Writer {
 
     async fn prune_rejections(&self) -> Result<(), StoreError> {
         let conn = client(&self.pool).await?;
-        let cutoff = Timestamp::now().unix_millis()
+        let cutoff = crate::now_ms()
             - i64::try_from(self.retention.max_age_secs).unwrap_or(i64::MAX / 2000).saturating_mul(1000);
         conn.execute(
             "DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_at < $1 LIMIT 10000)",

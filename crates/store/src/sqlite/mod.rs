@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use hookgate_verify::Timestamp;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
@@ -111,7 +110,7 @@ impl SqliteStore {
         let canonical = std::fs::canonicalize(path)
             .map_err(|e| StoreError::Write(format!("cannot resolve {}: {e}", path.display())))?;
         let path = canonical.as_path();
-        let applied = migrate::run(&mut conn, Timestamp::now().unix_millis(), options.migrate)?;
+        let applied = migrate::run(&mut conn, crate::now_ms(), options.migrate)?;
         if !applied.is_empty() {
             tracing::info!(path = %path.display(), versions = ?applied, "Applied store migrations.");
         }
@@ -251,7 +250,7 @@ impl SqliteStore {
         lease: Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
         let (reply, done) = oneshot::channel();
-        let now_ms = Timestamp::now().unix_millis();
+        let now_ms = crate::now_ms();
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         self.send(Cmd::Claim { target: target.to_owned(), limit, ordered, now_ms, lease_ms, reply })?;
         let leased = done.await.map_err(|_| StoreError::Closed)??;
@@ -276,7 +275,6 @@ impl SqliteStore {
             tracing::error!(delivery_id, target, error = %reason, "Stored body unreadable; delivery dead-lettered.");
             let attempt = Attempt {
                 started_at_ms: now_ms,
-                started_at: String::new(),
                 duration_ms: 0,
                 status_code: None,
                 error: Some(reason),

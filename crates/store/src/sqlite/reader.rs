@@ -3,17 +3,16 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hookgate_verify::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::body;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
-    Attempt, Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, ListFilter, QueueDepth,
-    RejectionRecord,
+    Attempt, Claimed, DeliveryRecord, DeliveryStatus, DeliverySummary, EventRecord, EventSummary, ListFilter,
+    QueueDepth, RejectionRecord,
 };
-use crate::{DeliveryQuery, RejectionDetail, rfc3339};
+use crate::{DeliveryQuery, RejectionDetail};
 
 /// A read-only connection for queries (the CLI's `events` and `rejections` commands).
 pub struct Reader {
@@ -51,7 +50,7 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
     Ok(EventSummary {
         id: row.get("id")?,
         source: row.get("source")?,
-        received_at: rfc3339(row.get("received_at")?),
+        received_at_ms: row.get("received_at")?,
         dedup_key: row.get("dedup_key")?,
         provider_id: row.get("provider_id")?,
         event_type: row.get("event_type")?,
@@ -68,7 +67,7 @@ fn rejection_record(row: &rusqlite::Row<'_>, body_kept: bool) -> rusqlite::Resul
     Ok(RejectionRecord {
         id: row.get(0)?,
         source: row.get(1)?,
-        received_at: rfc3339(row.get(2)?),
+        received_at_ms: row.get(2)?,
         peer: row.get(3)?,
         reason: row.get(4)?,
         reason_code: row.get(5)?,
@@ -80,18 +79,19 @@ fn rejection_record(row: &rusqlite::Row<'_>, body_kept: bool) -> rusqlite::Resul
 }
 
 fn delivery_summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeliverySummary> {
-    let status: String = row.get(3)?;
+    let stored: String = row.get(3)?;
     let attempts: i64 = row.get(4)?;
-    let pending = status == "pending";
+    let status = DeliveryStatus::from_row(&stored, attempts);
+    let pending = matches!(status, DeliveryStatus::Pending | DeliveryStatus::Failed);
     Ok(DeliverySummary {
         id: row.get(0)?,
         event_id: row.get(1)?,
         target: row.get(2)?,
-        status: if pending && attempts > 0 { "failed".to_owned() } else { status },
+        status,
         attempts,
-        next_attempt_at: if pending { Some(rfc3339(row.get(5)?)) } else { None },
-        created_at: rfc3339(row.get(6)?),
-        delivered_at: row.get::<_, Option<i64>>(7)?.map(rfc3339),
+        next_attempt_at_ms: if pending { Some(row.get(5)?) } else { None },
+        created_at_ms: row.get(6)?,
+        delivered_at_ms: row.get(7)?,
         last_error: row.get(8)?,
     })
 }
@@ -177,7 +177,7 @@ impl Reader {
                 let metadata: String = row.get("metadata")?;
                 let record = EventRecord {
                     summary: summary(row)?,
-                    signed_at: row.get::<_, Option<i64>>("signed_at")?.map(rfc3339),
+                    signed_at_ms: row.get("signed_at")?,
                     headers: serde_json::from_str(&headers).unwrap_or_default(),
                     metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
                     body: Vec::new(),
@@ -236,24 +236,6 @@ impl Reader {
         Ok(found)
     }
 
-    /// Deliveries, newest first. `status` is `pending`, `failed`, `delivered` or `dead`.
-    ///
-    /// # Errors
-    /// A database error.
-    pub fn list_deliveries(
-        &self,
-        status: Option<&str>,
-        target: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<DeliverySummary>, StoreError> {
-        self.deliveries(&DeliveryQuery {
-            status: status.map(str::to_owned),
-            target: target.map(str::to_owned),
-            event_id: None,
-            limit,
-        })
-    }
-
     /// Deliveries matching `q`, newest first.
     ///
     /// # Errors
@@ -267,9 +249,13 @@ impl Reader {
                                OR (?2 = 'pending' AND status = 'pending' AND attempts = 0)
                                OR (?2 NOT IN ('failed', 'pending') AND status = ?2))
                AND (?4 IS NULL OR event_id = ?4)
+               AND (?5 IS NULL OR id < ?5)
              ORDER BY id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![q.target, q.status, q.limit, q.event_id], delivery_summary)?;
+        let rows = stmt.query_map(
+            params![q.target, q.status.map(DeliveryStatus::as_str), q.limit, q.event_id, q.before_id],
+            delivery_summary,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -296,7 +282,6 @@ impl Reader {
                 let started_at_ms: i64 = r.get(0)?;
                 Ok(Attempt {
                     started_at_ms,
-                    started_at: rfc3339(started_at_ms),
                     duration_ms: r.get(1)?,
                     status_code: r.get(2)?,
                     error: r.get(3)?,
@@ -312,7 +297,7 @@ impl Reader {
     /// # Errors
     /// A database error.
     pub fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
-        let now = Timestamp::now().unix_millis();
+        let now = crate::now_ms();
         Ok(self.conn.query_row(
             "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'pending' AND attempts > 0), 0),
                     COALESCE(SUM(status = 'dead'), 0), COALESCE(?1 - MIN(CASE WHEN status = 'pending' THEN created_at END), 0)

@@ -1,6 +1,5 @@
 //! The writer's SQL: one function per command.
 
-use hookgate_verify::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::command::{EncodedEvent, Leased};
@@ -67,7 +66,7 @@ const PROBE_BYTES: usize = 8 * 1024;
 /// The readiness probe's write: a row of `PROBE_BYTES` replaced each time, so a probe needs new
 /// log frames as an event does (a smaller write could fit where an event cannot).
 pub(super) fn probe(tx: &Connection) -> rusqlite::Result<()> {
-    let value = format!("{:<width$}", Timestamp::now().unix_millis(), width = PROBE_BYTES);
+    let value = format!("{:<width$}", crate::now_ms(), width = PROBE_BYTES);
     tx.prepare_cached(
         "INSERT INTO store_meta (name, value) VALUES ('readiness_probe', ?1)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -156,7 +155,7 @@ pub(super) fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
 }
 
 pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp) -> rusqlite::Result<u64> {
-    let now = Timestamp::now().unix_millis();
+    let now = crate::now_ms();
     let n = match op {
         AdminOp::Replay { event_ids, target } => {
             let mut n = 0usize;
@@ -225,7 +224,7 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
 }
 
 pub(super) fn prune_rejections(conn: &Connection, retention: RejectionRetention) -> Result<(), rusqlite::Error> {
-    let cutoff = Timestamp::now().unix_millis() - i64::try_from(retention.max_age_secs).unwrap_or(i64::MAX / 2) * 1000;
+    let cutoff = crate::now_ms() - i64::try_from(retention.max_age_secs).unwrap_or(i64::MAX / 2) * 1000;
     // Bounded deletes, so one prune never holds the write lock for long.
     conn.execute(
         "DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_at < ?1 LIMIT 10000)",
