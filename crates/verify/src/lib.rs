@@ -46,9 +46,10 @@
 
 #![deny(missing_docs)]
 
+mod algorithm;
+mod auth;
 mod encoding;
 mod error;
-mod mac;
 mod overrides;
 mod preset;
 mod request;
@@ -56,12 +57,12 @@ mod scheme;
 mod secret;
 pub mod signature;
 mod timestamp;
-mod verifier;
 
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use auth::Auth;
 pub use encoding::Encoding;
 pub use error::{BuildError, Rejection, SignError};
 pub use http;
-pub use mac::{Algorithm, UnknownAlgorithm};
 pub use overrides::Overrides;
 pub use preset::{PRESETS, preset};
 pub use request::WebhookRequest;
@@ -70,8 +71,8 @@ pub use scheme::{
     Reply, Scheme, SignatureHeader, TimestampSpec,
 };
 pub use secret::{Secret, SecretEncoding, SecretRef};
+pub use signature::{ChallengeResponse, SignOptions, Verified, Verifier};
 pub use timestamp::{Timestamp, TimestampFormat, Window};
-pub use verifier::{ChallengeResponse, SignOptions, Verified, Verifier};
 
 /// The README's Rust examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]

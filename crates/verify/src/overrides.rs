@@ -2,8 +2,8 @@
 //! replay window, the replies), applied in one place for the gateway's configuration and the
 //! CLI's flags, so both follow the same rules.
 
+use crate::algorithm::Algorithm;
 use crate::error::BuildError;
-use crate::mac::Algorithm;
 use crate::scheme::{AlgorithmSpec, Reply, Scheme};
 use crate::secret::SecretEncoding;
 

@@ -3,8 +3,8 @@
 //! Rejection statuses follow each provider's guide where it names one; where it does not, 401 is
 //! used (the request failed authentication). Tolerances follow the provider's official SDK.
 
+use crate::algorithm::Algorithm;
 use crate::encoding::Encoding;
-use crate::mac::Algorithm;
 use crate::scheme::{
     AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, MetadataParse, MetadataSpec, Part,
     Reply, Scheme, SignatureHeader, TimestampSpec,

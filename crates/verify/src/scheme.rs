@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::algorithm::Algorithm;
 use crate::encoding::Encoding;
 use crate::error::BuildError;
-use crate::mac::Algorithm;
 use crate::secret::SecretEncoding;
 use crate::timestamp::{TimestampFormat, Window};
 

@@ -125,7 +125,7 @@ impl SourceConfig {
         Ok(Source::new(SourceParts {
             name: self.name.clone(),
             path: self.path.clone(),
-            verifier,
+            auth: verifier.into(),
             body_limit: self.body_limit,
             public_url: self.public_url.clone(),
             dedup,

@@ -83,7 +83,7 @@ pub(crate) async fn ingest(
     };
 
     let incoming = Incoming::new(&parts.method, &parts.uri, &parts.headers, &body, src.public_url.as_deref());
-    let verified = match incoming.verify(&src.verifier, received_at) {
+    let verified = match src.auth.verify(&incoming.request(), received_at) {
         Ok(v) => v,
         Err(rejection) => {
             reject(&route, peer, &parts.headers, &body, &rejection, received_at);
@@ -94,7 +94,7 @@ pub(crate) async fn ingest(
 
     // A provider's endpoint-verification handshake (Slack, Twitch, Zoom) is answered here and is
     // not an event.
-    if let Some(answer) = src.verifier.challenge_response(&incoming.request(), &verified) {
+    if let Some(answer) = src.auth.challenge_response(&incoming.request(), &verified) {
         tracing::info!(source = %src.name, peer = %peer, "Answered the provider's endpoint verification.");
         m.done(&m.challenge, started);
         let mut response = (StatusCode::OK, answer.body).into_response();

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use hookgate_verify::http::HeaderMap;
-use hookgate_verify::{MetadataSpec, Reply, Scheme, Verified, Verifier};
+use hookgate_verify::{Auth, MetadataSpec, Reply, Scheme, Verified};
 use serde_json::{Map, Value};
 
 use super::dedup::Dedup;
@@ -19,8 +19,8 @@ pub struct Source {
     pub name: String,
     /// URL path.
     pub path: String,
-    /// The verifier.
-    pub verifier: Verifier,
+    /// What a request must pass (a signature today; see `hookgate_verify::Auth`).
+    pub auth: Auth,
     /// Body limit in bytes.
     pub body_limit: usize,
     /// Public URL base for URL-signing schemes.
@@ -70,7 +70,7 @@ fn text_of(v: Value) -> Option<String> {
 pub(crate) struct SourceParts {
     pub(crate) name: String,
     pub(crate) path: String,
-    pub(crate) verifier: Verifier,
+    pub(crate) auth: Auth,
     pub(crate) body_limit: usize,
     pub(crate) public_url: Option<String>,
     pub(crate) dedup: Dedup,
@@ -82,7 +82,7 @@ pub(crate) struct SourceParts {
 
 impl Source {
     pub(crate) fn new(p: SourceParts) -> Self {
-        let scheme = p.verifier.scheme();
+        let scheme = p.auth.scheme();
         let pointers = Pointers::new(
             [&scheme.id_pointer, &scheme.event_type_pointer]
                 .into_iter()
@@ -99,7 +99,7 @@ impl Source {
             pointers,
             name: p.name,
             path: p.path,
-            verifier: p.verifier,
+            auth: p.auth,
             body_limit: p.body_limit,
             public_url: p.public_url,
             dedup: p.dedup,
@@ -112,7 +112,7 @@ impl Source {
 
     /// The scheme.
     pub fn scheme(&self) -> &Scheme {
-        self.verifier.scheme()
+        self.auth.scheme()
     }
 
     /// The rejection reply.

@@ -1,17 +1,27 @@
-//! The engine: a [`Scheme`] plus keyed secrets, verifying and signing requests.
+//! The signature engine: a [`Scheme`] plus keys, verifying and signing requests.
+//!
+//! `header` parses the signature header into candidates, `content` assembles what the scheme
+//! signs, and `primitive` holds the keys and checks a candidate over that content (HMAC today; a
+//! public-key primitive is one more file there). This module only sequences them: headers, the
+//! algorithm, the timestamp window, then the primitive.
 
-use std::borrow::Cow;
+mod content;
+mod header;
+mod primitive;
+
+pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, parse};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
-use sha1::Digest as _;
+use sha2::Digest as _;
 
+use self::content::{assemble, check_body_digest, port_variant, single_text, single_value};
+use self::primitive::Keys;
+use crate::algorithm::Algorithm;
 use crate::encoding::Encoding;
 use crate::error::{BuildError, Rejection, SignError};
-use crate::mac::{Algorithm, KeyedMac, Tag};
 use crate::request::WebhookRequest;
-use crate::scheme::{AlgorithmSpec, MAX_HEADER_VALUE_LEN, Part, Scheme, SignatureHeader};
+use crate::scheme::{AlgorithmSpec, Scheme, SignatureHeader};
 use crate::secret::Secret;
-use crate::signature::{self, MAX_HEADER_VALUES};
 use crate::timestamp::{Age, Timestamp, check_window};
 
 /// What a successful verification established.
@@ -65,8 +75,8 @@ struct SigHeader {
 pub struct Verifier {
     scheme: Scheme,
     sig_headers: Vec<SigHeader>,
-    /// `keys[secret][algorithm.index()]`, present for every algorithm the scheme may use.
-    keys: Vec<[Option<KeyedMac>; 4]>,
+    /// Every secret, keyed for every algorithm the scheme may use.
+    keys: Keys,
 }
 
 fn header_name(name: &str) -> HeaderName {
@@ -99,16 +109,7 @@ impl Verifier {
             AlgorithmSpec::FromHeader { allowed, .. } => allowed.clone(),
         };
         algorithms.extend(sig_headers.iter().filter_map(|h| h.spec.algorithm));
-        let keys = secrets
-            .iter()
-            .map(|secret| {
-                let mut row: [Option<KeyedMac>; 4] = Default::default();
-                for a in &algorithms {
-                    row[a.index()] = Some(KeyedMac::new(*a, secret.expose()));
-                }
-                row
-            })
-            .collect();
+        let keys = Keys::hmac(&secrets, &algorithms);
         Ok(Self { scheme, sig_headers, keys })
     }
 
@@ -126,7 +127,7 @@ impl Verifier {
     /// The [`Rejection`] that stopped the request. Report it to operators, never to the sender.
     pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
         let (sig_header, values) = self.signature_values(req.headers)?;
-        let parsed = signature::parse(&sig_header.spec, &values)?;
+        let parsed = parse(&sig_header.spec, &values)?;
         let algorithm = match sig_header.spec.algorithm {
             Some(a) => a,
             None => self.request_algorithm(req.headers)?,
@@ -153,15 +154,10 @@ impl Verifier {
             }
         };
 
-        let digest_in_url = self.check_body_digest(req)?;
+        let digest_in_url = check_body_digest(&self.scheme, req)?;
         let matching_secret = |req: &WebhookRequest<'_>| -> Result<Option<usize>, Rejection> {
-            let content = self.content(req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
-            Ok(self.keys.iter().position(|row| {
-                let tag = compute(row[algorithm.index()].as_ref(), &content);
-                // Every candidate is compared in constant time; stopping at the first match only
-                // reveals that some signature was valid, which the response reveals anyway.
-                parsed.macs.iter().any(|m| tag.as_ref().is_some_and(|t| t.matches(m.as_slice())))
-            }))
+            let content = assemble(&self.scheme, req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
+            Ok(self.keys.matching(algorithm, &content, &parsed.macs))
         };
         let mut found = matching_secret(req)?;
         if found.is_none()
@@ -211,10 +207,8 @@ impl Verifier {
             }
             ChallengeReply::HmacToken { pointer } => {
                 let plain = parsed.pointer(pointer)?.as_str()?;
-                let key = self.keys.get(verified.secret_index)?[Algorithm::Sha256.index()].as_ref()?;
-                let mut mac = key.clone();
-                mac.update(plain.as_bytes());
-                let encrypted = Encoding::Hex.encode(mac.finalize().as_slice());
+                let tag = self.keys.mac(verified.secret_index, Algorithm::Sha256, plain.as_bytes())?;
+                let encrypted = Encoding::Hex.encode(tag.as_slice());
                 let body = serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted });
                 Some(ChallengeResponse { content_type: "application/json", body: body.to_string().into_bytes() })
             }
@@ -276,9 +270,10 @@ impl Verifier {
             set(header, algorithm.name().to_owned(), &mut out);
         }
 
-        let digest_in_url = self.check_body_digest(req).map_err(SignError::Content)?;
-        let content = self.content(req, &headers, ts_text.as_deref(), digest_in_url).map_err(SignError::Content)?;
-        let tag = compute(self.keys[0][algorithm.index()].as_ref(), &content).ok_or(SignError::Algorithm(algorithm))?;
+        let digest_in_url = check_body_digest(&self.scheme, req).map_err(SignError::Content)?;
+        let content =
+            assemble(&self.scheme, req, &headers, ts_text.as_deref(), digest_in_url).map_err(SignError::Content)?;
+        let tag = self.keys.sign(algorithm, &content).ok_or(SignError::Algorithm(algorithm))?;
         let spec = &sig_header.spec;
         let mac = format!("{}{}", spec.prefix, spec.encoding.encode(tag.as_slice()));
         let value = match (&spec.key, spec.separator) {
@@ -325,52 +320,6 @@ impl Verifier {
         }
     }
 
-    /// Checks the URL's body digest parameter, when the scheme has one and the URL carries it.
-    /// Returns whether it was present.
-    fn check_body_digest(&self, req: &WebhookRequest<'_>) -> Result<bool, Rejection> {
-        let Some(param) = &self.scheme.body_digest_param else { return Ok(false) };
-        let url = req.url.ok_or(Rejection::MissingUrl)?;
-        let Some(sent) = query_param(url, &param.param) else { return Ok(false) };
-        let expected = digest(param.algorithm, req.body);
-        let sent = param.encoding.decode_mac(&sent).ok_or(Rejection::BodyDigestMismatch)?;
-        if bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), sent.as_slice())) {
-            Ok(true)
-        } else {
-            Err(Rejection::BodyDigestMismatch)
-        }
-    }
-
-    /// Assembles the signed content. Parts are borrowed where possible, so for most schemes the
-    /// body is hashed in place and nothing is copied.
-    fn content<'r>(
-        &self,
-        req: &WebhookRequest<'r>,
-        headers: &'r HeaderMap,
-        timestamp: Option<&'r str>,
-        digest_in_url: bool,
-    ) -> Result<Vec<Cow<'r, [u8]>>, Rejection> {
-        let mut out = Vec::with_capacity(self.scheme.content.len());
-        for part in &self.scheme.content {
-            match part {
-                Part::Body => out.push(Cow::Borrowed(req.body)),
-                Part::Timestamp => out.push(Cow::Borrowed(timestamp.ok_or(Rejection::MalformedTimestamp)?.as_bytes())),
-                Part::Url => out.push(Cow::Borrowed(req.url.ok_or(Rejection::MissingUrl)?.as_bytes())),
-                Part::UrlUnescaped => {
-                    out.push(Cow::Owned(hubspot_unescape(req.url.ok_or(Rejection::MissingUrl)?).into_bytes()))
-                }
-                Part::Method => out.push(Cow::Borrowed(req.method.as_bytes())),
-                Part::Header(name) => out.push(Cow::Borrowed(single_value(headers, name)?)),
-                Part::Literal(text) => out.push(Cow::Owned(text.as_bytes().to_vec())),
-                Part::BodyDigest { algorithm, encoding } => {
-                    out.push(Cow::Owned(encoding.encode(&digest(*algorithm, req.body)).into_bytes()));
-                }
-                Part::SortedFormParams if digest_in_url => {}
-                Part::SortedFormParams => out.push(Cow::Owned(sorted_form_params(req.body))),
-            }
-        }
-        Ok(out)
-    }
-
     fn optional_text(&self, headers: &HeaderMap, name: Option<&str>) -> Result<Option<String>, Rejection> {
         let Some(name) = name else { return Ok(None) };
         match single_text(headers, name) {
@@ -381,138 +330,6 @@ impl Verifier {
     }
 }
 
-fn compute(key: Option<&KeyedMac>, content: &[Cow<'_, [u8]>]) -> Option<Tag> {
-    let mut mac = key?.clone();
-    for part in content {
-        mac.update(part);
-    }
-    Some(mac.finalize())
-}
-
-/// The value of a header that must appear exactly once and not be empty.
-fn single_value<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h [u8], Rejection> {
-    let mut values = headers.get_all(name).iter();
-    let first = values.next().ok_or_else(|| Rejection::MissingHeader(name.to_owned()))?;
-    if values.next().is_some() {
-        return Err(Rejection::DuplicateHeader(name.to_owned()));
-    }
-    let bytes = first.as_bytes();
-    if bytes.len() > MAX_HEADER_VALUE_LEN {
-        return Err(Rejection::InvalidHeader(name.to_owned()));
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Rejection::EmptyHeader(name.to_owned()));
-    }
-    Ok(bytes)
-}
-
-fn single_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Rejection> {
-    let bytes = single_value(headers, name)?;
-    std::str::from_utf8(bytes).map(str::trim).map_err(|_| Rejection::InvalidHeader(name.to_owned()))
-}
-
-fn digest(algorithm: Algorithm, body: &[u8]) -> Vec<u8> {
-    match algorithm {
-        Algorithm::Sha1 => sha1::Sha1::digest(body).to_vec(),
-        Algorithm::Sha256 => sha2::Sha256::digest(body).to_vec(),
-        Algorithm::Sha384 => sha2::Sha384::digest(body).to_vec(),
-        Algorithm::Sha512 => sha2::Sha512::digest(body).to_vec(),
-    }
-}
-
-fn query_param(url: &str, name: &str) -> Option<Vec<u8>> {
-    let query = url.split_once('?')?.1;
-    let query = query.split_once('#').map_or(query, |q| q.0);
-    form_pairs(query.as_bytes()).find(|(k, _)| k.as_slice() == name.as_bytes()).map(|(_, v)| v)
-}
-
-/// `application/x-www-form-urlencoded` pairs, decoded to bytes. Unlike a lossy UTF-8 decoder this
-/// keeps invalid bytes distinct, so two different bodies cannot decode to the same signed text.
-fn form_pairs(input: &[u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
-    input.split(|b| *b == b'&').filter(|p| !p.is_empty()).map(|pair| {
-        let (k, v) = match pair.iter().position(|b| *b == b'=') {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &[][..]),
-        };
-        (form_decode(k), form_decode(v))
-    })
-}
-
-fn form_decode(text: &[u8]) -> Vec<u8> {
-    let plus_as_space: Vec<u8> = text.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
-    percent_encoding::percent_decode(&plus_as_space).collect()
-}
-
-/// Twilio's rule: parameters sorted by name (then value), each written as name then value.
-fn sorted_form_params(body: &[u8]) -> Vec<u8> {
-    let mut params: Vec<(Vec<u8>, Vec<u8>)> = form_pairs(body).collect();
-    params.sort();
-    params.dedup();
-    let mut out = Vec::with_capacity(body.len());
-    for (k, v) in params {
-        out.extend_from_slice(&k);
-        out.extend_from_slice(&v);
-    }
-    out
-}
-
-/// HubSpot v3 decodes these escapes in the URI before signing (its "Validating requests" page).
-fn hubspot_unescape(url: &str) -> String {
-    const PAIRS: [(&str, char); 12] = [
-        ("%3A", ':'),
-        ("%2F", '/'),
-        ("%3F", '?'),
-        ("%40", '@'),
-        ("%21", '!'),
-        ("%24", '$'),
-        ("%27", '\''),
-        ("%28", '('),
-        ("%29", ')'),
-        ("%2A", '*'),
-        ("%2C", ','),
-        ("%3B", ';'),
-    ];
-    let mut out = String::with_capacity(url.len());
-    let mut rest = url;
-    while let Some(pos) = rest.find('%') {
-        out.push_str(&rest[..pos]);
-        let tail = &rest[pos..];
-        match PAIRS.iter().find(|(esc, _)| tail.len() >= 3 && tail[..3].eq_ignore_ascii_case(esc)) {
-            Some((_, c)) => {
-                out.push(*c);
-                rest = &tail[3..];
-            }
-            None => {
-                out.push('%');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The URL with its default port added (`https://h/p` → `https://h:443/p`) or removed.
-fn port_variant(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let default = match scheme.to_ascii_lowercase().as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return None,
-    };
-    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(split);
-    // Userinfo or IPv6 literals make the port ambiguous to find by hand; no variant for those.
-    if authority.contains('@') || authority.contains('[') {
-        return None;
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) if port == default => Some(format!("{scheme}://{host}{tail}")),
-        Some(_) => None,
-        None => Some(format!("{scheme}://{authority}:{default}{tail}")),
-    }
-}
-
 /// A stable id for a signed message when the caller gives none: the same body at the same time
 /// gets the same id, so a re-send looks like a provider retry.
 fn derived_id(timestamp: Timestamp, body: &[u8]) -> String {
@@ -520,29 +337,4 @@ fn derived_id(timestamp: Timestamp, body: &[u8]) -> String {
     h.update(timestamp.unix_millis().to_be_bytes());
     h.update(body);
     format!("msg_{}", &Encoding::Hex.encode(&h.finalize())[..24])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hubspot_unescape_only_touches_its_set() {
-        assert_eq!(hubspot_unescape("https://a.example/p%3Fx%3a1%20%2c%ZZ%"), "https://a.example/p?x:1%20,%ZZ%");
-    }
-
-    #[test]
-    fn default_port_variants() {
-        assert_eq!(port_variant("https://a.example/x?y=1").as_deref(), Some("https://a.example:443/x?y=1"));
-        assert_eq!(port_variant("https://a.example:443/x").as_deref(), Some("https://a.example/x"));
-        assert_eq!(port_variant("http://a.example").as_deref(), Some("http://a.example:80"));
-        assert_eq!(port_variant("https://a.example:8443/x"), None);
-        assert_eq!(port_variant("ftp://a.example/x"), None);
-        assert_eq!(port_variant("https://u:p@a.example/x"), None);
-    }
-
-    #[test]
-    fn form_params_are_sorted_by_name_then_value() {
-        assert_eq!(sorted_form_params(b"b=2&a=z&a=y&c=%2B+1"), b"ayazb2c+ 1".to_vec());
-    }
 }

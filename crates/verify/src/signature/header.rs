@@ -1,4 +1,4 @@
-//! Parsing signature headers into candidate MACs.
+//! Parsing signature headers into candidate signatures.
 //!
 //! This is the code that reads attacker-controlled text, so it is bounded: at most
 //! [`MAX_HEADER_VALUES`] header lines of at most [`MAX_HEADER_VALUE_LEN`] bytes, at most

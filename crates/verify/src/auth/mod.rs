@@ -1,0 +1,54 @@
+//! What a source requires before a request counts as an event: the kind of check, one variant
+//! per kind.
+//!
+//! Today every kind is a signature over the request ([`Verifier`], whatever its primitive). A
+//! kind that is not a signature — HTTP basic auth, a static token header — is a new file here and
+//! a variant of [`Auth`]: it checks the request's credential (in constant time, over decoded
+//! bytes) and the source answers with its scheme's replies as for any other kind. The gateway
+//! only ever calls [`Auth::verify`] (docs/adding-a-verification-kind.md).
+
+use crate::error::Rejection;
+use crate::request::WebhookRequest;
+use crate::scheme::Scheme;
+use crate::signature::{ChallengeResponse, Verified, Verifier};
+use crate::timestamp::Timestamp;
+
+/// A source's check, ready to run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Auth {
+    /// A signature over the request, as the scheme describes it.
+    Signature(Box<Verifier>),
+}
+
+impl Auth {
+    /// Checks a request at time `now`.
+    ///
+    /// # Errors
+    /// The [`Rejection`] that stopped it: for operators, never for the sender.
+    pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
+        match self {
+            Auth::Signature(v) => v.verify(req, now),
+        }
+    }
+
+    /// The provider's endpoint-verification handshake, when a verified request is one.
+    pub fn challenge_response(&self, req: &WebhookRequest<'_>, verified: &Verified) -> Option<ChallengeResponse> {
+        match self {
+            Auth::Signature(v) => v.challenge_response(req, verified),
+        }
+    }
+
+    /// The scheme: the provider's replies, id and type headers, metadata fields.
+    pub fn scheme(&self) -> &Scheme {
+        match self {
+            Auth::Signature(v) => v.scheme(),
+        }
+    }
+}
+
+impl From<Verifier> for Auth {
+    fn from(v: Verifier) -> Self {
+        Auth::Signature(Box::new(v))
+    }
+}
