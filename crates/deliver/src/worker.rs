@@ -121,7 +121,7 @@ impl Worker {
                     let finished = attempt(&target, &c, clock.as_ref(), jitter.as_ref()).await;
                     if let Err(e) = store.finish(finished).await {
                         // The lease expires and the delivery is attempted again.
-                        tracing::warn!(target = %target.name(), delivery = c.delivery_id, error = %e, "Recording an attempt failed.");
+                        tracing::warn!(target = %target.name(), delivery = c.delivery_id.0, error = %e, "Recording an attempt failed.");
                     }
                 });
             }
@@ -157,7 +157,7 @@ async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn J
         Outcome::Permanent { status, error, response } => (Next::Dead, status, Some(error), response),
         Outcome::Retry { status, error, response, after } => {
             let next = if policy.allows_another(number) {
-                let delay = policy.delay(number, jitter.spread_percent(c.delivery_id)).max(after.unwrap_or_default());
+                let delay = policy.delay(number, jitter.spread_percent(c.delivery_id.0)).max(after.unwrap_or_default());
                 Next::Retry(clock.now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2)))
             } else {
                 Next::Dead
@@ -176,7 +176,7 @@ async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn J
         let latency = (clock.now_ms() - c.received_at_ms).max(0) as f64 / 1000.0;
         metrics::histogram!("hookgate_delivery_latency_seconds", "target" => target.name().to_owned()).record(latency);
     } else {
-        tracing::warn!(target = %target.name(), delivery = c.delivery_id, event = c.event_id, attempt = number,
+        tracing::warn!(target = %target.name(), delivery = c.delivery_id.0, event = c.event_id.0, attempt = number,
             error = error.as_deref().unwrap_or(""), next = label, "Delivery attempt failed.");
     }
     Finished {

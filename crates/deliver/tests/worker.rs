@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookgate_deliver::{Clock, Jitter, Outcome, RetryConfig, Target, Worker};
-use hookgate_store::{DeliveryQuery, DeliveryRecord, NewEvent, Store, StoreOptions, StoreUrl};
+use hookgate_store::{DeliveryQuery, DeliveryRecord, EventId, NewEvent, Store, StoreOptions, StoreUrl};
 use hookgate_verify::Timestamp;
 use tokio::sync::{Notify, watch};
 
@@ -40,7 +40,7 @@ impl Setup {
         Self { store, dir }
     }
 
-    async fn event(&self, key: &str, target: &str) -> i64 {
+    async fn event(&self, key: &str, target: &str) -> EventId {
         let body = format!("{{\"n\":\"{key}\"}}").into_bytes();
         let event = NewEvent {
             source: "flinks".into(),
@@ -58,14 +58,14 @@ impl Setup {
         self.store.insert_event(event).await.unwrap().id()
     }
 
-    async fn delivery_of(&self, event_id: i64) -> DeliveryRecord {
+    async fn delivery_of(&self, event_id: EventId) -> DeliveryRecord {
         let q = DeliveryQuery { event_id: Some(event_id), limit: 10, ..Default::default() };
         let id = self.store.deliveries(&q).await.unwrap()[0].id;
         self.store.get_delivery(id).await.unwrap().unwrap()
     }
 
     /// Waits until the event's delivery has `attempts` attempts recorded.
-    async fn wait_attempts(&self, event_id: i64, attempts: i64) -> DeliveryRecord {
+    async fn wait_attempts(&self, event_id: EventId, attempts: i64) -> DeliveryRecord {
         for _ in 0..200 {
             let d = self.delivery_of(event_id).await;
             if d.summary.attempts >= attempts && d.summary.status != "pending" {

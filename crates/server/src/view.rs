@@ -3,7 +3,8 @@
 //! the edge.
 
 use hookgate_store::{
-    Attempt, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, HeaderBytes, RejectionDetail, RejectionRecord,
+    Attempt, DeliveryId, DeliveryRecord, DeliverySummary, EventId, EventRecord, EventSummary, HeaderBytes,
+    RejectionDetail, RejectionId, RejectionRecord,
 };
 use hookgate_verify::Timestamp;
 use serde::Serialize;
@@ -17,7 +18,7 @@ pub fn rfc3339(ms: i64) -> String {
 #[derive(Debug, Serialize)]
 pub struct EventView<'a> {
     /// Store id.
-    pub id: i64,
+    pub id: EventId,
     /// Source name.
     pub source: &'a str,
     /// When it arrived.
@@ -81,7 +82,7 @@ impl<'a> From<&'a EventRecord> for EventDetailView<'a> {
 #[derive(Debug, Serialize)]
 pub struct RejectionView<'a> {
     /// Store id.
-    pub id: i64,
+    pub id: RejectionId,
     /// Source name.
     pub source: &'a str,
     /// When it arrived.
@@ -139,9 +140,9 @@ impl<'a> From<&'a RejectionDetail> for RejectionDetailView<'a> {
 #[derive(Debug, Serialize)]
 pub struct DeliveryView<'a> {
     /// Delivery id.
-    pub id: i64,
+    pub id: DeliveryId,
     /// Its event.
-    pub event_id: i64,
+    pub event_id: EventId,
     /// Target name.
     pub target: &'a str,
     /// `pending`, `failed`, `delivered`, `dead` or `cancelled`.

@@ -6,7 +6,7 @@ pub enum AdminOp {
     /// New deliveries for these events: to `target`, or to every target the event was routed to.
     Replay {
         /// Event ids.
-        event_ids: Vec<i64>,
+        event_ids: Vec<crate::EventId>,
         /// Only this target.
         target: Option<String>,
     },
@@ -18,7 +18,7 @@ pub enum AdminOp {
     /// A pending delivery is cancelled: never attempted again (1 when it was pending, else 0).
     Cancel {
         /// Delivery id.
-        delivery_id: i64,
+        delivery_id: crate::DeliveryId,
     },
     /// Delete up to `limit` events received before `before_ms` whose deliveries all succeeded
     /// (or that had none), with their deliveries and attempts. Events with a pending or dead

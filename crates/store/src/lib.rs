@@ -13,6 +13,7 @@ mod admin;
 mod body;
 mod error;
 mod header;
+mod ids;
 pub mod migrate;
 mod model;
 mod postgres;
@@ -29,9 +30,9 @@ pub use admin::AdminOp;
 pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
-    Attempt, Claimed, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventRecord, EventSummary,
-    Finished, HeaderBytes, Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth, RejectionDetail,
-    RejectionRecord, RejectionRetention,
+    Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventRecord,
+    EventSummary, Finished, HeaderBytes, Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth,
+    RejectionDetail, RejectionId, RejectionRecord, RejectionRetention,
 };
 pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};

@@ -1,6 +1,7 @@
 //! What the store keeps.
 
 pub use crate::header::HeaderBytes;
+pub use crate::ids::{DeliveryId, EventId, RejectionId};
 
 /// A verified event to store.
 #[derive(Clone, Debug)]
@@ -34,14 +35,14 @@ pub struct NewEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inserted {
     /// Stored now under this id.
-    New(i64),
+    New(EventId),
     /// Already stored (a provider retry) under this id; the duplicate was counted.
-    Duplicate(i64),
+    Duplicate(EventId),
 }
 
 impl Inserted {
     /// The event's id either way.
-    pub fn id(self) -> i64 {
+    pub fn id(self) -> EventId {
         match self {
             Inserted::New(id) | Inserted::Duplicate(id) => id,
         }
@@ -78,7 +79,7 @@ pub struct NewRejection {
 #[derive(Clone, Debug)]
 pub struct EventSummary {
     /// Store id.
-    pub id: i64,
+    pub id: EventId,
     /// Source name.
     pub source: String,
     /// When it arrived (Unix ms).
@@ -116,7 +117,7 @@ pub struct EventRecord {
 #[derive(Clone, Debug)]
 pub struct RejectionRecord {
     /// Store id.
-    pub id: i64,
+    pub id: RejectionId,
     /// Source name.
     pub source: String,
     /// When it arrived (Unix ms).
@@ -172,10 +173,10 @@ pub struct DeliveryQuery {
     /// Only to this target.
     pub target: Option<String>,
     /// Only of this event.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     /// The next page: only those older than this id (the last one of the previous page), so a
     /// page never repeats or skips a row while new ones arrive.
-    pub before_id: Option<i64>,
+    pub before_id: Option<DeliveryId>,
     /// At most this many.
     pub limit: u32,
 }
@@ -199,9 +200,9 @@ impl Default for RejectionRetention {
 #[derive(Clone, Debug)]
 pub struct Claimed {
     /// Delivery id.
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     /// Event id.
-    pub event_id: i64,
+    pub event_id: EventId,
     /// Attempts made before this one.
     pub attempts: i64,
     /// Source name.
@@ -246,7 +247,7 @@ pub enum Next {
 #[derive(Clone, Debug)]
 pub struct Finished {
     /// Delivery id.
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     /// The attempt.
     pub attempt: Attempt,
     /// What comes next.
@@ -257,9 +258,9 @@ pub struct Finished {
 #[derive(Clone, Debug)]
 pub struct DeliverySummary {
     /// Delivery id.
-    pub id: i64,
+    pub id: DeliveryId,
     /// Event id.
-    pub event_id: i64,
+    pub event_id: EventId,
     /// Target name.
     pub target: String,
     /// Where it stands.

@@ -167,7 +167,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn get_rejection(&self, id: i64) -> Result<Option<crate::RejectionDetail>, StoreError> {
+    pub async fn get_rejection(&self, id: crate::RejectionId) -> Result<Option<crate::RejectionDetail>, StoreError> {
         match self {
             Store::Sqlite(s) => s.read_async(move |r| r.get_rejection(id)).await,
             Store::Postgres(s) => s.get_rejection(id).await,
@@ -192,7 +192,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+    pub async fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
         match self {
             Store::Sqlite(s) => s.read_async(move |r| r.get_event(id)).await,
             Store::Postgres(s) => s.get_event(id).await,
@@ -231,7 +231,7 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+    pub async fn get_delivery(&self, id: crate::DeliveryId) -> Result<Option<DeliveryRecord>, StoreError> {
         match self {
             Store::Sqlite(s) => s.read_async(move |r| r.get_delivery(id)).await,
             Store::Postgres(s) => s.get_delivery(id).await,
@@ -253,7 +253,12 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn event_ids(&self, source: &str, since_ms: i64, until_ms: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    pub async fn event_ids(
+        &self,
+        source: &str,
+        since_ms: i64,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<crate::EventId>, StoreError> {
         match self {
             Store::Sqlite(s) => {
                 let source = source.to_owned();

@@ -102,7 +102,7 @@ async fn deliveries_page_by_cursor_without_gaps_or_repeats(b: Backend) {
     assert_eq!(first.len(), 2);
     // One more arrives between pages: the next page neither repeats nor skips.
     store.insert_event(event("flinks", "late", b"{}")).await.unwrap();
-    let mut seen: Vec<i64> = first.iter().map(|d| d.id).collect();
+    let mut seen: Vec<hookgate_store::DeliveryId> = first.iter().map(|d| d.id).collect();
     let mut cursor = seen.last().copied();
     loop {
         let next = store.deliveries(&page(cursor)).await.unwrap();
@@ -180,7 +180,7 @@ async fn stores_exact_bytes_and_deduplicates(b: Backend) {
     assert_eq!(got.headers, vec![("x-flinks-signature".to_owned(), hookgate_store::HeaderBytes::from("abc="))]);
     assert_eq!(got.metadata["tag"]["userId"], "12345");
     assert_eq!(store.count_events().await.unwrap(), 2);
-    assert!(store.get_event(9_999_999).await.unwrap().is_none());
+    assert!(store.get_event(hookgate_store::EventId(9_999_999)).await.unwrap().is_none());
     let listed = store.list_events(&ListFilter { source: Some("fin".into()), ..Default::default() }).await.unwrap();
     assert_eq!((listed.len(), listed[0].source.as_str(), listed[0].size), (1, "fin", body.len() as i64));
     store.close().await;
@@ -332,7 +332,7 @@ async fn rejections_are_logged_and_bounded_by_retention(b: Backend) {
     assert_eq!(kept.body.as_deref(), Some(&b"abc"[..]));
     let without = store.get_rejection(rows[0].id).await.unwrap().unwrap();
     assert!(without.body.is_none() && !without.record.body_kept);
-    assert!(store.get_rejection(9_999_999).await.unwrap().is_none());
+    assert!(store.get_rejection(hookgate_store::RejectionId(9_999_999)).await.unwrap().is_none());
     store.close().await;
 }
 
@@ -375,7 +375,7 @@ async fn the_outbox_is_written_with_the_event_and_claims_lease(b: Backend) {
     assert!(delivered[0].delivered_at_ms.is_some() && delivered[0].next_attempt_at_ms.is_none());
     // Replay without a target re-creates a delivery for every target the event was routed to.
     assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![id], target: None }).await.unwrap(), 2);
-    assert!(store.get_delivery(9_999_999).await.unwrap().is_none());
+    assert!(store.get_delivery(hookgate_store::DeliveryId(9_999_999)).await.unwrap().is_none());
     store.close().await;
 }
 
@@ -494,7 +494,8 @@ async fn pruning_removes_old_fully_delivered_events_only(b: Backend) {
     }
     let cutoff = now_ms() - 60_000;
     assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1000 }).await.unwrap(), 2);
-    let left: Vec<i64> = store.list_events(&ListFilter::default()).await.unwrap().iter().map(|e| e.id).collect();
+    let left: Vec<hookgate_store::EventId> =
+        store.list_events(&ListFilter::default()).await.unwrap().iter().map(|e| e.id).collect();
     assert!(
         left.contains(&pending) && left.contains(&recent) && !left.contains(&delivered) && !left.contains(&no_targets),
         "{left:?}"
@@ -523,17 +524,17 @@ async fn replay_by_source_and_time_window(b: Backend) {
     assert_eq!(since.len(), 2);
     // A window: since is inclusive, until exclusive.
     let window = ListFilter { since_ms: Some(1_500), until_ms: Some(3_000), ..Default::default() };
-    let listed: Vec<i64> = store.list_events(&window).await.unwrap().iter().map(|e| e.id).collect();
-    assert_eq!(listed, vec![b2, 4]);
+    let listed: Vec<i64> = store.list_events(&window).await.unwrap().iter().map(|e| e.id.0).collect();
+    assert_eq!(listed, vec![b2.0, 4]);
     // Pages: each continues after the last row of the previous, newest first, with no gap or
     // repeat even when a newer event arrives between two pages.
     let page = |before_id| ListFilter { limit: Some(2), before_id, ..Default::default() };
-    let first: Vec<i64> = store.list_events(&page(None)).await.unwrap().iter().map(|e| e.id).collect();
+    let first: Vec<i64> = store.list_events(&page(None)).await.unwrap().iter().map(|e| e.id.0).collect();
     store.insert_event(at("e", 9_000)).await.unwrap();
     let second: Vec<i64> =
-        store.list_events(&page(first.last().copied())).await.unwrap().iter().map(|e| e.id).collect();
-    assert_eq!((first.clone(), second.clone()), (vec![3, 2], vec![4, a]));
-    assert!(store.list_events(&page(Some(a))).await.unwrap().is_empty());
+        store.list_events(&page(first.last().copied())).await.unwrap().iter().map(|e| e.id.0).collect();
+    assert_eq!((first.clone(), second.clone()), (vec![3, 2], vec![4, a.0]));
+    assert!(store.list_events(&page(Some(a.0))).await.unwrap().is_empty());
     store.close().await;
 }
 

@@ -123,7 +123,7 @@ fn hash(source: &str, key: &str) -> i64 {
     i64::from_be_bytes(h.finalize()[..8].try_into().unwrap())
 }
 
-async fn stored(dir: &TempDir, n: usize) -> Vec<i64> {
+async fn stored(dir: &TempDir, n: usize) -> Vec<hookgate_store::EventId> {
     let store = open(dir, StoreOptions::default());
     let mut ids = Vec::new();
     for i in 0..n {
@@ -182,7 +182,7 @@ async fn a_hash_collision_never_turns_an_event_into_a_duplicate() {
     let ids = stored(&dir, 1).await;
     // Make key "b" look, by hash, like the stored event of key "k0".
     dedup_file(&dir)
-        .execute("INSERT INTO keys (hash, event_id) VALUES (?1, ?2)", [hash("flinks", "b"), ids[0]])
+        .execute("INSERT INTO keys (hash, event_id) VALUES (?1, ?2)", [hash("flinks", "b"), ids[0].0])
         .unwrap();
     let store = open(&dir, StoreOptions::default());
     let b = store.insert_event(event("b")).await.unwrap();
@@ -412,7 +412,7 @@ async fn with_compression_off_every_body_is_kept_as_received() {
     assert_eq!(store.read(|r| r.get_event(id)).unwrap().unwrap().body, body);
     store.close();
     drop(store);
-    assert_eq!(stored_forms(&dir), vec![(id, "identity".to_owned(), 16 * 1024)]);
+    assert_eq!(stored_forms(&dir), vec![(id.0, "identity".to_owned(), 16 * 1024)]);
 }
 
 #[tokio::test]
@@ -433,7 +433,7 @@ async fn a_damaged_compressed_body_is_an_error_and_dead_letters_only_its_own_del
         .unwrap();
     let reader = Reader::open_existing(&dir.db()).unwrap();
     let err = reader.get_event(damaged).unwrap_err();
-    assert!(matches!(err, StoreError::CorruptBody { event_id, .. } if event_id == damaged), "{err}");
+    assert!(matches!(err, StoreError::CorruptBody { event_id, .. } if event_id == damaged.0), "{err}");
     assert_eq!(reader.get_event(sound).unwrap().unwrap().body, json_body(16 * 1024));
 
     // Delivery: the sound event is handed out, the damaged one's delivery is dead with the reason.
@@ -505,7 +505,7 @@ async fn a_store_from_before_rejection_headers_shows_its_rejections_without_migr
     drop(conn);
     let reader = Reader::open_existing(&dir.db()).unwrap();
     assert_eq!(reader.schema_version().unwrap(), 4);
-    let r = reader.get_rejection(1).unwrap().unwrap();
+    let r = reader.get_rejection(hookgate_store::RejectionId(1)).unwrap().unwrap();
     assert!(r.headers.is_empty(), "values were not kept then");
     assert_eq!(r.record.header_names, vec!["x-flinks-signature".to_owned()]);
 }

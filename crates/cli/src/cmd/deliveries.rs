@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use hookgate_server::view::{DeliveryDetailView, DeliveryView, rfc3339};
-use hookgate_store::{AdminOp, DeliveryStatus, Store, StoreOptions};
+use hookgate_store::{AdminOp, DeliveryId, DeliveryStatus, EventId, Store, StoreOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use super::events::{Format, StoreArg};
@@ -24,10 +24,10 @@ pub(crate) enum DeliveriesCommand {
         target: Option<String>,
         /// Only the deliveries of this event.
         #[arg(long, value_name = "EVENT_ID")]
-        event: Option<i64>,
+        event: Option<EventId>,
         /// The next page: only deliveries older than this id (the last one listed).
         #[arg(long, value_name = "ID")]
-        before: Option<i64>,
+        before: Option<DeliveryId>,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: u32,
@@ -38,7 +38,7 @@ pub(crate) enum DeliveriesCommand {
     /// Show one delivery with its attempt history.
     Show {
         /// Delivery id.
-        id: i64,
+        id: DeliveryId,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -46,7 +46,7 @@ pub(crate) enum DeliveriesCommand {
     /// its result is not recorded).
     Cancel {
         /// Delivery id.
-        id: i64,
+        id: DeliveryId,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -56,7 +56,7 @@ pub(crate) enum DeliveriesCommand {
 pub(crate) struct ReplayArgs {
     /// Events to deliver again.
     #[arg(value_name = "EVENT_ID", required_unless_present = "source", conflicts_with = "source")]
-    events: Vec<i64>,
+    events: Vec<EventId>,
     /// Or every event of this source...
     #[arg(long, requires = "since")]
     source: Option<String>,

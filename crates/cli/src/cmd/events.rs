@@ -117,7 +117,7 @@ pub(crate) enum EventsCommand {
     /// Show one event: metadata, headers and the body (pretty-printed when it is JSON).
     Show {
         /// Event id.
-        id: i64,
+        id: hookgate_store::EventId,
         #[command(flatten)]
         store: StoreArg,
         /// Write the exact raw body bytes to stdout and nothing else.
@@ -142,7 +142,7 @@ pub(crate) enum RejectionsCommand {
     /// when the source keeps rejected bodies. Re-verify it offline with `hookgate verify`.
     Show {
         /// Rejection id.
-        id: i64,
+        id: hookgate_store::RejectionId,
         #[command(flatten)]
         store: StoreArg,
         /// Write the exact raw body bytes to stdout and nothing else.

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hookgate_store::Claimed;
+use hookgate_store::{Claimed, DeliveryId, EventId};
 use tokio::sync::mpsc;
 
 use super::{Attempt, Kind, Target};
@@ -15,9 +15,9 @@ use crate::{Outcome, RetryConfig};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     /// The delivery.
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     /// Its event.
-    pub event_id: i64,
+    pub event_id: EventId,
     /// The attempt's number, from 1.
     pub attempt: i64,
     /// The body sent.

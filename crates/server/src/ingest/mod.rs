@@ -122,13 +122,13 @@ pub(crate) async fn ingest(
     match tokio::time::timeout(route.app.store_timeout, route.app.store.insert_event(event)).await {
         Ok(Ok(Inserted::New(id))) => {
             route.app.commits.committed(Timestamp::now().unix_millis());
-            tracing::debug!(source = %src.name, event_id = id, "Stored event.");
+            tracing::debug!(source = %src.name, event_id = id.0, "Stored event.");
             route.app.wake.notify_waiters();
             m.done(&m.accepted, started);
             reply_response(src.success())
         }
         Ok(Ok(Inserted::Duplicate(id))) => {
-            tracing::info!(source = %src.name, event_id = id, "Duplicate delivery; already stored.");
+            tracing::info!(source = %src.name, event_id = id.0, "Duplicate delivery; already stored.");
             m.duplicates.increment(1);
             m.done(&m.duplicate, started);
             reply_response(src.success())

@@ -105,7 +105,7 @@ impl TestGateway {
         Reader::open_existing(&self.db()).unwrap().list_events(&ListFilter::default()).unwrap()
     }
 
-    pub(crate) fn event_body(&self, id: i64) -> Vec<u8> {
+    pub(crate) fn event_body(&self, id: hookgate_store::EventId) -> Vec<u8> {
         Reader::open_existing(&self.db()).unwrap().get_event(id).unwrap().unwrap().body
     }
 

@@ -26,7 +26,7 @@ impl PgStore {
         Ok(rows.iter().map(summary).collect())
     }
 
-    pub(crate) async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+    pub(crate) async fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
         let conn = client(&self.pool).await?;
         let row = conn
             .query_opt(
@@ -45,7 +45,10 @@ impl PgStore {
         }))
     }
 
-    pub(crate) async fn get_rejection(&self, id: i64) -> Result<Option<crate::RejectionDetail>, StoreError> {
+    pub(crate) async fn get_rejection(
+        &self,
+        id: crate::RejectionId,
+    ) -> Result<Option<crate::RejectionDetail>, StoreError> {
         let conn = client(&self.pool).await?;
         let row = conn
             .query_opt(
@@ -102,7 +105,7 @@ impl PgStore {
         Ok(rows.iter().map(delivery_summary).collect())
     }
 
-    pub(crate) async fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+    pub(crate) async fn get_delivery(&self, id: crate::DeliveryId) -> Result<Option<DeliveryRecord>, StoreError> {
         let conn = client(&self.pool).await?;
         let Some(row) = conn
             .query_opt(
@@ -157,7 +160,7 @@ impl PgStore {
         source: &str,
         since_ms: i64,
         until_ms: Option<i64>,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<crate::EventId>, StoreError> {
         let conn = client(&self.pool).await?;
         let rows = conn
             .query(

@@ -10,7 +10,7 @@ use tokio_postgres::error::SqlState;
 
 use crate::PendingRejections;
 use crate::error::{StoreError, postgres_message};
-use crate::model::{Inserted, NewEvent, NewRejection, RejectionRetention};
+use crate::model::{EventId, Inserted, NewEvent, NewRejection, RejectionRetention};
 
 use super::{Cmd, client};
 
@@ -332,9 +332,9 @@ async fn insert_events(
             let key = (e.source.clone(), e.dedup_key.clone());
             if let Some(&id) = new_ids.get(&key) {
                 // The first occurrence is the new event; the rest of the batch are its retries.
-                if seen_new.insert(key) { Ok(Inserted::New(id)) } else { Ok(Inserted::Duplicate(id)) }
+                if seen_new.insert(key) { Ok(Inserted::New(EventId(id))) } else { Ok(Inserted::Duplicate(EventId(id))) }
             } else if let Some(&id) = existing.get(&key) {
-                Ok(Inserted::Duplicate(id))
+                Ok(Inserted::Duplicate(EventId(id)))
             } else {
                 // It conflicted, then vanished (pruned in between): fail it, the provider retries.
                 Err(StoreError::Write("the stored event of this duplicate was removed concurrently".into()))

@@ -35,7 +35,7 @@ use self::writer::{WriterCounters, start_wal_sync, writer_loop};
 use crate::admin::AdminOp;
 use crate::error::StoreError;
 use crate::migrate;
-use crate::model::{Attempt, Claimed, Finished, Inserted, NewEvent, NewRejection, Next};
+use crate::model::{Attempt, Claimed, DeliveryId, Finished, Inserted, NewEvent, NewRejection, Next};
 use crate::url::Durability;
 use crate::{PendingRejections, StoreOptions};
 
@@ -280,7 +280,7 @@ impl SqliteStore {
                 error: Some(reason),
                 response_excerpt: None,
             };
-            self.finish(Finished { delivery_id, attempt, next: Next::Dead }).await?;
+            self.finish(Finished { delivery_id: DeliveryId(delivery_id), attempt, next: Next::Dead }).await?;
         }
         Ok(claimed)
     }

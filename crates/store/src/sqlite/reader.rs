@@ -9,8 +9,8 @@ use crate::body;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
-    Attempt, Claimed, DeliveryRecord, DeliveryStatus, DeliverySummary, EventRecord, EventSummary, ListFilter,
-    QueueDepth, RejectionRecord,
+    Attempt, Claimed, DeliveryId, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventRecord, EventSummary,
+    ListFilter, QueueDepth, RejectionRecord,
 };
 use crate::{DeliveryQuery, RejectionDetail};
 
@@ -164,7 +164,7 @@ impl Reader {
     /// # Errors
     /// A database error, or [`StoreError::CorruptBody`] when the stored body does not decode to
     /// the bytes received.
-    pub fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+    pub fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
                     signed_at, headers, metadata, body, {}
@@ -186,7 +186,7 @@ impl Reader {
             })
             .optional()?;
         row.map(|(mut record, stored)| {
-            record.body = decoded(id, stored)?;
+            record.body = decoded(id.0, stored)?;
             Ok(record)
         })
         .transpose()
@@ -216,7 +216,7 @@ impl Reader {
     ///
     /// # Errors
     /// A database error.
-    pub fn get_rejection(&self, id: i64) -> Result<Option<RejectionDetail>, StoreError> {
+    pub fn get_rejection(&self, id: crate::RejectionId) -> Result<Option<RejectionDetail>, StoreError> {
         let headers = if self.rejection_headers { "headers" } else { "NULL AS headers" };
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, {headers}
@@ -263,7 +263,7 @@ impl Reader {
     ///
     /// # Errors
     /// A database error.
-    pub fn get_delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+    pub fn get_delivery(&self, id: crate::DeliveryId) -> Result<Option<DeliveryRecord>, StoreError> {
         let summary = self
             .conn
             .prepare_cached(
@@ -311,7 +311,12 @@ impl Reader {
     ///
     /// # Errors
     /// A database error.
-    pub fn event_ids(&self, source: &str, since_ms: i64, until_ms: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    pub fn event_ids(
+        &self,
+        source: &str,
+        since_ms: i64,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<crate::EventId>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM events WHERE source = ?1 AND received_at >= ?2 AND (?3 IS NULL OR received_at < ?3) ORDER BY id",
         )?;
@@ -328,8 +333,8 @@ impl Reader {
         let (claimed, stored) = event.query_row(params![event_id], |r| {
             let headers: String = r.get(2)?;
             let claimed = Claimed {
-                delivery_id,
-                event_id,
+                delivery_id: DeliveryId(delivery_id),
+                event_id: EventId(event_id),
                 attempts,
                 source: r.get(0)?,
                 body: Vec::new(),

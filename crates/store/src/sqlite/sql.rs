@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::command::{EncodedEvent, Leased};
 use super::dedup::{DedupIndex, key_hash};
 use crate::admin::AdminOp;
-use crate::model::{Finished, Inserted, NewRejection, Next, RejectionRetention};
+use crate::model::{EventId, Finished, Inserted, NewRejection, Next, RejectionRetention};
 
 pub(super) fn insert_event(
     tx: &Connection,
@@ -24,7 +24,7 @@ pub(super) fn insert_event(
         if same == Some(true) {
             tx.prepare_cached("UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = ?2 WHERE id = ?1")?
                 .execute(params![id, ev.received_at_ms])?;
-            return Ok(Inserted::Duplicate(id));
+            return Ok(Inserted::Duplicate(EventId(id)));
         }
     }
     let mut insert = tx.prepare_cached(
@@ -56,7 +56,7 @@ pub(super) fn insert_event(
             delivery.execute(params![id, target, ev.received_at_ms])?;
         }
     }
-    Ok(Inserted::New(id))
+    Ok(Inserted::New(EventId(id)))
 }
 
 /// Size of the readiness probe's write: about a typical event's, so that a probe fits only where an

@@ -344,7 +344,7 @@ async fn header_values_are_stored_and_forwarded_as_the_bytes_received() {
     .unwrap();
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
 
-    let stored = Reader::open_existing(&gw.db()).unwrap().get_event(1).unwrap().unwrap();
+    let stored = Reader::open_existing(&gw.db()).unwrap().get_event(hookgate_store::EventId(1)).unwrap().unwrap();
     let kept = stored.headers.iter().find(|(k, _)| k == "x-note").map(|(_, v)| v.as_bytes().to_vec());
     assert_eq!(kept.as_deref(), Some(note), "stored exactly");
     wait_for("the delivery", || !seen.lock().unwrap().is_empty()).await;

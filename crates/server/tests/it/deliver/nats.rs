@@ -56,7 +56,7 @@ async fn nats_jetstream_publishes_with_msg_id_and_the_broker_dedups_replays() {
         ["GetAccountsDetail", "KYC", "KYC_Update"].iter().map(|t| format!("hgtest.{tag}.natsrc.{t}")).collect();
     assert_eq!(subjects, want);
     // A replay publishes again with the same Nats-Msg-Id: the stream keeps one copy.
-    let event_id: i64 = id.trim_start_matches("evt_").parse().unwrap();
+    let event_id: hookgate_store::EventId = id.trim_start_matches("evt_").parse().unwrap();
     let store = hookgate_store::SqliteStore::open(&db, hookgate_store::Durability::Full, operator()).unwrap();
     assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![event_id], target: None }).await.unwrap(), 1);
     store.close();
