@@ -63,6 +63,9 @@ enum Command {
     /// Secrets for targets and custom sources.
     #[command(subcommand)]
     Secret(cmd::secret::Command),
+    /// The operator API: its tokens.
+    #[command(subcommand)]
+    Admin(cmd::admin::Command),
     /// Print a shell completion script: `hookgate completions bash > /etc/bash_completion.d/hookgate`.
     Completions {
         /// The shell.
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
         Command::Retry(args) => cmd::deliveries::run_retry(args),
         Command::Migrate(args) => cmd::migrate::run(&args),
         Command::Secret(c) => cmd::secret::run(c),
+        Command::Admin(c) => cmd::admin::run(c),
         Command::Route(c) => cmd::route::run(c),
         Command::Completions { shell } => completions(shell),
         Command::Man { out } => man_pages(&out),

@@ -7,8 +7,10 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 mod background;
 pub mod config;
+pub mod filter;
 pub mod ingest;
 mod limits;
 mod listen;
@@ -41,6 +43,11 @@ pub struct Gateway {
     /// `/metrics`, `/healthz`, `/readyz` for operators, on a listener of their own.
     ops_router: Router,
     ops_listener: Option<tokio::net::TcpListener>,
+    /// The operator API (`[admin]`), on a listener of its own, plain or TLS.
+    admin_router: Option<Router>,
+    admin_listener: Option<tokio::net::TcpListener>,
+    admin_tls_listener: Option<tls::TlsListener>,
+    admin_tokens: Option<Arc<admin::Tokens>>,
     connections: Arc<limits::ConnectionCap>,
     store: Arc<Store>,
     targets: Vec<hookgate_deliver::Target>,
@@ -83,13 +90,20 @@ impl Gateway {
             commits: state::CommitHealth::default(),
             body_budget: limits::BodyBudget::new(built.max_body_bytes_in_flight),
         });
+        let sources: Vec<Arc<ingest::source::Source>> = built.sources.into_iter().map(Arc::new).collect();
         let mut router = Router::new();
-        for source in built.sources {
+        for source in &sources {
             let path = source.path.clone();
             let metrics = Arc::new(ingest::SourceMetrics::new(&source.name));
-            let state = RouteState { app: Arc::clone(&app), source: Arc::new(source), metrics };
+            let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), metrics };
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
+        let admin_tokens = built.admin.map(|a| a.tokens);
+        let admin_router = admin_tokens.as_ref().map(|tokens| {
+            let state = Arc::new(admin::AdminState::new(Arc::clone(&store), Arc::clone(tokens), &sources));
+            admin::router(state)
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout))
+        });
         // Slow senders: the whole request, body upload included, must finish in time.
         // No `/metrics` here: the webhook listener faces senders, and the rejection counters by
         // reason would tell a forger why its request failed.
@@ -106,6 +120,10 @@ impl Gateway {
             router,
             ops_router,
             ops_listener: None,
+            admin_router,
+            admin_listener: None,
+            admin_tls_listener: None,
+            admin_tokens,
             connections: limits::ConnectionCap::new(built.max_connections),
             store,
             targets: built.targets,
@@ -126,6 +144,32 @@ impl Gateway {
     /// The operator listener's router: `/healthz`, `/readyz` and `/metrics`.
     pub fn ops_app(&self) -> Router {
         self.ops_router.clone()
+    }
+
+    /// The operator API's router (`[admin]`), when the configuration has one. Its requests need a
+    /// [`Peer`] in their extensions, as [`Gateway::app`]'s do.
+    pub fn admin_app(&self) -> Option<Router> {
+        self.admin_router.clone()
+    }
+
+    /// The operator tokens in force (reload them on SIGHUP), when `[admin]` is set.
+    pub fn admin_tokens(&self) -> Option<Arc<admin::Tokens>> {
+        self.admin_tokens.clone()
+    }
+
+    /// Serves the operator API on `listener` (plain HTTP: a loopback address), for as long as
+    /// the gateway serves. Without `[admin]` in the configuration the listener is not used.
+    #[must_use]
+    pub fn with_admin_listener(mut self, listener: tokio::net::TcpListener) -> Self {
+        self.admin_listener = Some(listener);
+        self
+    }
+
+    /// Serves the operator API over HTTPS on `listener` (`[admin.tls]`).
+    #[must_use]
+    pub fn with_admin_tls_listener(mut self, listener: tls::TlsListener) -> Self {
+        self.admin_tls_listener = Some(listener);
+        self
     }
 
     /// Also serves `/metrics`, `/healthz` and `/readyz` on `listener` (`server.metrics_listen`),
@@ -182,6 +226,12 @@ impl Gateway {
             workers.push(background::spawn_pruner(&self.store, retention, stopped));
         }
         let mut ops_listener = self.ops_listener.take();
+        let admin_router = self.admin_router.take().unwrap_or_default();
+        let (mut admin_plain, mut admin_tls) = if self.admin_tokens.is_some() {
+            (self.admin_listener.take(), self.admin_tls_listener.take())
+        } else {
+            (None, None)
+        };
         loop {
             tokio::select! {
                 (io, peer) = listener.accept() => match self.connections.admit() {
@@ -200,11 +250,26 @@ impl Gateway {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
+                accepted = listen::accept_ops(admin_plain.as_mut()) => match accepted {
+                    Ok((io, peer)) => match self.connections.admit() {
+                        Some(open) => listen::serve_connection(&http, &graceful, admin_router.clone(), io, peer, open),
+                        None => listen::refuse_connection(io, peer, &self.connections),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Accepting an operator API connection failed.");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                (io, peer) = listen::accept_tls(admin_tls.as_mut()) => match self.connections.admit() {
+                    Some(open) => listen::serve_connection(&http, &graceful, admin_router.clone(), io, peer, open),
+                    None => listen::refuse_connection(io, peer, &self.connections),
+                },
                 () = &mut shutdown => break,
             }
         }
         drop(listener);
         drop(ops_listener);
+        drop((admin_plain, admin_tls));
         // In-flight requests finish (each is bounded by the request timeout); idle keep-alive
         // connections are closed at once.
         if tokio::time::timeout(self.request_timeout + Duration::from_secs(1), graceful.shutdown()).await.is_err() {

@@ -56,3 +56,13 @@ pub(crate) async fn accept_ops(
         None => std::future::pending().await,
     }
 }
+
+/// The next connection of a TLS listener (the operator API over HTTPS); never ready without one.
+pub(crate) async fn accept_tls(
+    listener: Option<&mut crate::tls::TlsListener>,
+) -> (tokio_rustls::server::TlsStream<tokio::net::TcpStream>, SocketAddr) {
+    match listener {
+        Some(l) => axum::serve::Listener::accept(l).await,
+        None => std::future::pending().await,
+    }
+}

@@ -15,9 +15,10 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 /// An event as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView<'a> {
     /// Store id.
+    #[schema(value_type = i64)]
     pub id: EventId,
     /// Source name.
     pub source: &'a str,
@@ -54,16 +55,18 @@ impl<'a> From<&'a EventSummary> for EventView<'a> {
 }
 
 /// An event in full (its body apart).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventDetailView<'a> {
     /// Listing fields.
     #[serde(flatten)]
     pub summary: EventView<'a>,
     /// The signed timestamp.
     pub signed_at: Option<String>,
-    /// Headers kept for audit.
+    /// Headers kept for audit: `[name, value]` pairs; a value that is not UTF-8 is `{"base64": …}`.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub headers: &'a [(String, HeaderBytes)],
     /// Routing metadata.
+    #[schema(value_type = Object)]
     pub metadata: &'a serde_json::Value,
 }
 
@@ -79,9 +82,10 @@ impl<'a> From<&'a EventRecord> for EventDetailView<'a> {
 }
 
 /// A rejected attempt as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RejectionView<'a> {
     /// Store id.
+    #[schema(value_type = i64)]
     pub id: RejectionId,
     /// Source name.
     pub source: &'a str,
@@ -121,12 +125,13 @@ impl<'a> From<&'a RejectionRecord> for RejectionView<'a> {
 }
 
 /// A rejected attempt in full (its body apart).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RejectionDetailView<'a> {
     /// Listing fields.
     #[serde(flatten)]
     pub record: RejectionView<'a>,
-    /// The header values kept.
+    /// The header values kept: `[name, value]` pairs, as for events.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub headers: &'a [(String, HeaderBytes)],
 }
 
@@ -137,11 +142,13 @@ impl<'a> From<&'a RejectionDetail> for RejectionDetailView<'a> {
 }
 
 /// A delivery as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView<'a> {
     /// Delivery id.
+    #[schema(value_type = i64)]
     pub id: DeliveryId,
     /// Its event.
+    #[schema(value_type = i64)]
     pub event_id: EventId,
     /// Target name.
     pub target: &'a str,
@@ -176,7 +183,7 @@ impl<'a> From<&'a DeliverySummary> for DeliveryView<'a> {
 }
 
 /// One attempt of a delivery.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView<'a> {
     /// When it started.
     pub started_at: String,
@@ -203,7 +210,7 @@ impl<'a> From<&'a Attempt> for AttemptView<'a> {
 }
 
 /// A delivery with its attempts, oldest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryDetailView<'a> {
     /// Listing fields.
     #[serde(flatten)]

@@ -30,9 +30,9 @@ pub use admin::AdminOp;
 pub use body::sha256_hex;
 pub use error::StoreError;
 pub use model::{
-    Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventRecord,
-    EventSummary, Finished, HeaderBytes, Inserted, ListFilter, NewEvent, NewRejection, Next, QueueDepth,
-    RejectionDetail, RejectionId, RejectionRecord, RejectionRetention,
+    Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventQuery,
+    EventRecord, EventStatus, EventSummary, Finished, HeaderBytes, Inserted, NewEvent, NewRejection, Next, QueueDepth,
+    RejectionDetail, RejectionId, RejectionQuery, RejectionRecord, RejectionRetention,
 };
 pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};

@@ -96,6 +96,8 @@ pub struct EventSummary {
     pub size: i64,
     /// How many provider retries were deduplicated into this event.
     pub duplicates: i64,
+    /// Where its deliveries stand (`None`: it has none).
+    pub status: Option<EventStatus>,
 }
 
 /// A full event.
@@ -149,19 +151,42 @@ pub struct RejectionDetail {
     pub body: Option<Vec<u8>>,
 }
 
-/// Which events or rejections to list.
+/// Which events to list, newest first.
 #[derive(Clone, Debug, Default)]
-pub struct ListFilter {
+pub struct EventQuery {
     /// Only this source.
     pub source: Option<String>,
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only events whose deliveries stand so.
+    pub status: Option<EventStatus>,
     /// Only those received at or after this time (Unix ms).
     pub since_ms: Option<i64>,
     /// Only those received before this time (Unix ms).
     pub until_ms: Option<i64>,
-    /// The next page: only those after this id in the list's order (newest first), so a page
+    /// Only those whose id, provider id or dedup key contains this text.
+    pub text: Option<String>,
+    /// The next page: only those after this event in the list's order (newest first), so a page
     /// never repeats or skips a row while new ones arrive.
-    pub before_id: Option<i64>,
-    /// At most this many (newest first).
+    pub before_id: Option<EventId>,
+    /// At most this many.
+    pub limit: Option<u32>,
+}
+
+/// Which rejected attempts to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct RejectionQuery {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this reason code (`mismatch`, `missing_header`, …).
+    pub reason: Option<String>,
+    /// Only those received at or after this time (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Only those received before this time (Unix ms).
+    pub until_ms: Option<i64>,
+    /// The next page: only those after this one in the list's order (newest first).
+    pub before_id: Option<RejectionId>,
+    /// At most this many.
     pub limit: Option<u32>,
 }
 
@@ -370,5 +395,57 @@ impl std::str::FromStr for DeliveryStatus {
             let names: Vec<&str> = DeliveryStatus::ALL.iter().map(|d| d.as_str()).collect();
             format!("unknown status `{s}` ({})", names.join(", "))
         })
+    }
+}
+
+/// Where an event's deliveries stand, taken together: `dead` if one is dead, else `failed` if one
+/// waits for a retry, else `pending` if one waits for its first attempt, else `delivered`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventStatus {
+    /// A delivery waits for its first attempt.
+    Pending,
+    /// A delivery failed and waits for its retry.
+    Failed,
+    /// Every delivery was made (cancelled ones aside).
+    Delivered,
+    /// A delivery is dead.
+    Dead,
+}
+
+impl EventStatus {
+    /// Every status.
+    pub const ALL: [EventStatus; 4] =
+        [EventStatus::Pending, EventStatus::Failed, EventStatus::Delivered, EventStatus::Dead];
+
+    /// Its name, as listings and filters write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Failed => "failed",
+            EventStatus::Delivered => "delivered",
+            EventStatus::Dead => "dead",
+        }
+    }
+
+    /// From the name the store's SQL computes.
+    pub(crate) fn from_sql(s: Option<&str>) -> Option<Self> {
+        EventStatus::ALL.into_iter().find(|e| Some(e.as_str()) == s)
+    }
+}
+
+impl std::fmt::Display for EventStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EventStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        EventStatus::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| format!("unknown status `{s}` (pending, failed, delivered or dead)"))
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::admin::AdminOp;
 use crate::model::{
-    Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, ListFilter, NewEvent,
+    Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, NewEvent,
     NewRejection, QueueDepth, RejectionRecord,
 };
 use crate::postgres::PgStore;
@@ -178,13 +178,28 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
+    pub async fn list_events(&self, q: &crate::EventQuery) -> Result<Vec<EventSummary>, StoreError> {
         match self {
             Store::Sqlite(s) => {
-                let filter = filter.clone();
-                s.read_async(move |r| r.list_events(&filter)).await
+                let q = q.clone();
+                s.read_async(move |r| r.list_events(&q)).await
             }
-            Store::Postgres(s) => s.list_events(filter).await,
+            Store::Postgres(s) => s.list_events(q).await,
+        }
+    }
+
+    /// Events as [`Store::list_events`] finds them, with metadata and, when `with_body`, bodies:
+    /// what a `match` filter is evaluated on.
+    ///
+    /// # Errors
+    /// A database error, or [`StoreError::CorruptBody`].
+    pub async fn scan_events(&self, q: &crate::EventQuery, with_body: bool) -> Result<Vec<EventRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let q = q.clone();
+                s.read_async(move |r| r.scan_events(&q, with_body)).await
+            }
+            Store::Postgres(s) => s.scan_events(q, with_body).await,
         }
     }
 
@@ -203,13 +218,13 @@ impl Store {
     ///
     /// # Errors
     /// A database error.
-    pub async fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+    pub async fn list_rejections(&self, q: &crate::RejectionQuery) -> Result<Vec<RejectionRecord>, StoreError> {
         match self {
             Store::Sqlite(s) => {
-                let filter = filter.clone();
-                s.read_async(move |r| r.list_rejections(&filter)).await
+                let q = q.clone();
+                s.read_async(move |r| r.list_rejections(&q)).await
             }
-            Store::Postgres(s) => s.list_rejections(filter).await,
+            Store::Postgres(s) => s.list_rejections(q).await,
         }
     }
 

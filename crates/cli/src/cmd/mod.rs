@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod admin;
 pub(crate) mod config;
 pub(crate) mod deliveries;
 pub(crate) mod events;

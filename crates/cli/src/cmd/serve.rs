@@ -68,8 +68,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
+        let admin = built.admin.as_ref().map(|a| (a.listen, a.tls.clone()));
+        let admin_listener = match &admin {
+            Some((a, _)) => Some(bind(*a, false).with_context(|| format!("cannot listen on {a} (admin.listen)"))?),
+            None => None,
+        };
         let metrics = built.metrics;
         let mut gateway = Gateway::new(built).await.context("cannot start the gateway")?;
+        if let (Some(l), Some((_, tls))) = (admin_listener, admin) {
+            let a = l.local_addr()?;
+            match tls {
+                Some(t) => {
+                    let certs = hookgate_server::tls::CertStore::open(&t.cert, &t.key)?;
+                    let l = hookgate_server::tls::TlsListener::new(l, &certs)?;
+                    certs.watch(std::time::Duration::from_secs(5));
+                    gateway = gateway.with_admin_tls_listener(l);
+                    tracing::info!(listen = %a, scheme = "https", "Serving the operator API.");
+                }
+                None => {
+                    gateway = gateway.with_admin_listener(l);
+                    tracing::info!(listen = %a, scheme = "http", "Serving the operator API.");
+                }
+            }
+        }
+        if let Some(tokens) = gateway.admin_tokens() {
+            reload_tokens_on_sighup(tokens)?;
+        }
         let ops_addr = match ops_listener {
             Some(l) => {
                 let a = l.local_addr()?;
@@ -126,4 +150,16 @@ async fn shutdown_signal() {
         _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests."),
         _ = int.recv() => tracing::info!("SIGINT: finishing in-flight requests."),
     }
+}
+
+/// Reads the operator tokens file again on every SIGHUP (a revoked token stops working then).
+fn reload_tokens_on_sighup(tokens: std::sync::Arc<hookgate_server::admin::Tokens>) -> anyhow::Result<()> {
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot listen for SIGHUP")?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tokens.reload();
+        }
+    });
+    Ok(())
 }

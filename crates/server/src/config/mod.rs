@@ -6,6 +6,7 @@
 //! `hookgate-deliver`); this module only aggregates, and checks what spans sections (names,
 //! paths, limits). No runtime module imports the raw configuration.
 
+mod admin;
 mod secrets;
 mod server;
 mod source;
@@ -22,6 +23,7 @@ use hookgate_store::{StoreOptions, StoreUrl};
 pub use hookgate_verify::SecretRef;
 use serde::Deserialize;
 
+pub use self::admin::{AdminConfig, AdminPlan};
 use self::secrets::ConfigDir;
 pub use self::server::{ServerConfig, TlsConfig};
 pub use self::source::{DedupConfig, SourceConfig};
@@ -73,6 +75,9 @@ pub struct Config {
     /// `[[target]]`: internal services events are delivered to.
     #[serde(default, rename = "target")]
     pub targets: Vec<hookgate_deliver::TargetConfig>,
+    /// `[admin]`: the operator API (off when absent).
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
     /// Where the file was read from (relative paths in it are resolved against its directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -111,6 +116,8 @@ pub struct Built {
     pub max_connections: usize,
     /// See [`ServerConfig::max_body_bytes_in_flight`].
     pub max_body_bytes_in_flight: u64,
+    /// The operator API, when `[admin]` is set.
+    pub admin: Option<AdminPlan>,
 }
 
 impl Config {
@@ -137,6 +144,13 @@ impl Config {
         let dir = ConfigDir(&self.base_dir);
         let server = self.server.build(&dir)?;
         let (store_options, retention) = self.store.build()?;
+        let admin = self.admin.as_ref().map(|a| a.build(&dir)).transpose()?;
+        if let Some(a) = &admin
+            && (a.listen == server.listen || server.metrics_listen == Some(a.listen))
+            && a.listen.port() != 0
+        {
+            return Err(invalid("admin.listen must differ from server.listen and server.metrics_listen"));
+        }
         if let Some(sc) = self.sources.iter().find(|sc| sc.body_limit as u64 > server.max_body_bytes_in_flight) {
             return Err(invalid(format!(
                 "source `{}`: body_limit ({}) is over server.max_body_bytes_in_flight ({}): its largest bodies could never be read",
@@ -188,6 +202,7 @@ impl Config {
             reuse_port: server.reuse_port,
             max_connections: server.max_connections,
             max_body_bytes_in_flight: server.max_body_bytes_in_flight,
+            admin,
         })
     }
 }

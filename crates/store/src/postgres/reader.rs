@@ -3,45 +3,69 @@
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
-    Attempt, DeliveryRecord, DeliveryStatus, DeliverySummary, EventRecord, EventSummary, ListFilter, QueueDepth,
-    RejectionRecord,
+    Attempt, DeliveryRecord, DeliveryStatus, DeliverySummary, EventQuery, EventRecord, EventStatus, EventSummary,
+    QueueDepth, RejectionQuery, RejectionRecord,
 };
 
 use super::{PgStore, client};
 
 impl PgStore {
-    pub(crate) async fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
+    pub(crate) async fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
         let conn = client(&self.pool).await?;
-        let limit = filter.limit.map(i64::from);
+        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
+        let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
         let rows = conn
             .query(
-                "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
-                 FROM events WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
-                   AND ($4::BIGINT IS NULL OR received_at < $4)
-                   AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = $5))
-                 ORDER BY received_at DESC, id DESC LIMIT $3",
-                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
+                &sql,
+                &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status],
             )
             .await?;
         Ok(rows.iter().map(summary).collect())
+    }
+
+    /// Events as `list_events` finds them, with metadata and (when `with_body`) bodies.
+    pub(crate) async fn scan_events(&self, q: &EventQuery, with_body: bool) -> Result<Vec<EventRecord>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let body = if with_body { "body" } else { "NULL::BYTEA" };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS}, signed_at, metadata, {body}
+             FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}"
+        );
+        let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
+        let rows = conn
+            .query(
+                &sql,
+                &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| EventRecord {
+                summary: summary(r),
+                signed_at_ms: r.get(10),
+                headers: Vec::new(),
+                metadata: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or(serde_json::Value::Null),
+                body: r.get::<_, Option<Vec<u8>>>(12).unwrap_or_default(),
+            })
+            .collect())
     }
 
     pub(crate) async fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
         let conn = client(&self.pool).await?;
         let row = conn
             .query_opt(
-                "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
-                        signed_at, headers, metadata, body
-                 FROM events WHERE id = $1",
+                &format!(
+                    "SELECT {EVENT_COLUMNS}, {EVENT_STATUS}, signed_at, headers, metadata, body FROM events WHERE id = $1"
+                ),
                 &[&id],
             )
             .await?;
         Ok(row.map(|r| EventRecord {
             summary: summary(&r),
-            signed_at_ms: r.get(9),
-            headers: serde_json::from_str(r.get::<_, &str>(10)).unwrap_or_default(),
-            metadata: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or(serde_json::Value::Null),
-            body: r.get(12),
+            signed_at_ms: r.get(10),
+            headers: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or_default(),
+            metadata: serde_json::from_str(r.get::<_, &str>(12)).unwrap_or(serde_json::Value::Null),
+            body: r.get(13),
         }))
     }
 
@@ -68,9 +92,9 @@ impl PgStore {
         }))
     }
 
-    pub(crate) async fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+    pub(crate) async fn list_rejections(&self, q: &RejectionQuery) -> Result<Vec<RejectionRecord>, StoreError> {
         let conn = client(&self.pool).await?;
-        let limit = filter.limit.map(i64::from);
+        let limit = q.limit.map(i64::from);
         let rows = conn
             .query(
                 "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size,
@@ -78,8 +102,9 @@ impl PgStore {
                  FROM rejections WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
                    AND ($4::BIGINT IS NULL OR received_at < $4)
                    AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = $5))
+                   AND ($6::TEXT IS NULL OR reason_code = $6)
                  ORDER BY received_at DESC, id DESC LIMIT $3",
-                &[&filter.source, &filter.since_ms, &limit, &filter.until_ms, &filter.before_id],
+                &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.reason],
             )
             .await?;
         Ok(rows.iter().map(|r| rejection_record(r, r.get(9))).collect())
@@ -193,8 +218,39 @@ fn summary(r: &tokio_postgres::Row) -> EventSummary {
         body_sha256: r.get(6),
         size: r.get(7),
         duplicates: r.get(8),
+        status: EventStatus::from_sql(r.get::<_, Option<&str>>(9)),
     }
 }
+
+/// The listing columns of an event, with its status next (column 9).
+const EVENT_COLUMNS: &str = "id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates";
+
+/// An event's status from its deliveries (see `EventStatus`); `NULL` when it has none.
+macro_rules! event_status_sql {
+    () => {
+        "(SELECT CASE WHEN bool_or(d.status = 'dead') THEN 'dead'
+            WHEN bool_or(d.status = 'pending' AND d.attempts > 0) THEN 'failed'
+            WHEN bool_or(d.status = 'pending') THEN 'pending'
+            WHEN bool_or(d.status = 'delivered') THEN 'delivered' END
+          FROM deliveries d WHERE d.event_id = events.id)"
+    };
+}
+const EVENT_STATUS: &str = event_status_sql!();
+
+/// An event query's conditions, over the parameters `list_events` passes.
+const EVENT_WHERE: &str = concat!(
+    "($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
+    AND ($4::BIGINT IS NULL OR received_at < $4)
+    AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = $5))
+    AND ($6::TEXT IS NULL OR event_type = $6)
+    AND ($7::TEXT IS NULL OR strpos(id::TEXT, $7) > 0 OR strpos(COALESCE(provider_id, ''), $7) > 0
+         OR strpos(dedup_key, $7) > 0)
+    AND ($8::TEXT IS NULL OR ",
+    event_status_sql!(),
+    " = $8)"
+);
+
+const EVENT_ORDER: &str = "ORDER BY received_at DESC, id DESC LIMIT $3";
 
 /// A rejection's listing fields, from columns 0-8 (as `sqlite::rejection_record`).
 fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord {

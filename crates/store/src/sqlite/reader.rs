@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
     Attempt, Claimed, DeliveryId, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventRecord, EventSummary,
-    ListFilter, QueueDepth, RejectionRecord,
+    EventQuery, EventStatus, QueueDepth, RejectionQuery, RejectionRecord,
 };
 use crate::{DeliveryQuery, RejectionDetail};
 
@@ -57,7 +57,51 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
         body_sha256: row.get("body_sha256")?,
         size: row.get("size")?,
         duplicates: row.get("duplicates")?,
+        status: EventStatus::from_sql(row.get::<_, Option<String>>("status")?.as_deref()),
     })
+}
+
+/// The listing columns of an event (`summary` reads them by name, with `status`).
+const EVENT_COLUMNS: &str = "id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates";
+
+/// An event's status from its deliveries (see [`EventStatus`]); `NULL` when it has none.
+macro_rules! event_status_sql {
+    () => {
+        "(SELECT CASE WHEN SUM(d.status = 'dead') > 0 THEN 'dead'
+            WHEN SUM(d.status = 'pending' AND d.attempts > 0) > 0 THEN 'failed'
+            WHEN SUM(d.status = 'pending') > 0 THEN 'pending'
+            WHEN SUM(d.status = 'delivered') > 0 THEN 'delivered' END
+          FROM deliveries d WHERE d.event_id = events.id)"
+    };
+}
+const EVENT_STATUS: &str = event_status_sql!();
+
+/// An event query's conditions, over `event_params`.
+const EVENT_WHERE: &str = concat!(
+    "(?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
+    AND (?4 IS NULL OR received_at < ?4)
+    AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = ?5))
+    AND (?6 IS NULL OR event_type = ?6)
+    AND (?7 IS NULL OR instr(CAST(id AS TEXT), ?7) > 0 OR instr(COALESCE(provider_id, ''), ?7) > 0
+         OR instr(dedup_key, ?7) > 0)
+    AND (?8 IS NULL OR ",
+    event_status_sql!(),
+    " = ?8)"
+);
+
+const EVENT_ORDER: &str = "ORDER BY received_at DESC, id DESC LIMIT ?3";
+
+fn event_params(q: &EventQuery) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
+    vec![
+        Box::new(q.source.as_deref()),
+        Box::new(q.since_ms),
+        Box::new(q.limit.map_or(-1, i64::from)),
+        Box::new(q.until_ms),
+        Box::new(q.before_id),
+        Box::new(q.event_type.as_deref()),
+        Box::new(q.text.as_deref()),
+        Box::new(q.status.map(EventStatus::as_str)),
+    ]
 }
 
 /// A rejection's listing fields, from columns 0-8 of `id, source, received_at, peer, reason,
@@ -145,18 +189,50 @@ impl Reader {
     ///
     /// # Errors
     /// A database error.
-    pub fn list_events(&self, filter: &ListFilter) -> Result<Vec<EventSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates
-             FROM events WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
-               AND (?4 IS NULL OR received_at < ?4)
-               AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = ?5))
-             ORDER BY received_at DESC, id DESC LIMIT ?3",
-        )?;
-        let limit = filter.limit.map_or(-1, i64::from);
-        let rows =
-            stmt.query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], summary)?;
+    pub fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Events as [`list_events`](Self::list_events) finds them, with their metadata and, when
+    /// `with_body`, their bodies: what a `match` filter is evaluated on.
+    ///
+    /// # Errors
+    /// A database error, or [`StoreError::CorruptBody`].
+    pub fn scan_events(&self, q: &EventQuery, with_body: bool) -> Result<Vec<EventRecord>, StoreError> {
+        let body = if with_body {
+            format!("body, {}", self.body_encoding())
+        } else {
+            "NULL AS body, 'identity' AS body_encoding".to_owned()
+        };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status, signed_at, metadata, {body}
+             FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), |row| {
+            let metadata: String = row.get("metadata")?;
+            let record = EventRecord {
+                summary: summary(row)?,
+                signed_at_ms: row.get("signed_at")?,
+                headers: Vec::new(),
+                metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+                body: Vec::new(),
+            };
+            let stored = if with_body { Some(stored_body(row)?) } else { None };
+            Ok((record, stored))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut record, stored) = row?;
+            if let Some(stored) = stored {
+                record.body = decoded(record.summary.id.0, stored)?;
+            }
+            out.push(record);
+        }
+        Ok(out)
     }
 
     /// One event with its body, or `None`.
@@ -166,8 +242,7 @@ impl Reader {
     /// the bytes received.
     pub fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates,
-                    signed_at, headers, metadata, body, {}
+            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status, signed_at, headers, metadata, body, {}
              FROM events WHERE id = ?1",
             self.body_encoding()
         ))?;
@@ -196,17 +271,18 @@ impl Reader {
     ///
     /// # Errors
     /// A database error.
-    pub fn list_rejections(&self, filter: &ListFilter) -> Result<Vec<RejectionRecord>, StoreError> {
+    pub fn list_rejections(&self, q: &RejectionQuery) -> Result<Vec<RejectionRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL
              FROM rejections WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
                AND (?4 IS NULL OR received_at < ?4)
                AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = ?5))
+               AND (?6 IS NULL OR reason_code = ?6)
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
-        let limit = filter.limit.map_or(-1, i64::from);
+        let limit = q.limit.map_or(-1, i64::from);
         let rows = stmt
-            .query_map(params![filter.source, filter.since_ms, limit, filter.until_ms, filter.before_id], |row| {
+            .query_map(params![q.source, q.since_ms, limit, q.until_ms, q.before_id, q.reason], |row| {
                 rejection_record(row, row.get(9)?)
             })?;
         Ok(rows.collect::<Result<_, _>>()?)
