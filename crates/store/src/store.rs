@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::admin::AdminOp;
 use crate::model::{
-    Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, NewEvent,
-    NewRejection, QueueDepth, RejectionRecord,
+    Claimed, DeliveryRecord, DeliverySummary, EventRecord, EventSummary, Finished, Inserted, NewEvent, NewRejection,
+    QueueDepth, RejectionRecord,
 };
 use crate::postgres::PgStore;
 use crate::sqlite::{Reader, SqliteStore};

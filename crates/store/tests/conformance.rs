@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use hookgate_store::testing::PgTestSchema;
 use hookgate_store::{
-    AdminOp, Attempt, Finished, Inserted, ListFilter, NewEvent, NewRejection, Next, RejectionRetention, Store,
-    StoreError, StoreOptions, StoreUrl,
+    AdminOp, Attempt, EventQuery, Finished, Inserted, NewEvent, NewRejection, Next, RejectionQuery, RejectionRetention,
+    Store, StoreError, StoreOptions, StoreUrl,
 };
 
 /// Where a test's store lives; removed when dropped.
@@ -181,7 +181,7 @@ async fn stores_exact_bytes_and_deduplicates(b: Backend) {
     assert_eq!(got.metadata["tag"]["userId"], "12345");
     assert_eq!(store.count_events().await.unwrap(), 2);
     assert!(store.get_event(hookgate_store::EventId(9_999_999)).await.unwrap().is_none());
-    let listed = store.list_events(&ListFilter { source: Some("fin".into()), ..Default::default() }).await.unwrap();
+    let listed = store.list_events(&EventQuery { source: Some("fin".into()), ..Default::default() }).await.unwrap();
     assert_eq!((listed.len(), listed[0].source.as_str(), listed[0].size), (1, "fin", body.len() as i64));
     store.close().await;
 }
@@ -205,7 +205,7 @@ async fn concurrent_inserts_share_commits_and_all_land(b: Backend) {
     store.close().await;
     let reader = Store::inspect(&b.url()).await.unwrap();
     assert_eq!(reader.count_events().await.unwrap(), 300);
-    let listed = reader.list_events(&ListFilter { limit: Some(5), ..Default::default() }).await.unwrap();
+    let listed = reader.list_events(&EventQuery { limit: Some(5), ..Default::default() }).await.unwrap();
     assert_eq!(listed.len(), 5);
     assert!(listed.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     // One delivery per event, none lost in the batching.
@@ -230,7 +230,7 @@ async fn duplicates_within_one_batch_are_stored_once(b: Backend) {
     }
     assert_eq!(new, 4);
     assert_eq!(store.count_events().await.unwrap(), 4);
-    let events = store.list_events(&ListFilter::default()).await.unwrap();
+    let events = store.list_events(&EventQuery::default()).await.unwrap();
     assert_eq!(events.iter().map(|e| e.duplicates).sum::<i64>(), 36);
     assert_eq!(store.queue_depth().await.unwrap().pending, 4);
     store.close().await;
@@ -310,13 +310,13 @@ async fn rejections_are_logged_and_bounded_by_retention(b: Backend) {
     }
     store.flush().await.unwrap();
     // Pruning runs after the commit that crossed 1,000 rejections, beside the next writes.
-    let mut rows = store.list_rejections(&ListFilter::default()).await.unwrap();
+    let mut rows = store.list_rejections(&RejectionQuery::default()).await.unwrap();
     for _ in 0..100 {
         if rows.len() <= 50 + 200 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        rows = store.list_rejections(&ListFilter::default()).await.unwrap();
+        rows = store.list_rejections(&RejectionQuery::default()).await.unwrap();
     }
     assert!(rows.len() <= 50 + 200, "{}", rows.len());
     assert_eq!(rows[0].received_at_ms, 1_700_000_001_199, "2023-11-14T22:13:21.199Z");
@@ -324,7 +324,7 @@ async fn rejections_are_logged_and_bounded_by_retention(b: Backend) {
     assert_eq!(rows[0].header_names, vec!["x-flinks-signature".to_owned()]);
     assert!(!rows[0].body_kept, "odd rows keep no body");
     assert!(rows[1].body_kept);
-    let limited = store.list_rejections(&ListFilter { limit: Some(3), ..Default::default() }).await.unwrap();
+    let limited = store.list_rejections(&RejectionQuery { limit: Some(3), ..Default::default() }).await.unwrap();
     assert_eq!(limited.len(), 3);
     // One in full: its header values (exact bytes) and the body it kept.
     let kept = store.get_rejection(rows[1].id).await.unwrap().unwrap();
@@ -495,7 +495,7 @@ async fn pruning_removes_old_fully_delivered_events_only(b: Backend) {
     let cutoff = now_ms() - 60_000;
     assert_eq!(store.admin(AdminOp::Prune { before_ms: cutoff, limit: 1000 }).await.unwrap(), 2);
     let left: Vec<hookgate_store::EventId> =
-        store.list_events(&ListFilter::default()).await.unwrap().iter().map(|e| e.id).collect();
+        store.list_events(&EventQuery::default()).await.unwrap().iter().map(|e| e.id).collect();
     assert!(
         left.contains(&pending) && left.contains(&recent) && !left.contains(&delivered) && !left.contains(&no_targets),
         "{left:?}"
@@ -520,15 +520,19 @@ async fn replay_by_source_and_time_window(b: Backend) {
     store.insert_event(NewEvent { received_at_ms: 1_500, ..event("fin", "d", b"{}") }).await.unwrap();
     assert_eq!(store.event_ids("flinks", 1_000, Some(3_000)).await.unwrap(), vec![a, b2]);
     assert_eq!(store.event_ids("flinks", 2_000, None).await.unwrap().len(), 2);
-    let since = store.list_events(&ListFilter { since_ms: Some(2_000), ..Default::default() }).await.unwrap();
+    let since = store.list_events(&EventQuery { since_ms: Some(2_000), ..Default::default() }).await.unwrap();
     assert_eq!(since.len(), 2);
     // A window: since is inclusive, until exclusive.
-    let window = ListFilter { since_ms: Some(1_500), until_ms: Some(3_000), ..Default::default() };
+    let window = EventQuery { since_ms: Some(1_500), until_ms: Some(3_000), ..Default::default() };
     let listed: Vec<i64> = store.list_events(&window).await.unwrap().iter().map(|e| e.id.0).collect();
     assert_eq!(listed, vec![b2.0, 4]);
     // Pages: each continues after the last row of the previous, newest first, with no gap or
     // repeat even when a newer event arrives between two pages.
-    let page = |before_id| ListFilter { limit: Some(2), before_id, ..Default::default() };
+    let page = |before_id: Option<i64>| EventQuery {
+        limit: Some(2),
+        before_id: before_id.map(hookgate_store::EventId),
+        ..Default::default()
+    };
     let first: Vec<i64> = store.list_events(&page(None)).await.unwrap().iter().map(|e| e.id.0).collect();
     store.insert_event(at("e", 9_000)).await.unwrap();
     let second: Vec<i64> =

@@ -4,7 +4,7 @@ use hookgate_server::view::{DeliveryView, EventDetailView, EventView, RejectionD
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use hookgate_store::{ListFilter, Store, StoreUrl};
+use hookgate_store::{EventQuery, RejectionQuery, Store, StoreUrl};
 use hookgate_verify::{Timestamp, TimestampFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -163,10 +163,29 @@ fn add_body(record: &mut serde_json::Value, body: &[u8]) {
     }
 }
 
-fn filter(f: &Filters) -> anyhow::Result<ListFilter> {
+fn filter(f: &Filters) -> anyhow::Result<EventQuery> {
     let since_ms = f.since.as_deref().map(|t| time_arg("--since", t)).transpose()?;
     let until_ms = f.until.as_deref().map(|t| time_arg("--until", t)).transpose()?;
-    Ok(ListFilter { source: f.source.clone(), since_ms, until_ms, before_id: f.before, limit: Some(f.limit) })
+    Ok(EventQuery {
+        source: f.source.clone(),
+        since_ms,
+        until_ms,
+        before_id: f.before.map(hookgate_store::EventId),
+        limit: Some(f.limit),
+        ..EventQuery::default()
+    })
+}
+
+fn rejection_filter(f: &Filters) -> anyhow::Result<RejectionQuery> {
+    let q = filter(f)?;
+    Ok(RejectionQuery {
+        source: q.source,
+        since_ms: q.since_ms,
+        until_ms: q.until_ms,
+        before_id: f.before.map(hookgate_store::RejectionId),
+        limit: q.limit,
+        reason: None,
+    })
 }
 
 pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
@@ -322,7 +341,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
         }
         RejectionsCommand::List { store, filters } => {
             let (rt, store) = store.inspect()?;
-            let rows = rt.block_on(store.list_rejections(&filter(&filters)?))?;
+            let rows = rt.block_on(store.list_rejections(&rejection_filter(&filters)?))?;
             let mut out = crate::output::Stdout::lock();
             match filters.format {
                 Format::Json => {

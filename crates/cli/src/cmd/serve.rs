@@ -154,8 +154,8 @@ async fn shutdown_signal() {
 
 /// Reads the operator tokens file again on every SIGHUP (a revoked token stops working then).
 fn reload_tokens_on_sighup(tokens: std::sync::Arc<hookgate_server::admin::Tokens>) -> anyhow::Result<()> {
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .context("cannot listen for SIGHUP")?;
+    let mut hup =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
             tokens.reload();

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use hookgate_server::{Config, Gateway, Peer};
-use hookgate_store::{ListFilter, Reader};
+use hookgate_store::{EventQuery, Reader};
 use tower::ServiceExt as _;
 
 use crate::support::*;
@@ -51,7 +51,7 @@ async fn the_router_serves_in_process() {
     assert_eq!(call(&gateway.ops_app(), "GET", "/readyz", &[], b"").await.0, StatusCode::OK);
 
     // Answered 2xx only once committed: the event is there, with the preset's Flinks metadata.
-    let events = Reader::open_existing(&dir.join("hookgate.db")).unwrap().list_events(&ListFilter::default()).unwrap();
+    let events = Reader::open_existing(&dir.join("hookgate.db")).unwrap().list_events(&EventQuery::default()).unwrap();
     assert_eq!(events.len(), 1);
     let event = Reader::open_existing(&dir.join("hookgate.db")).unwrap().get_event(events[0].id).unwrap().unwrap();
     assert_eq!(

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use hookgate_server::{Config, Gateway};
-use hookgate_store::{EventSummary, ListFilter, Reader, RejectionRecord};
+use hookgate_store::{EventQuery, EventSummary, Reader, RejectionQuery, RejectionRecord};
 use hookgate_verify::http::HeaderMap;
 use hookgate_verify::{SignOptions, Verifier, WebhookRequest};
 use tokio::sync::oneshot;
@@ -102,7 +102,7 @@ impl TestGateway {
     }
 
     pub(crate) fn events(&self) -> Vec<EventSummary> {
-        Reader::open_existing(&self.db()).unwrap().list_events(&ListFilter::default()).unwrap()
+        Reader::open_existing(&self.db()).unwrap().list_events(&EventQuery::default()).unwrap()
     }
 
     pub(crate) fn event_body(&self, id: hookgate_store::EventId) -> Vec<u8> {
@@ -113,7 +113,7 @@ impl TestGateway {
     /// to commit everything queued before it, so the log is complete after it.
     pub(crate) async fn rejections(&self) -> Vec<RejectionRecord> {
         assert_eq!(self.get("/readyz").await.status, 200);
-        Reader::open_existing(&self.db()).unwrap().list_rejections(&ListFilter::default()).unwrap()
+        Reader::open_existing(&self.db()).unwrap().list_rejections(&RejectionQuery::default()).unwrap()
     }
 
     pub(crate) async fn post(&self, path: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Response {

@@ -15,10 +15,7 @@ impl PgStore {
         let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
         let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
         let rows = conn
-            .query(
-                &sql,
-                &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status],
-            )
+            .query(&sql, &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status])
             .await?;
         Ok(rows.iter().map(summary).collect())
     }
@@ -33,10 +30,7 @@ impl PgStore {
         );
         let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
         let rows = conn
-            .query(
-                &sql,
-                &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status],
-            )
+            .query(&sql, &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status])
             .await?;
         Ok(rows
             .iter()
@@ -223,7 +217,8 @@ fn summary(r: &tokio_postgres::Row) -> EventSummary {
 }
 
 /// The listing columns of an event, with its status next (column 9).
-const EVENT_COLUMNS: &str = "id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates";
+const EVENT_COLUMNS: &str =
+    "id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates";
 
 /// An event's status from its deliveries (see `EventStatus`); `NULL` when it has none.
 macro_rules! event_status_sql {

@@ -9,8 +9,8 @@ use crate::body;
 use crate::error::StoreError;
 use crate::migrate;
 use crate::model::{
-    Attempt, Claimed, DeliveryId, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventRecord, EventSummary,
-    EventQuery, EventStatus, QueueDepth, RejectionQuery, RejectionRecord,
+    Attempt, Claimed, DeliveryId, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventQuery, EventRecord,
+    EventStatus, EventSummary, QueueDepth, RejectionQuery, RejectionRecord,
 };
 use crate::{DeliveryQuery, RejectionDetail};
 
@@ -62,7 +62,8 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
 }
 
 /// The listing columns of an event (`summary` reads them by name, with `status`).
-const EVENT_COLUMNS: &str = "id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates";
+const EVENT_COLUMNS: &str =
+    "id, source, received_at, dedup_key, provider_id, event_type, body_sha256, size, duplicates";
 
 /// An event's status from its deliveries (see [`EventStatus`]); `NULL` when it has none.
 macro_rules! event_status_sql {
@@ -190,7 +191,8 @@ impl Reader {
     /// # Errors
     /// A database error.
     pub fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
+        let sql =
+            format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -281,10 +283,9 @@ impl Reader {
              ORDER BY received_at DESC, id DESC LIMIT ?3",
         )?;
         let limit = q.limit.map_or(-1, i64::from);
-        let rows = stmt
-            .query_map(params![q.source, q.since_ms, limit, q.until_ms, q.before_id, q.reason], |row| {
-                rejection_record(row, row.get(9)?)
-            })?;
+        let rows = stmt.query_map(params![q.source, q.since_ms, limit, q.until_ms, q.before_id, q.reason], |row| {
+            rejection_record(row, row.get(9)?)
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -15,7 +15,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use hookgate_axum::{VerifiedWebhook, WebhookVerifier};
-use hookgate_store::{AdminOp, ListFilter, Reader};
+use hookgate_store::{AdminOp, EventQuery, Reader};
 use hookgate_verify::{Secret, Verifier, preset};
 
 use crate::support::*;
@@ -208,7 +208,7 @@ async fn a_target_outage_loses_nothing() {
     })
     .await;
     assert!(reader.list_deliveries(Some("dead"), None, 10).unwrap().is_empty());
-    assert!(!reader.list_events(&ListFilter::default()).unwrap().is_empty());
+    assert!(!reader.list_events(&EventQuery::default()).unwrap().is_empty());
     gw.stop().await;
 }
 

@@ -1,0 +1,284 @@
+//! `/api/v1/events`: search the stored events (filters, `match` over body and metadata, cursor
+//! pages), one event in full with its deliveries and attempts, and its exact body.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hookgate_store::{DeliveryQuery, EventId, EventQuery, EventRecord, EventStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::tokens::Role;
+use super::{AdminState, query};
+use crate::filter::Filter;
+use crate::view::{DeliveryDetailView, EventDetailView, EventView};
+
+pub(super) fn router() -> axum::Router<Arc<AdminState>> {
+    axum::Router::new()
+        .route("/api/v1/events", get(list))
+        .route("/api/v1/events/{id}", get(show))
+        .route("/api/v1/events/{id}/body", get(body))
+}
+
+/// `GET /api/v1/events` parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct EventsParams {
+    /// Only this source.
+    source: Option<String>,
+    /// Only this event type.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<String>,
+    /// `pending`, `failed`, `delivered` or `dead`: where the event's deliveries stand.
+    status: Option<String>,
+    /// Received at or after: RFC 3339 or Unix seconds.
+    since: Option<String>,
+    /// Received before: RFC 3339 or Unix seconds.
+    until: Option<String>,
+    /// A substring of the event id, the provider id or the dedup key.
+    q: Option<String>,
+    /// A JSON filter matched against the body and the metadata (see the README's filter language).
+    #[serde(rename = "match")]
+    #[param(rename = "match")]
+    match_: Option<String>,
+    /// At most this many (1-500, default 50).
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct EventPage<'a> {
+    /// Newest first.
+    items: Vec<EventItem<'a>>,
+    /// Where the next page starts; `null` when this is the last.
+    next_cursor: Option<String>,
+    /// Events looked at for this page (more than `items` when a `match` filter skipped some).
+    scanned: usize,
+}
+
+/// An event as listed: the stored fields and where its deliveries stand.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct EventItem<'a> {
+    #[serde(flatten)]
+    event: EventView<'a>,
+    /// `pending`, `failed`, `delivered` or `dead`; `null` when it has no deliveries.
+    status: Option<&'static str>,
+}
+
+/// How many events one request may look at to fill a page with a `match` filter: the request is
+/// bounded in time whatever the filter; a page cut short says where to go on (`next_cursor`).
+const MATCH_SCAN_BUDGET: usize = 100_000;
+/// Events read from the store at a time while matching.
+const MATCH_BATCH: u32 = 1_000;
+
+/// The store query and the `match` filter a request's parameters describe.
+pub(super) fn parse(p: &EventsParams) -> Result<(EventQuery, Option<Filter>), ApiError> {
+    let status = p
+        .status
+        .as_deref()
+        .map(|s| s.parse::<EventStatus>().map_err(|e| ApiError::bad_request("status", e)))
+        .transpose()?;
+    let filter =
+        p.match_.as_deref().map(|m| Filter::parse_str(m).map_err(|e| ApiError::bad_request("match", e))).transpose()?;
+    let q = EventQuery {
+        source: p.source.clone(),
+        event_type: p.event_type.clone(),
+        status,
+        since_ms: query::time("since", p.since.as_deref())?,
+        until_ms: query::time("until", p.until.as_deref())?,
+        text: p.q.clone().filter(|t| !t.is_empty()),
+        before_id: query::cursor(p.cursor.as_deref())?.map(EventId),
+        limit: Some(query::limit(p.limit)?),
+    };
+    Ok((q, filter))
+}
+
+/// Lists events, newest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
+    responses((status = 200, body = EventPage<'static>), (status = 400, body = super::openapi::ErrorBody),
+              (status = 401, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn list(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    params: Result<Query<EventsParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let (q, filter) = parse(&params)?;
+    let limit = q.limit.unwrap_or(query::DEFAULT_LIMIT) as usize;
+    let Some(filter) = filter else {
+        let rows = state.store.list_events(&q).await?;
+        let next = (rows.len() == limit).then(|| rows.last().map(|e| e.id.to_string())).flatten();
+        let items = rows
+            .iter()
+            .map(|e| EventItem { event: EventView::from(e), status: e.status.map(EventStatus::as_str) })
+            .collect();
+        return Ok(Json(EventPage { items, next_cursor: next, scanned: rows.len() }).into_response());
+    };
+    let (records, next, scanned) = scan(&state, q, &filter, limit).await?;
+    let items = records
+        .iter()
+        .map(|r| EventItem { event: EventView::from(&r.summary), status: r.summary.status.map(EventStatus::as_str) })
+        .collect();
+    Ok(Json(EventPage { items, next_cursor: next, scanned }).into_response())
+}
+
+/// Reads events in batches, newest first, keeping those `filter` matches, until the page is full,
+/// the events run out, or the scan budget is spent. The cursor is the last event *looked at*, so
+/// the next page goes on from there without skipping or repeating one.
+pub(super) async fn scan(
+    state: &AdminState,
+    mut q: EventQuery,
+    filter: &Filter,
+    limit: usize,
+) -> Result<(Vec<EventRecord>, Option<String>, usize), ApiError> {
+    let with_body = !state.metadata_covers(filter);
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    q.limit = Some(MATCH_BATCH);
+    loop {
+        let batch = state.store.scan_events(&q, with_body).await?;
+        let full = batch.len() == MATCH_BATCH as usize;
+        for record in batch {
+            scanned += 1;
+            let last = record.summary.id;
+            if filter.matches(&state.match_document(&record, with_body)) {
+                found.push(record);
+            }
+            if found.len() == limit {
+                return Ok((found, Some(last.to_string()), scanned));
+            }
+            q.before_id = Some(last);
+        }
+        if !full {
+            return Ok((found, None, scanned));
+        }
+        if scanned >= MATCH_SCAN_BUDGET {
+            return Ok((found, q.before_id.map(|id| id.to_string()), scanned));
+        }
+    }
+}
+
+/// An event in full.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct EventDetail<'a> {
+    #[serde(flatten)]
+    event: EventDetailView<'a>,
+    /// Where its deliveries stand.
+    status: Option<&'static str>,
+    /// Its deliveries, each with its attempts.
+    deliveries: Vec<DeliveryDetailView<'a>>,
+}
+
+/// One event: times, headers, metadata, size, and its deliveries with their attempts.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, body = EventDetail<'static>), (status = 404, body = super::openapi::ErrorBody),
+              (status = 401, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn show(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let id = event_id(&id)?;
+    let event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
+    let listed =
+        state.store.deliveries(&DeliveryQuery { event_id: Some(id), limit: 1000, ..Default::default() }).await?;
+    let mut deliveries = Vec::with_capacity(listed.len());
+    for d in &listed {
+        if let Some(rec) = state.store.get_delivery(d.id).await? {
+            deliveries.push(rec);
+        }
+    }
+    let detail = EventDetail {
+        event: EventDetailView::from(&event),
+        status: event.summary.status.map(EventStatus::as_str),
+        deliveries: deliveries.iter().map(DeliveryDetailView::from).collect(),
+    };
+    Ok(Json(detail).into_response())
+}
+
+/// The exact stored body, with the content type it arrived with.
+#[utoipa::path(get, path = "/api/v1/events/{id}/body", tag = "events", params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, description = "The body as received", content_type = "application/octet-stream"),
+              (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn body(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let id = event_id(&id)?;
+    let event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
+    let content_type = event
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .and_then(|(_, v)| HeaderValue::from_bytes(v.as_bytes()).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+    Ok(raw_body(event.body, content_type))
+}
+
+/// Stored bytes as a response: never rendered by a browser as a page of ours (a body may be
+/// HTML or script; it is data).
+pub(super) fn raw_body(bytes: Vec<u8>, content_type: HeaderValue) -> Response {
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+    response
+}
+
+pub(super) fn event_id(text: &str) -> Result<EventId, ApiError> {
+    text.parse().map_err(|_| ApiError::bad_request("id", "not an event id"))
+}
+
+/// The document a `match` filter reads: the body's JSON, with each field the source reads as
+/// metadata replaced by its metadata value (so Flinks' `Tag`, a `k=v` string in the body, is
+/// matched as the object it means), or the metadata alone when the filter reads nothing else.
+pub(super) fn match_document(record: &EventRecord, with_body: bool, fields: &[(String, String)]) -> Value {
+    let mut doc = if with_body {
+        serde_json::from_slice::<Value>(&record.body).unwrap_or_else(|_| Value::Object(Default::default()))
+    } else {
+        Value::Object(Default::default())
+    };
+    for (name, pointer) in fields {
+        if let Some(v) = record.metadata.get(name) {
+            set(&mut doc, pointer, v.clone());
+        }
+    }
+    doc
+}
+
+/// Puts `value` at JSON pointer `pointer` in `doc`, making objects along the way.
+fn set(doc: &mut Value, pointer: &str, value: Value) {
+    let mut at = doc;
+    let mut parts = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).peekable();
+    while let Some(part) = parts.next() {
+        if !at.is_object() {
+            *at = Value::Object(Default::default());
+        }
+        let Value::Object(map) = at else { return };
+        if parts.peek().is_none() {
+            map.insert(part, value);
+            return;
+        }
+        at = map.entry(part).or_insert_with(|| Value::Object(Default::default()));
+    }
+}

@@ -1,0 +1,53 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations
+//! and the views' types (utoipa), served without a token.
+
+use axum::Json;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::OpenApi as _;
+
+/// The error body every failure answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `internal`, `unavailable`.
+    code: String,
+    /// For people; never a secret.
+    message: String,
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Hookgate operator API", description = "Search, inspect, replay and watch webhooks."),
+    paths(
+        super::events::list, super::events::show, super::events::body,
+        super::rejections::list, super::rejections::show, super::rejections::body,
+        super::deliveries::list, super::deliveries::show,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags((name = "events"), (name = "rejections"), (name = "deliveries")),
+)]
+struct ApiDoc;
+
+/// The document.
+pub(super) async fn document() -> impl IntoResponse {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    Json(doc)
+}

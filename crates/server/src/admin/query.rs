@@ -1,0 +1,39 @@
+//! Reading the API's query strings: times (RFC 3339 or Unix seconds), limits and cursors, each
+//! refused with a 400 naming the parameter.
+
+use hookgate_verify::{Timestamp, TimestampFormat};
+
+use super::error::ApiError;
+
+/// Most items one page holds.
+pub(super) const MAX_LIMIT: u32 = 500;
+/// Items a page holds when the caller does not say.
+pub(super) const DEFAULT_LIMIT: u32 = 50;
+
+/// `since` / `until`: RFC 3339 or Unix seconds, as Unix ms.
+pub(super) fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    Timestamp::parse(v, TimestampFormat::Rfc3339)
+        .or_else(|| Timestamp::parse(v, TimestampFormat::Seconds))
+        .map(|t| Some(t.unix_millis()))
+        .ok_or_else(|| ApiError::bad_request(field, "not RFC 3339 or Unix seconds"))
+}
+
+/// `limit`: 1..=500, 50 when absent.
+pub(super) fn limit(value: Option<u32>) -> Result<u32, ApiError> {
+    match value {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request("limit", format!("between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+/// `cursor`: the `next_cursor` of the previous page (an id: pages run newest first, and the next
+/// one starts below it, so rows arriving meanwhile never shift a page).
+pub(super) fn cursor(value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|c| {
+            c.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::bad_request("cursor", "not a cursor"))
+        })
+        .transpose()
+}

@@ -1,0 +1,120 @@
+//! `/api/v1/rejections`: the rejected attempts, and one in full (the headers it carried minus
+//! `drop_headers`), with its body when the source keeps rejected bodies.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hookgate_store::{RejectionId, RejectionQuery};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::tokens::Role;
+use super::{AdminState, query};
+use crate::view::{RejectionDetailView, RejectionView};
+
+pub(super) fn router() -> axum::Router<Arc<AdminState>> {
+    axum::Router::new()
+        .route("/api/v1/rejections", get(list))
+        .route("/api/v1/rejections/{id}", get(show))
+        .route("/api/v1/rejections/{id}/body", get(body))
+}
+
+/// `GET /api/v1/rejections` parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct RejectionsParams {
+    /// Only this source.
+    source: Option<String>,
+    /// Only this reason code (`mismatch`, `missing_header`, `timestamp_too_old`, …).
+    reason: Option<String>,
+    /// Received at or after: RFC 3339 or Unix seconds.
+    since: Option<String>,
+    /// Received before: RFC 3339 or Unix seconds.
+    until: Option<String>,
+    /// At most this many (1-500, default 50).
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// A page of rejected attempts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct RejectionPage<'a> {
+    /// Newest first.
+    items: Vec<RejectionView<'a>>,
+    /// Where the next page starts; `null` when this is the last.
+    next_cursor: Option<String>,
+}
+
+/// Lists rejected attempts, newest first.
+#[utoipa::path(get, path = "/api/v1/rejections", tag = "rejections", params(RejectionsParams),
+    responses((status = 200, body = RejectionPage<'static>), (status = 400, body = super::openapi::ErrorBody),
+              (status = 401, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn list(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    params: Result<Query<RejectionsParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let limit = query::limit(p.limit)?;
+    let q = RejectionQuery {
+        source: p.source,
+        reason: p.reason,
+        since_ms: query::time("since", p.since.as_deref())?,
+        until_ms: query::time("until", p.until.as_deref())?,
+        before_id: query::cursor(p.cursor.as_deref())?.map(RejectionId),
+        limit: Some(limit),
+    };
+    let rows = state.store.list_rejections(&q).await?;
+    let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id.to_string())).flatten();
+    Ok(Json(RejectionPage { items: rows.iter().map(RejectionView::from).collect(), next_cursor: next }).into_response())
+}
+
+/// One rejected attempt: why, the headers it carried (minus `drop_headers`), whether its body
+/// was kept.
+#[utoipa::path(get, path = "/api/v1/rejections/{id}", tag = "rejections",
+    params(("id" = i64, Path, description = "Rejection id")),
+    responses((status = 200, body = RejectionDetailView<'static>), (status = 404, body = super::openapi::ErrorBody),
+              (status = 401, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn show(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let id = rejection_id(&id)?;
+    let r = state.store.get_rejection(id).await?.ok_or_else(|| ApiError::not_found(format!("rejection {id}")))?;
+    Ok(Json(RejectionDetailView::from(&r)).into_response())
+}
+
+/// The rejected attempt's body, when the source keeps rejected bodies.
+#[utoipa::path(get, path = "/api/v1/rejections/{id}/body", tag = "rejections",
+    params(("id" = i64, Path, description = "Rejection id")),
+    responses((status = 200, description = "The body as received", content_type = "application/octet-stream"),
+              (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn body(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let id = rejection_id(&id)?;
+    let r = state.store.get_rejection(id).await?.ok_or_else(|| ApiError::not_found(format!("rejection {id}")))?;
+    let body = r.body.ok_or_else(|| ApiError::not_found(format!("body kept for rejection {id}")))?;
+    Ok(super::events::raw_body(body, HeaderValue::from_static("application/octet-stream")))
+}
+
+fn rejection_id(text: &str) -> Result<RejectionId, ApiError> {
+    text.parse().map_err(|_| ApiError::bad_request("id", "not a rejection id"))
+}
