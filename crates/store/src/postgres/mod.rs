@@ -9,6 +9,7 @@
 //! - Delivery claims use `FOR UPDATE SKIP LOCKED` and leases on the database's clock, so nodes
 //!   never claim the same delivery at once, and a dead node's leases expire for the others.
 
+mod connection;
 mod reader;
 mod writer;
 
@@ -16,9 +17,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::NoTls;
 
 use crate::admin::AdminOp;
 use crate::error::StoreError;
@@ -27,19 +27,11 @@ use crate::model::{Claimed, Finished, Inserted, NewEvent, NewRejection, Next};
 use crate::url::PostgresUrl;
 use crate::{PendingRejections, StoreOptions};
 
+use self::connection::{Cmd, client, pool};
 use self::writer::{PruneClock, Writer};
 
 /// The database's clock in Unix ms: leases are compared on one clock, whichever node wrote them.
 const DB_NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
-
-type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
-
-pub(super) enum Cmd {
-    /// With the time it was queued (`hookgate_store_queue_wait_seconds`).
-    Insert(Box<NewEvent>, Reply<Inserted>, Instant),
-    Reject(Box<NewRejection>),
-    Barrier(Reply<()>),
-}
 
 /// The PostgreSQL store. Cheap to share behind an `Arc`.
 pub struct PgStore {
@@ -57,30 +49,6 @@ impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore").field("url", &self.url).finish_non_exhaustive()
     }
-}
-
-fn pool(url: &PostgresUrl, size: usize) -> Result<Pool, StoreError> {
-    let mut config = url.connect_config()?;
-    // Every connection works in the store's schema, so the SQL below names no schema.
-    config.options(format!("-c search_path={}", url.schema));
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(5));
-    }
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-    Pool::builder(manager)
-        .max_size(size)
-        .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(Duration::from_secs(10)))
-        .create_timeout(Some(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| StoreError::Pool(e.to_string()))
-}
-
-pub(super) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
-    pool.get().await.map_err(|e| match e {
-        deadpool_postgres::PoolError::Backend(e) => StoreError::Postgres(e),
-        other => StoreError::Pool(other.to_string()),
-    })
 }
 
 impl PgStore {

@@ -7,7 +7,8 @@ use crate::model::{
     QueueDepth, RejectionQuery, RejectionRecord,
 };
 
-use super::{PgStore, client};
+use super::PgStore;
+use super::connection::client;
 
 impl PgStore {
     pub(crate) async fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {

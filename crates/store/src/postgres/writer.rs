@@ -12,7 +12,7 @@ use crate::PendingRejections;
 use crate::error::{StoreError, postgres_message};
 use crate::model::{EventId, Inserted, NewEvent, NewRejection, RejectionRetention};
 
-use super::{Cmd, client};
+use super::connection::{Cmd, client};
 
 /// One group-commit writer. Several share the queue: each takes what is waiting, writes it in one
 /// transaction, answers, and takes the next batch.

@@ -1,0 +1,45 @@
+//! What the handle, the writers and the readers share: the connection pool and the writers' queue
+//! of commands.
+
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::sync::oneshot;
+use tokio_postgres::NoTls;
+
+use crate::error::StoreError;
+use crate::model::{Inserted, NewEvent, NewRejection};
+use crate::url::PostgresUrl;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+pub(super) enum Cmd {
+    /// With the time it was queued (`hookgate_store_queue_wait_seconds`).
+    Insert(Box<NewEvent>, Reply<Inserted>, Instant),
+    Reject(Box<NewRejection>),
+    Barrier(Reply<()>),
+}
+
+pub(super) fn pool(url: &PostgresUrl, size: usize) -> Result<Pool, StoreError> {
+    let mut config = url.connect_config()?;
+    // Every connection works in the store's schema, so the SQL below names no schema.
+    config.options(format!("-c search_path={}", url.schema));
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .build()
+        .map_err(|e| StoreError::Pool(e.to_string()))
+}
+
+pub(super) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|e| match e {
+        deadpool_postgres::PoolError::Backend(e) => StoreError::Postgres(e),
+        other => StoreError::Pool(other.to_string()),
+    })
+}
