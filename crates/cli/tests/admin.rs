@@ -44,6 +44,27 @@ fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> Reply {
     Reply { status, headers: head, body }
 }
 
+fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a full response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Reply { status: head[9..12].parse().unwrap(), headers: head, body }
+}
+
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -85,6 +106,10 @@ fn token(tokens: &Path, name: &str, role: &str, extra: &[&str]) -> String {
 /// Starts `hookgate serve` with `[admin]` and returns it with the webhook and operator API
 /// addresses.
 fn serve_admin(dir: &Path) -> (std::process::Child, SocketAddr, SocketAddr) {
+    serve_admin_with(dir, "")
+}
+
+fn serve_admin_with(dir: &Path, extra: &str) -> (std::process::Child, SocketAddr, SocketAddr) {
     std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
     let config = format!(
         r#"
@@ -109,6 +134,7 @@ default_targets = ["audit"]
 name = "audit"
 type = "command"
 command = ["true"]
+{extra}
 "#,
         db = dir.join("h.db").display()
     );
@@ -294,5 +320,176 @@ fn a_public_operator_listener_needs_tls() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("admin.listen") && err.contains("[admin.tls]"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Waits for a job to reach `state` and returns it.
+fn wait_job(api: SocketAddr, token: &str, id: i64, state: &str) -> serde_json::Value {
+    let mut job = serde_json::Value::Null;
+    wait_for(&format!("job {id} to be {state}"), 60, || {
+        job = get(api, &format!("/api/v1/jobs/{id}"), Some(token)).json();
+        job["state"] == state
+    });
+    job
+}
+
+#[test]
+fn replays_and_retries_run_as_jobs_for_operators_and_are_audited() {
+    let dir = temp_dir("admin-jobs");
+    let tokens = dir.join("admin-tokens.toml");
+    let viewer = token(&tokens, "watcher", "viewer", &[]);
+    let operator = token(&tokens, "oncall", "operator", &[]);
+    let admin = token(&tokens, "lead", "admin", &[]);
+    let flaky = "[[target]]\nname = \"flaky\"\ntype = \"command\"\ncommand = [\"false\"]\nretry = { max_attempts = 1 }\n\n[[source.route]]\nwhen = [{ field = \"response_type\", equals = \"Fail\" }]\ntargets = [\"flaky\"]\n";
+    // The route belongs to the source: put the target after it and the route under the source.
+    let extra = flaky.replace("\n\n[[source.route]]", "\n[[source.route]]");
+    let (child, hooks, api) = serve_admin_with(&dir, &extra);
+    for (i, t) in ["KYC", "KYC", "KYC", "Fail", "Fail"].iter().enumerate() {
+        let body = format!(r#"{{"ResponseType":"{t}","RequestId":"j{i}"}}"#);
+        assert_eq!(post_flinks(hooks, SECRET, body.as_bytes()).unwrap(), 200);
+    }
+    let kyc = r#"{"filter": {"type": "KYC"}, "targets": ["audit"]}"#;
+    let r = request(api, "POST", "/api/v1/replays", Some(&viewer), kyc);
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (403, Some("forbidden")));
+    let dry =
+        request(api, "POST", "/api/v1/replays", Some(&operator), r#"{"filter": {"type": "KYC"}, "dry_run": true}"#);
+    assert_eq!((dry.status, dry.json()["count"].as_i64()), (200, Some(3)));
+    let created = request(api, "POST", "/api/v1/replays", Some(&operator), kyc);
+    assert_eq!(created.status, 202, "{}", String::from_utf8_lossy(&created.body));
+    let id = created.json()["job"].as_i64().unwrap();
+    let job = wait_job(api, &viewer, id, "done");
+    assert_eq!(
+        (job["total"].as_i64(), job["done"].as_i64(), job["actor"].as_str()),
+        (Some(3), Some(3), Some("oncall"))
+    );
+    wait_for("the replays' deliveries", 20, || {
+        let d = get(api, "/api/v1/deliveries?target=audit&status=delivered", Some(&viewer)).json();
+        d["items"].as_array().unwrap().len() == 3 + 3
+    });
+    assert_eq!(request(api, "DELETE", &format!("/api/v1/jobs/{id}"), Some(&operator), "").status, 409, "it is done");
+    assert_eq!(request(api, "DELETE", "/api/v1/jobs/999999", Some(&operator), "").status, 404);
+
+    // Retry the dead: the two Fail events' deliveries died after their one attempt.
+    wait_for("two dead deliveries", 20, || {
+        get(api, "/api/v1/deliveries?status=dead", Some(&viewer)).json()["items"].as_array().unwrap().len() == 2
+    });
+    let dry = request(api, "POST", "/api/v1/retries", Some(&operator), r#"{"dry_run": true}"#).json();
+    assert_eq!(dry["count"], 2);
+    let retry = request(api, "POST", "/api/v1/retries", Some(&operator), r#"{"filter": {}}"#);
+    assert_eq!(retry.status, 202);
+    let rid = retry.json()["job"].as_i64().unwrap();
+    assert_eq!(wait_job(api, &viewer, rid, "done")["done"], 2);
+    wait_for("the retried attempts", 20, || {
+        let dead = get(api, "/api/v1/deliveries?status=dead", Some(&viewer)).json();
+        let items = dead["items"].as_array().unwrap().clone();
+        items.len() == 2 && items.iter().all(|d| d["attempts"] == 1) && {
+            let one = get(api, &format!("/api/v1/deliveries/{}", items[0]["id"]), Some(&viewer)).json();
+            one["attempts_history"].as_array().unwrap().len() == 2
+        }
+    });
+    let bad = request(api, "POST", "/api/v1/retries", Some(&operator), r#"{"filter": {"status": "pending"}}"#);
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"]["message"].as_str().unwrap().contains("filter.status"));
+    let bad = request(api, "POST", "/api/v1/replays", Some(&operator), r#"{"filter": {"match": {"$bogus": 1}}}"#);
+    assert!(bad.status == 400 && bad.json()["error"]["message"].as_str().unwrap().contains("filter.match"));
+    let bad = request(api, "POST", "/api/v1/replays", Some(&operator), r#"{"filters": {}}"#);
+    assert!(bad.status == 400 && bad.json()["error"]["message"].as_str().unwrap().contains("filters"));
+    assert_eq!(request(api, "POST", "/api/v1/replays", Some(&operator), "not json").status, 400);
+
+    // The audit log: admins only.
+    assert_eq!(get(api, "/api/v1/audit", Some(&operator)).status, 403);
+    let log = get(api, "/api/v1/audit", Some(&admin)).json();
+    let actions: Vec<(String, String)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap().to_owned(), a["actor"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("retry.create".to_owned(), "oncall".to_owned()), ("replay.create".to_owned(), "oncall".to_owned())]
+    );
+    assert_eq!(log["items"][1]["detail"]["filter"]["type"], "KYC");
+    let jobs = get(api, "/api/v1/jobs", Some(&viewer)).json();
+    assert_eq!(jobs["items"].as_array().unwrap().len(), 2);
+    sigterm_and_wait(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A replay job of 10,000 events, the gateway SIGKILLed while it runs: after the restart the job
+/// resumes from its cursor and finishes, and every event gets exactly one delivery from it.
+#[test]
+fn a_replay_job_survives_a_sigkill_and_makes_each_delivery_once() {
+    let dir = temp_dir("admin-job-kill");
+    let tokens = dir.join("admin-tokens.toml");
+    let operator = token(&tokens, "oncall", "operator", &[]);
+    const EVENTS: usize = 10_000;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let url = hookgate_store::StoreUrl::parse(&format!("sqlite://{}", dir.join("h.db").display())).unwrap();
+        let store = std::sync::Arc::new(
+            hookgate_store::Store::open(&url, hookgate_store::StoreOptions::default()).await.unwrap(),
+        );
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..EVENTS {
+            let store = std::sync::Arc::clone(&store);
+            tasks.spawn(async move {
+                let body = format!(r#"{{"ResponseType":"KYC","RequestId":"k{i}"}}"#).into_bytes();
+                let event = hookgate_store::NewEvent {
+                    source: "flinks".into(),
+                    received_at_ms: 1_700_000_000_000 + i as i64,
+                    dedup_key: format!("json:k{i}"),
+                    provider_id: None,
+                    event_type: Some("KYC".into()),
+                    signed_at_ms: None,
+                    body_sha256: hookgate_store::sha256_hex(&body),
+                    body,
+                    headers: vec![],
+                    metadata: serde_json::json!({"response_type": "KYC"}),
+                    targets: vec![],
+                };
+                store.insert_event(event).await.unwrap();
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        store.close().await;
+    });
+    // A target that refuses at once and retries an hour later: the test measures the job, not
+    // ten thousand deliveries.
+    std::fs::write(dir.join("void.secret"), TARGET_SECRET).unwrap();
+    let void = "[[target]]\nname = \"void\"\ntype = \"http\"\nurl = \"http://127.0.0.1:9/\"\nsecret = { file = \"void.secret\" }\nretry = { initial_delay_ms = 3600000 }\n";
+    let (child, _hooks, api) = serve_admin_with(&dir, void);
+    let created = request(
+        api,
+        "POST",
+        "/api/v1/replays",
+        Some(&operator),
+        r#"{"filter": {"source": "flinks"}, "targets": ["void"]}"#,
+    );
+    assert_eq!(created.status, 202, "{}", String::from_utf8_lossy(&created.body));
+    let id = created.json()["job"].as_i64().unwrap();
+    assert_eq!(created.json()["total"], EVENTS);
+    let mut done_at_kill = 0;
+    wait_for("the job to be under way", 60, || {
+        let job = get(api, &format!("/api/v1/jobs/{id}"), Some(&operator)).json();
+        done_at_kill = job["done"].as_i64().unwrap_or(0);
+        done_at_kill > 0
+    });
+    let mut child = child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(done_at_kill < EVENTS as i64, "killed mid-way (done {done_at_kill} of {EVENTS})");
+
+    let (child, _hooks, api) = serve_admin_with(&dir, void);
+    let job = wait_job(api, &operator, id, "done");
+    assert_eq!((job["done"].as_i64(), job["total"].as_i64()), (Some(EVENTS as i64), Some(EVENTS as i64)));
+    sigterm_and_wait(child);
+    // Every event has exactly one delivery to the target: none twice, none missed.
+    let reader = hookgate_store::Reader::open_existing(&dir.join("h.db")).unwrap();
+    let q = hookgate_store::DeliveryQuery { target: Some("void".into()), limit: 50_000, ..Default::default() };
+    let made = reader.deliveries(&q).unwrap();
+    let rows = made.len();
+    let events = made.iter().map(|d| d.event_id).collect::<std::collections::HashSet<_>>().len();
+    assert_eq!((rows, events), (EVENTS, EVENTS));
     let _ = std::fs::remove_dir_all(dir);
 }

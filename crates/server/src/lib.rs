@@ -12,8 +12,10 @@ mod background;
 pub mod config;
 pub mod filter;
 pub mod ingest;
+pub mod jobs;
 mod limits;
 mod listen;
+pub mod matching;
 mod ops;
 
 mod state;
@@ -48,6 +50,8 @@ pub struct Gateway {
     admin_listener: Option<tokio::net::TcpListener>,
     admin_tls_listener: Option<tls::TlsListener>,
     admin_tokens: Option<Arc<admin::Tokens>>,
+    /// Matches events against filters, for the API's searches and the jobs.
+    matcher: Arc<matching::EventMatcher>,
     connections: Arc<limits::ConnectionCap>,
     store: Arc<Store>,
     targets: Vec<hookgate_deliver::Target>,
@@ -98,9 +102,14 @@ impl Gateway {
             let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), metrics };
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
+        let matcher = Arc::new(matching::EventMatcher::new(&sources));
         let admin_tokens = built.admin.map(|a| a.tokens);
         let admin_router = admin_tokens.as_ref().map(|tokens| {
-            let state = Arc::new(admin::AdminState::new(Arc::clone(&store), Arc::clone(tokens), &sources));
+            let state = Arc::new(admin::AdminState {
+                store: Arc::clone(&store),
+                tokens: Arc::clone(tokens),
+                matcher: Arc::clone(&matcher),
+            });
             admin::router(state)
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout))
         });
@@ -124,6 +133,7 @@ impl Gateway {
             admin_listener: None,
             admin_tls_listener: None,
             admin_tokens,
+            matcher,
             connections: limits::ConnectionCap::new(built.max_connections),
             store,
             targets: built.targets,
@@ -222,6 +232,7 @@ impl Gateway {
         let (stop_workers, stopped) = tokio::sync::watch::channel(false);
         let mut workers = hookgate_deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
         workers.push(hookgate_deliver::spawn_queue_metrics(&self.store, stopped.clone()));
+        workers.push(jobs::spawn_runner(&self.store, Arc::clone(&self.matcher), stopped.clone()));
         if let Some(retention) = self.retention {
             workers.push(background::spawn_pruner(&self.store, retention, stopped));
         }

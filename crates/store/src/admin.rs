@@ -20,6 +20,33 @@ pub enum AdminOp {
         /// Delivery id.
         delivery_id: crate::DeliveryId,
     },
+    /// Creates a job and its audit entry; answers the job's id.
+    CreateJob(crate::jobs::NewJob),
+    /// Takes the oldest job that is queued, or running under an expired lease (its runner died),
+    /// for `lease_ms`; answers its id, or 0 when there is none.
+    ClaimJob {
+        /// How long the claim holds without a batch.
+        lease_ms: i64,
+    },
+    /// One batch of a running job (1), or nothing when the job is no longer running (0: it was
+    /// cancelled meanwhile, and no delivery of the batch is made).
+    JobBatch(crate::jobs::JobBatch),
+    /// Stops a job for good with `error` (1), unless it had ended already (0).
+    FailJob {
+        /// The job.
+        job_id: crate::JobId,
+        /// Why.
+        error: String,
+    },
+    /// Cancels a queued or running job, with its audit entry (1), or nothing if it had ended (0).
+    CancelJob {
+        /// The job.
+        job_id: crate::JobId,
+        /// Who.
+        actor: String,
+    },
+    /// Records an operator action; answers the entry's id.
+    Audit(crate::jobs::NewAudit),
     /// Delete up to `limit` events received before `before_ms` whose deliveries all succeeded
     /// (or that had none), with their deliveries and attempts. Events with a pending or dead
     /// delivery are kept.

@@ -78,3 +78,11 @@ id_type!(
     /// A rejected attempt's id.
     RejectionId
 );
+id_type!(
+    /// An operator job's id (a bulk replay or retry).
+    JobId
+);
+id_type!(
+    /// An audit log entry's id.
+    AuditId
+);

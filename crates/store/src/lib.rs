@@ -14,6 +14,7 @@ mod body;
 mod error;
 mod header;
 mod ids;
+pub mod jobs;
 pub mod migrate;
 mod model;
 mod postgres;
@@ -29,6 +30,8 @@ use std::time::Duration;
 pub use admin::AdminOp;
 pub use body::sha256_hex;
 pub use error::StoreError;
+pub use ids::{AuditId, JobId};
+pub use jobs::{AuditEntry, Job, JobBatch, JobKind, JobState, NewAudit, NewJob};
 pub use model::{
     Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventQuery,
     EventRecord, EventStatus, EventSummary, Finished, HeaderBytes, Inserted, NewEvent, NewRejection, Next, QueueDepth,

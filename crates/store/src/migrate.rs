@@ -33,6 +33,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "rejections keep their header values (minus drop_headers), to re-verify offline",
         include_str!("../migrations/sqlite/0005_rejection_headers.sql"),
     ),
+    (6, "operator jobs and the audit log", include_str!("../migrations/sqlite/0006_jobs_and_audit.sql")),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -61,6 +62,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
         "rejections keep their header values (minus drop_headers), to re-verify offline",
         include_str!("../migrations/postgres/0005_rejection_headers.sql"),
     ),
+    (6, "operator jobs and the audit log", include_str!("../migrations/postgres/0006_jobs_and_audit.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -253,7 +255,7 @@ mod tests {
         }
         let mut conn = Connection::open(&db).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5]);
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6]);
         let fk: String = conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0)).unwrap().to_string();
         assert_eq!(fk, "1", "foreign keys are back on");
         let (id, body, encoding): (i64, Vec<u8>, String) = conn

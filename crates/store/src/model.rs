@@ -169,6 +169,10 @@ pub struct EventQuery {
     /// The next page: only those after this event in the list's order (newest first), so a page
     /// never repeats or skips a row while new ones arrive.
     pub before_id: Option<EventId>,
+    /// Only those with an id up to this one (a job's fixed set, worked through by id).
+    pub max_id: Option<EventId>,
+    /// Newest first by id rather than by arrival time (jobs: their cursor is an id).
+    pub by_id: bool,
     /// At most this many.
     pub limit: Option<u32>,
 }

@@ -150,6 +150,43 @@ impl Store {
         }
     }
 
+    /// One job, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn get_job(&self, id: crate::JobId) -> Result<Option<crate::Job>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.get_job(id)).await,
+            Store::Postgres(s) => s.get_job(id).await,
+        }
+    }
+
+    /// Jobs, newest first; `before` continues a page.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list_jobs(&self, before: Option<crate::JobId>, limit: u32) -> Result<Vec<crate::Job>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.list_jobs(before, limit)).await,
+            Store::Postgres(s) => s.list_jobs(before, limit).await,
+        }
+    }
+
+    /// The audit log, newest first; `before` continues a page.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list_audit(
+        &self,
+        before: Option<crate::AuditId>,
+        limit: u32,
+    ) -> Result<Vec<crate::AuditEntry>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.list_audit(before, limit)).await,
+            Store::Postgres(s) => s.list_audit(before, limit).await,
+        }
+    }
+
     /// Readiness: an event could be committed now. Each backend makes a real, durable write
     /// (an empty commit writes nothing, so it succeeds on a full disk); SQLite also fails once a
     /// log sync failed.

@@ -468,6 +468,7 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
         "ALTER TABLE events DROP COLUMN body_encoding; ALTER TABLE rejections DROP COLUMN headers;
+         DROP TABLE jobs; DROP TABLE audit;
          DELETE FROM schema_migrations WHERE version >= 4",
     )
     .unwrap();
@@ -500,8 +501,11 @@ async fn a_store_from_before_rejection_headers_shows_its_rejections_without_migr
     store.close();
     drop(store);
     let conn = rusqlite_conn(&dir);
-    conn.execute_batch("ALTER TABLE rejections DROP COLUMN headers; DELETE FROM schema_migrations WHERE version = 5")
-        .unwrap();
+    conn.execute_batch(
+        "ALTER TABLE rejections DROP COLUMN headers; DROP TABLE jobs; DROP TABLE audit;
+         DELETE FROM schema_migrations WHERE version >= 5",
+    )
+    .unwrap();
     drop(conn);
     let reader = Reader::open_existing(&dir.db()).unwrap();
     assert_eq!(reader.schema_version().unwrap(), 4);

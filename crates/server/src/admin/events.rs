@@ -9,9 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hookgate_store::{DeliveryQuery, EventId, EventQuery, EventRecord, EventStatus};
+use hookgate_store::{DeliveryQuery, EventId, EventQuery, EventStatus};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -100,6 +99,7 @@ pub(super) fn parse(p: &EventsParams) -> Result<(EventQuery, Option<Filter>), Ap
         text: p.q.clone().filter(|t| !t.is_empty()),
         before_id: query::cursor(p.cursor.as_deref())?.map(EventId),
         limit: Some(query::limit(p.limit)?),
+        ..EventQuery::default()
     };
     Ok((q, filter))
 }
@@ -127,48 +127,14 @@ pub(super) async fn list(
             .collect();
         return Ok(Json(EventPage { items, next_cursor: next, scanned: rows.len() }).into_response());
     };
-    let (records, next, scanned) = scan(&state, q, &filter, limit).await?;
-    let items = records
+    let found = state.matcher.scan(&state.store, q, Some(&filter), limit, MATCH_BATCH, MATCH_SCAN_BUDGET).await?;
+    let items = found
+        .records
         .iter()
         .map(|r| EventItem { event: EventView::from(&r.summary), status: r.summary.status.map(EventStatus::as_str) })
         .collect();
-    Ok(Json(EventPage { items, next_cursor: next, scanned }).into_response())
-}
-
-/// Reads events in batches, newest first, keeping those `filter` matches, until the page is full,
-/// the events run out, or the scan budget is spent. The cursor is the last event *looked at*, so
-/// the next page goes on from there without skipping or repeating one.
-pub(super) async fn scan(
-    state: &AdminState,
-    mut q: EventQuery,
-    filter: &Filter,
-    limit: usize,
-) -> Result<(Vec<EventRecord>, Option<String>, usize), ApiError> {
-    let with_body = !state.metadata_covers(filter);
-    let mut found = Vec::new();
-    let mut scanned = 0;
-    q.limit = Some(MATCH_BATCH);
-    loop {
-        let batch = state.store.scan_events(&q, with_body).await?;
-        let full = batch.len() == MATCH_BATCH as usize;
-        for record in batch {
-            scanned += 1;
-            let last = record.summary.id;
-            if filter.matches(&state.match_document(&record, with_body)) {
-                found.push(record);
-            }
-            if found.len() == limit {
-                return Ok((found, Some(last.to_string()), scanned));
-            }
-            q.before_id = Some(last);
-        }
-        if !full {
-            return Ok((found, None, scanned));
-        }
-        if scanned >= MATCH_SCAN_BUDGET {
-            return Ok((found, q.before_id.map(|id| id.to_string()), scanned));
-        }
-    }
+    let next_cursor = found.next.map(|id| id.to_string());
+    Ok(Json(EventPage { items, next_cursor, scanned: found.scanned }).into_response())
 }
 
 /// An event in full.
@@ -247,38 +213,4 @@ pub(super) fn raw_body(bytes: Vec<u8>, content_type: HeaderValue) -> Response {
 
 pub(super) fn event_id(text: &str) -> Result<EventId, ApiError> {
     text.parse().map_err(|_| ApiError::bad_request("id", "not an event id"))
-}
-
-/// The document a `match` filter reads: the body's JSON, with each field the source reads as
-/// metadata replaced by its metadata value (so Flinks' `Tag`, a `k=v` string in the body, is
-/// matched as the object it means), or the metadata alone when the filter reads nothing else.
-pub(super) fn match_document(record: &EventRecord, with_body: bool, fields: &[(String, String)]) -> Value {
-    let mut doc = if with_body {
-        serde_json::from_slice::<Value>(&record.body).unwrap_or_else(|_| Value::Object(Default::default()))
-    } else {
-        Value::Object(Default::default())
-    };
-    for (name, pointer) in fields {
-        if let Some(v) = record.metadata.get(name) {
-            set(&mut doc, pointer, v.clone());
-        }
-    }
-    doc
-}
-
-/// Puts `value` at JSON pointer `pointer` in `doc`, making objects along the way.
-fn set(doc: &mut Value, pointer: &str, value: Value) {
-    let mut at = doc;
-    let mut parts = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).peekable();
-    while let Some(part) = parts.next() {
-        if !at.is_object() {
-            *at = Value::Object(Default::default());
-        }
-        let Value::Object(map) = at else { return };
-        if parts.peek().is_none() {
-            map.insert(part, value);
-            return;
-        }
-        at = map.entry(part).or_insert_with(|| Value::Object(Default::default()));
-    }
 }

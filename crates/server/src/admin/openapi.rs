@@ -38,10 +38,12 @@ impl utoipa::Modify for BearerAuth {
         super::events::list, super::events::show, super::events::body,
         super::rejections::list, super::rejections::show, super::rejections::body,
         super::deliveries::list, super::deliveries::show,
+        super::jobs::replay, super::jobs::retry, super::jobs::list, super::jobs::show, super::jobs::cancel,
+        super::audit::list,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
-    tags((name = "events"), (name = "rejections"), (name = "deliveries")),
+    tags((name = "events"), (name = "rejections"), (name = "deliveries"), (name = "jobs"), (name = "audit")),
 )]
 struct ApiDoc;
 

@@ -10,6 +10,7 @@
 //!   never claim the same delivery at once, and a dead node's leases expire for the others.
 
 mod connection;
+mod jobs;
 mod reader;
 mod writer;
 
@@ -322,6 +323,12 @@ impl PgStore {
                 tx.execute("DELETE FROM deliveries WHERE event_id = ANY($1)", &[&ids]).await?;
                 tx.execute("DELETE FROM events WHERE id = ANY($1)", &[&ids]).await?
             }
+            AdminOp::CreateJob(job) => jobs::create(&tx, job, now).await?,
+            AdminOp::ClaimJob { lease_ms } => jobs::claim(&tx, now, *lease_ms).await?,
+            AdminOp::JobBatch(batch) => jobs::batch(&tx, batch, now).await?,
+            AdminOp::FailJob { job_id, error } => jobs::fail(&tx, *job_id, error, now).await?,
+            AdminOp::CancelJob { job_id, actor } => jobs::cancel(&tx, *job_id, actor, now).await?,
+            AdminOp::Audit(entry) => jobs::audit(&tx, entry, now).await?,
         };
         tx.commit().await?;
         Ok(n)

@@ -13,10 +13,24 @@ use super::connection::client;
 impl PgStore {
     pub(crate) async fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
         let conn = client(&self.pool).await?;
-        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
+        let order = event_order(q);
+        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {EVENT_WHERE} {order}");
         let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
         let rows = conn
-            .query(&sql, &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status])
+            .query(
+                &sql,
+                &[
+                    &q.source,
+                    &q.since_ms,
+                    &limit,
+                    &q.until_ms,
+                    &q.before_id,
+                    &q.event_type,
+                    &q.text,
+                    &status,
+                    &q.max_id,
+                ],
+            )
             .await?;
         Ok(rows.iter().map(summary).collect())
     }
@@ -25,13 +39,28 @@ impl PgStore {
     pub(crate) async fn scan_events(&self, q: &EventQuery, with_body: bool) -> Result<Vec<EventRecord>, StoreError> {
         let conn = client(&self.pool).await?;
         let body = if with_body { "body" } else { "NULL::BYTEA" };
+        let order = event_order(q);
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, {EVENT_STATUS}, signed_at, metadata, {body}
-             FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}"
+             FROM events WHERE {EVENT_WHERE} {order}"
         );
+
         let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
         let rows = conn
-            .query(&sql, &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.event_type, &q.text, &status])
+            .query(
+                &sql,
+                &[
+                    &q.source,
+                    &q.since_ms,
+                    &limit,
+                    &q.until_ms,
+                    &q.before_id,
+                    &q.event_type,
+                    &q.text,
+                    &status,
+                    &q.max_id,
+                ],
+            )
             .await?;
         Ok(rows
             .iter()
@@ -192,6 +221,26 @@ impl PgStore {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    pub(crate) async fn get_job(&self, id: crate::JobId) -> Result<Option<crate::Job>, StoreError> {
+        super::jobs::get(&**client(&self.pool).await?, id).await
+    }
+
+    pub(crate) async fn list_jobs(
+        &self,
+        before: Option<crate::JobId>,
+        limit: u32,
+    ) -> Result<Vec<crate::Job>, StoreError> {
+        super::jobs::list(&**client(&self.pool).await?, before, limit).await
+    }
+
+    pub(crate) async fn list_audit(
+        &self,
+        before: Option<crate::AuditId>,
+        limit: u32,
+    ) -> Result<Vec<crate::AuditEntry>, StoreError> {
+        super::jobs::list_audit(&**client(&self.pool).await?, before, limit).await
+    }
+
     pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
         let conn = client(&self.pool).await?;
         Ok(migrate::postgres_version(&**conn, &self.url.schema).await?.unwrap_or(0))
@@ -241,12 +290,15 @@ const EVENT_WHERE: &str = concat!(
     AND ($6::TEXT IS NULL OR event_type = $6)
     AND ($7::TEXT IS NULL OR strpos(id::TEXT, $7) > 0 OR strpos(COALESCE(provider_id, ''), $7) > 0
          OR strpos(dedup_key, $7) > 0)
+    AND ($9::BIGINT IS NULL OR id <= $9)
     AND ($8::TEXT IS NULL OR ",
     event_status_sql!(),
     " = $8)"
 );
 
-const EVENT_ORDER: &str = "ORDER BY received_at DESC, id DESC LIMIT $3";
+fn event_order(q: &EventQuery) -> &'static str {
+    if q.by_id { "ORDER BY id DESC LIMIT $3" } else { "ORDER BY received_at DESC, id DESC LIMIT $3" }
+}
 
 /// A rejection's listing fields, from columns 0-8 (as `sqlite::rejection_record`).
 fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord {

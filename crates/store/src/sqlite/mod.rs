@@ -10,6 +10,7 @@ mod cached_tx;
 mod checkpoint;
 mod command;
 mod dedup;
+mod jobs;
 mod reader;
 mod sql;
 mod wal_sync;

@@ -85,12 +85,15 @@ const EVENT_WHERE: &str = concat!(
     AND (?6 IS NULL OR event_type = ?6)
     AND (?7 IS NULL OR instr(CAST(id AS TEXT), ?7) > 0 OR instr(COALESCE(provider_id, ''), ?7) > 0
          OR instr(dedup_key, ?7) > 0)
+    AND (?9 IS NULL OR id <= ?9)
     AND (?8 IS NULL OR ",
     event_status_sql!(),
     " = ?8)"
 );
 
-const EVENT_ORDER: &str = "ORDER BY received_at DESC, id DESC LIMIT ?3";
+fn event_order(q: &EventQuery) -> &'static str {
+    if q.by_id { "ORDER BY id DESC LIMIT ?3" } else { "ORDER BY received_at DESC, id DESC LIMIT ?3" }
+}
 
 fn event_params(q: &EventQuery) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
     vec![
@@ -102,6 +105,7 @@ fn event_params(q: &EventQuery) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
         Box::new(q.event_type.as_deref()),
         Box::new(q.text.as_deref()),
         Box::new(q.status.map(EventStatus::as_str)),
+        Box::new(q.max_id),
     ]
 }
 
@@ -191,8 +195,8 @@ impl Reader {
     /// # Errors
     /// A database error.
     pub fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let sql =
-            format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}");
+        let order = event_order(q);
+        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {EVENT_WHERE} {order}");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -209,9 +213,10 @@ impl Reader {
         } else {
             "NULL AS body, 'identity' AS body_encoding".to_owned()
         };
+        let order = event_order(q);
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status, signed_at, metadata, {body}
-             FROM events WHERE {EVENT_WHERE} {EVENT_ORDER}"
+             FROM events WHERE {EVENT_WHERE} {order}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), |row| {
@@ -311,6 +316,30 @@ impl Reader {
             })
             .optional()?;
         Ok(found)
+    }
+
+    /// One job, or `None`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn get_job(&self, id: crate::JobId) -> Result<Option<crate::Job>, StoreError> {
+        Ok(super::jobs::get(&self.conn, id)?)
+    }
+
+    /// Jobs, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_jobs(&self, before: Option<crate::JobId>, limit: u32) -> Result<Vec<crate::Job>, StoreError> {
+        Ok(super::jobs::list(&self.conn, before, limit)?)
+    }
+
+    /// The audit log, newest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_audit(&self, before: Option<crate::AuditId>, limit: u32) -> Result<Vec<crate::AuditEntry>, StoreError> {
+        Ok(super::jobs::list_audit(&self.conn, before, limit)?)
     }
 
     /// Deliveries matching `q`, newest first.

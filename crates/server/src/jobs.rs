@@ -1,0 +1,272 @@
+//! Operator jobs: a bulk replay or retry over the events a filter selects, counted when created,
+//! then worked through in batches that never hold up ingest and survive a restart (each batch's
+//! deliveries and the job's cursor commit together: `hookgate_store::jobs`). The gateway runs
+//! them in the background; `hookgate replay` and `retry` run theirs in place, showing the same
+//! progress.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookgate_store::{
+    AdminOp, EventId, EventQuery, EventStatus, Job, JobBatch, JobId, JobKind, JobState, NewJob, Store, StoreError,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::filter::Filter;
+use crate::matching::EventMatcher;
+
+/// Events read per batch.
+const BATCH: u32 = 200;
+/// How long a runner holds a job between batches; past it (the node died) a runner takes it over,
+/// after a restart too. A batch takes milliseconds, so 10 s leaves a wide margin.
+const LEASE_MS: i64 = 10_000;
+/// Writer queue length above which a runner waits: ingest first.
+const INGEST_BUSY_QUEUE: usize = 4;
+
+/// Which events a job works on: the operator API's event filters, as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobFilter {
+    /// Only this source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Only this event type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// `pending`, `failed`, `delivered` or `dead`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Received at or after: RFC 3339 or Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Received before: RFC 3339 or Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// A substring of the event id, the provider id or the dedup key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// A filter document matched against the body and the metadata.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub match_: Option<Value>,
+}
+
+/// A filter mistake: the field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    /// The field.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn time(field: &'static str, v: Option<&str>) -> Result<Option<i64>, FilterError> {
+    use hookgate_verify::{Timestamp, TimestampFormat};
+    v.map(|t| {
+        Timestamp::parse(t, TimestampFormat::Rfc3339)
+            .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
+            .map(Timestamp::unix_millis)
+            .ok_or(FilterError { field, message: "not RFC 3339 or Unix seconds".into() })
+    })
+    .transpose()
+}
+
+impl JobFilter {
+    /// The store query and the `match` filter.
+    ///
+    /// # Errors
+    /// The first field that is wrong.
+    pub fn query(&self) -> Result<(EventQuery, Option<Filter>), FilterError> {
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| s.parse::<EventStatus>().map_err(|message| FilterError { field: "status", message }))
+            .transpose()?;
+        let filter = self
+            .match_
+            .clone()
+            .map(|m| Filter::parse(m).map_err(|message| FilterError { field: "match", message }))
+            .transpose()?;
+        let q = EventQuery {
+            source: self.source.clone(),
+            event_type: self.event_type.clone(),
+            status,
+            since_ms: time("since", self.since.as_deref())?,
+            until_ms: time("until", self.until.as_deref())?,
+            text: self.q.clone().filter(|t| !t.is_empty()),
+            ..EventQuery::default()
+        };
+        Ok((q, filter))
+    }
+}
+
+/// What a job will work on: the query over its fixed set (newest first by id, up to `upto`).
+fn job_query(kind: JobKind, mut q: EventQuery, upto: EventId) -> Result<EventQuery, FilterError> {
+    if kind == JobKind::Retry {
+        // A retry revives dead deliveries: the events that have one.
+        match q.status {
+            None | Some(EventStatus::Dead) => q.status = Some(EventStatus::Dead),
+            Some(_) => return Err(FilterError { field: "status", message: "a retry works on dead deliveries".into() }),
+        }
+    }
+    q.by_id = true;
+    q.max_id = Some(upto);
+    Ok(q)
+}
+
+/// The newest event's id now (0 when there is none).
+async fn newest(store: &Store) -> Result<EventId, StoreError> {
+    let q = EventQuery { by_id: true, limit: Some(1), ..EventQuery::default() };
+    Ok(store.list_events(&q).await?.first().map_or(EventId(0), |e| e.id))
+}
+
+/// Counts the events a job would work on (a dry run).
+///
+/// # Errors
+/// [`JobError::Filter`] for a bad filter, or the store's error.
+pub async fn count(
+    store: &Store,
+    matcher: &EventMatcher,
+    kind: JobKind,
+    filter: &JobFilter,
+) -> Result<(i64, EventId), JobError> {
+    let (q, f) = filter.query().map_err(JobError::Filter)?;
+    let upto = newest(store).await?;
+    let q = job_query(kind, q, upto).map_err(JobError::Filter)?;
+    let found = matcher.scan(store, q, f.as_ref(), usize::MAX, 1_000, usize::MAX).await?;
+    Ok((i64::try_from(found.records.len()).unwrap_or(i64::MAX), upto))
+}
+
+/// Why a job could not be created or run.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The filter is wrong.
+    #[error("{}: {}", .0.field, .0.message)]
+    Filter(FilterError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates a job (counted now, worked through by a runner); answers its id and count.
+///
+/// # Errors
+/// [`JobError`].
+pub async fn create(
+    store: &Store,
+    matcher: &EventMatcher,
+    kind: JobKind,
+    filter: &JobFilter,
+    targets: Option<Vec<String>>,
+    actor: &str,
+) -> Result<(JobId, i64), JobError> {
+    let (total, upto) = count(store, matcher, kind, filter).await?;
+    let job = NewJob {
+        kind,
+        filter: serde_json::to_string(filter).unwrap_or_else(|_| "{}".into()),
+        targets,
+        actor: actor.to_owned(),
+        total,
+        upto,
+    };
+    let id = store.admin(AdminOp::CreateJob(job)).await?;
+    Ok((JobId(i64::try_from(id).unwrap_or(0)), total))
+}
+
+/// Works through a claimed job's remaining batches; `progress` sees the job after each. Stops
+/// when it is done, cancelled (a batch finds it no longer running) or `stop` turns true.
+///
+/// # Errors
+/// The store's; the job stays running, and its lease lets a runner take it up again.
+pub async fn run(
+    store: &Store,
+    matcher: &EventMatcher,
+    job: &Job,
+    stop: Option<&tokio::sync::watch::Receiver<bool>>,
+    mut progress: impl FnMut(&Job),
+) -> Result<JobState, StoreError> {
+    let parsed = serde_json::from_str::<JobFilter>(&job.filter)
+        .map_err(|e| e.to_string())
+        .and_then(|f| f.query().map_err(|e| format!("{}: {}", e.field, e.message)))
+        .and_then(|(q, f)| job_query(job.kind, q, job.cursor).map(|q| (q, f)).map_err(|e| e.message));
+    let (mut q, filter) = match parsed {
+        Ok(p) => p,
+        Err(error) => {
+            store.admin(AdminOp::FailJob { job_id: job.id, error: format!("bad filter: {error}") }).await?;
+            return Ok(JobState::Failed);
+        }
+    };
+    loop {
+        if stop.is_some_and(|s| *s.borrow()) {
+            return Ok(JobState::Running);
+        }
+        for _ in 0..25 {
+            if store.queued() <= INGEST_BUSY_QUEUE {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let found = matcher.scan(store, q.clone(), filter.as_ref(), usize::MAX, BATCH, BATCH as usize).await?;
+        let last = found.scanned < BATCH as usize;
+        let cursor = found.next.map_or(EventId(0), |id| EventId(id.0 - 1));
+        let batch = JobBatch {
+            job_id: job.id,
+            event_ids: found.records.iter().map(|r| r.summary.id).collect(),
+            cursor: if last { EventId(0) } else { cursor },
+            last,
+            lease_ms: LEASE_MS,
+        };
+        if store.admin(AdminOp::JobBatch(batch)).await? == 0 {
+            return Ok(store.get_job(job.id).await?.map_or(JobState::Cancelled, |j| j.state));
+        }
+        if let Some(now) = store.get_job(job.id).await? {
+            progress(&now);
+        }
+        if last {
+            return Ok(JobState::Done);
+        }
+        q.max_id = Some(cursor);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Runs jobs in the background until `stop`: claims the oldest one waiting (or one whose runner
+/// died), works through it, and looks again.
+pub fn spawn_runner(
+    store: &Arc<Store>,
+    matcher: Arc<EventMatcher>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let store = Arc::clone(store);
+    tokio::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let claimed = match store.admin(AdminOp::ClaimJob { lease_ms: LEASE_MS }).await {
+                Ok(0) => None,
+                Ok(id) => store.get_job(JobId(i64::try_from(id).unwrap_or(0))).await.ok().flatten(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Claiming a job failed; retrying.");
+                    None
+                }
+            };
+            let Some(job) = claimed else {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            };
+            tracing::info!(job = job.id.0, kind = %job.kind, total = job.total, "Running a job.");
+            match run(&store, &matcher, &job, Some(&stop), |_| {}).await {
+                Ok(state) => tracing::info!(job = job.id.0, state = %state, "Job stopped."),
+                Err(e) => {
+                    tracing::warn!(job = job.id.0, error = %e, "A job's batch failed; it resumes after its lease.");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    })
+}
