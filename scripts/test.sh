@@ -10,7 +10,8 @@
 #   - NATS at HOOKGATE_TEST_NATS_URL (default nats://127.0.0.1:4222): tests named `nats`;
 #   - root (mounting a tmpfs, files another user cannot write): tests named `as_root_`.
 # Installs what the tests use when missing: cargo-nextest, openssl (a self-signed certificate),
-# promtool (Debian's prometheus package: the alert rules in deploy/ are checked with it).
+# promtool (Debian's prometheus package: the alert rules in deploy/ are checked with it), and
+# schemathesis (PyPI, in target/schemathesis: the operator API is checked against its OpenAPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo nextest --version >/dev/null 2>&1; then
@@ -22,6 +23,16 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# schemathesis, in a virtual environment of its own (never the system's Python packages).
+st_venv=target/schemathesis
+if [ ! -x "$st_venv/bin/schemathesis" ]; then
+  echo "test.sh: installing schemathesis into $st_venv" >&2
+  python3 -m venv "$st_venv" && "$st_venv/bin/pip" install -q 'schemathesis>=4.3,<5' >&2 || echo "test.sh: cannot install schemathesis" >&2
+fi
+if [ -x "$st_venv/bin/schemathesis" ]; then
+  export HOOKGATE_SCHEMATHESIS="$PWD/$st_venv/bin/schemathesis"
 fi
 
 # host:port of a URL like scheme://[user@]host:port/...
@@ -47,6 +58,10 @@ if [ "${CI:-}" != "true" ]; then
   if ! command -v promtool >/dev/null 2>&1; then
     echo "test.sh: promtool is missing (apt-get install prometheus): excluding test(/promtool/)" >&2
     excluded+=("test(/promtool/)")
+  fi
+  if [ -z "${HOOKGATE_SCHEMATHESIS:-}" ]; then
+    echo "test.sh: schemathesis is missing (pip install schemathesis): excluding test(/schemathesis/)" >&2
+    excluded+=("test(/schemathesis/)")
   fi
   if [ "$(id -u)" != 0 ]; then
     echo "test.sh: not root: excluding the tests that need it (test(/as_root_/): a tmpfs, files another user cannot write)" >&2

@@ -66,6 +66,8 @@ enum Command {
     /// The operator API: its tokens.
     #[command(subcommand)]
     Admin(cmd::admin::Command),
+    /// Follow the gateway live through its operator API: events, deliveries, rejections.
+    Tail(cmd::tail::Args),
     /// Print a shell completion script: `hookgate completions bash > /etc/bash_completion.d/hookgate`.
     Completions {
         /// The shell.
@@ -128,6 +130,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => cmd::migrate::run(&args),
         Command::Secret(c) => cmd::secret::run(c),
         Command::Admin(c) => cmd::admin::run(c),
+        Command::Tail(args) => cmd::tail::run(args),
         Command::Route(c) => cmd::route::run(c),
         Command::Completions { shell } => completions(shell),
         Command::Man { out } => man_pages(&out),

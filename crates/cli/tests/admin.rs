@@ -297,6 +297,30 @@ fn the_operator_api_reads_with_tokens_filters_pages_and_refuses_what_it_should()
     let status_filtered = get(api, "/api/v1/events?status=delivered", v).json();
     assert_eq!(status_filtered["items"].as_array().unwrap().len(), 4);
 
+    // Sources and targets: configuration (never a secret) and what they did.
+    let sources = get(api, "/api/v1/sources", v);
+    assert!(!String::from_utf8_lossy(&sources.body).contains(SECRET));
+    let sources = sources.json();
+    let flinks = &sources.as_array().unwrap()[0];
+    assert_eq!(
+        (flinks["name"].as_str(), flinks["scheme"].as_str(), flinks["path"].as_str()),
+        (Some("flinks"), Some("flinks"), Some("/webhooks/flinks"))
+    );
+    assert_eq!((flinks["events"].as_i64(), flinks["rejections"].as_i64()), (Some(4), Some(1)));
+    assert_eq!(flinks["targets"], serde_json::json!(["audit"]));
+    assert!(flinks["event_rate"]["last_5m"].as_f64().unwrap() > 0.0 && flinks["last_event_at"].is_string());
+    let targets = get(api, "/api/v1/targets", v).json();
+    let audit = &targets.as_array().unwrap()[0];
+    assert_eq!(
+        (audit["name"].as_str(), audit["type"].as_str(), audit["destination"].as_str()),
+        (Some("audit"), Some("command"), Some("true"))
+    );
+    assert_eq!(
+        (audit["delivered"].as_i64(), audit["pending"].as_i64(), audit["dead"].as_i64()),
+        (Some(4), Some(0), Some(0))
+    );
+    assert!(audit["oldest_pending_at"].is_null() && audit["delivery_rate"]["last_60m"].as_f64().unwrap() > 0.0);
+
     // The OpenAPI document, without a token.
     let doc = get(api, "/api/openapi.json", None).json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
@@ -491,5 +515,75 @@ fn a_replay_job_survives_a_sigkill_and_makes_each_delivery_once() {
     let rows = made.len();
     let events = made.iter().map(|d| d.event_id).collect::<std::collections::HashSet<_>>().len();
     assert_eq!((rows, events), (EVENTS, EVENTS));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `hookgate tail` follows `/api/v1/stream`: events, their delivery outcomes and rejections as
+/// they happen; a refused token stops it with a clear message.
+#[test]
+fn tail_prints_events_deliveries_and_rejections_as_they_happen() {
+    use std::io::BufRead as _;
+    let dir = temp_dir("admin-tail");
+    let tokens = dir.join("admin-tokens.toml");
+    let viewer = token(&tokens, "watcher", "viewer", &[]);
+    let (child, hooks, api) = serve_admin(&dir);
+    assert_eq!(get(api, "/api/v1/stream", None).status, 401);
+    assert_eq!(get(api, "/api/v1/stream?kinds=everything", Some(&viewer)).status, 400);
+
+    let refused = Command::new(bin())
+        .args(["tail", "--admin-url", &format!("http://{api}"), "--token-env", "HG_TOKEN"])
+        .env("HG_TOKEN", "hgat_wrong")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused the token"), "{refused:?}");
+
+    let mut tail = Command::new(bin())
+        .args([
+            "tail",
+            "--admin-url",
+            &format!("http://{api}"),
+            "--token-env",
+            "HG_TOKEN",
+            "--rejections",
+            "--format",
+            "json",
+        ])
+        .env("HG_TOKEN", &viewer)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let stdout = tail.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
+        }
+    });
+    // Post until tail shows one (it may not be connected yet for the first few).
+    let mut seen = Vec::new();
+    for i in 0..100 {
+        let body = format!(r#"{{"ResponseType":"KYC","RequestId":"t{i}"}}"#);
+        assert_eq!(post_flinks(hooks, SECRET, body.as_bytes()).unwrap(), 200);
+        if let Ok(item) = rx.recv_timeout(Duration::from_millis(200)) {
+            seen.push(item);
+            break;
+        }
+    }
+    assert!(seen.iter().any(|i| i["kind"] == "event" && i["source"] == "flinks"), "{seen:?}");
+    assert_eq!(post_flinks(hooks, "wrong-secret", b"{}").unwrap(), 403);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !(seen.iter().any(|i| i["kind"] == "rejection" && i["reason_code"] == "signature_mismatch")
+        && seen.iter().any(|i| i["kind"] == "delivery" && i["target"] == "audit" && i["outcome"] == "delivered"))
+    {
+        assert!(std::time::Instant::now() < deadline, "{seen:?}");
+        if let Ok(item) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.push(item);
+        }
+    }
+    tail.kill().unwrap();
+    let _ = tail.wait();
+    sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -23,7 +23,7 @@ pub use config::{Resolve, RetryConfig, TargetConfig};
 pub use report::{error_chain, redacted_url};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use target::{KindConfig, Target};
-pub use worker::{Clock, Jitter, SystemClock, TimeJitter, Worker, spawn_queue_metrics, spawn_workers};
+pub use worker::{Clock, Jitter, Observer, SystemClock, TimeJitter, Worker, spawn_queue_metrics, spawn_workers};
 
 /// What one attempt came to. Every target kind answers with one of these; the worker turns it
 /// into the delivery's next state with the target's [`RetryPolicy`].

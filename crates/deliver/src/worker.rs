@@ -48,20 +48,44 @@ impl Jitter for TimeJitter {
     }
 }
 
+/// Told of every attempt the worker recorded: the delivery, what was recorded, the target's name
+/// (the operator API's live stream).
+pub type Observer = Arc<dyn Fn(&Claimed, &Finished, &str) + Send + Sync>;
+
 /// One target's worker.
-#[derive(Debug)]
 pub struct Worker {
     store: Arc<Store>,
     target: Arc<Target>,
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
     jitter: Arc<dyn Jitter>,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("target", &self.target.name()).finish_non_exhaustive()
+    }
 }
 
 impl Worker {
     /// A worker for `target` over `store`'s outbox; `wake` is notified when new events arrive.
     pub fn new(store: Arc<Store>, target: Target, wake: Arc<Notify>) -> Self {
-        Self { store, target: Arc::new(target), wake, clock: Arc::new(SystemClock), jitter: Arc::new(TimeJitter) }
+        Self {
+            store,
+            target: Arc::new(target),
+            wake,
+            clock: Arc::new(SystemClock),
+            jitter: Arc::new(TimeJitter),
+            observer: None,
+        }
+    }
+
+    /// The same worker, telling `observer` of every attempt it records.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Option<Observer>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// The same worker on another clock (tests).
@@ -80,7 +104,7 @@ impl Worker {
 
     /// Claims and attempts deliveries until `stop` turns true; attempts in flight finish first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let Worker { store, target, wake, clock, jitter } = self;
+        let Worker { store, target, wake, clock, jitter, observer } = self;
         // Longer than any attempt can take (its timeout) plus time to record it.
         let lease = target.timeout() + Duration::from_secs(5);
         loop {
@@ -117,11 +141,20 @@ impl Worker {
             for c in claimed {
                 let (store, target, clock, jitter) =
                     (Arc::clone(&store), Arc::clone(&target), Arc::clone(&clock), Arc::clone(&jitter));
+                let observer = observer.clone();
                 set.spawn(async move {
                     let finished = attempt(&target, &c, clock.as_ref(), jitter.as_ref()).await;
-                    if let Err(e) = store.finish(finished).await {
+                    let told = observer.as_ref().map(|_| finished.clone());
+                    match store.finish(finished).await {
+                        Ok(()) => {
+                            if let (Some(observe), Some(finished)) = (&observer, &told) {
+                                observe(&c, finished, target.name());
+                            }
+                        }
                         // The lease expires and the delivery is attempted again.
-                        tracing::warn!(target = %target.name(), delivery = c.delivery_id.0, error = %e, "Recording an attempt failed.");
+                        Err(e) => {
+                            tracing::warn!(target = %target.name(), delivery = c.delivery_id.0, error = %e, "Recording an attempt failed.");
+                        }
                     }
                 });
             }
@@ -136,10 +169,14 @@ pub fn spawn_workers(
     targets: Vec<Target>,
     wake: &Arc<Notify>,
     stop: &watch::Receiver<bool>,
+    observer: Option<Observer>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     targets
         .into_iter()
-        .map(|t| tokio::spawn(Worker::new(Arc::clone(store), t, Arc::clone(wake)).run(stop.clone())))
+        .map(|t| {
+            let worker = Worker::new(Arc::clone(store), t, Arc::clone(wake)).with_observer(observer.clone());
+            tokio::spawn(worker.run(stop.clone()))
+        })
         .collect()
 }
 

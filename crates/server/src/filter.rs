@@ -221,6 +221,23 @@ fn contained(input: Option<&Value>, operand: &Value) -> bool {
     }
 }
 
+/// Puts `value` at JSON pointer `pointer` in `doc`, making objects along the way.
+pub fn overlay(doc: &mut Value, pointer: &str, value: Value) {
+    let mut at = doc;
+    let mut parts = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).peekable();
+    while let Some(part) = parts.next() {
+        if !at.is_object() {
+            *at = Value::Object(Default::default());
+        }
+        let Value::Object(map) = at else { return };
+        if parts.peek().is_none() {
+            map.insert(part, value);
+            return;
+        }
+        at = map.entry(part).or_insert_with(|| Value::Object(Default::default()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -17,6 +17,7 @@ mod limits;
 mod listen;
 pub mod matching;
 mod ops;
+pub mod stream;
 
 mod state;
 pub mod tls;
@@ -52,6 +53,8 @@ pub struct Gateway {
     admin_tokens: Option<Arc<admin::Tokens>>,
     /// Matches events against filters, for the API's searches and the jobs.
     matcher: Arc<matching::EventMatcher>,
+    /// What happens, for the live stream.
+    bus: Arc<stream::Bus>,
     connections: Arc<limits::ConnectionCap>,
     store: Arc<Store>,
     targets: Vec<hookgate_deliver::Target>,
@@ -86,7 +89,9 @@ impl Gateway {
     pub async fn new(built: Built) -> Result<Self, ServeError> {
         let store = Arc::new(Store::open(&built.store_url, built.store_options.clone()).await?);
         let wake = Arc::new(tokio::sync::Notify::new());
+        let bus = stream::Bus::shared();
         let app = Arc::new(AppState {
+            bus: Arc::clone(&bus),
             store: Arc::clone(&store),
             wake: Arc::clone(&wake),
             store_timeout: built.store_timeout,
@@ -109,9 +114,24 @@ impl Gateway {
                 store: Arc::clone(&store),
                 tokens: Arc::clone(tokens),
                 matcher: Arc::clone(&matcher),
+                bus: Arc::clone(&bus),
+                sources: sources
+                    .iter()
+                    .map(|s| admin::SourceInfo {
+                        name: s.name.clone(),
+                        path: s.path.clone(),
+                        scheme: s.scheme().name.clone(),
+                        body_limit: s.body_limit,
+                        keep_rejected_bodies: s.keep_rejected_bodies,
+                        targets: s.routes.targets(),
+                    })
+                    .collect(),
+                targets: built.targets.iter().map(admin::TargetInfo::of).collect(),
             });
-            admin::router(state)
+            // The live stream stays open as long as its client listens: no request timeout.
+            admin::router(Arc::clone(&state))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout))
+                .merge(admin::stream_router(state))
         });
         // Slow senders: the whole request, body upload included, must finish in time.
         // No `/metrics` here: the webhook listener faces senders, and the rejection counters by
@@ -134,6 +154,7 @@ impl Gateway {
             admin_tls_listener: None,
             admin_tokens,
             matcher,
+            bus,
             connections: limits::ConnectionCap::new(built.max_connections),
             store,
             targets: built.targets,
@@ -230,7 +251,12 @@ impl Gateway {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         let (stop_workers, stopped) = tokio::sync::watch::channel(false);
-        let mut workers = hookgate_deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped);
+        let bus = Arc::clone(&self.bus);
+        let observer: hookgate_deliver::Observer = Arc::new(move |c, finished, target| {
+            bus.publish(|| stream::StreamItem::delivery(c, finished, target));
+        });
+        let mut workers =
+            hookgate_deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped, Some(observer));
         workers.push(hookgate_deliver::spawn_queue_metrics(&self.store, stopped.clone()));
         workers.push(jobs::spawn_runner(&self.store, Arc::clone(&self.matcher), stopped.clone()));
         if let Some(retention) = self.retention {
@@ -297,6 +323,11 @@ impl Gateway {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Now, in Unix ms.
+pub(crate) fn now_ms() -> i64 {
+    hookgate_verify::Timestamp::now().unix_millis()
 }
 
 /// The peer address of a connection, plain or TLS (recorded with rejected attempts).

@@ -50,7 +50,7 @@ impl EventMatcher {
         };
         for (name, pointer) in fields {
             if let Some(v) = record.metadata.get(name) {
-                set(&mut doc, pointer, v.clone());
+                crate::filter::overlay(&mut doc, pointer, v.clone());
             }
         }
         doc
@@ -116,22 +116,5 @@ impl EventMatcher {
                 return Ok(found);
             }
         }
-    }
-}
-
-/// Puts `value` at JSON pointer `pointer` in `doc`, making objects along the way.
-fn set(doc: &mut Value, pointer: &str, value: Value) {
-    let mut at = doc;
-    let mut parts = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).peekable();
-    while let Some(part) = parts.next() {
-        if !at.is_object() {
-            *at = Value::Object(Default::default());
-        }
-        let Value::Object(map) = at else { return };
-        if parts.peek().is_none() {
-            map.insert(part, value);
-            return;
-        }
-        at = map.entry(part).or_insert_with(|| Value::Object(Default::default()));
     }
 }

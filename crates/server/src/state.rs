@@ -18,6 +18,8 @@ pub(crate) struct AppState {
     pub(crate) commits: CommitHealth,
     /// Request bodies held at once, across connections.
     pub(crate) body_budget: Arc<crate::limits::BodyBudget>,
+    /// What happens, for the operator API's live stream.
+    pub(crate) bus: Arc<crate::stream::Bus>,
 }
 
 /// When an event last committed and when one last failed to (Unix ms; 0: never). Readiness fails

@@ -35,7 +35,7 @@ pub use jobs::{AuditEntry, Job, JobBatch, JobKind, JobState, NewAudit, NewJob};
 pub use model::{
     Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventQuery,
     EventRecord, EventStatus, EventSummary, Finished, HeaderBytes, Inserted, NewEvent, NewRejection, Next, QueueDepth,
-    RejectionDetail, RejectionId, RejectionQuery, RejectionRecord, RejectionRetention,
+    RejectionDetail, RejectionId, RejectionQuery, RejectionRecord, RejectionRetention, SourceStats, TargetStats,
 };
 pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};

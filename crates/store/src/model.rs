@@ -453,3 +453,35 @@ impl std::str::FromStr for EventStatus {
             .ok_or_else(|| format!("unknown status `{s}` (pending, failed, delivered or dead)"))
     }
 }
+
+/// What a source received, for the operator API's overview.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    /// The source.
+    pub source: String,
+    /// Events stored.
+    pub events: i64,
+    /// Provider retries deduplicated into them.
+    pub duplicates: i64,
+    /// When the newest arrived (Unix ms).
+    pub last_event_ms: Option<i64>,
+    /// Events received in the last 1, 5 and 60 minutes.
+    pub events_last: [i64; 3],
+    /// Rejected attempts kept (retention bounds them).
+    pub rejections: i64,
+    /// Rejected attempts in the last 1, 5 and 60 minutes.
+    pub rejections_last: [i64; 3],
+}
+
+/// How a target's deliveries stand, for the operator API's overview.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetStats {
+    /// The target.
+    pub target: String,
+    /// Deliveries by status: pending, failed, delivered, dead, cancelled.
+    pub by_status: [i64; 5],
+    /// When the oldest pending (or failed) delivery was created (Unix ms).
+    pub oldest_pending_ms: Option<i64>,
+    /// Deliveries made in the last 1, 5 and 60 minutes.
+    pub delivered_last: [i64; 3],
+}

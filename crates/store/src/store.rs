@@ -150,6 +150,28 @@ impl Store {
         }
     }
 
+    /// Per source: events, duplicates, the newest, rejections, and the last 1, 5, 60 minutes.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn source_stats(&self, now_ms: i64) -> Result<Vec<crate::SourceStats>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.source_stats(now_ms)).await,
+            Store::Postgres(s) => s.source_stats(now_ms).await,
+        }
+    }
+
+    /// Per target: deliveries by status, the oldest pending, deliveries in the last 1, 5, 60 minutes.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn target_stats(&self, now_ms: i64) -> Result<Vec<crate::TargetStats>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(move |r| r.target_stats(now_ms)).await,
+            Store::Postgres(s) => s.target_stats(now_ms).await,
+        }
+    }
+
     /// One job, or `None`.
     ///
     /// # Errors

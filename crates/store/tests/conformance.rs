@@ -92,7 +92,29 @@ on_both_stores!(
     deliveries_page_by_cursor_without_gaps_or_repeats,
     a_job_batch_commits_its_deliveries_and_cursor_together_and_stops_once_cancelled,
     event_queries_filter_by_type_text_status_and_id,
+    stats_count_per_source_and_target_with_windows,
 );
+
+async fn stats_count_per_source_and_target_with_windows(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let now = now_ms();
+    let at = |key: &str, ms: i64| NewEvent { received_at_ms: ms, ..event("flinks", key, b"{}") };
+    store.insert_event(at("old", now - 2 * 3_600_000)).await.unwrap();
+    store.insert_event(at("hour", now - 30 * 60_000)).await.unwrap();
+    store.insert_event(at("now", now - 1_000)).await.unwrap();
+    store.insert_event(at("now", now)).await.unwrap(); // a provider retry
+    store.insert_event(NewEvent { received_at_ms: now - 1_000, ..event("fin", "f", b"{}") }).await.unwrap();
+    let sources = store.source_stats(now).await.unwrap();
+    let flinks = sources.iter().find(|s| s.source == "flinks").unwrap();
+    assert_eq!((flinks.events, flinks.duplicates, flinks.events_last), (3, 1, [1, 1, 2]));
+    assert_eq!(flinks.last_event_ms, Some(now - 1_000));
+    assert_eq!(sources.iter().find(|s| s.source == "fin").unwrap().events, 1);
+    let targets = store.target_stats(now).await.unwrap();
+    let kyc = targets.iter().find(|t| t.target == "kyc").unwrap();
+    assert_eq!(kyc.by_status, [4, 0, 0, 0, 0], "four new events, one pending delivery each");
+    assert!(kyc.oldest_pending_ms.is_some());
+    store.close().await;
+}
 
 async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_stops_once_cancelled(b: Backend) {
     use hookgate_store::{EventId, JobBatch, JobId, JobKind, JobState, NewAudit, NewJob};

@@ -11,6 +11,7 @@ pub(crate) mod secret;
 pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod sign;
+pub(crate) mod tail;
 pub(crate) mod verify;
 
 use std::io::Read as _;

@@ -34,6 +34,10 @@ impl CommandTarget {
         Ok(Self { argv: c.command.clone(), pass_env: c.pass_env.clone() })
     }
 
+    pub(super) fn destination(&self) -> String {
+        self.argv[0].clone()
+    }
+
     pub(super) async fn deliver(&self, c: &Claimed, attempt: Attempt<'_>) -> Outcome {
         match self.run(c, attempt).await {
             Ok((0, output)) => Outcome::Delivered { status: Some(0), response: Some(output) },

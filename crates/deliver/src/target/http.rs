@@ -81,6 +81,10 @@ impl HttpTarget {
         })
     }
 
+    pub(super) fn destination(&self) -> String {
+        crate::redacted_url(&self.url)
+    }
+
     pub(super) async fn deliver(&self, c: &Claimed, attempt: Attempt<'_>) -> Outcome {
         match self.send(c, attempt).await {
             Ok((status, excerpt, after)) => {

@@ -158,6 +158,34 @@ impl Target {
         }
     }
 
+    /// Where it delivers, as it may be shown: an HTTP target's URL (credentials as `***`), a
+    /// command's program, a NATS target's server and subject.
+    pub fn destination(&self) -> String {
+        match &self.kind {
+            Kind::Http(h) => h.destination(),
+            Kind::Command(k) => k.destination(),
+            #[cfg(feature = "nats")]
+            Kind::Nats(n) => n.destination(),
+            #[cfg(feature = "test-support")]
+            Kind::Fake(_) => "fake".into(),
+        }
+    }
+
+    /// Its per-attempt timeout.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Attempts in flight at once.
+    pub fn max_in_flight(&self) -> u32 {
+        self.concurrency
+    }
+
+    /// Whether it delivers in arrival order, one at a time.
+    pub fn is_ordered(&self) -> bool {
+        self.ordered
+    }
+
     /// Its retry policy.
     pub fn policy(&self) -> RetryPolicy {
         self.policy

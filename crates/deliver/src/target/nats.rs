@@ -100,6 +100,10 @@ impl NatsTarget {
         })
     }
 
+    pub(super) fn destination(&self) -> String {
+        format!("{} {}", crate::redacted_url(&self.url), self.subject)
+    }
+
     pub(super) async fn deliver(&self, c: &Claimed, attempt: Attempt<'_>) -> Outcome {
         match self.publish(c, attempt).await {
             Ok(text) => Outcome::Delivered { status: None, response: Some(text) },

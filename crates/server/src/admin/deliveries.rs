@@ -82,7 +82,7 @@ pub(super) async fn list(
 /// One delivery with every attempt (status, duration, error, the start of the answer).
 #[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
     params(("id" = i64, Path, description = "Delivery id")),
-    responses((status = 200, body = DeliveryDetailView<'static>), (status = 404, body = super::openapi::ErrorBody),
+    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
               (status = 401, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(

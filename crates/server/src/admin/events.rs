@@ -150,7 +150,7 @@ pub(super) struct EventDetail<'a> {
 
 /// One event: times, headers, metadata, size, and its deliveries with their attempts.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path, description = "Event id")),
-    responses((status = 200, body = EventDetail<'static>), (status = 404, body = super::openapi::ErrorBody),
+    responses((status = 200, body = EventDetail<'static>), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
               (status = 401, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
@@ -179,8 +179,8 @@ pub(super) async fn show(
 
 /// The exact stored body, with the content type it arrived with.
 #[utoipa::path(get, path = "/api/v1/events/{id}/body", tag = "events", params(("id" = i64, Path, description = "Event id")),
-    responses((status = 200, description = "The body as received", content_type = "application/octet-stream"),
-              (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "The body as received", content_type = "*/*"),
+              (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn body(
     caller: Caller,

@@ -208,7 +208,7 @@ fn job_id(text: &str) -> Result<JobId, ApiError> {
 
 /// One job: state, total, done, failed.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, body = JobView), (status = 404, body = super::openapi::ErrorBody),
+    responses((status = 200, body = JobView), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
               (status = 401, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
@@ -224,7 +224,7 @@ pub(super) async fn show(
 
 /// Cancels a queued or running job: no batch runs after this (what was done stays done).
 #[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, body = JobView), (status = 404, body = super::openapi::ErrorBody),
+    responses((status = 200, body = JobView), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
               (status = 409, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
               (status = 403, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]

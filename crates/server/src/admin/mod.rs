@@ -11,8 +11,10 @@ mod error;
 mod events;
 mod jobs;
 mod openapi;
+mod overview;
 mod query;
 mod rejections;
+mod stream;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use hookgate_store::Store;
 
 pub use self::auth::{Caller, Tokens};
 pub use self::error::ApiError;
+pub use self::overview::{SourceInfo, TargetInfo};
 use crate::matching::EventMatcher;
 
 /// What the operator API's handlers reach.
@@ -31,6 +34,12 @@ pub(crate) struct AdminState {
     pub(crate) tokens: Arc<Tokens>,
     /// Matches events against `match` filters (per source, its metadata fields).
     pub(crate) matcher: Arc<EventMatcher>,
+    /// What happens, for `/api/v1/stream`.
+    pub(crate) bus: Arc<crate::stream::Bus>,
+    /// The sources as configured.
+    pub(crate) sources: Vec<SourceInfo>,
+    /// The targets as configured.
+    pub(crate) targets: Vec<TargetInfo>,
 }
 
 impl auth::HasTokens for AdminState {
@@ -47,6 +56,12 @@ pub(crate) fn router(state: Arc<AdminState>) -> Router {
         .merge(deliveries::router())
         .merge(jobs::router())
         .merge(audit::router())
+        .merge(overview::router())
         .route("/api/openapi.json", axum::routing::get(openapi::document))
         .with_state(state)
+}
+
+/// The live stream's router: apart, because it must not have the request timeout.
+pub(crate) fn stream_router(state: Arc<AdminState>) -> Router {
+    stream::router().with_state(state)
 }

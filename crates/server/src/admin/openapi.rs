@@ -39,11 +39,11 @@ impl utoipa::Modify for BearerAuth {
         super::rejections::list, super::rejections::show, super::rejections::body,
         super::deliveries::list, super::deliveries::show,
         super::jobs::replay, super::jobs::retry, super::jobs::list, super::jobs::show, super::jobs::cancel,
-        super::audit::list,
+        super::audit::list, super::stream::stream, super::overview::sources, super::overview::targets,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
-    tags((name = "events"), (name = "rejections"), (name = "deliveries"), (name = "jobs"), (name = "audit")),
+    tags((name = "events"), (name = "rejections"), (name = "deliveries"), (name = "jobs"), (name = "audit"), (name = "stream"), (name = "overview")),
 )]
 struct ApiDoc;
 

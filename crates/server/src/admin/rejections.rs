@@ -83,7 +83,7 @@ pub(super) async fn list(
 /// was kept.
 #[utoipa::path(get, path = "/api/v1/rejections/{id}", tag = "rejections",
     params(("id" = i64, Path, description = "Rejection id")),
-    responses((status = 200, body = RejectionDetailView<'static>), (status = 404, body = super::openapi::ErrorBody),
+    responses((status = 200, body = RejectionDetailView<'static>), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
               (status = 401, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
@@ -100,8 +100,8 @@ pub(super) async fn show(
 /// The rejected attempt's body, when the source keeps rejected bodies.
 #[utoipa::path(get, path = "/api/v1/rejections/{id}/body", tag = "rejections",
     params(("id" = i64, Path, description = "Rejection id")),
-    responses((status = 200, description = "The body as received", content_type = "application/octet-stream"),
-              (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "The body as received", content_type = "*/*"),
+              (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn body(
     caller: Caller,

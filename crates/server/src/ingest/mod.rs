@@ -30,6 +30,7 @@ use self::source::{Source, sha256_hex};
 use crate::Peer;
 use crate::limits::Reserved;
 use crate::state::AppState;
+use crate::stream::StreamItem;
 
 /// Per-route state: the shared gateway plus this route's source.
 #[derive(Clone)]
@@ -104,6 +105,8 @@ pub(crate) async fn ingest(
 
     let body_sha256 = sha256_hex(&body);
     let derived = src.derive(&parts.headers, &body, &body_sha256, &verified);
+    // What the live stream shows of it, copied only while someone watches.
+    let echo = route.app.bus.listening().then(|| (derived.event_type.clone(), derived.dedup_key.clone(), body.len()));
     let event = NewEvent {
         source: src.name.clone(),
         received_at_ms: received_at.unix_millis(),
@@ -120,17 +123,33 @@ pub(crate) async fn ingest(
     // Answer 2xx only once the commit that holds this event has returned. If the store is slow
     // the provider gets 503 and retries; the retry is deduplicated if the first write landed.
     match tokio::time::timeout(route.app.store_timeout, route.app.store.insert_event(event)).await {
-        Ok(Ok(Inserted::New(id))) => {
-            route.app.commits.committed(Timestamp::now().unix_millis());
-            tracing::debug!(source = %src.name, event_id = id.0, "Stored event.");
-            route.app.wake.notify_waiters();
-            m.done(&m.accepted, started);
-            reply_response(src.success())
-        }
-        Ok(Ok(Inserted::Duplicate(id))) => {
-            tracing::info!(source = %src.name, event_id = id.0, "Duplicate delivery; already stored.");
-            m.duplicates.increment(1);
-            m.done(&m.duplicate, started);
+        Ok(Ok(inserted)) => {
+            let (id, duplicate) = match inserted {
+                Inserted::New(id) => {
+                    route.app.commits.committed(Timestamp::now().unix_millis());
+                    tracing::debug!(source = %src.name, event_id = id.0, "Stored event.");
+                    route.app.wake.notify_waiters();
+                    m.done(&m.accepted, started);
+                    (id, false)
+                }
+                Inserted::Duplicate(id) => {
+                    tracing::info!(source = %src.name, event_id = id.0, "Duplicate delivery; already stored.");
+                    m.duplicates.increment(1);
+                    m.done(&m.duplicate, started);
+                    (id, true)
+                }
+            };
+            if let Some((event_type, dedup_key, size)) = echo {
+                route.app.bus.publish(|| StreamItem::Event {
+                    id,
+                    source: src.name.clone(),
+                    event_type,
+                    received_at: crate::view::rfc3339(received_at.unix_millis()),
+                    dedup_key,
+                    size,
+                    duplicate,
+                });
+            }
             reply_response(src.success())
         }
         Ok(Err(e)) => {
@@ -230,6 +249,12 @@ fn reject(
     tracing::warn!(source = %src.name, peer = %peer, reason = %rejection, size = body.len(), "Rejected webhook.");
     metrics::counter!("hookgate_rejections_total", "source" => src.name.clone(), "reason" => rejection.code())
         .increment(1);
+    route.app.bus.publish(|| StreamItem::Rejection {
+        source: src.name.clone(),
+        reason_code: rejection.code().to_owned(),
+        received_at: crate::view::rfc3339(at.unix_millis()),
+        peer: peer.to_string(),
+    });
     let recorded = route.app.store.record_rejection(NewRejection {
         source: src.name.clone(),
         received_at_ms: at.unix_millis(),

@@ -4,6 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::filter::Filter;
+
 /// One condition of a route.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -23,13 +25,18 @@ pub struct Condition {
     pub not: bool,
 }
 
-/// `[[source.route]]`: when every condition holds, the event goes to `targets`.
+/// `[[source.route]]`: when every condition holds (and the `match` filter matches), the event
+/// goes to `targets`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// Conditions, all of which must hold (none: always).
     #[serde(default)]
     pub when: Vec<Condition>,
+    /// A filter in the operator API's `match` language, over the body with its metadata fields
+    /// (`crate::filter`): `match = { ResponseType = "KYC", Tag = { userId = "12345" } }`.
+    #[serde(default, rename = "match")]
+    pub match_: Option<Value>,
     /// Target names.
     pub targets: Vec<String>,
 }
@@ -38,6 +45,8 @@ pub struct RouteConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Routes {
     rules: Vec<RouteConfig>,
+    /// Each rule's `match`, parsed.
+    filters: Vec<Option<Filter>>,
     fanout: bool,
     default: Vec<String>,
 }
@@ -104,7 +113,25 @@ impl Routes {
         if let Some(t) = rules.iter().flat_map(|r| &r.targets).chain(&default).find(|t| !known(t)) {
             return Err(format!("route to unknown target `{t}` (define it in a [[target]])"));
         }
-        Ok(Self { rules, fanout, default })
+        let filters = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.match_.clone().map(Filter::parse).transpose().map_err(|e| format!("route {}: match: {e}", i + 1))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { rules, filters, fanout, default })
+    }
+
+    /// Every target a route or the default may send to, once each, in the file's order.
+    pub fn targets(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in self.rules.iter().flat_map(|r| &r.targets).chain(&self.default) {
+            if !out.contains(t) {
+                out.push(t.clone());
+            }
+        }
+        out
     }
 
     /// The body pointers the conditions read.
@@ -112,12 +139,32 @@ impl Routes {
         self.rules.iter().flat_map(|r| &r.when).filter_map(|c| c.pointer.as_deref())
     }
 
-    /// The routes (1 = the first in the file) whose conditions hold for an event, as `select` tries
-    /// them: up to the first match, or all with `fanout`. For `hookgate route test`.
-    pub fn matching(&self, metadata: &Value, body: &dyn Fn(&str) -> Option<Value>) -> Vec<usize> {
+    /// Whether rule `i` holds: its conditions, and its `match` over `doc` (built once, when a
+    /// rule first needs it).
+    fn holds(
+        &self,
+        i: usize,
+        metadata: &Value,
+        body: &dyn Fn(&str) -> Option<Value>,
+        doc: &dyn Fn() -> Value,
+        cached: &mut Option<Value>,
+    ) -> bool {
+        self.rules[i].when.iter().all(|c| c.holds(metadata, body))
+            && self.filters[i].as_ref().is_none_or(|f| f.matches(cached.get_or_insert_with(doc)))
+    }
+
+    /// The routes (1 = the first in the file) that hold for an event, as `select` tries them: up
+    /// to the first match, or all with `fanout`. For `hookgate route test`.
+    pub fn matching(
+        &self,
+        metadata: &Value,
+        body: &dyn Fn(&str) -> Option<Value>,
+        doc: &dyn Fn() -> Value,
+    ) -> Vec<usize> {
         let mut out = Vec::new();
-        for (i, r) in self.rules.iter().enumerate() {
-            if r.when.iter().all(|c| c.holds(metadata, body)) {
+        let mut cached = None;
+        for i in 0..self.rules.len() {
+            if self.holds(i, metadata, body, doc, &mut cached) {
                 out.push(i + 1);
                 if !self.fanout {
                     break;
@@ -128,11 +175,18 @@ impl Routes {
     }
 
     /// The targets for an event: the first matching route's (or every matching route's, with
-    /// `fanout`), else the default. Duplicates are removed, order kept.
-    pub fn select(&self, metadata: &Value, body: &dyn Fn(&str) -> Option<Value>) -> Vec<String> {
+    /// `fanout`), else the default. Duplicates are removed, order kept. `doc` is what a route's
+    /// `match` reads (the body with its metadata fields), built only if one needs it.
+    pub fn select(
+        &self,
+        metadata: &Value,
+        body: &dyn Fn(&str) -> Option<Value>,
+        doc: &dyn Fn() -> Value,
+    ) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for r in &self.rules {
-            if r.when.iter().all(|c| c.holds(metadata, body)) {
+        let mut cached = None;
+        for (i, r) in self.rules.iter().enumerate() {
+            if self.holds(i, metadata, body, doc, &mut cached) {
                 for t in &r.targets {
                     if !out.contains(t) {
                         out.push(t.clone());
@@ -165,9 +219,14 @@ mod tests {
     #[test]
     fn flinks_example_routes() {
         let rules = vec![
-            RouteConfig { when: vec![cond("tag.userId", Some("42"), None)], targets: vec!["vip".into()] },
-            RouteConfig { when: vec![cond("response_type", Some("KYC"), None)], targets: vec!["kyc".into()] },
+            RouteConfig { match_: None, when: vec![cond("tag.userId", Some("42"), None)], targets: vec!["vip".into()] },
             RouteConfig {
+                match_: None,
+                when: vec![cond("response_type", Some("KYC"), None)],
+                targets: vec!["kyc".into()],
+            },
+            RouteConfig {
+                match_: None,
                 when: vec![Condition {
                     field: None,
                     pointer: Some("/ResponseType".into()),
@@ -182,12 +241,15 @@ mod tests {
         let routes = Routes::new(rules, false, vec!["catch-all".into()], &|_| true).unwrap();
         let none = |_: &str| None;
         let kyc = serde_json::json!({"response_type": "KYC", "tag": {"userId": "7"}});
-        assert_eq!(routes.select(&kyc, &none), ["kyc"]);
+        assert_eq!(routes.select(&kyc, &none, &|| Value::Null), ["kyc"]);
         let vip = serde_json::json!({"response_type": "KYC", "tag": {"userId": "42"}});
-        assert_eq!(routes.select(&vip, &none), ["vip"]);
+        assert_eq!(routes.select(&vip, &none, &|| Value::Null), ["vip"]);
         let body = |p: &str| (p == "/ResponseType").then(|| Value::String("GetAccountsDetail".into()));
-        assert_eq!(routes.select(&serde_json::json!({}), &body), ["accounts"]);
-        assert_eq!(routes.select(&serde_json::json!({"response_type": "Other"}), &none), ["catch-all"]);
+        assert_eq!(routes.select(&serde_json::json!({}), &body, &|| Value::Null), ["accounts"]);
+        assert_eq!(
+            routes.select(&serde_json::json!({"response_type": "Other"}), &none, &|| Value::Null),
+            ["catch-all"]
+        );
     }
 
     #[test]
@@ -195,21 +257,59 @@ mod tests {
         let mut absent = cond("tag.session", None, Some(true));
         absent.not = true;
         let rules = vec![
-            RouteConfig { when: vec![cond("tag.userId", None, Some(true))], targets: vec!["a".into(), "b".into()] },
-            RouteConfig { when: vec![absent], targets: vec!["b".into(), "c".into()] },
+            RouteConfig {
+                match_: None,
+                when: vec![cond("tag.userId", None, Some(true))],
+                targets: vec!["a".into(), "b".into()],
+            },
+            RouteConfig { match_: None, when: vec![absent], targets: vec!["b".into(), "c".into()] },
         ];
         let routes = Routes::new(rules, true, vec![], &|_| true).unwrap();
         let none = |_: &str| None;
-        assert_eq!(routes.select(&serde_json::json!({"tag": {"userId": "1"}}), &none), ["a", "b", "c"]);
-        assert_eq!(routes.select(&serde_json::json!({"tag": {"session": "s"}}), &none), Vec::<String>::new());
+        assert_eq!(
+            routes.select(&serde_json::json!({"tag": {"userId": "1"}}), &none, &|| Value::Null),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            routes.select(&serde_json::json!({"tag": {"session": "s"}}), &none, &|| Value::Null),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn validation() {
-        let bad = vec![RouteConfig { when: vec![], targets: vec!["nope".into()] }];
+        let bad = vec![RouteConfig { match_: None, when: vec![], targets: vec!["nope".into()] }];
         assert!(Routes::new(bad, false, vec![], &|t| t == "known").unwrap_err().contains("unknown target `nope`"));
         let two_ops = Condition { exists: Some(true), ..cond("x", Some("1"), None) };
-        let r = vec![RouteConfig { when: vec![two_ops], targets: vec!["known".into()] }];
+        let r = vec![RouteConfig { match_: None, when: vec![two_ops], targets: vec!["known".into()] }];
         assert!(Routes::new(r, false, vec![], &|_| true).is_err());
+    }
+
+    #[test]
+    fn a_route_can_match_in_the_filter_language() {
+        let rules = vec![RouteConfig {
+            match_: Some(serde_json::json!({"ResponseType": "KYC", "Tag": {"userId": {"$in": ["1", "2"]}}})),
+            when: vec![],
+            targets: vec!["vip".into()],
+        }];
+        let routes = Routes::new(rules, false, vec!["rest".into()], &|_| true).unwrap();
+        let none = |_: &str| None;
+        let doc = |v: serde_json::Value| move || v.clone();
+        let meta = serde_json::json!({});
+        assert_eq!(
+            routes.select(&meta, &none, &doc(serde_json::json!({"ResponseType": "KYC", "Tag": {"userId": "2"}}))),
+            ["vip"]
+        );
+        assert_eq!(
+            routes.select(&meta, &none, &doc(serde_json::json!({"ResponseType": "KYC", "Tag": {"userId": "3"}}))),
+            ["rest"]
+        );
+        let bad = vec![RouteConfig {
+            match_: Some(serde_json::json!({"a": {"$nope": 1}})),
+            when: vec![],
+            targets: vec!["x".into()],
+        }];
+        let err = Routes::new(bad, false, vec![], &|_| true).unwrap_err();
+        assert!(err.starts_with("route 1: match: a.$nope"), "{err}");
     }
 }

@@ -177,8 +177,20 @@ impl Source {
                 .map_or_else(body_key, |v| format!("header:{}", v.trim())),
         };
         let metadata = Value::Object(metadata);
-        let targets = self.routes.select(&metadata, &at);
+        let targets = self.routes.select(&metadata, &at, &|| self.match_document(body, &metadata));
         Derived { dedup_key, provider_id, event_type, metadata, targets }
+    }
+
+    /// What a route's `match` reads: the body's JSON with each metadata field at its pointer
+    /// replaced by its metadata value (the same document the operator API's `match` reads).
+    fn match_document(&self, body: &[u8], metadata: &Value) -> Value {
+        let mut doc = serde_json::from_slice::<Value>(body).unwrap_or_else(|_| Value::Object(Map::new()));
+        for f in &self.metadata {
+            if let Some(v) = metadata.get(&f.name) {
+                crate::filter::overlay(&mut doc, &f.pointer, v.clone());
+            }
+        }
+        doc
     }
 
     /// What the gateway would derive from this request if it verified, and which routes matched
@@ -198,7 +210,7 @@ impl Source {
         );
         let json = self.pointers.find(body);
         let at = |pointer: &str| json.get(pointer);
-        let matched = self.routes.matching(&derived.metadata, &at);
+        let matched = self.routes.matching(&derived.metadata, &at, &|| self.match_document(body, &derived.metadata));
         (derived, matched)
     }
 }

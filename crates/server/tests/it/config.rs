@@ -62,12 +62,12 @@ fn the_shipped_delivery_example_is_valid_and_routes_as_documented() {
     let _ = std::fs::remove_dir_all(dir);
     let routes = &built.sources[0].routes;
     let none = |_: &str| None;
-    let m = |v: serde_json::Value| routes.select(&v, &none);
+    let m = |v: serde_json::Value| routes.select(&v, &none, &|| serde_json::Value::Null);
     assert_eq!(m(serde_json::json!({"response_type": "KYC"})), ["kyc"]);
     assert_eq!(m(serde_json::json!({"response_type": "Other"})), ["catch-all"]);
     assert_eq!(m(serde_json::json!({"response_type": "KYC", "tag": {"userId": "12345"}})), ["kyc", "accounts"]);
     let body = |p: &str| (p == "/ResponseType").then(|| serde_json::json!("GetAccountsDetail"));
-    assert_eq!(routes.select(&serde_json::json!({}), &body), ["accounts"]);
+    assert_eq!(routes.select(&serde_json::json!({}), &body, &|| serde_json::Value::Null), ["accounts"]);
 }
 
 #[test]
@@ -234,4 +234,29 @@ fn http_target_tls_and_credential_mistakes_stop_the_start() {
         assert!(err.contains(expected), "{what}: {err}");
         assert!(!err.contains("hunter2"), "{what}: {err}");
     }
+}
+
+/// A route in the operator API's filter language: the body with its metadata fields, so Flinks'
+/// `Tag` is matched as the object it means.
+#[test]
+fn a_route_with_match_routes_on_the_body_and_metadata() {
+    let text = format!(
+        "{SOURCE}default_targets = [\"rest\"]\n\n[[source.route]]\nmatch = {{ ResponseType = \"KYC\", Tag = {{ userId = {{ \"$in\" = [\"12345\", \"9\"] }} }} }}\ntargets = [\"vip\"]\n\n\
+         [[target]]\nname = \"vip\"\ntype = \"command\"\ncommand = [\"true\"]\n\n[[target]]\nname = \"rest\"\ntype = \"command\"\ncommand = [\"true\"]\n"
+    );
+    let dir = temp_dir("route-match");
+    std::fs::write(dir.join("s.secret"), "secret").unwrap();
+    std::fs::write(dir.join("c.toml"), &text).unwrap();
+    let built = Config::load(&dir.join("c.toml")).unwrap().build().unwrap();
+    let source = &built.sources[0];
+    let headers = hookgate_verify::http::HeaderMap::new();
+    let route = |body: &str| source.route_test(&headers, body.as_bytes()).0.targets;
+    assert_eq!(route(r#"{"ResponseType":"KYC","Tag":"userId=12345"}"#), ["vip"]);
+    assert_eq!(route(r#"{"ResponseType":"KYC","Tag":"userId=1"}"#), ["rest"]);
+    assert_eq!(route(r#"{"ResponseType":"GetAccountsDetail","Tag":"userId=9"}"#), ["rest"]);
+    let bad = text.replace("\"$in\"", "\"$within\"");
+    std::fs::write(dir.join("c.toml"), bad).unwrap();
+    let err = Config::load(&dir.join("c.toml")).unwrap().build().unwrap_err().to_string();
+    assert!(err.contains("route 1: match: Tag.userId.$within: unknown operator"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -221,6 +221,73 @@ impl PgStore {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    pub(crate) async fn source_stats(&self, now_ms: i64) -> Result<Vec<crate::SourceStats>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let (m1, m5, m60) = (now_ms - 60_000, now_ms - 300_000, now_ms - 3_600_000);
+        let mut stats: std::collections::BTreeMap<String, crate::SourceStats> = Default::default();
+        for r in conn
+            .query(
+                "SELECT source, COUNT(*), COALESCE(SUM(duplicates), 0)::BIGINT, MAX(received_at),
+                        COUNT(*) FILTER (WHERE received_at >= $1), COUNT(*) FILTER (WHERE received_at >= $2),
+                        COUNT(*) FILTER (WHERE received_at >= $3)
+                 FROM events GROUP BY source",
+                &[&m1, &m5, &m60],
+            )
+            .await?
+        {
+            let s = crate::SourceStats {
+                source: r.get(0),
+                events: r.get(1),
+                duplicates: r.get(2),
+                last_event_ms: r.get(3),
+                events_last: [r.get(4), r.get(5), r.get(6)],
+                ..Default::default()
+            };
+            stats.insert(s.source.clone(), s);
+        }
+        for r in conn
+            .query(
+                "SELECT source, COUNT(*), COUNT(*) FILTER (WHERE received_at >= $1),
+                        COUNT(*) FILTER (WHERE received_at >= $2), COUNT(*) FILTER (WHERE received_at >= $3)
+                 FROM rejections GROUP BY source",
+                &[&m1, &m5, &m60],
+            )
+            .await?
+        {
+            let source: String = r.get(0);
+            let s = stats.entry(source.clone()).or_insert_with(|| crate::SourceStats { source, ..Default::default() });
+            s.rejections = r.get(1);
+            s.rejections_last = [r.get(2), r.get(3), r.get(4)];
+        }
+        Ok(stats.into_values().collect())
+    }
+
+    pub(crate) async fn target_stats(&self, now_ms: i64) -> Result<Vec<crate::TargetStats>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let rows = conn
+            .query(
+                "SELECT target, COUNT(*) FILTER (WHERE status = 'pending' AND attempts = 0),
+                        COUNT(*) FILTER (WHERE status = 'pending' AND attempts > 0),
+                        COUNT(*) FILTER (WHERE status = 'delivered'), COUNT(*) FILTER (WHERE status = 'dead'),
+                        COUNT(*) FILTER (WHERE status = 'cancelled'),
+                        MIN(created_at) FILTER (WHERE status = 'pending'),
+                        COUNT(*) FILTER (WHERE delivered_at >= $1), COUNT(*) FILTER (WHERE delivered_at >= $2),
+                        COUNT(*) FILTER (WHERE delivered_at >= $3)
+                 FROM deliveries GROUP BY target ORDER BY target",
+                &[&(now_ms - 60_000), &(now_ms - 300_000), &(now_ms - 3_600_000)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| crate::TargetStats {
+                target: r.get(0),
+                by_status: [r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)],
+                oldest_pending_ms: r.get(6),
+                delivered_last: [r.get(7), r.get(8), r.get(9)],
+            })
+            .collect())
+    }
+
     pub(crate) async fn get_job(&self, id: crate::JobId) -> Result<Option<crate::Job>, StoreError> {
         super::jobs::get(&**client(&self.pool).await?, id).await
     }

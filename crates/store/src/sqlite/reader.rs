@@ -318,6 +318,77 @@ impl Reader {
         Ok(found)
     }
 
+    /// Per source: events, duplicates, the newest, and what arrived in the last 1, 5, 60 minutes
+    /// before `now_ms` (rejections too).
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn source_stats(&self, now_ms: i64) -> Result<Vec<crate::SourceStats>, StoreError> {
+        let (m1, m5, m60) = (now_ms - 60_000, now_ms - 300_000, now_ms - 3_600_000);
+        let mut stats: std::collections::BTreeMap<String, crate::SourceStats> = Default::default();
+        let mut events = self.conn.prepare_cached(
+            "SELECT source, COUNT(*), COALESCE(SUM(duplicates), 0), MAX(received_at),
+                    SUM(received_at >= ?1), SUM(received_at >= ?2), SUM(received_at >= ?3)
+             FROM events GROUP BY source",
+        )?;
+        let rows = events.query_map(params![m1, m5, m60], |r| {
+            Ok(crate::SourceStats {
+                source: r.get(0)?,
+                events: r.get(1)?,
+                duplicates: r.get(2)?,
+                last_event_ms: r.get(3)?,
+                events_last: [r.get(4)?, r.get(5)?, r.get(6)?],
+                ..Default::default()
+            })
+        })?;
+        for row in rows {
+            let row = row?;
+            stats.insert(row.source.clone(), row);
+        }
+        let mut rejections = self.conn.prepare_cached(
+            "SELECT source, COUNT(*), SUM(received_at >= ?1), SUM(received_at >= ?2), SUM(received_at >= ?3)
+             FROM rejections GROUP BY source",
+        )?;
+        let rows = rejections.query_map(params![m1, m5, m60], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, [r.get(2)?, r.get(3)?, r.get(4)?]))
+        })?;
+        for row in rows {
+            let (source, n, last) = row?;
+            let s = stats.entry(source.clone()).or_insert_with(|| crate::SourceStats { source, ..Default::default() });
+            s.rejections = n;
+            s.rejections_last = last;
+        }
+        Ok(stats.into_values().collect())
+    }
+
+    /// Per target: deliveries by status, the oldest pending, and what was delivered in the last 1,
+    /// 5, 60 minutes before `now_ms`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn target_stats(&self, now_ms: i64) -> Result<Vec<crate::TargetStats>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT target, SUM(status = 'pending' AND attempts = 0), SUM(status = 'pending' AND attempts > 0),
+                    SUM(status = 'delivered'), SUM(status = 'dead'), SUM(status = 'cancelled'),
+                    MIN(CASE WHEN status = 'pending' THEN created_at END),
+                    SUM(delivered_at >= ?1), SUM(delivered_at >= ?2), SUM(delivered_at >= ?3)
+             FROM deliveries GROUP BY target ORDER BY target",
+        )?;
+        let rows = stmt.query_map(params![now_ms - 60_000, now_ms - 300_000, now_ms - 3_600_000], |r| {
+            Ok(crate::TargetStats {
+                target: r.get(0)?,
+                by_status: [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
+                oldest_pending_ms: r.get(6)?,
+                delivered_last: [
+                    r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+                    r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                ],
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One job, or `None`.
     ///
     /// # Errors
