@@ -68,6 +68,8 @@ fn schemathesis_finds_the_operator_api_as_its_openapi_document_says() {
             "10",
         ])
         .env("SCHEMATHESIS_TELEMETRY", "false")
+        // Its cache goes in the test's own directory, not the source tree.
+        .current_dir(&dir)
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
