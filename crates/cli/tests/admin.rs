@@ -436,6 +436,22 @@ fn replays_and_retries_run_as_jobs_for_operators_and_are_audited() {
     assert_eq!(log["items"][1]["detail"]["filter"]["type"], "KYC");
     let jobs = get(api, "/api/v1/jobs", Some(&viewer)).json();
     assert_eq!(jobs["items"].as_array().unwrap().len(), 2);
+
+    // The CLI's bulk replay is the same kind of job, beside the running gateway, and the API
+    // shows its progress.
+    let store = format!("sqlite://{}", dir.join("h.db").display());
+    let out = cli(&[
+        "replay", "--source", "flinks", "--since", "0", "--target", "audit", "--store", &store, "--format", "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["events"].as_i64(), report["deliveries"].as_i64()), (Some(5), Some(5)), "{report}");
+    let cli_job = get(api, &format!("/api/v1/jobs/{}", report["job"]), Some(&viewer)).json();
+    assert_eq!(
+        (cli_job["state"].as_str(), cli_job["actor"].as_str(), cli_job["done"].as_i64()),
+        (Some("done"), Some("cli"), Some(5))
+    );
+    assert_eq!(cli_job["deliveries"], 5);
     sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -231,6 +231,18 @@ pub async fn run(
     }
 }
 
+/// Claims job `id` for this process (the CLI runs the job it created); `None` when a gateway's
+/// runner has it already (then it is worked through there).
+///
+/// # Errors
+/// The store's.
+pub async fn claim(store: &Store, id: JobId) -> Result<Option<Job>, StoreError> {
+    if store.admin(AdminOp::ClaimJob { lease_ms: LEASE_MS, job_id: Some(id) }).await? == 0 {
+        return Ok(None);
+    }
+    store.get_job(id).await
+}
+
 /// Runs jobs in the background until `stop`: claims the oldest one waiting (or one whose runner
 /// died), works through it, and looks again.
 pub fn spawn_runner(
@@ -244,7 +256,7 @@ pub fn spawn_runner(
             if *stop.borrow() {
                 break;
             }
-            let claimed = match store.admin(AdminOp::ClaimJob { lease_ms: LEASE_MS }).await {
+            let claimed = match store.admin(AdminOp::ClaimJob { lease_ms: LEASE_MS, job_id: None }).await {
                 Ok(0) => None,
                 Ok(id) => store.get_job(JobId(i64::try_from(id).unwrap_or(0))).await.ok().flatten(),
                 Err(e) => {

@@ -23,10 +23,12 @@ pub enum AdminOp {
     /// Creates a job and its audit entry; answers the job's id.
     CreateJob(crate::jobs::NewJob),
     /// Takes the oldest job that is queued, or running under an expired lease (its runner died),
-    /// for `lease_ms`; answers its id, or 0 when there is none.
+    /// for `lease_ms` — or that one job, with `job_id`; answers its id, or 0 when there is none.
     ClaimJob {
         /// How long the claim holds without a batch.
         lease_ms: i64,
+        /// Only this job (the CLI runs the one it created).
+        job_id: Option<crate::JobId>,
     },
     /// One batch of a running job (1), or nothing when the job is no longer running (0: it was
     /// cancelled meanwhile, and no delivery of the batch is made).

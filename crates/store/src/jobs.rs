@@ -95,6 +95,8 @@ pub struct Job {
     pub done: i64,
     /// Events that could not be done.
     pub failed: i64,
+    /// Deliveries it created (replay) or revived (retry).
+    pub made: i64,
     /// Events with an id up to this one remain (newest first).
     pub cursor: EventId,
     /// When it was created (Unix ms).

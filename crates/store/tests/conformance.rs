@@ -134,14 +134,18 @@ async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_stops_once_c
     let job = JobId(i64::try_from(store.admin(AdminOp::CreateJob(new("ops"))).await.unwrap()).unwrap());
     let queued = store.get_job(job).await.unwrap().unwrap();
     assert_eq!((queued.state, queued.total, queued.done, queued.cursor), (JobState::Queued, 4, 0, ids[3]));
-    assert_eq!(store.admin(AdminOp::ClaimJob { lease_ms: 60_000 }).await.unwrap(), job.0 as u64);
-    assert_eq!(store.admin(AdminOp::ClaimJob { lease_ms: 60_000 }).await.unwrap(), 0, "leased: not claimed twice");
+    assert_eq!(store.admin(AdminOp::ClaimJob { lease_ms: 60_000, job_id: None }).await.unwrap(), job.0 as u64);
+    assert_eq!(
+        store.admin(AdminOp::ClaimJob { lease_ms: 60_000, job_id: None }).await.unwrap(),
+        0,
+        "leased: not claimed twice"
+    );
     let batch = |events: &[EventId], cursor: EventId, last: bool| {
         AdminOp::JobBatch(JobBatch { job_id: job, event_ids: events.to_vec(), cursor, last, lease_ms: 60_000 })
     };
     assert_eq!(store.admin(batch(&[ids[3], ids[2]], ids[1], false)).await.unwrap(), 1);
     let running = store.get_job(job).await.unwrap().unwrap();
-    assert_eq!((running.state, running.done, running.cursor), (JobState::Running, 2, ids[1]));
+    assert_eq!((running.state, running.done, running.made, running.cursor), (JobState::Running, 2, 2, ids[1]));
     let made = audit_deliveries(&store).await;
     let mut made: Vec<EventId> = made.iter().map(|d| d.event_id).collect();
     made.sort_unstable();
@@ -154,8 +158,14 @@ async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_stops_once_c
 
     // A runner that died: its lease runs out and another takes the job from its cursor.
     let second = JobId(i64::try_from(store.admin(AdminOp::CreateJob(new("cli"))).await.unwrap()).unwrap());
-    assert_eq!(store.admin(AdminOp::ClaimJob { lease_ms: -1 }).await.unwrap(), second.0 as u64);
-    assert_eq!(store.admin(AdminOp::ClaimJob { lease_ms: 60_000 }).await.unwrap(), second.0 as u64, "expired");
+    let other = AdminOp::ClaimJob { lease_ms: 1, job_id: Some(JobId(second.0 + 100)) };
+    assert_eq!(store.admin(other).await.unwrap(), 0, "only the job named");
+    assert_eq!(store.admin(AdminOp::ClaimJob { lease_ms: -1, job_id: None }).await.unwrap(), second.0 as u64);
+    assert_eq!(
+        store.admin(AdminOp::ClaimJob { lease_ms: 60_000, job_id: None }).await.unwrap(),
+        second.0 as u64,
+        "expired"
+    );
     assert_eq!(store.admin(batch(&[ids[3]], EventId(0), true)).await.unwrap(), 0, "another job's batch id");
     let done = AdminOp::JobBatch(JobBatch {
         job_id: second,

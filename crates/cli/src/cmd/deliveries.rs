@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use hookgate_server::view::{DeliveryDetailView, DeliveryView, rfc3339};
-use hookgate_store::{AdminOp, DeliveryId, DeliveryStatus, EventId, Store, StoreOptions};
+use hookgate_store::{AdminOp, DeliveryId, DeliveryStatus, EventId, JobKind, JobState, Store, StoreOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use super::events::{Format, StoreArg};
@@ -172,72 +172,131 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
 }
 
 pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let ids = match &args.source {
-        Some(source) => {
-            let since = super::events::time_arg(
-                "--since",
-                args.since.as_deref().context("--since is required with --source")?,
-            )?;
-            let until = args.until.as_deref().map(|t| super::events::time_arg("--until", t)).transpose()?;
-            let (rt, store) = args.store.inspect()?;
-            rt.block_on(store.event_ids(source, since, until))?
-        }
-        None => {
-            let mut ids = args.events.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            let (rt, store) = args.store.inspect()?;
-            let mut missing = Vec::new();
-            for &id in &ids {
-                if rt.block_on(store.get_event(id))?.is_none() {
-                    missing.push(id.to_string());
-                }
-            }
-            if !missing.is_empty() {
-                bail!("no event {} in {}", missing.join(", "), args.store.url_text()?);
-            }
-            ids
-        }
-    };
     if let Some(target) = &args.target {
         check_target(&args.store, target)?;
     }
-    if args.dry_run && args.format == Format::Json {
-        crate::output::outln!("{}", serde_json::json!({"events": ids.len(), "deliveries": 0, "dry_run": true}))?;
+    let Some(source) = &args.source else { return replay_ids(&args) };
+    // A bulk replay is a job, as the operator API runs it: counted, then done in batches whose
+    // progress survives a crash; this process runs it unless a gateway took it first.
+    let since =
+        super::events::time_arg("--since", args.since.as_deref().context("--since is required with --source")?)?;
+    let until = args.until.as_deref().map(|t| super::events::time_arg("--until", t)).transpose()?;
+    let filter = hookgate_server::jobs::JobFilter {
+        source: Some(source.clone()),
+        since: Some(rfc3339(since)),
+        until: until.map(rfc3339),
+        ..Default::default()
+    };
+    let targets = args.target.clone().map(|t| vec![t]);
+    let (rt, store) = if args.dry_run { args.store.inspect()? } else { writer(&args.store)? };
+    let matcher = hookgate_server::matching::EventMatcher::default();
+    if args.dry_run {
+        let (n, _) = rt.block_on(hookgate_server::jobs::count(&store, &matcher, JobKind::Replay, &filter))?;
+        return replay_report(&args, n, 0, true, None);
+    }
+    let job = run_job(&rt, &store, &matcher, JobKind::Replay, &filter, targets)?;
+    rt.block_on(store.close());
+    if job.total == 0 {
+        bail!("no events to replay");
+    }
+    replay_report(&args, job.done, job.made, false, Some(job.id))
+}
+
+/// Creates a job, runs it here with a progress bar (or follows the gateway that runs it), and
+/// answers it once it has ended.
+fn run_job(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    matcher: &hookgate_server::matching::EventMatcher,
+    kind: JobKind,
+    filter: &hookgate_server::jobs::JobFilter,
+    targets: Option<Vec<String>>,
+) -> anyhow::Result<hookgate_store::Job> {
+    rt.block_on(async {
+        let (id, total) = hookgate_server::jobs::create(store, matcher, kind, filter, targets, "cli").await?;
+        let bar = if total > 1 { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        if let Some(job) = hookgate_server::jobs::claim(store, id).await? {
+            hookgate_server::jobs::run(store, matcher, &job, None, |j| bar.set_position(j.done as u64)).await?;
+        }
+        // Done here, or by a gateway's runner: follow it to its end.
+        loop {
+            let job = store.get_job(id).await?.context("the job disappeared")?;
+            bar.set_position(job.done as u64);
+            if !matches!(job.state, JobState::Queued | JobState::Running) {
+                bar.finish_and_clear();
+                if job.state == JobState::Failed {
+                    bail!("job {id} failed: {}", job.error.unwrap_or_default());
+                }
+                return Ok(job);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+}
+
+fn replay_report(
+    args: &ReplayArgs,
+    events: i64,
+    made: i64,
+    dry_run: bool,
+    job: Option<hookgate_store::JobId>,
+) -> anyhow::Result<ExitCode> {
+    if args.format == Format::Json {
+        let mut out = serde_json::json!({"events": events, "deliveries": made, "dry_run": dry_run});
+        if let Some(job) = job {
+            out["job"] = serde_json::json!(job.0);
+        }
+        crate::output::outln!("{out}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    if args.dry_run {
+    if dry_run {
         crate::output::outln!(
             "would replay {}{}",
-            crate::output::count(ids.len() as u64, "event", "events"),
+            crate::output::count(events as u64, "event", "events"),
             args.target.as_ref().map(|t| format!(" to {t}")).unwrap_or_default()
         )?;
         return Ok(ExitCode::SUCCESS);
+    }
+    crate::output::outln!(
+        "replayed {}: {}",
+        crate::output::count(events as u64, "event", "events"),
+        crate::output::count(made as u64, "new delivery", "new deliveries")
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replays events named by id: each once, all of them known.
+fn replay_ids(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    let mut ids = args.events.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    {
+        let (rt, store) = args.store.inspect()?;
+        let mut missing = Vec::new();
+        for &id in &ids {
+            if rt.block_on(store.get_event(id))?.is_none() {
+                missing.push(id.to_string());
+            }
+        }
+        if !missing.is_empty() {
+            bail!("no event {} in {}", missing.join(", "), args.store.url_text()?);
+        }
+    }
+    if args.dry_run {
+        return replay_report(args, ids.len() as i64, 0, true, None);
     }
     if ids.is_empty() {
         bail!("no events to replay");
     }
     let (rt, store) = writer(&args.store)?;
-    let bar = if ids.len() > 1 { ProgressBar::new(ids.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_draw_target(ProgressDrawTarget::stderr());
     let mut created = 0;
     for chunk in ids.chunks(500) {
         created +=
             rt.block_on(store.admin(AdminOp::Replay { event_ids: chunk.to_vec(), target: args.target.clone() }))?;
-        bar.inc(chunk.len() as u64);
     }
-    bar.finish_and_clear();
     rt.block_on(store.close());
-    if args.format == Format::Json {
-        crate::output::outln!("{}", serde_json::json!({"events": ids.len(), "deliveries": created, "dry_run": false}))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    crate::output::outln!(
-        "replayed {}: {}",
-        crate::output::count(ids.len() as u64, "event", "events"),
-        crate::output::count(created, "new delivery", "new deliveries")
-    )?;
-    Ok(ExitCode::SUCCESS)
+    replay_report(args, ids.len() as i64, created as i64, false, None)
 }
 
 /// A replay's target must exist: a delivery to an unknown name would stay pending for ever.
@@ -260,14 +319,21 @@ fn check_target(store: &StoreArg, target: &str) -> anyhow::Result<()> {
 
 pub(crate) fn run_retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
     let _ = args.dead;
+    // Like the operator API's `POST /api/v1/retries`: a job over the events with a dead delivery.
     let (rt, store) = writer(&args.store)?;
-    let n = rt.block_on(store.admin(AdminOp::RetryDead { target: args.target.clone() }))?;
+    let matcher = hookgate_server::matching::EventMatcher::default();
+    let filter = hookgate_server::jobs::JobFilter::default();
+    let targets = args.target.clone().map(|t| vec![t]);
+    let job = run_job(&rt, &store, &matcher, JobKind::Retry, &filter, targets)?;
     rt.block_on(store.close());
     if args.format == Format::Json {
-        crate::output::outln!("{}", serde_json::json!({"revived": n}))?;
+        crate::output::outln!("{}", serde_json::json!({"revived": job.made}))?;
         return Ok(ExitCode::SUCCESS);
     }
-    crate::output::outln!("{} pending again", crate::output::count(n, "dead delivery is", "dead deliveries are"))?;
+    crate::output::outln!(
+        "{} pending again",
+        crate::output::count(job.made as u64, "dead delivery is", "dead deliveries are")
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

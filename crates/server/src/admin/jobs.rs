@@ -84,6 +84,8 @@ pub(super) struct JobView {
     done: i64,
     /// Events that could not be done.
     failed: i64,
+    /// Deliveries created (replay) or revived (retry).
+    deliveries: i64,
     created_at: String,
     updated_at: String,
     /// Why it failed.
@@ -102,6 +104,7 @@ impl From<&Job> for JobView {
             total: j.total,
             done: j.done,
             failed: j.failed,
+            deliveries: j.made,
             created_at: rfc3339(j.created_at_ms),
             updated_at: rfc3339(j.updated_at_ms),
             error: j.error.clone(),

@@ -9,6 +9,7 @@ CREATE TABLE jobs (
     total         BIGINT  NOT NULL,
     done          BIGINT  NOT NULL DEFAULT 0,
     failed        BIGINT  NOT NULL DEFAULT 0,
+    made          BIGINT  NOT NULL DEFAULT 0,
     cursor        BIGINT  NOT NULL,
     lease_until   BIGINT,
     created_at    BIGINT  NOT NULL,

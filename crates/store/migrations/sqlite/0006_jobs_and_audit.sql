@@ -9,6 +9,7 @@ CREATE TABLE jobs (
     total         INTEGER NOT NULL,
     done          INTEGER NOT NULL DEFAULT 0,
     failed        INTEGER NOT NULL DEFAULT 0,
+    made          INTEGER NOT NULL DEFAULT 0,  -- deliveries created (replay) or revived (retry)
     cursor        INTEGER NOT NULL,          -- events with an id up to this remain
     lease_until   INTEGER,                   -- Unix ms; a runner holds it until then
     created_at    INTEGER NOT NULL,

@@ -30,15 +30,21 @@ pub(super) async fn create(tx: &Transaction<'_>, job: &NewJob, now: i64) -> Resu
     Ok(u64::try_from(id).unwrap_or(0))
 }
 
-pub(super) async fn claim(tx: &Transaction<'_>, now: i64, lease_ms: i64) -> Result<u64, StoreError> {
+pub(super) async fn claim(
+    tx: &Transaction<'_>,
+    now: i64,
+    lease_ms: i64,
+    only: Option<JobId>,
+) -> Result<u64, StoreError> {
     let row = tx
         .query_opt(
             "UPDATE jobs SET state = 'running', lease_until = $2, updated_at = $1
              WHERE id = (SELECT id FROM jobs
-                         WHERE state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1))
+                         WHERE (state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1)))
+                           AND ($3::BIGINT IS NULL OR id = $3)
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING id",
-            &[&now, &now.saturating_add(lease_ms)],
+            &[&now, &now.saturating_add(lease_ms), &only],
         )
         .await?;
     Ok(row.map_or(0, |r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0)))
@@ -55,7 +61,7 @@ pub(super) async fn batch(tx: &Transaction<'_>, b: &JobBatch, now: i64) -> Resul
         return Ok(0);
     }
     let targets: Option<Vec<String>> = targets.and_then(|t| serde_json::from_str(&t).ok());
-    match JobKind::from_name(&kind) {
+    let made = match JobKind::from_name(&kind) {
         Some(JobKind::Replay) => match &targets {
             Some(targets) => {
                 tx.execute(
@@ -64,7 +70,7 @@ pub(super) async fn batch(tx: &Transaction<'_>, b: &JobBatch, now: i64) -> Resul
                      WHERE e.id = ANY($1) ORDER BY e.id",
                     &[&b.event_ids, targets, &now],
                 )
-                .await?;
+                .await?
             }
             None => {
                 tx.execute(
@@ -73,7 +79,7 @@ pub(super) async fn batch(tx: &Transaction<'_>, b: &JobBatch, now: i64) -> Resul
                      WHERE event_id = ANY($1)",
                     &[&b.event_ids, &now],
                 )
-                .await?;
+                .await?
             }
         },
         Some(JobKind::Retry) => {
@@ -82,14 +88,23 @@ pub(super) async fn batch(tx: &Transaction<'_>, b: &JobBatch, now: i64) -> Resul
                  WHERE event_id = ANY($1) AND status = 'dead' AND ($3::TEXT[] IS NULL OR target = ANY($3))",
                 &[&b.event_ids, &now, &targets],
             )
-            .await?;
+            .await?
         }
         None => return Ok(0),
-    }
+    };
     let state = if b.last { "done" } else { "running" };
     tx.execute(
-        "UPDATE jobs SET done = done + $2, cursor = $3, state = $4, lease_until = $5, updated_at = $1 WHERE id = $6",
-        &[&now, &(b.event_ids.len() as i64), &b.cursor, &state, &now.saturating_add(b.lease_ms), &b.job_id],
+        "UPDATE jobs SET done = done + $2, made = made + $7, cursor = $3, state = $4, lease_until = $5, updated_at = $1
+         WHERE id = $6",
+        &[
+            &now,
+            &(b.event_ids.len() as i64),
+            &b.cursor,
+            &state,
+            &now.saturating_add(b.lease_ms),
+            &b.job_id,
+            &(made as i64),
+        ],
     )
     .await?;
     Ok(1)
@@ -131,7 +146,7 @@ pub(super) async fn audit(tx: &Transaction<'_>, a: &NewAudit, now: i64) -> Resul
 }
 
 const JOB_COLUMNS: &str =
-    "id, kind, state, filter, targets, actor, total, done, failed, cursor, created_at, updated_at, error";
+    "id, kind, state, filter, targets, actor, total, done, failed, cursor, created_at, updated_at, error, made";
 
 fn job(r: &tokio_postgres::Row) -> Job {
     let kind: String = r.get(1);
@@ -151,6 +166,7 @@ fn job(r: &tokio_postgres::Row) -> Job {
         created_at_ms: r.get(10),
         updated_at_ms: r.get(11),
         error: r.get(12),
+        made: r.get(13),
     }
 }
 

@@ -324,7 +324,7 @@ impl PgStore {
                 tx.execute("DELETE FROM events WHERE id = ANY($1)", &[&ids]).await?
             }
             AdminOp::CreateJob(job) => jobs::create(&tx, job, now).await?,
-            AdminOp::ClaimJob { lease_ms } => jobs::claim(&tx, now, *lease_ms).await?,
+            AdminOp::ClaimJob { lease_ms, job_id } => jobs::claim(&tx, now, *lease_ms, *job_id).await?,
             AdminOp::JobBatch(batch) => jobs::batch(&tx, batch, now).await?,
             AdminOp::FailJob { job_id, error } => jobs::fail(&tx, *job_id, error, now).await?,
             AdminOp::CancelJob { job_id, actor } => jobs::cancel(&tx, *job_id, actor, now).await?,

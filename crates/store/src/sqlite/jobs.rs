@@ -24,13 +24,14 @@ pub(super) fn create(tx: &Connection, job: &NewJob, now: i64) -> rusqlite::Resul
     Ok(u64::try_from(id).unwrap_or(0))
 }
 
-pub(super) fn claim(tx: &Connection, now: i64, lease_ms: i64) -> rusqlite::Result<u64> {
+pub(super) fn claim(tx: &Connection, now: i64, lease_ms: i64, only: Option<JobId>) -> rusqlite::Result<u64> {
     let id: Option<i64> = tx
         .prepare_cached(
-            "SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?1))
+            "SELECT id FROM jobs WHERE (state = 'queued' OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?1)))
+               AND (?2 IS NULL OR id = ?2)
              ORDER BY id LIMIT 1",
         )?
-        .query_row(params![now], |r| r.get(0))
+        .query_row(params![now, only], |r| r.get(0))
         .optional()?;
     let Some(id) = id else { return Ok(0) };
     tx.prepare_cached("UPDATE jobs SET state = 'running', lease_until = ?2, updated_at = ?1 WHERE id = ?3")?
@@ -48,21 +49,32 @@ pub(super) fn batch(tx: &Connection, b: &JobBatch, now: i64) -> rusqlite::Result
         return Ok(0);
     }
     let targets: Option<Vec<String>> = targets.and_then(|t| serde_json::from_str(&t).ok());
-    match JobKind::from_name(&kind) {
+    let made = match JobKind::from_name(&kind) {
         Some(JobKind::Replay) => replay(tx, &b.event_ids, targets.as_deref(), now)?,
         Some(JobKind::Retry) => retry(tx, &b.event_ids, targets.as_deref(), now)?,
         None => return Ok(0),
-    }
+    };
     let state = if b.last { "done" } else { "running" };
     tx.prepare_cached(
-        "UPDATE jobs SET done = done + ?2, cursor = ?3, state = ?4, lease_until = ?5, updated_at = ?1 WHERE id = ?6",
+        "UPDATE jobs SET done = done + ?2, made = made + ?7, cursor = ?3, state = ?4, lease_until = ?5, updated_at = ?1
+         WHERE id = ?6",
     )?
-    .execute(params![now, b.event_ids.len() as i64, b.cursor, state, now.saturating_add(b.lease_ms), b.job_id])?;
+    .execute(params![
+        now,
+        b.event_ids.len() as i64,
+        b.cursor,
+        state,
+        now.saturating_add(b.lease_ms),
+        b.job_id,
+        made
+    ])?;
     Ok(1)
 }
 
-/// New deliveries: to each of `targets`, or to every target the event was routed to.
-fn replay(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: i64) -> rusqlite::Result<()> {
+/// New deliveries: to each of `targets`, or to every target the event was routed to. Answers
+/// how many were created.
+fn replay(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: i64) -> rusqlite::Result<i64> {
+    let mut made = 0;
     for id in events {
         match targets {
             Some(targets) => {
@@ -71,33 +83,36 @@ fn replay(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: 
                      SELECT id, ?2, 'pending', ?3, ?3 FROM events WHERE id = ?1",
                 )?;
                 for t in targets {
-                    insert.execute(params![id, t, now])?;
+                    made += insert.execute(params![id, t, now])?;
                 }
             }
             None => {
-                tx.prepare_cached(
-                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                     SELECT DISTINCT event_id, target, 'pending', ?2, ?2 FROM deliveries WHERE event_id = ?1",
-                )?
-                .execute(params![id, now])?;
+                made += tx
+                    .prepare_cached(
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
+                         SELECT DISTINCT event_id, target, 'pending', ?2, ?2 FROM deliveries WHERE event_id = ?1",
+                    )?
+                    .execute(params![id, now])?;
             }
         }
     }
-    Ok(())
+    Ok(made as i64)
 }
 
-/// Dead deliveries of these events (to `targets`, or any) become due now, attempts reset.
-fn retry(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: i64) -> rusqlite::Result<()> {
+/// Dead deliveries of these events (to `targets`, or any) become due now, attempts reset. Answers
+/// how many were revived.
+fn retry(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: i64) -> rusqlite::Result<i64> {
     let targets = targets.map(|t| serde_json::to_string(t).unwrap_or_else(|_| "[]".into()));
     let mut update = tx.prepare_cached(
         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = NULL
          WHERE event_id = ?1 AND status = 'dead'
            AND (?3 IS NULL OR target IN (SELECT value FROM json_each(?3)))",
     )?;
+    let mut made = 0;
     for id in events {
-        update.execute(params![id, now, targets])?;
+        made += update.execute(params![id, now, targets])?;
     }
-    Ok(())
+    Ok(made as i64)
 }
 
 pub(super) fn fail(tx: &Connection, job: JobId, error: &str, now: i64) -> rusqlite::Result<u64> {
@@ -131,7 +146,7 @@ pub(super) fn audit(tx: &Connection, a: &NewAudit, now: i64) -> rusqlite::Result
 }
 
 const JOB_COLUMNS: &str =
-    "id, kind, state, filter, targets, actor, total, done, failed, cursor, created_at, updated_at, error";
+    "id, kind, state, filter, targets, actor, total, done, failed, cursor, created_at, updated_at, error, made";
 
 fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let kind: String = r.get(1)?;
@@ -151,6 +166,7 @@ fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         created_at_ms: r.get(10)?,
         updated_at_ms: r.get(11)?,
         error: r.get(12)?,
+        made: r.get(13)?,
     })
 }
 

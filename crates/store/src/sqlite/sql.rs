@@ -220,7 +220,7 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
             params![delivery_id],
         )?,
         AdminOp::CreateJob(job) => return super::jobs::create(tx, job, now),
-        AdminOp::ClaimJob { lease_ms } => return super::jobs::claim(tx, now, *lease_ms),
+        AdminOp::ClaimJob { lease_ms, job_id } => return super::jobs::claim(tx, now, *lease_ms, *job_id),
         AdminOp::JobBatch(batch) => return super::jobs::batch(tx, batch, now),
         AdminOp::FailJob { job_id, error } => return super::jobs::fail(tx, *job_id, error, now),
         AdminOp::CancelJob { job_id, actor } => return super::jobs::cancel(tx, *job_id, actor, now),
