@@ -70,6 +70,30 @@ impl EventMatcher {
             }
     }
 
+    /// [`EventMatcher::scan`] for a page the API shows: the kept events with their status.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn scan_page(
+        &self,
+        store: &Store,
+        q: EventQuery,
+        filter: &Filter,
+        limit: usize,
+        batch: u32,
+        budget: usize,
+    ) -> Result<Scanned, StoreError> {
+        let mut found = self.scan(store, q, Some(filter), limit, batch, budget).await?;
+        for record in &mut found.records {
+            let one =
+                EventQuery { max_id: Some(record.summary.id), by_id: true, limit: Some(1), ..EventQuery::default() };
+            if let Some(e) = store.list_events(&one).await?.into_iter().next() {
+                record.summary.status = e.status;
+            }
+        }
+        Ok(found)
+    }
+
     /// Reads events `q` selects in batches of `batch`, keeping those `filter` matches (all of
     /// them without one), until `limit` matched, the events ran out, or `budget` were looked at.
     ///

@@ -248,7 +248,8 @@ impl Store {
     }
 
     /// Events as [`Store::list_events`] finds them, with metadata and, when `with_body`, bodies:
-    /// what a `match` filter is evaluated on.
+    /// what a `match` filter is evaluated on. `status` is left out (`None`): it costs a query per
+    /// row; ask [`Store::list_events`] for the rows kept.
     ///
     /// # Errors
     /// A database error, or [`StoreError::CorruptBody`].

@@ -127,7 +127,7 @@ pub(super) async fn list(
             .collect();
         return Ok(Json(EventPage { items, next_cursor: next, scanned: rows.len() }).into_response());
     };
-    let found = state.matcher.scan(&state.store, q, Some(&filter), limit, MATCH_BATCH, MATCH_SCAN_BUDGET).await?;
+    let found = state.matcher.scan_page(&state.store, q, &filter, limit, MATCH_BATCH, MATCH_SCAN_BUDGET).await?;
     let items = found
         .records
         .iter()

@@ -41,7 +41,7 @@ impl PgStore {
         let body = if with_body { "body" } else { "NULL::BYTEA" };
         let order = event_order(q);
         let sql = format!(
-            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS}, signed_at, metadata, {body}
+            "SELECT {EVENT_COLUMNS}, NULL::TEXT, signed_at, metadata, {body}
              FROM events WHERE {EVENT_WHERE} {order}"
         );
 

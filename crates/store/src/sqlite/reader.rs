@@ -203,7 +203,8 @@ impl Reader {
     }
 
     /// Events as [`list_events`](Self::list_events) finds them, with their metadata and, when
-    /// `with_body`, their bodies: what a `match` filter is evaluated on.
+    /// `with_body`, their bodies: what a `match` filter is evaluated on. Their `status` is not
+    /// computed (a query per row; the scans that need it ask for the few rows they keep).
     ///
     /// # Errors
     /// A database error, or [`StoreError::CorruptBody`].
@@ -215,7 +216,7 @@ impl Reader {
         };
         let order = event_order(q);
         let sql = format!(
-            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status, signed_at, metadata, {body}
+            "SELECT {EVENT_COLUMNS}, NULL AS status, signed_at, metadata, {body}
              FROM events WHERE {EVENT_WHERE} {order}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
