@@ -61,15 +61,16 @@ pub struct FilterError {
     pub message: String,
 }
 
-fn time(field: &'static str, v: Option<&str>) -> Result<Option<i64>, FilterError> {
+/// A filter's time: RFC 3339 or Unix seconds, as Unix ms.
+pub(crate) fn parse_time(text: &str) -> Option<i64> {
     use hookgate_verify::{Timestamp, TimestampFormat};
-    v.map(|t| {
-        Timestamp::parse(t, TimestampFormat::Rfc3339)
-            .or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
-            .map(Timestamp::unix_millis)
-            .ok_or(FilterError { field, message: "not RFC 3339 or Unix seconds".into() })
-    })
-    .transpose()
+    Timestamp::parse(text, TimestampFormat::Rfc3339)
+        .or_else(|| Timestamp::parse(text, TimestampFormat::Seconds))
+        .map(Timestamp::unix_millis)
+}
+
+fn time(field: &'static str, v: Option<&str>) -> Result<Option<i64>, FilterError> {
+    v.map(|t| parse_time(t).ok_or(FilterError { field, message: "not RFC 3339 or Unix seconds".into() })).transpose()
 }
 
 impl JobFilter {

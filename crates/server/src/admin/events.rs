@@ -83,24 +83,25 @@ const MATCH_BATCH: u32 = 1_000;
 
 /// The store query and the `match` filter a request's parameters describe.
 pub(super) fn parse(p: &EventsParams) -> Result<(EventQuery, Option<Filter>), ApiError> {
-    let status = p
-        .status
+    // The same filters as a replay's or a retry's, read by the same code (`match` arrives here
+    // as JSON text in the query string).
+    let match_ = p
+        .match_
         .as_deref()
-        .map(|s| s.parse::<EventStatus>().map_err(|e| ApiError::bad_request("status", e)))
+        .map(|m| serde_json::from_str(m).map_err(|e| ApiError::bad_request("match", format!("not JSON: {e}"))))
         .transpose()?;
-    let filter =
-        p.match_.as_deref().map(|m| Filter::parse_str(m).map_err(|e| ApiError::bad_request("match", e))).transpose()?;
-    let q = EventQuery {
+    let filter = crate::jobs::JobFilter {
         source: p.source.clone(),
         event_type: p.event_type.clone(),
-        status,
-        since_ms: query::time("since", p.since.as_deref())?,
-        until_ms: query::time("until", p.until.as_deref())?,
-        text: p.q.clone().filter(|t| !t.is_empty()),
-        before_id: query::cursor(p.cursor.as_deref())?.map(EventId),
-        limit: Some(query::limit(p.limit)?),
-        ..EventQuery::default()
+        status: p.status.clone(),
+        since: p.since.clone(),
+        until: p.until.clone(),
+        q: p.q.clone(),
+        match_,
     };
+    let (mut q, filter) = filter.query().map_err(|e| ApiError::bad_request(e.field, e.message))?;
+    q.before_id = query::cursor(p.cursor.as_deref())?.map(EventId);
+    q.limit = Some(query::limit(p.limit)?);
     Ok((q, filter))
 }
 

@@ -1,8 +1,6 @@
 //! Reading the API's query strings: times (RFC 3339 or Unix seconds), limits and cursors, each
 //! refused with a 400 naming the parameter.
 
-use hookgate_verify::{Timestamp, TimestampFormat};
-
 use super::error::ApiError;
 
 /// Most items one page holds.
@@ -13,10 +11,7 @@ pub(super) const DEFAULT_LIMIT: u32 = 50;
 /// `since` / `until`: RFC 3339 or Unix seconds, as Unix ms.
 pub(super) fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     let Some(v) = value else { return Ok(None) };
-    Timestamp::parse(v, TimestampFormat::Rfc3339)
-        .or_else(|| Timestamp::parse(v, TimestampFormat::Seconds))
-        .map(|t| Some(t.unix_millis()))
-        .ok_or_else(|| ApiError::bad_request(field, "not RFC 3339 or Unix seconds"))
+    crate::jobs::parse_time(v).map(Some).ok_or_else(|| ApiError::bad_request(field, "not RFC 3339 or Unix seconds"))
 }
 
 /// `limit`: 1..=500, 50 when absent.
