@@ -606,3 +606,58 @@ fn tail_prints_events_deliveries_and_rejections_as_they_happen() {
     sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn tail_with_a_match_shows_only_the_matching_events() {
+    use std::io::BufRead as _;
+    let dir = temp_dir("admin-tail-match");
+    let tokens = dir.join("admin-tokens.toml");
+    let viewer = token(&tokens, "watcher", "viewer", &[]);
+    let (child, hooks, api) = serve_admin(&dir);
+    let tail = |filter: &str| {
+        let mut command = Command::new(bin());
+        command
+            .args(["tail", "--admin-url", &format!("http://{api}"), "--token-env", "HG_TOKEN", "--format", "json"])
+            .args(["--match", filter])
+            .env("HG_TOKEN", &viewer);
+        command
+    };
+    let refused = tail(r#"{"Tag":{"$regex":"x"}}"#).output().unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("(400): match: Tag.$regex: unknown operator"), "{stderr}");
+
+    let mut watching = tail(r#"{"Tag":{"userId":"u1"}}"#)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let stdout = watching.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
+        }
+    });
+    // Alternate users until tail has shown three events; every one shown must be u1's.
+    let mut events = Vec::new();
+    for i in 0..200 {
+        let user = if i % 2 == 0 { "u1" } else { "u2" };
+        let body = format!(r#"{{"ResponseType":"KYC","RequestId":"m{i}-{user}","Tag":"userId={user}"}}"#);
+        assert_eq!(post_flinks(hooks, SECRET, body.as_bytes()).unwrap(), 200);
+        while let Ok(item) = rx.recv_timeout(Duration::from_millis(100)) {
+            if item["kind"] == "event" {
+                events.push(item);
+            }
+        }
+        if events.len() >= 3 {
+            break;
+        }
+    }
+    assert!(events.len() >= 3, "{events:?}");
+    assert!(events.iter().all(|e| e["dedup_key"].as_str().unwrap().ends_with("-u1")), "{events:?}");
+    watching.kill().unwrap();
+    let _ = watching.wait();
+    sigterm_and_wait(child);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -71,6 +71,46 @@ impl Filter {
     pub fn document(&self) -> &Value {
         &self.0
     }
+
+    /// Plain equalities every match needs, as (keys, scalar): a field whose value is a scalar
+    /// or `$eq` one, inside nested objects, `$and` and a filter's arrays (each of whose scalars
+    /// must be present), but nothing under `$or`, `$not` or another operator. A store index
+    /// narrows a search with them; the filter still decides.
+    pub fn required_equalities(&self) -> Vec<(Vec<&str>, &Value)> {
+        let mut out = Vec::new();
+        required(&self.0, &mut Vec::new(), &mut out);
+        out
+    }
+}
+
+fn required<'a>(doc: &'a Value, path: &mut Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, &'a Value)>) {
+    match doc {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match k.as_str() {
+                    "$and" => {
+                        for item in v.as_array().into_iter().flatten() {
+                            required(item, path, out);
+                        }
+                    }
+                    "$eq" if !path.is_empty() && !v.is_object() && !v.is_array() => out.push((path.clone(), v)),
+                    k if k.starts_with('$') => {}
+                    k => {
+                        path.push(k);
+                        required(v, path, out);
+                        path.pop();
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                required(item, path, out);
+            }
+        }
+        scalar if !path.is_empty() => out.push((path.clone(), scalar)),
+        _ => {}
+    }
 }
 
 fn collect_fields<'a>(doc: &'a Value, out: &mut Vec<&'a str>) {
@@ -221,10 +261,31 @@ fn contained(input: Option<&Value>, operand: &Value) -> bool {
     }
 }
 
+/// The keys of a JSON pointer (`/Login/Id` → `Login`, `Id`), unescaped.
+pub fn pointer_keys(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Removes the value at JSON pointer `pointer` from `doc`, if there is one.
+pub fn remove(doc: &mut Value, pointer: &str) {
+    let keys: Vec<String> = pointer_keys(pointer).collect();
+    let Some((last, parents)) = keys.split_last() else { return };
+    let mut at = doc;
+    for key in parents {
+        match at.get_mut(key.as_str()) {
+            Some(next) => at = next,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = at {
+        map.remove(last.as_str());
+    }
+}
+
 /// Puts `value` at JSON pointer `pointer` in `doc`, making objects along the way.
 pub fn overlay(doc: &mut Value, pointer: &str, value: Value) {
     let mut at = doc;
-    let mut parts = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).peekable();
+    let mut parts = pointer_keys(pointer).peekable();
     while let Some(part) = parts.next() {
         if !at.is_object() {
             *at = Value::Object(Default::default());
@@ -289,6 +350,28 @@ mod tests {
         ] {
             assert_eq!(m(filter.clone(), e.clone()), want, "{filter}");
         }
+    }
+
+    #[test]
+    fn required_equalities_are_what_every_match_needs() {
+        let f = Filter::parse(json!({"ResponseType": "KYC", "Tag": {"userId": "12345"}, "n": {"$eq": 3, "$lt": 9},
+            "list": ["a", {"id": 1}], "$and": [{"x": true}], "$or": [{"y": 1}, {"y": 2}], "$not": {"z": 1},
+            "w": {"$in": ["p"]}}))
+        .unwrap();
+        let mut got: Vec<String> =
+            f.required_equalities().iter().map(|(p, v)| format!("{}={v}", p.join("."))).collect();
+        got.sort();
+        assert_eq!(got, ["ResponseType=\"KYC\"", "Tag.userId=\"12345\"", "list.id=1", "list=\"a\"", "n=3", "x=true"]);
+        assert!(Filter::parse(json!({"$or": [{"a": 1}]})).unwrap().required_equalities().is_empty());
+    }
+
+    #[test]
+    fn remove_at_pointer() {
+        let mut doc = json!({"Login": {"Id": "x", "k": 1}, "Tag": "a"});
+        super::remove(&mut doc, "/Login/Id");
+        super::remove(&mut doc, "/Missing/Id");
+        super::remove(&mut doc, "/Tag");
+        assert_eq!(doc, json!({"Login": {"k": 1}}));
     }
 
     #[test]

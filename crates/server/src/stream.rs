@@ -6,6 +6,7 @@
 //! up ingest.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hookgate_store::{DeliveryId, EventId};
 use serde::Serialize;
@@ -35,6 +36,10 @@ pub enum StreamItem {
         size: usize,
         /// A provider retry of an event stored already.
         duplicate: bool,
+        /// What a `match` filter reads (body and metadata), built only while a listener filters
+        /// with one; never sent.
+        #[serde(skip)]
+        document: Option<Arc<serde_json::Value>>,
     },
     /// A request was rejected (the sender was told nothing more than the scheme's reply).
     Rejection {
@@ -105,11 +110,23 @@ impl StreamItem {
 #[derive(Debug, Clone)]
 pub struct Bus {
     tx: broadcast::Sender<StreamItem>,
+    /// Listeners filtering with `match`: while there are some, events carry their document.
+    matching: Arc<AtomicUsize>,
 }
 
 impl Default for Bus {
     fn default() -> Self {
-        Self { tx: broadcast::channel(CAPACITY).0 }
+        Self { tx: broadcast::channel(CAPACITY).0, matching: Arc::default() }
+    }
+}
+
+/// A listener's need for documents, given back when it goes.
+#[derive(Debug)]
+pub struct Matching(Arc<AtomicUsize>);
+
+impl Drop for Matching {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -129,6 +146,17 @@ impl Bus {
     /// Whether anyone listens (so the caller can skip building what it would publish).
     pub fn listening(&self) -> bool {
         self.tx.receiver_count() > 0
+    }
+
+    /// Whether a listener filters with `match` (so events must carry their document).
+    pub fn documents_wanted(&self) -> bool {
+        self.matching.load(Ordering::Acquire) > 0
+    }
+
+    /// Marks a listener that filters with `match`, for as long as the guard lives.
+    pub fn want_documents(&self) -> Matching {
+        self.matching.fetch_add(1, Ordering::AcqRel);
+        Matching(Arc::clone(&self.matching))
     }
 
     /// A new listener, from now on.

@@ -12,6 +12,7 @@
 mod admin;
 mod body;
 mod error;
+mod event_sql;
 mod header;
 mod ids;
 pub mod jobs;
@@ -20,6 +21,7 @@ mod model;
 mod postgres;
 mod sqlite;
 mod store;
+mod terms;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod throttle;
@@ -40,6 +42,7 @@ pub use model::{
 pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};
 pub use store::Store;
+pub use terms::MetadataTerm;
 pub use url::{Durability, PostgresUrl, StoreUrl};
 
 /// Tuning for either store.

@@ -34,6 +34,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_rejection_headers.sql"),
     ),
     (6, "operator jobs and the audit log", include_str!("../migrations/sqlite/0006_jobs_and_audit.sql")),
+    (7, "the metadata index (event_terms)", include_str!("../migrations/sqlite/0007_metadata_index.sql")),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -63,7 +64,61 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0005_rejection_headers.sql"),
     ),
     (6, "operator jobs and the audit log", include_str!("../migrations/postgres/0006_jobs_and_audit.sql")),
+    (7, "the metadata index (event_terms)", include_str!("../migrations/postgres/0007_metadata_index.sql")),
 ];
+
+/// The version whose migration also indexes the stored events' metadata (in Rust: the terms are
+/// hashes SQL cannot compute).
+const METADATA_INDEX: i64 = 7;
+
+/// Events indexed per statement while migrating.
+const INDEX_BATCH: i64 = 5_000;
+
+/// Indexes the metadata of every stored event (SQLite), inside the migration's transaction.
+fn index_sqlite(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut after = 0_i64;
+    let mut read = tx.prepare("SELECT id, metadata FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut insert = tx.prepare("INSERT INTO event_terms (rowid, terms) VALUES (?1, ?2)")?;
+    loop {
+        let rows: Vec<(i64, String)> =
+            read.query_map(params![after, INDEX_BATCH], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.0;
+        for (id, metadata) in &rows {
+            let metadata = serde_json::from_str(metadata).unwrap_or(serde_json::Value::Null);
+            let tokens = crate::terms::tokens(&metadata);
+            if !tokens.is_empty() {
+                insert.execute(params![id, tokens])?;
+            }
+        }
+    }
+}
+
+/// Indexes the metadata of every stored event (PostgreSQL), inside the migration's transaction.
+async fn index_postgres(tx: &tokio_postgres::Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    let mut after = 0_i64;
+    loop {
+        let rows = tx
+            .query("SELECT id, metadata FROM events WHERE id > $1 ORDER BY id LIMIT $2", &[&after, &INDEX_BATCH])
+            .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.get(0);
+        let (mut ids, mut terms) = (Vec::new(), Vec::new());
+        for row in &rows {
+            let metadata = serde_json::from_str(row.get::<_, &str>(1)).unwrap_or(serde_json::Value::Null);
+            let of = crate::terms::of_metadata(&metadata);
+            if !of.is_empty() {
+                ids.push(row.get::<_, i64>(0));
+                terms.push(crate::postgres::array_literal(&of));
+            }
+        }
+        tx.execute(
+            "UPDATE events e SET terms = u.t::BIGINT[] FROM unnest($1::int8[], $2::text[]) AS u(id, t) WHERE e.id = u.id",
+            &[&ids, &terms],
+        )
+        .await?;
+    }
+}
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {
@@ -134,6 +189,16 @@ pub(crate) async fn run_postgres(
                     .await
                     .map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
             }
+            if *version == METADATA_INDEX {
+                index_postgres(&tx)
+                    .await
+                    .map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+                // The planner chooses between the GIN index and a walk by `received_at` from the
+                // column's statistics: have them now, not at the next autovacuum.
+                tx.batch_execute("ANALYZE events")
+                    .await
+                    .map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
                 &[version, description, &now_ms],
@@ -171,6 +236,9 @@ pub(crate) fn run(conn: &mut Connection, now_ms: i64, apply: bool) -> Result<Vec
                 continue;
             }
             tx.execute_batch(sql).map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            if *version == METADATA_INDEX {
+                index_sqlite(&tx).map_err(|e| StoreError::Migration { version: *version, source: Box::new(e) })?;
+            }
             let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
             if broken > 0 {
                 return Err(StoreError::Write(format!("migration {version} left {broken} broken references")));
@@ -246,7 +314,7 @@ mod tests {
             }
             conn.execute_batch(
                 "INSERT INTO events (id, source, received_at, dedup_key, body, body_sha256, size, headers, metadata)
-                     VALUES (7, 'flinks', 1000, 'k7', x'00ff', 'h', 2, '[]', '{}');
+                     VALUES (7, 'flinks', 1000, 'k7', x'00ff', 'h', 2, '[]', '{\"tag\":{\"userId\":\"u1\"},\"codes\":[1,2]}');
                  INSERT INTO deliveries (id, event_id, target, status, next_attempt_at, created_at)
                      VALUES (3, 7, 'svc', 'pending', 1000, 1000);
                  INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms) VALUES (3, 1000, 5);",
@@ -255,7 +323,18 @@ mod tests {
         }
         let mut conn = Connection::open(&db).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6]);
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6, 7]);
+        let indexed: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM event_terms WHERE event_terms MATCH ?1 AND rowid = 7",
+                [format!(
+                    "\"{}\"",
+                    crate::terms::token(crate::terms::of_metadata(&serde_json::json!({"tag": {"userId": "u1"}}))[0])
+                )],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 1, "the stored event's metadata is indexed");
         let fk: String = conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0)).unwrap().to_string();
         assert_eq!(fk, "1", "foreign keys are back on");
         let (id, body, encoding): (i64, Vec<u8>, String) = conn

@@ -173,6 +173,11 @@ pub struct EventQuery {
     pub max_id: Option<EventId>,
     /// Newest first by id rather than by arrival time (jobs: their cursor is an id).
     pub by_id: bool,
+    /// Metadata values the caller's filter requires. When one of them is rare, the store
+    /// returns only the events carrying all of them, found through its metadata index without
+    /// reading the others; when all are common it does not narrow (walking the events in order
+    /// meets them soon enough). Either way the caller checks each event it gets.
+    pub metadata_terms: Vec<crate::MetadataTerm>,
     /// At most this many.
     pub limit: Option<u32>,
 }

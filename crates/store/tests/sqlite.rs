@@ -225,6 +225,24 @@ async fn event_ids_are_never_reused_after_pruning() {
 }
 
 #[tokio::test]
+async fn pruning_an_event_removes_its_metadata_index_rows() {
+    let dir = TempDir::new("terms-prune");
+    let store = open(&dir, StoreOptions::default());
+    let tagged = |k: &str, at: i64| NewEvent {
+        received_at_ms: at,
+        metadata: serde_json::json!({"tag": {"userId": k}, "codes": [1, 2]}),
+        ..event(k)
+    };
+    store.insert_event(tagged("a", 1_000)).await.unwrap();
+    store.insert_event(tagged("b", i64::MAX / 2)).await.unwrap();
+    let rows =
+        || rusqlite_conn(&dir).query_row("SELECT COUNT(*) FROM event_terms", [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(rows(), 2, "one row per event");
+    assert_eq!(store.admin(hookgate_store::AdminOp::Prune { before_ms: 2_000, limit: 10 }).await.unwrap(), 1);
+    assert_eq!(rows(), 1, "the pruned event's row left with it");
+}
+
+#[tokio::test]
 async fn an_operator_handle_works_beside_the_gateway_and_leaves_its_dedup_index_alone() {
     let dir = TempDir::new("dedup-operator");
     let gateway = open(&dir, StoreOptions::default());
@@ -468,7 +486,7 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
         "ALTER TABLE events DROP COLUMN body_encoding; ALTER TABLE rejections DROP COLUMN headers;
-         DROP TABLE jobs; DROP TABLE audit;
+         DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
          DELETE FROM schema_migrations WHERE version >= 4",
     )
     .unwrap();
@@ -502,7 +520,7 @@ async fn a_store_from_before_rejection_headers_shows_its_rejections_without_migr
     drop(store);
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
-        "ALTER TABLE rejections DROP COLUMN headers; DROP TABLE jobs; DROP TABLE audit;
+        "ALTER TABLE rejections DROP COLUMN headers; DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
          DELETE FROM schema_migrations WHERE version >= 5",
     )
     .unwrap();

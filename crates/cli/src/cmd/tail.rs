@@ -20,6 +20,10 @@ pub(crate) struct Args {
     /// Only events and rejections of this source.
     #[arg(long)]
     source: Option<String>,
+    /// Only events whose body and metadata match this JSON filter (the filter language of
+    /// routes and of the API's `match`, e.g. '{"ResponseType":"KYC"}').
+    #[arg(long = "match", value_name = "JSON")]
+    match_: Option<String>,
     /// Also rejected requests.
     #[arg(long)]
     rejections: bool,
@@ -54,6 +58,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("--admin-url `{}` is not a URL", args.admin_url))?
         .join("/api/v1/stream")?;
     url.query_pairs_mut().append_pair("kinds", kinds);
+    if let Some(m) = &args.match_ {
+        url.query_pairs_mut().append_pair("match", m);
+    }
     if let Some(s) = &args.source {
         url.query_pairs_mut().append_pair("source", s);
     }
@@ -100,6 +107,13 @@ async fn follow(
             return Err(Stop(anyhow::anyhow!("the operator API refused the token (401): unknown, revoked or expired")));
         }
         403 => return Err(Stop(anyhow::anyhow!("the token's role may not read the stream (403)"))),
+        400 => {
+            // A bad filter: the API names the field and what is wrong.
+            let text = response.text().await.unwrap_or_default();
+            let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let message = body["error"]["message"].as_str().unwrap_or("bad request");
+            return Err(Stop(anyhow::anyhow!("the operator API refused the request (400): {message}")));
+        }
         s => return Err(Stop(anyhow::anyhow!("the operator API answered {s}"))),
     }
     if !*connected_once {

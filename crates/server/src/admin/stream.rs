@@ -17,6 +17,7 @@ use super::AdminState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::tokens::Role;
+use crate::filter::Filter;
 use crate::stream::StreamItem;
 
 pub(super) fn router() -> axum::Router<Arc<AdminState>> {
@@ -36,6 +37,11 @@ pub(super) struct StreamParams {
     event_type: Option<String>,
     /// Which kinds, comma-separated: `event`, `rejection`, `delivery` (default: all three).
     kinds: Option<String>,
+    /// Only events whose body and metadata match this JSON filter (the events list's `match`;
+    /// rejections and delivery outcomes are not filtered by it).
+    #[serde(rename = "match")]
+    #[param(rename = "match")]
+    match_: Option<String>,
 }
 
 /// The live stream: one SSE `data:` line of JSON per item (`kind`: event, rejection or delivery);
@@ -59,16 +65,24 @@ pub(super) async fn stream(
     if let Some(bad) = kinds.iter().find(|k| !matches!(k.as_str(), "event" | "rejection" | "delivery")) {
         return Err(ApiError::bad_request("kinds", format!("`{bad}` is not event, rejection or delivery")));
     }
+    let filter =
+        p.match_.as_deref().map(|m| Filter::parse_str(m).map_err(|e| ApiError::bad_request("match", e))).transpose()?;
+    // Held by the task below: events carry their document while this listener is connected.
+    let documents = filter.is_some().then(|| state.bus.want_documents());
     let mut rx = state.bus.subscribe();
     let wanted = move |item: &StreamItem| {
         kinds.iter().any(|k| k == item.kind())
             && p.source.as_deref().is_none_or(|s| item.source().is_none_or(|own| own == s))
-            && p.event_type.as_deref().is_none_or(|t| match item {
-                StreamItem::Event { event_type, .. } => event_type.as_deref() == Some(t),
+            && match item {
+                StreamItem::Event { event_type, document, .. } => {
+                    p.event_type.as_deref().is_none_or(|t| event_type.as_deref() == Some(t))
+                        && filter.as_ref().is_none_or(|f| document.as_deref().is_some_and(|d| f.matches(d)))
+                }
                 _ => true,
-            })
+            }
     };
     let events = async_stream(move |tx| async move {
+        let _documents = documents;
         loop {
             let event = match rx.recv().await {
                 Ok(item) if wanted(&item) => match Event::default().json_data(&item) {

@@ -106,7 +106,14 @@ pub(crate) async fn ingest(
     let body_sha256 = sha256_hex(&body);
     let derived = src.derive(&parts.headers, &body, &body_sha256, &verified);
     // What the live stream shows of it, copied only while someone watches.
-    let echo = route.app.bus.listening().then(|| (derived.event_type.clone(), derived.dedup_key.clone(), body.len()));
+    let echo = route.app.bus.listening().then(|| {
+        // A listener filtering with `match` reads the document; built only then.
+        let document = route.app.bus.documents_wanted().then(|| {
+            let fields = src.metadata.iter().map(|f| (f.name.as_str(), f.pointer.as_str()));
+            Arc::new(crate::matching::document(fields, Some(&body), &derived.metadata))
+        });
+        (derived.event_type.clone(), derived.dedup_key.clone(), body.len(), document)
+    });
     let event = NewEvent {
         source: src.name.clone(),
         received_at_ms: received_at.unix_millis(),
@@ -139,7 +146,7 @@ pub(crate) async fn ingest(
                     (id, true)
                 }
             };
-            if let Some((event_type, dedup_key, size)) = echo {
+            if let Some((event_type, dedup_key, size, document)) = echo {
                 route.app.bus.publish(|| StreamItem::Event {
                     id,
                     source: src.name.clone(),
@@ -148,6 +155,7 @@ pub(crate) async fn ingest(
                     dedup_key,
                     size,
                     duplicate,
+                    document,
                 });
             }
             reply_response(src.success())

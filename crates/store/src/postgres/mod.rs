@@ -12,6 +12,8 @@
 mod connection;
 mod jobs;
 mod reader;
+
+pub(crate) use reader::array_literal;
 mod writer;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -1,11 +1,11 @@
 //! Every read query of the PostgreSQL store, with its row mappers.
 
 use crate::error::StoreError;
-use crate::migrate;
 use crate::model::{
     Attempt, DeliveryRecord, DeliveryStatus, DeliverySummary, EventQuery, EventRecord, EventStatus, EventSummary,
     QueueDepth, RejectionQuery, RejectionRecord,
 };
+use crate::{event_sql, migrate, terms};
 
 use super::PgStore;
 use super::connection::client;
@@ -13,25 +13,9 @@ use super::connection::client;
 impl PgStore {
     pub(crate) async fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
         let conn = client(&self.pool).await?;
-        let order = event_order(q);
-        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {EVENT_WHERE} {order}");
-        let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
-        let rows = conn
-            .query(
-                &sql,
-                &[
-                    &q.source,
-                    &q.since_ms,
-                    &limit,
-                    &q.until_ms,
-                    &q.before_id,
-                    &q.event_type,
-                    &q.text,
-                    &status,
-                    &q.max_id,
-                ],
-            )
-            .await?;
+        let q = event_sql::build(q, &narrowing(q), &DIALECT);
+        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {} {}", q.conditions, q.order);
+        let rows = conn.query(&sql, &bound(&q.params)).await?;
         Ok(rows.iter().map(summary).collect())
     }
 
@@ -39,29 +23,13 @@ impl PgStore {
     pub(crate) async fn scan_events(&self, q: &EventQuery, with_body: bool) -> Result<Vec<EventRecord>, StoreError> {
         let conn = client(&self.pool).await?;
         let body = if with_body { "body" } else { "NULL::BYTEA" };
-        let order = event_order(q);
+        let q = event_sql::build(q, &narrowing(q), &DIALECT);
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, NULL::TEXT, signed_at, metadata, {body}
-             FROM events WHERE {EVENT_WHERE} {order}"
+             FROM events WHERE {} {}",
+            q.conditions, q.order
         );
-
-        let (status, limit) = (q.status.map(EventStatus::as_str), q.limit.map(i64::from));
-        let rows = conn
-            .query(
-                &sql,
-                &[
-                    &q.source,
-                    &q.since_ms,
-                    &limit,
-                    &q.until_ms,
-                    &q.before_id,
-                    &q.event_type,
-                    &q.text,
-                    &status,
-                    &q.max_id,
-                ],
-            )
-            .await?;
+        let rows = conn.query(&sql, &bound(&q.params)).await?;
         Ok(rows
             .iter()
             .map(|r| EventRecord {
@@ -349,22 +317,36 @@ macro_rules! event_status_sql {
 }
 const EVENT_STATUS: &str = event_status_sql!();
 
-/// An event query's conditions, over the parameters `list_events` passes.
-const EVENT_WHERE: &str = concat!(
-    "($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
-    AND ($4::BIGINT IS NULL OR received_at < $4)
-    AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = $5))
-    AND ($6::TEXT IS NULL OR event_type = $6)
-    AND ($7::TEXT IS NULL OR strpos(id::TEXT, $7) > 0 OR strpos(COALESCE(provider_id, ''), $7) > 0
-         OR strpos(dedup_key, $7) > 0)
-    AND ($9::BIGINT IS NULL OR id <= $9)
-    AND ($8::TEXT IS NULL OR ",
-    event_status_sql!(),
-    " = $8)"
-);
+/// How PostgreSQL writes an event query (see `event_sql.rs`).
+const DIALECT: event_sql::Dialect = event_sql::Dialect {
+    param: |n| format!("${n}"),
+    contains: |haystack, needle| format!("strpos({haystack}, {needle}) > 0"),
+    status: EVENT_STATUS,
+    terms: |p, terms| (format!("terms @> ({p}::TEXT)::BIGINT[]"), array_literal(terms)),
+};
 
-fn event_order(q: &EventQuery) -> &'static str {
-    if q.by_id { "ORDER BY id DESC LIMIT $3" } else { "ORDER BY received_at DESC, id DESC LIMIT $3" }
+/// `{1,2,3}`: a `BIGINT[]` written as text (one parameter type for every event query).
+pub(crate) fn array_literal(terms: &[i64]) -> String {
+    format!("{{{}}}", terms.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}
+
+fn bound<'a>(params: &'a [event_sql::Param<'_>]) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| match p {
+            event_sql::Param::Text(s) => s as &(dyn tokio_postgres::types::ToSql + Sync),
+            event_sql::Param::Owned(s) => s as &(dyn tokio_postgres::types::ToSql + Sync),
+            event_sql::Param::Int(i) => i as &(dyn tokio_postgres::types::ToSql + Sync),
+        })
+        .collect()
+}
+
+/// The metadata terms `q` narrows with: all of them. PostgreSQL's planner knows from the
+/// column's statistics how common each is, and picks the GIN index for a rare one and a walk
+/// through `received_at` (checking each row's array) for a common one, so there is no count to
+/// make first as on SQLite.
+fn narrowing(q: &EventQuery) -> Vec<i64> {
+    terms::of_query(&q.metadata_terms)
 }
 
 /// A rejection's listing fields, from columns 0-8 (as `sqlite::rejection_record`).

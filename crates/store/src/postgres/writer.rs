@@ -231,14 +231,21 @@ async fn insert_events(
     let sizes: Vec<i64> = unique.iter().map(|e| i64::try_from(e.body.len()).unwrap_or(i64::MAX)).collect();
     let headers = col(&|e| serde_json::to_string(&e.headers).unwrap_or_else(|_| "[]".into()));
     let metadata = col(&|e| serde_json::to_string(&e.metadata).unwrap_or_else(|_| "{}".into()));
+    // The metadata index (see `terms.rs`), as `BIGINT[]` text; NULL for none.
+    let terms: Vec<Option<String>> = unique
+        .iter()
+        .map(|e| {
+            Some(crate::terms::of_metadata(&e.metadata)).filter(|t| !t.is_empty()).map(|t| super::array_literal(&t))
+        })
+        .collect();
     let insert = tx
         .prepare_cached(
             "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256,
-                                 size, headers, metadata)
-             SELECT s, r, k, p, t, sa, b, h, sz, hd, m
+                                 size, headers, metadata, terms)
+             SELECT s, r, k, p, t, sa, b, h, sz, hd, m, tm::BIGINT[]
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::bytea[],
-                         $8::text[], $9::int8[], $10::text[], $11::text[])
-                  WITH ORDINALITY AS u(s, r, k, p, t, sa, b, h, sz, hd, m, n)
+                         $8::text[], $9::int8[], $10::text[], $11::text[], $12::text[])
+                  WITH ORDINALITY AS u(s, r, k, p, t, sa, b, h, sz, hd, m, tm, n)
              ORDER BY n
              ON CONFLICT (source, dedup_key) DO NOTHING
              RETURNING id, source, dedup_key",
@@ -259,6 +266,7 @@ async fn insert_events(
                 &sizes,
                 &headers,
                 &metadata,
+                &terms,
             ],
         )
         .await?;

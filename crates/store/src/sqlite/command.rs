@@ -119,6 +119,8 @@ pub(super) struct EncodedEvent {
     pub(super) key_hash: i64,
     pub(super) headers: String,
     pub(super) metadata: String,
+    /// Its metadata index row (see `terms.rs`): tokens, space-separated; empty for none.
+    pub(super) terms: String,
     /// The body as it is stored (`event.body` is moved here, and dropped once compressed, so a
     /// queued event holds one copy), in the form `body_encoding` names.
     pub(super) body: Vec<u8>,
@@ -146,6 +148,7 @@ impl EncodedEvent {
             key_hash: key_hash(&event.source, &event.dedup_key),
             headers,
             metadata,
+            terms: crate::terms::tokens(&event.metadata),
             body,
             body_encoding,
             size,

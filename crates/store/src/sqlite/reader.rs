@@ -7,12 +7,12 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::body;
 use crate::error::StoreError;
-use crate::migrate;
 use crate::model::{
     Attempt, Claimed, DeliveryId, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventQuery, EventRecord,
     EventStatus, EventSummary, QueueDepth, RejectionQuery, RejectionRecord,
 };
 use crate::{DeliveryQuery, RejectionDetail};
+use crate::{event_sql, migrate, terms};
 
 /// A read-only connection for queries (the CLI's `events` and `rejections` commands).
 pub struct Reader {
@@ -22,6 +22,9 @@ pub struct Reader {
     body_encoding: bool,
     /// The store has `rejections.headers` (schema 5).
     rejection_headers: bool,
+    /// The store has the metadata index (schema 7); without it a query's metadata terms are
+    /// left to the caller's filter.
+    metadata_index: bool,
 }
 
 impl std::fmt::Debug for Reader {
@@ -46,18 +49,20 @@ fn decoded(event_id: i64, stored: body::Stored) -> Result<Vec<u8>, StoreError> {
     body::decode(stored).map_err(|e| StoreError::CorruptBody { event_id, reason: e.to_string() })
 }
 
+/// An event's listing fields, from a row that starts with [`EVENT_COLUMNS`] and `status` (by
+/// position: a scan reads a hundred thousand rows, and a lookup by name compares every column's).
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventSummary> {
     Ok(EventSummary {
-        id: row.get("id")?,
-        source: row.get("source")?,
-        received_at_ms: row.get("received_at")?,
-        dedup_key: row.get("dedup_key")?,
-        provider_id: row.get("provider_id")?,
-        event_type: row.get("event_type")?,
-        body_sha256: row.get("body_sha256")?,
-        size: row.get("size")?,
-        duplicates: row.get("duplicates")?,
-        status: EventStatus::from_sql(row.get::<_, Option<String>>("status")?.as_deref()),
+        id: row.get(0)?,
+        source: row.get(1)?,
+        received_at_ms: row.get(2)?,
+        dedup_key: row.get(3)?,
+        provider_id: row.get(4)?,
+        event_type: row.get(5)?,
+        body_sha256: row.get(6)?,
+        size: row.get(7)?,
+        duplicates: row.get(8)?,
+        status: EventStatus::from_sql(row.get::<_, Option<String>>(9)?.as_deref()),
     })
 }
 
@@ -77,36 +82,25 @@ macro_rules! event_status_sql {
 }
 const EVENT_STATUS: &str = event_status_sql!();
 
-/// An event query's conditions, over `event_params`.
-const EVENT_WHERE: &str = concat!(
-    "(?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
-    AND (?4 IS NULL OR received_at < ?4)
-    AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM events WHERE id = ?5))
-    AND (?6 IS NULL OR event_type = ?6)
-    AND (?7 IS NULL OR instr(CAST(id AS TEXT), ?7) > 0 OR instr(COALESCE(provider_id, ''), ?7) > 0
-         OR instr(dedup_key, ?7) > 0)
-    AND (?9 IS NULL OR id <= ?9)
-    AND (?8 IS NULL OR ",
-    event_status_sql!(),
-    " = ?8)"
-);
+/// How SQLite writes an event query (see `event_sql.rs`).
+const DIALECT: event_sql::Dialect = event_sql::Dialect {
+    param: |n| format!("?{n}"),
+    contains: |haystack, needle| format!("instr({haystack}, {needle}) > 0"),
+    status: EVENT_STATUS,
+    terms: |p, terms| (format!("id IN (SELECT rowid FROM event_terms WHERE event_terms MATCH {p})"), match_all(terms)),
+};
 
-fn event_order(q: &EventQuery) -> &'static str {
-    if q.by_id { "ORDER BY id DESC LIMIT ?3" } else { "ORDER BY received_at DESC, id DESC LIMIT ?3" }
+/// A full-text query for the events carrying every one of `terms`.
+fn match_all(terms: &[i64]) -> String {
+    terms.iter().map(|t| format!("\"{}\"", terms::token(*t))).collect::<Vec<_>>().join(" AND ")
 }
 
-fn event_params(q: &EventQuery) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
-    vec![
-        Box::new(q.source.as_deref()),
-        Box::new(q.since_ms),
-        Box::new(q.limit.map_or(-1, i64::from)),
-        Box::new(q.until_ms),
-        Box::new(q.before_id),
-        Box::new(q.event_type.as_deref()),
-        Box::new(q.text.as_deref()),
-        Box::new(q.status.map(EventStatus::as_str)),
-        Box::new(q.max_id),
-    ]
+fn bound<'a>(params: &'a [event_sql::Param<'_>]) -> impl Iterator<Item = &'a dyn rusqlite::ToSql> {
+    params.iter().map(|p| match p {
+        event_sql::Param::Text(s) => s as &dyn rusqlite::ToSql,
+        event_sql::Param::Owned(s) => s as &dyn rusqlite::ToSql,
+        event_sql::Param::Int(i) => i as &dyn rusqlite::ToSql,
+    })
 }
 
 /// A rejection's listing fields, from columns 0-8 of `id, source, received_at, peer, reason,
@@ -182,7 +176,7 @@ impl Reader {
         if version > migrate::latest_version() {
             return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
         }
-        Ok(Self { conn, body_encoding: version >= 4, rejection_headers: version >= 5 })
+        Ok(Self { conn, body_encoding: version >= 4, rejection_headers: version >= 5, metadata_index: version >= 7 })
     }
 
     /// How a query names an event's body encoding on this store's schema.
@@ -190,15 +184,37 @@ impl Reader {
         if self.body_encoding { "body_encoding" } else { "'identity' AS body_encoding" }
     }
 
+    /// The metadata terms `q` narrows with (see `terms::narrowing`).
+    fn narrowing(&self, q: &EventQuery) -> Result<Vec<i64>, StoreError> {
+        if !self.metadata_index || q.metadata_terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = terms::of_query(&q.metadata_terms);
+        let mut count = self.conn.prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM event_terms WHERE event_terms MATCH ?1 LIMIT ?2)",
+        )?;
+        let counts = wanted
+            .iter()
+            .map(|t| count.query_row(params![match_all(&[*t]), terms::RARE_BELOW], |r| r.get(0)))
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(terms::narrowing(wanted, &counts))
+    }
+
+    /// An event query's SQL.
+    fn event_sql<'q>(&self, q: &'q EventQuery) -> Result<event_sql::EventSql<'q>, StoreError> {
+        Ok(event_sql::build(q, &self.narrowing(q)?, &DIALECT))
+    }
+
     /// Events, newest first.
     ///
     /// # Errors
     /// A database error.
     pub fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let order = event_order(q);
-        let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {EVENT_WHERE} {order}");
+        let q = self.event_sql(q)?;
+        let sql =
+            format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status FROM events WHERE {} {}", q.conditions, q.order);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), summary)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(bound(&q.params)), summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -214,22 +230,34 @@ impl Reader {
         } else {
             "NULL AS body, 'identity' AS body_encoding".to_owned()
         };
-        let order = event_order(q);
+        let q = self.event_sql(q)?;
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, NULL AS status, signed_at, metadata, {body}
-             FROM events WHERE {EVENT_WHERE} {order}"
+             FROM events WHERE {} {}",
+            q.conditions, q.order
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(event_params(q)), |row| {
-            let metadata: String = row.get("metadata")?;
+        // By position: EVENT_COLUMNS and status (0-9), then signed_at, metadata, body and its encoding.
+        let rows = stmt.query_map(rusqlite::params_from_iter(bound(&q.params)), |row| {
+            let metadata: String = row.get(11)?;
+            let summary = summary(row)?;
+            let stored = if with_body {
+                Some(body::Stored {
+                    bytes: row.get(12)?,
+                    encoding: row.get(13)?,
+                    size: summary.size,
+                    sha256: summary.body_sha256.clone(),
+                })
+            } else {
+                None
+            };
             let record = EventRecord {
-                summary: summary(row)?,
-                signed_at_ms: row.get("signed_at")?,
+                summary,
+                signed_at_ms: row.get(10)?,
                 headers: Vec::new(),
                 metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
                 body: Vec::new(),
             };
-            let stored = if with_body { Some(stored_body(row)?) } else { None };
             Ok((record, stored))
         })?;
         let mut out = Vec::new();

@@ -47,6 +47,10 @@ pub(super) fn insert_event(
     ])?;
     let id = tx.last_insert_rowid();
     keys.add(hash, id);
+    if !encoded.terms.is_empty() {
+        tx.prepare_cached("INSERT INTO event_terms (rowid, terms) VALUES (?1, ?2)")?
+            .execute(params![id, encoded.terms])?;
+    }
     // The outbox: deliveries are committed with the event, so an acknowledged event always has them.
     if !ev.targets.is_empty() {
         let mut delivery = tx.prepare_cached(
@@ -189,6 +193,9 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
             // Their entries leave the dedup index once this commits. (From an operator handle,
             // without the index, entries stay behind: harmless, a hit is confirmed on the event,
             // and ids are never reused.)
+            // Their entries leave the dedup index once this commits. (From an operator handle,
+            // without the index, entries stay behind: harmless, a hit is confirmed on the event,
+            // and ids are never reused.)
             if let Some(keys) = keys {
                 let mut pruned = tx.prepare_cached(
                     "SELECT id, source, dedup_key FROM events WHERE id IN (SELECT id FROM temp.prune_ids)",
@@ -200,6 +207,7 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
                     keys.remove(key_hash(&source, &key), id);
                 }
             }
+            tx.execute("DELETE FROM event_terms WHERE rowid IN (SELECT id FROM temp.prune_ids)", [])?;
             tx.execute(
                 "DELETE FROM delivery_attempts WHERE delivery_id IN
                    (SELECT id FROM deliveries WHERE event_id IN (SELECT id FROM temp.prune_ids))",

@@ -82,6 +82,7 @@ on_both_stores!(
     duplicates_within_one_batch_are_stored_once,
     reopening_keeps_everything_and_migrations_run_once,
     opening_without_migrating_refuses_an_outdated_store,
+    a_store_from_before_the_metadata_index_has_its_events_indexed_by_the_migration,
     a_store_from_a_newer_hookgate_is_refused,
     inspection_never_creates_a_store_and_refuses_writes,
     rejections_are_logged_and_bounded_by_retention,
@@ -96,6 +97,7 @@ on_both_stores!(
     deliveries_page_by_cursor_without_gaps_or_repeats,
     a_job_batch_commits_its_deliveries_and_cursor_together_and_stops_once_cancelled,
     event_queries_filter_by_type_text_status_and_id,
+    metadata_terms_find_the_events_carrying_every_value,
     stats_count_per_source_and_target_with_windows,
 );
 
@@ -265,24 +267,58 @@ async fn opening_without_migrating_refuses_an_outdated_store(b: Backend) {
     Store::open(&b.url(), no).await.unwrap().close().await;
 }
 
-async fn a_store_from_a_newer_hookgate_is_refused(b: Backend) {
-    b.open(StoreOptions::default()).await.close().await;
-    match &b {
+/// Runs SQL on the test's store behind its back (a store as another version left it).
+async fn raw_sql(b: &Backend, sql: &str) {
+    match b {
         Backend::Sqlite(dir) => {
             let conn = rusqlite::Connection::open(dir.join("hookgate.db")).unwrap();
-            conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 0)", []).unwrap();
+            conn.execute_batch(sql).unwrap();
         }
         Backend::Postgres(schema) => {
             let base = std::env::var(hookgate_store::testing::POSTGRES_URL_ENV)
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.unwrap();
             tokio::spawn(conn);
-            client
-                .batch_execute(&format!("INSERT INTO {}.schema_migrations VALUES (999, 'future', 0)", schema.schema()))
-                .await
-                .unwrap();
+            client.batch_execute(&format!("SET search_path TO {}; {sql}", schema.schema())).await.unwrap();
         }
     }
+}
+
+async fn a_store_from_before_the_metadata_index_has_its_events_indexed_by_the_migration(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let tagged = |k: &str, user: &str| NewEvent {
+        metadata: serde_json::json!({"tag": {"userId": user}}),
+        ..event("flinks", k, b"{}")
+    };
+    let mut want = Vec::new();
+    for i in 0..12 {
+        let id = store.insert_event(tagged(&format!("k{i}"), if i % 4 == 0 { "u0" } else { "other" })).await.unwrap();
+        if i % 4 == 0 {
+            want.insert(0, id.id());
+        }
+    }
+    store.close().await;
+    // As version 6 left it: no index.
+    let drop = match &b {
+        Backend::Sqlite(_) => "DROP TABLE event_terms",
+        Backend::Postgres(_) => "DROP INDEX events_terms; ALTER TABLE events DROP COLUMN terms",
+    };
+    raw_sql(&b, &format!("{drop}; DELETE FROM schema_migrations WHERE version = 7")).await;
+    let store = b.open(StoreOptions::default()).await;
+    let q = EventQuery {
+        metadata_terms: vec![hookgate_store::MetadataTerm {
+            path: vec!["tag".into(), "userId".into()],
+            value: serde_json::json!("u0"),
+        }],
+        ..Default::default()
+    };
+    assert_eq!(store.list_events(&q).await.unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), want);
+    store.close().await;
+}
+
+async fn a_store_from_a_newer_hookgate_is_refused(b: Backend) {
+    b.open(StoreOptions::default()).await.close().await;
+    raw_sql(&b, "INSERT INTO schema_migrations VALUES (999, 'future', 0)").await;
     let err = Store::open(&b.url(), StoreOptions::default()).await.unwrap_err();
     assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
     let err = Store::inspect(&b.url()).await.unwrap_err();

@@ -118,6 +118,66 @@ pub(crate) async fn event_queries_filter_by_type_text_status_and_id(b: Backend) 
     store.close().await;
 }
 
+/// The metadata index finds events by a value whichever way the query runs: narrowed to a rare
+/// value's few events, or walking the events when every value is common (5,000 events or more:
+/// the caller's filter then checks it, and the store returns every event in order).
+pub(crate) async fn metadata_terms_find_the_events_carrying_every_value(b: Backend) {
+    use hookgate_store::{EventQuery, MetadataTerm};
+    let store = b.open(StoreOptions::default()).await;
+    let tagged = |i: usize| NewEvent {
+        metadata: serde_json::json!({
+            "response_type": if i % 4000 == 7 { "Accounts" } else { "KYC" },
+            "tag": {"userId": format!("u{}", i % 2000)},
+            "http_status_code": 200,
+            "codes": [i % 3, 10],
+        }),
+        targets: vec![],
+        ..event(if i.is_multiple_of(2) { "flinks" } else { "fin" }, &format!("k{i}"), b"{}")
+    };
+    let mut ids = Vec::new();
+    for chunk in (0..5_010).collect::<Vec<_>>().chunks(500) {
+        let stored = futures_util::future::join_all(chunk.iter().map(|&i| store.insert_event(tagged(i)))).await;
+        ids.extend(chunk.iter().zip(stored).map(|(&i, r)| (i, r.unwrap().id())));
+    }
+    let term = |path: &[&str], value: serde_json::Value| MetadataTerm {
+        path: path.iter().map(|p| (*p).to_owned()).collect(),
+        value,
+    };
+    let want = |f: &dyn Fn(usize) -> bool| {
+        let mut w: Vec<_> = ids.iter().filter(|(i, _)| f(*i)).map(|(_, id)| *id).collect();
+        w.sort_unstable_by(|a, b| b.cmp(a));
+        w
+    };
+    let found = |terms: Vec<MetadataTerm>, source: Option<&str>, limit: Option<u32>| {
+        let store = &store;
+        let q = EventQuery { metadata_terms: terms, source: source.map(Into::into), limit, ..Default::default() };
+        async move {
+            let listed: Vec<_> = store.list_events(&q).await.unwrap().iter().map(|e| e.id).collect();
+            let scanned: Vec<_> = store.scan_events(&q, false).await.unwrap().iter().map(|e| e.summary.id).collect();
+            assert_eq!(listed, scanned, "list and scan agree");
+            listed
+        }
+    };
+    // Rare: one user's three events.
+    let user = term(&["tag", "userId"], serde_json::json!("u7"));
+    assert_eq!(found(vec![user.clone()], None, None).await, want(&|i| i % 2000 == 7));
+    // Common alone (5,008 events): every KYC event among those returned, newest first (SQLite
+    // does not narrow by a common value, PostgreSQL's planner may; the caller filters either way).
+    let kyc = term(&["response_type"], serde_json::json!("KYC"));
+    assert_eq!(found(vec![kyc.clone()], None, Some(3)).await, want(&|i| i % 4000 != 7)[..3].to_vec());
+    // With a rare one, every value is required (the index intersects them), with a source too.
+    let accounts = term(&["response_type"], serde_json::json!("Accounts"));
+    assert_eq!(found(vec![user.clone(), accounts.clone()], Some("fin"), None).await, want(&|i| i == 4007 || i == 7));
+    assert_eq!(found(vec![user.clone(), kyc], Some("fin"), None).await, want(&|i| i == 2007));
+    // Numbers by value, arrays looked through; a value nobody has finds nothing.
+    let status = term(&["http_status_code"], serde_json::json!(200.0));
+    assert_eq!(found(vec![status, accounts], None, None).await, want(&|i| i % 4000 == 7));
+    let code = term(&["codes"], serde_json::json!(2));
+    assert_eq!(found(vec![code, user], None, None).await, want(&|i| i % 2000 == 7 && i % 3 == 2));
+    assert!(found(vec![term(&["tag", "userId"], serde_json::json!("nobody"))], None, None).await.is_empty());
+    store.close().await;
+}
+
 pub(crate) async fn stats_count_per_source_and_target_with_windows(b: Backend) {
     let store = b.open(StoreOptions::default()).await;
     let now = now_ms();
