@@ -10,8 +10,10 @@
 #   - NATS at HOOKGATE_TEST_NATS_URL (default nats://127.0.0.1:4222): tests named `nats`;
 #   - root (mounting a tmpfs, files another user cannot write): tests named `as_root_`.
 # Installs what the tests use when missing: cargo-nextest, openssl (a self-signed certificate),
-# promtool (Debian's prometheus package: the alert rules in deploy/ are checked with it), and
-# schemathesis (PyPI, in target/schemathesis: the operator API is checked against its OpenAPI).
+# promtool (Debian's prometheus package: the alert rules in deploy/ are checked with it),
+# schemathesis (PyPI, in target/schemathesis: the operator API is checked against its OpenAPI),
+# and for the console's browser test Debian's chromium, node, and playwright-core (npm, pinned by
+# crates/cli/tests/console/package-lock.json, in target/console-node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo nextest --version >/dev/null 2>&1; then
@@ -20,6 +22,8 @@ fi
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -33,6 +37,17 @@ if [ ! -x "$st_venv/bin/schemathesis" ]; then
 fi
 if [ -x "$st_venv/bin/schemathesis" ]; then
   export HOOKGATE_SCHEMATHESIS="$PWD/$st_venv/bin/schemathesis"
+fi
+
+# playwright-core, from the lock file, in a folder of its own.
+pw_dir=target/console-node
+if [ ! -f "$pw_dir/node_modules/playwright-core/package.json" ] && command -v npm >/dev/null 2>&1; then
+  echo "test.sh: installing playwright-core into $pw_dir" >&2
+  mkdir -p "$pw_dir" && cp crates/cli/tests/console/package.json crates/cli/tests/console/package-lock.json "$pw_dir/" \
+    && npm ci --prefix "$pw_dir" --no-audit --no-fund --loglevel=error >&2 || echo "test.sh: cannot install playwright-core" >&2
+fi
+if [ -f "$pw_dir/node_modules/playwright-core/package.json" ] && [ -x /usr/bin/chromium ]; then
+  export HOOKGATE_PLAYWRIGHT="$PWD/$pw_dir/node_modules/playwright-core"
 fi
 
 # host:port of a URL like scheme://[user@]host:port/...
@@ -62,6 +77,10 @@ if [ "${CI:-}" != "true" ]; then
   if [ -z "${HOOKGATE_SCHEMATHESIS:-}" ]; then
     echo "test.sh: schemathesis is missing (pip install schemathesis): excluding test(/schemathesis/)" >&2
     excluded+=("test(/schemathesis/)")
+  fi
+  if [ -z "${HOOKGATE_PLAYWRIGHT:-}" ]; then
+    echo "test.sh: chromium or playwright-core is missing: excluding test(/real_browser/)" >&2
+    excluded+=("test(/real_browser/)")
   fi
   if [ "$(id -u)" != 0 ]; then
     echo "test.sh: not root: excluding the tests that need it (test(/as_root_/): a tmpfs, files another user cannot write)" >&2

@@ -50,6 +50,10 @@ pub struct JobFilter {
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub match_: Option<Value>,
+    /// Only the event with this id (a replay or retry of one event, as the console makes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub event: Option<EventId>,
 }
 
 /// A filter mistake: the field and what is wrong.
@@ -96,6 +100,7 @@ impl JobFilter {
             since_ms: time("since", self.since.as_deref())?,
             until_ms: time("until", self.until.as_deref())?,
             text: self.q.clone().filter(|t| !t.is_empty()),
+            event_id: self.event,
             ..EventQuery::default()
         };
         Ok((q, filter))

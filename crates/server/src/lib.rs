@@ -10,6 +10,7 @@
 pub mod admin;
 mod background;
 pub mod config;
+mod console;
 pub mod filter;
 pub mod ingest;
 pub mod jobs;
@@ -108,6 +109,7 @@ impl Gateway {
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
         let matcher = Arc::new(matching::EventMatcher::new(&sources));
+        let admin_tls = built.admin.as_ref().is_some_and(|a| a.tls.is_some());
         let admin_tokens = built.admin.map(|a| a.tokens);
         let admin_router = admin_tokens.as_ref().map(|tokens| {
             let state = Arc::new(admin::AdminState {
@@ -127,6 +129,8 @@ impl Gateway {
                     })
                     .collect(),
                 targets: built.targets.iter().map(admin::TargetInfo::of).collect(),
+                sessions: Arc::default(),
+                secure_cookies: admin_tls,
             });
             // The live stream stays open as long as its client listens: no request timeout.
             admin::router(Arc::clone(&state))

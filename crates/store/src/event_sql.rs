@@ -79,6 +79,10 @@ pub(crate) fn build<'q>(q: &'q EventQuery, terms: &[i64], dialect: &Dialect) -> 
             b.push(format!("received_at <= {at} AND (received_at < {at} OR id < {p})"));
         }
     }
+    if let Some(id) = q.event_id {
+        let p = b.bind(Param::Int(id.0));
+        b.push(format!("id = {p}"));
+    }
     if let Some(id) = q.max_id {
         let p = b.bind(Param::Int(id.0));
         b.push(format!("id <= {p}"));

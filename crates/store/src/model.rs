@@ -166,6 +166,8 @@ pub struct EventQuery {
     pub until_ms: Option<i64>,
     /// Only those whose id, provider id or dedup key contains this text.
     pub text: Option<String>,
+    /// Only the event with this id.
+    pub event_id: Option<EventId>,
     /// The next page: only those after this event in the list's order (newest first), so a page
     /// never repeats or skips a row while new ones arrive.
     pub before_id: Option<EventId>,

@@ -13,8 +13,6 @@
 //! looked through (a scalar in a filter matches an array holding it; a key matches any of an
 //! array's objects), and numbers are equal by value (`1` and `1.0` are one term).
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 
 /// A metadata value an event must carry for a query to return it.
@@ -35,13 +33,15 @@ impl MetadataTerm {
 
 /// The terms of one event's metadata (a JSON object), each once, sorted.
 pub(crate) fn of_metadata(metadata: &Value) -> Vec<i64> {
-    let mut out = BTreeSet::new();
+    let mut out = Vec::new();
     let mut path = Vec::new();
     collect(metadata, &mut path, &mut out);
-    out.into_iter().collect()
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
-fn collect<'a>(value: &'a Value, path: &mut Vec<&'a str>, out: &mut BTreeSet<i64>) {
+fn collect<'a>(value: &'a Value, path: &mut Vec<&'a str>, out: &mut Vec<i64>) {
     match value {
         Value::Object(fields) => {
             for (k, v) in fields {
@@ -58,7 +58,7 @@ fn collect<'a>(value: &'a Value, path: &mut Vec<&'a str>, out: &mut BTreeSet<i64
         // The top level is an object of fields; a bare scalar there has no name to search by.
         scalar if !path.is_empty() => {
             if let Some(h) = hash(path.iter().copied(), scalar) {
-                out.insert(h);
+                out.push(h);
             }
         }
         _ => {}
@@ -78,7 +78,16 @@ pub(crate) fn narrowing(terms: Vec<i64>, counts: &[i64]) -> Vec<i64> {
 /// The full-text row of one event's metadata (SQLite): its terms as tokens, space-separated;
 /// empty when it has none.
 pub(crate) fn tokens(metadata: &Value) -> String {
-    of_metadata(metadata).into_iter().map(token).collect::<Vec<_>>().join(" ")
+    use std::fmt::Write as _;
+    let terms = of_metadata(metadata);
+    let mut out = String::with_capacity(terms.len() * 17);
+    for t in terms {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let _ = write!(out, "{:016x}", t as u64);
+    }
+    out
 }
 
 /// A term as an SQLite full-text token (16 hex digits).

@@ -8,7 +8,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use super::tokens::{Role, TokensFile};
+use super::tokens::{Role, TokenEntry, TokensFile};
+use crate::console::session::{self, Session, Sessions};
 
 /// The tokens in force, and where they come from.
 #[derive(Debug)]
@@ -40,14 +41,29 @@ impl Tokens {
         }
     }
 
+    /// The token a presented one stands for, if it is known and not expired at `now` (Unix s).
+    pub(crate) fn entry(&self, presented: &str, now: i64) -> Option<TokenEntry> {
+        let file = self.file.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.find(presented).filter(|e| e.expires_at.is_none_or(|t| t > now)).cloned()
+    }
+
     /// The caller a presented token stands for, if it is known and not expired at `now` (Unix s).
     fn caller(&self, presented: &str, now: i64) -> Option<Caller> {
+        self.entry(presented, now).map(|e| Caller { name: e.name, role: e.role })
+    }
+
+    /// The caller a console session stands for: its token, by hash, if still in the file and not
+    /// expired (a token revoked since sign-in ends its sessions at the next reload).
+    fn caller_by_hash(&self, sha256: &str, now: i64) -> Option<Caller> {
         let file = self.file.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = file.find(presented)?;
-        if entry.expires_at.is_some_and(|t| t <= now) {
-            return None;
+        let mut found = None;
+        for t in &file.tokens {
+            let same: bool = subtle::ConstantTimeEq::ct_eq(t.sha256.as_bytes(), sha256.as_bytes()).into();
+            if same && found.is_none() && t.expires_at.is_none_or(|e| e > now) {
+                found = Some(Caller { name: t.name.clone(), role: t.role });
+            }
         }
-        Some(Caller { name: entry.name.clone(), role: entry.role })
+        found
     }
 }
 
@@ -74,20 +90,43 @@ impl Caller {
 pub trait HasTokens {
     /// The tokens in force.
     fn tokens(&self) -> &Tokens;
+    /// The console's sessions.
+    fn sessions(&self) -> &Sessions;
+}
+
+/// The caller a console session cookie stands for, if the session and its token are in force.
+pub(crate) fn session_caller(
+    tokens: &Tokens,
+    sessions: &Sessions,
+    headers: &axum::http::HeaderMap,
+    now: i64,
+) -> Option<(Caller, Session)> {
+    let session = sessions.get(session::cookie_id(headers)?, now)?;
+    let caller = tokens.caller_by_hash(&session.token_sha256, now)?;
+    Some((caller, session))
 }
 
 impl<S: HasTokens + Send + Sync> FromRequestParts<Arc<S>> for Caller {
     type Rejection = ApiError;
 
+    /// A bearer token, or the console's session cookie; with the cookie, a request that changes
+    /// something must also carry the session's CSRF token in `X-CSRF-Token` (a cookie is sent by
+    /// the browser whoever made the page that asks).
     async fn from_request_parts(parts: &mut Parts, state: &Arc<S>) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
         let now = hookgate_verify::Timestamp::now().unix_secs();
-        state.tokens().caller(presented, now).ok_or_else(ApiError::unauthorized)
+        let bearer = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if let Some(value) = bearer {
+            let presented = value.strip_prefix("Bearer ").map(str::trim).ok_or_else(ApiError::unauthorized)?;
+            return state.tokens().caller(presented, now).ok_or_else(ApiError::unauthorized);
+        }
+        let (caller, session) =
+            session_caller(state.tokens(), state.sessions(), &parts.headers, now).ok_or_else(ApiError::unauthorized)?;
+        if !parts.method.is_safe() {
+            let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !session::csrf_ok(&session, presented) {
+                return Err(ApiError::csrf());
+            }
+        }
+        Ok(caller)
     }
 }

@@ -39,6 +39,11 @@ impl ApiError {
         Self { status: StatusCode::FORBIDDEN, code: "forbidden", message: format!("this needs the {needed} role") }
     }
 
+    /// 403: a console request that changes something without its session's CSRF token.
+    pub fn csrf() -> Self {
+        Self { status: StatusCode::FORBIDDEN, code: "csrf", message: "missing or wrong X-CSRF-Token".into() }
+    }
+
     /// 409: the resource is not in a state that allows it.
     pub fn conflict(message: impl std::fmt::Display) -> Self {
         Self { status: StatusCode::CONFLICT, code: "conflict", message: message.to_string() }

@@ -98,6 +98,7 @@ pub(super) fn parse(p: &EventsParams) -> Result<(EventQuery, Option<Filter>), Ap
         until: p.until.clone(),
         q: p.q.clone(),
         match_,
+        event: None,
     };
     let (mut q, filter) = filter.query().map_err(|e| ApiError::bad_request(e.field, e.message))?;
     q.before_id = query::cursor(p.cursor.as_deref())?.map(EventId);

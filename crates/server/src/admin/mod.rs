@@ -22,6 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use hookgate_store::Store;
 
+pub(crate) use self::auth::session_caller;
 pub use self::auth::{Caller, Tokens};
 pub use self::error::ApiError;
 pub use self::overview::{SourceInfo, TargetInfo};
@@ -40,11 +41,18 @@ pub(crate) struct AdminState {
     pub(crate) sources: Vec<SourceInfo>,
     /// The targets as configured.
     pub(crate) targets: Vec<TargetInfo>,
+    /// The console's signed-in browsers.
+    pub(crate) sessions: Arc<crate::console::session::Sessions>,
+    /// The listener is HTTPS: session cookies are `Secure`.
+    pub(crate) secure_cookies: bool,
 }
 
 impl auth::HasTokens for AdminState {
     fn tokens(&self) -> &Tokens {
         &self.tokens
+    }
+    fn sessions(&self) -> &crate::console::session::Sessions {
+        &self.sessions
     }
 }
 
@@ -58,10 +66,12 @@ pub(crate) fn router(state: Arc<AdminState>) -> Router {
         .merge(audit::router())
         .merge(overview::router())
         .route("/api/openapi.json", axum::routing::get(openapi::document))
+        .merge(crate::console::router())
         .with_state(state)
+        .layer(axum::middleware::map_response(crate::console::security_headers))
 }
 
 /// The live stream's router: apart, because it must not have the request timeout.
 pub(crate) fn stream_router(state: Arc<AdminState>) -> Router {
-    stream::router().with_state(state)
+    stream::router().with_state(state).layer(axum::middleware::map_response(crate::console::security_headers))
 }

@@ -1,0 +1,198 @@
+// The console in a real browser (Debian's Chromium, driven by playwright-core) against a running
+// `hookgate serve`, started by crates/cli/tests/console.rs, which passes everything in the
+// environment. Each step saves a screenshot; any failed check exits non-zero with its reason.
+import { createRequire } from 'node:module';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const CONSOLE = env('HG_CONSOLE_URL');
+const HOOKS = env('HG_HOOKS_URL');
+const SECRET = env('HG_SECRET');
+const OPERATOR = env('HG_OPERATOR_TOKEN');
+const VIEWER = env('HG_VIEWER_TOKEN');
+const SHOTS = env('HG_SCREENSHOTS');
+const HEALED = env('HG_FLAKY_OK_FILE');
+const require = createRequire(`${env('HOOKGATE_PLAYWRIGHT')}/`);
+const { chromium } = require('playwright-core');
+
+fs.mkdirSync(SHOTS, { recursive: true });
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+function check(ok, what) {
+  if (!ok) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+/** Posts a Flinks webhook signed with the source's secret; returns the HTTP status. */
+async function postWebhook(body, secret = SECRET) {
+  const signature = crypto.createHmac('sha256', secret).update(body).digest('base64');
+  const r = await fetch(HOOKS, { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Flinks-Signature': signature } });
+  return r.status;
+}
+
+async function signIn(browser, token, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ acceptDownloads: true, viewport });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
+  const first = await page.goto(CONSOLE);
+  check(first.status() === 200, 'the console answers / with the sign-in page');
+  await page.getByLabel('Operator token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Events' }).waitFor();
+  return { context, page };
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  // ---- sign-in, refusal, headers, cookie --------------------------------------------------
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const r = await page.goto(CONSOLE);
+    const h = r.headers();
+    check(h['content-security-policy']?.includes("script-src 'self'") && !h['content-security-policy'].includes('unsafe-inline'),
+      'the page has a Content-Security-Policy without unsafe-inline');
+    check(h['x-frame-options'] === 'DENY' && h['referrer-policy'] === 'no-referrer', 'X-Frame-Options DENY, Referrer-Policy no-referrer');
+    await shot(page, 'sign-in');
+    await page.getByLabel('Operator token').fill('hgat_not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+    await shot(page, 'sign-in-refused');
+    await context.close();
+  }
+
+  const { context, page } = await signIn(browser, OPERATOR);
+  const cookie = (await context.cookies()).find((c) => c.name === 'hookgate_session');
+  check(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('table', { name: 'Sources' }).waitFor();
+  await shot(page, 'overview');
+
+  // ---- a webhook appears live; its payload is shown as text, never run ---------------------
+  await page.getByRole('link', { name: 'Events' }).click();
+  await page.getByText('Live: new events appear at the top.').waitFor();
+  const id = crypto.randomUUID();
+  const hostile = `{"ResponseType":"KYC","RequestId":"${id}","Note":"<script>window.__pwned=1</script><img src=x onerror=\\"window.__pwned=2\\">","Tag":"userId=console"}`;
+  const body = Buffer.from(`${hostile}\n`);
+  check(await postWebhook(body) === 200, 'the webhook is accepted');
+  const row = page.locator('tr.fresh', { hasText: id });
+  await row.waitFor();
+  check(true, 'the new event appears live in the list');
+  await shot(page, 'event-live');
+
+  // ---- filter ---------------------------------------------------------------------------
+  check(await postWebhook(Buffer.from(`{"ResponseType":"Other","RequestId":"${crypto.randomUUID()}"}`)) === 200, 'a second webhook is accepted');
+  await page.getByLabel('Match').fill(JSON.stringify({ RequestId: id }));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/match=/);
+  await page.locator('tbody tr', { hasText: id }).waitFor();
+  const listed = await page.locator('tbody tr[data-event]').count();
+  check(listed === 1, `the match filter lists exactly the one event (${listed})`);
+  await shot(page, 'filtered');
+
+  // ---- detail, byte-exact download -------------------------------------------------------
+  await page.locator('tbody tr', { hasText: id }).getByRole('link').first().click();
+  await page.getByRole('heading', { name: /^Event \d+$/ }).waitFor();
+  await page.locator('pre.payload').first().waitFor();
+  const shownBody = await page.locator('pre.payload').first().textContent();
+  check(shownBody.includes('<script>window.__pwned=1</script>'), 'the body is shown with its <script> as text');
+  check(await page.evaluate(() => window.__pwned === undefined), 'nothing in the payload ran');
+  check(await page.locator('section', { hasText: 'Deliveries' }).getByText('audit').count() > 0, 'the detail lists the delivery to audit');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the exact bytes' }).click()]);
+  const saved = fs.readFileSync(await download.path());
+  check(saved.equals(body), `the download is the exact bytes (${saved.length} of ${body.length})`);
+  await shot(page, 'event-detail');
+
+  // ---- replay with the progress bar reaching done --------------------------------------------
+  await page.getByRole('button', { name: 'Replay this event' }).click();
+  await page.locator('.job-state[data-state="done"]').waitFor({ timeout: 30000 });
+  check(true, 'the replay job reaches done');
+  await shot(page, 'replayed');
+
+  // ---- CSRF: a state change without the token is refused ----------------------------------
+  const noCsrf = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/replays', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"filter":{},"dry_run":true}' });
+    return [r.status, (await r.json()).error.code];
+  });
+  check(noCsrf[0] === 403 && noCsrf[1] === 'csrf', `a POST without X-CSRF-Token is refused (${noCsrf})`);
+
+  // ---- a dead delivery, retried ------------------------------------------------------------
+  const failing = crypto.randomUUID();
+  check(await postWebhook(Buffer.from(`{"ResponseType":"FAIL","RequestId":"${failing}"}`)) === 200, 'a webhook routed to the failing target is accepted');
+  await page.goto(`${CONSOLE}#/deliveries?status=dead&target=flaky`);
+  const dead = page.locator('tbody tr[data-delivery]', { hasText: 'flaky' });
+  for (let i = 0; i < 60 && (await dead.count()) === 0; i += 1) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  check(await dead.count() > 0, 'the failing delivery shows as dead');
+  await shot(page, 'dead-delivery');
+  fs.writeFileSync(HEALED, 'ok');
+  await dead.first().getByRole('button', { name: 'Retry' }).click();
+  await page.locator('.job-state[data-state="done"]').waitFor({ timeout: 30000 });
+  check(true, 'the retry job reaches done');
+  await page.goto(`${CONSOLE}#/deliveries?target=flaky&status=delivered`);
+  await page.locator('tbody tr[data-delivery]', { hasText: 'delivered' }).first().waitFor({ timeout: 30000 });
+  check(true, 'the retried delivery is delivered');
+  await shot(page, 'retried');
+
+  // ---- a rejection ----------------------------------------------------------------------------
+  check(await postWebhook(Buffer.from('{"ResponseType":"forged"}'), 'wrong-secret') === 403, 'a forged webhook is refused');
+  await page.getByRole('link', { name: 'Rejections' }).click();
+  const rejection = page.locator('tbody tr[data-rejection]', { hasText: 'signature_mismatch' }).first();
+  await rejection.waitFor();
+  await rejection.getByRole('link').first().click();
+  await page.locator('pre.payload', { hasText: 'forged' }).waitFor();
+  check(true, 'the rejection and its kept body are shown');
+  await shot(page, 'rejection');
+
+  // ---- jobs -------------------------------------------------------------------------------------
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.locator('tbody tr[data-job]').first().waitFor();
+  check(await page.locator('tbody tr[data-job]').count() >= 2, 'the jobs view lists the replay and the retry');
+  await shot(page, 'jobs');
+
+  // ---- a narrow screen -------------------------------------------------------------------------
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'Events' }).click();
+  await page.locator('tbody tr[data-event]').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(overflow <= 392, `readable at 390 px: the page is ${overflow} px wide`);
+  await shot(page, 'events-390px');
+
+  // ---- sign out --------------------------------------------------------------------------------
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Operator token').waitFor();
+  const after = await page.evaluate(async () => (await fetch('/api/v1/events')).status);
+  check(after === 401, `after signing out the API refuses the browser (${after})`);
+  await shot(page, 'signed-out');
+  await context.close();
+
+  // ---- a viewer looks but may not replay --------------------------------------------------
+  const viewer = await signIn(browser, VIEWER);
+  await viewer.page.goto(`${CONSOLE}#/events`);
+  await viewer.page.locator('tbody tr', { hasText: id }).getByRole('link').first().click();
+  await viewer.page.getByText('may look, not replay').waitFor();
+  check(await viewer.page.getByRole('button', { name: 'Replay this event' }).count() === 0, 'the console offers a viewer no replay');
+  const refused = await viewer.page.evaluate(async () => {
+    const csrf = document.querySelector('meta[name="hookgate-csrf"]').content;
+    const r = await fetch('/api/v1/replays', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: '{"filter":{}}' });
+    return r.status;
+  });
+  check(refused === 403, `the API refuses a viewer's replay (${refused})`);
+  await shot(viewer.page, 'viewer');
+  await viewer.context.close();
+} finally {
+  await browser.close();
+}
+console.log('console: every check passed');

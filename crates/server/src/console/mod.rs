@@ -1,0 +1,255 @@
+//! The web console, on the operator listener at `/`: a sign-in page, then one page whose script
+//! is a client of the operator API (`/api/v1/…`, with the session cookie and its CSRF token). The
+//! console never reads the store itself; everything it shows or does, the API shows or does, with
+//! the same roles.
+//!
+//! Safety: the session cookie is `HttpOnly; SameSite=Strict` (`Secure` under TLS); every response
+//! of the operator listener carries a Content-Security-Policy with no inline script or style, so
+//! the page runs only `/assets/console.js`, which builds the page from text nodes (a payload with
+//! `<script>` in it is shown, never run).
+
+pub(crate) mod session;
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::admin::AdminState;
+
+const SCRIPT: &str = include_str!("assets/console.js");
+const STYLE: &str = include_str!("assets/console.css");
+
+/// The console's routes (merged into the operator listener's router).
+pub(crate) fn router() -> axum::Router<Arc<AdminState>> {
+    axum::Router::new()
+        .route("/", get(index))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/assets/console.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
+        .route("/assets/console.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+}
+
+fn asset(text: &'static str, content_type: &'static str) -> Response {
+    let mut r = text.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// What every response of the operator listener carries (a response that sets its own policy,
+/// such as a stored body's, keeps it).
+pub(crate) async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn now() -> i64 {
+    hookgate_verify::Timestamp::now().unix_secs()
+}
+
+/// Text for HTML: the five characters that could end an element or an attribute.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn page(title: &str, body_class: &str, head: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/assets/console.css\">{head}</head>\
+         <body class=\"{body_class}\">{body}</body></html>\n"
+    )
+}
+
+fn login_page(status: StatusCode, error: Option<&str>) -> Response {
+    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let body = format!(
+        "<main class=\"login\"><h1>Hookgate</h1>\
+         <form method=\"post\" action=\"/login\">\
+         <label for=\"token\">Operator token</label>\
+         <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required autofocus>\
+         <button type=\"submit\">Sign in</button></form>{error}\
+         <p class=\"hint\">A token from <code>hookgate admin token create</code>.</p></main>"
+    );
+    html(status, page("Hookgate: sign in", "login", "", &body))
+}
+
+/// `GET /`: the console for a signed-in browser, the sign-in page otherwise.
+async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Response {
+    let Some((caller, session)) = crate::admin::session_caller(&state.tokens, &state.sessions, &headers, now()) else {
+        return login_page(StatusCode::OK, None);
+    };
+    let head = format!(
+        "<meta name=\"hookgate-csrf\" content=\"{}\"><meta name=\"hookgate-role\" content=\"{}\">\
+         <meta name=\"hookgate-name\" content=\"{}\"><script src=\"/assets/console.js\" defer></script>",
+        escape(&session.csrf),
+        caller.role.as_str(),
+        escape(&caller.name)
+    );
+    let body = format!(
+        "<header><a class=\"brand\" href=\"#/\">Hookgate</a>\
+         <nav aria-label=\"Views\"><a href=\"#/\">Overview</a><a href=\"#/events\">Events</a>\
+         <a href=\"#/rejections\">Rejections</a><a href=\"#/deliveries\">Deliveries</a>\
+         <a href=\"#/jobs\">Jobs</a>{audit}</nav>\
+         <form class=\"who\" method=\"post\" action=\"/logout\"><span>{name} ({role})</span>\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Sign out</button></form>\
+         </header><main id=\"view\" tabindex=\"-1\" aria-live=\"polite\"></main>",
+        audit = if caller.role >= crate::admin::tokens::Role::Admin { "<a href=\"#/audit\">Audit</a>" } else { "" },
+        name = escape(&caller.name),
+        role = caller.role.as_str(),
+        csrf = escape(&session.csrf),
+    );
+    html(StatusCode::OK, page("Hookgate", "console", &head, &body))
+}
+
+/// Whether a form post comes from this origin (a page elsewhere cannot sign a browser in or out).
+/// Browsers say where a request comes from in `Sec-Fetch-Site`; without it, `Origin` must name
+/// the host the request went to. (`Origin` alone is not enough: under `Referrer-Policy:
+/// no-referrer` a browser sends `Origin: null` even from this console's own page.)
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match text(header::ORIGIN.as_str()) {
+        None | Some("null") => true,
+        Some(origin) => {
+            let host = text(header::HOST.as_str()).unwrap_or("");
+            origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+/// `POST /login`: a valid token opens a session (until the token expires, at most 12 hours).
+async fn login(
+    State(state): State<Arc<AdminState>>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    if !same_origin(&headers) {
+        return login_page(StatusCode::FORBIDDEN, Some("Sign in from this console's own page."));
+    }
+    let Ok(Form(form)) = form else {
+        return login_page(StatusCode::BAD_REQUEST, Some("Enter an operator token."));
+    };
+    let now = now();
+    let Some(entry) = state.tokens.entry(form.token.trim(), now) else {
+        tracing::info!("Console sign-in refused: unknown, revoked or expired token.");
+        return login_page(StatusCode::UNAUTHORIZED, Some("That token is not valid (unknown, revoked or expired)."));
+    };
+    let expires_at = entry.expires_at.map_or(now + session::MAX_AGE_SECS, |t| t.min(now + session::MAX_AGE_SECS));
+    let (id, _) = match state.sessions.open(entry.sha256.clone(), expires_at, now) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "Cannot open a console session: no randomness.");
+            return login_page(StatusCode::INTERNAL_SERVER_ERROR, Some("The gateway cannot open a session."));
+        }
+    };
+    tracing::info!(token = %entry.name, "Console sign-in.");
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        session::COOKIE,
+        (expires_at - now).max(0)
+    );
+    let mut r = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+/// `POST /logout`: ends the session (the form carries its CSRF token).
+async fn logout(
+    State(state): State<Arc<AdminState>>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let id = session::cookie_id(&headers).map(str::to_owned);
+    if let Some(id) = &id {
+        let valid = state.sessions.get(id, now()).is_some_and(|s| {
+            let presented = form.as_ref().map(|f| f.csrf.as_str()).unwrap_or_default();
+            session::csrf_ok(&s, presented)
+        });
+        if !valid || !same_origin(&headers) {
+            return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
+        }
+        state.sessions.close(id);
+    }
+    let mut r = Redirect::to("/").into_response();
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}", session::COOKIE);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_what_ends_an_element_or_attribute() {
+        assert_eq!(escape(r#"<script>"a"&'b'</script>"#), "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;");
+    }
+
+    #[test]
+    fn a_form_post_from_another_origin_is_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:8081".parse().unwrap());
+        assert!(same_origin(&h), "no Origin: not a browser's cross-site post");
+        h.insert(header::ORIGIN, "http://127.0.0.1:8081".parse().unwrap());
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_origin(&h), "this page under no-referrer");
+    }
+}
