@@ -140,17 +140,7 @@ command = ["true"]
     );
     std::fs::write(dir.join("hookgate.toml"), &config).unwrap();
     let (child, addr, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
-    let mut admin = None;
-    wait_for("the operator API's address", 30, || {
-        admin = log
-            .lock()
-            .unwrap()
-            .lines()
-            .find(|l| l.contains("Serving the operator API"))
-            .and_then(|l| l.split("listen=").nth(1)?.split_whitespace().next()?.parse().ok());
-        admin.is_some()
-    });
-    (child, addr, admin.unwrap())
+    (child, addr, admin_addr(&log))
 }
 
 #[test]

@@ -69,22 +69,13 @@ retry = {{ max_attempts = 1 }}
     );
     std::fs::write(dir.join("hookgate.toml"), &config).unwrap();
     let (child, hooks, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
-    let mut admin = None;
-    wait_for("the operator listener's address", 30, || {
-        admin = log
-            .lock()
-            .unwrap()
-            .lines()
-            .find(|l| l.contains("Serving the operator API"))
-            .and_then(|l| l.split("listen=").nth(1)?.split_whitespace().next().map(str::to_owned));
-        admin.is_some()
-    });
+    let admin = admin_addr(&log);
     let shots: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/console/console.test.mjs");
     let out = Command::new("node")
         .arg(&script)
         .env("HOOKGATE_PLAYWRIGHT", &playwright)
-        .env("HG_CONSOLE_URL", format!("http://{}/", admin.unwrap()))
+        .env("HG_CONSOLE_URL", format!("http://{admin}/"))
         .env("HG_HOOKS_URL", format!("http://{hooks}/webhooks/flinks"))
         .env("HG_SECRET", SECRET)
         .env("HG_OPERATOR_TOKEN", &operator)

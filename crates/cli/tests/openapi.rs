@@ -37,15 +37,7 @@ fn schemathesis_finds_the_operator_api_as_its_openapi_document_says() {
     );
     std::fs::write(dir.join("hookgate.toml"), config).unwrap();
     let (child, hooks, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
-    let mut api = None;
-    wait_for("the operator API's address", 30, || {
-        api =
-            log.lock().unwrap().lines().find(|l| l.contains("Serving the operator API")).and_then(|l| {
-                l.split("listen=").nth(1)?.split_whitespace().next()?.parse::<std::net::SocketAddr>().ok()
-            });
-        api.is_some()
-    });
-    let api = api.unwrap();
+    let api = admin_addr(&log);
     for i in 0..5 {
         let body = format!(r#"{{"ResponseType":"KYC","Tag":"userId={i}","RequestId":"o{i}"}}"#);
         assert_eq!(post_flinks(hooks, secret, body.as_bytes()).unwrap(), 200);

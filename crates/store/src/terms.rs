@@ -31,11 +31,24 @@ impl MetadataTerm {
     }
 }
 
+/// The key under which the gateway copies an event's type into its metadata (for routing): the
+/// event's `event_type` column already answers a search by type, so the index leaves it out.
+const EVENT_TYPE_KEY: &str = "event_type";
+
 /// The terms of one event's metadata (a JSON object), each once, sorted.
 pub(crate) fn of_metadata(metadata: &Value) -> Vec<i64> {
     let mut out = Vec::new();
     let mut path = Vec::new();
-    collect(metadata, &mut path, &mut out);
+    match metadata {
+        Value::Object(fields) => {
+            for (k, v) in fields.iter().filter(|(k, _)| k.as_str() != EVENT_TYPE_KEY) {
+                path.push(k.as_str());
+                collect(v, &mut path, &mut out);
+                path.pop();
+            }
+        }
+        other => collect(other, &mut path, &mut out),
+    }
     out.sort_unstable();
     out.dedup();
     out
@@ -177,6 +190,8 @@ mod tests {
             assert!(terms.contains(&term(path, value.clone())), "{path:?} = {value}");
         }
         assert_eq!(terms.len(), 7, "one term per distinct (path, value)");
+        let typed = of_metadata(&json!({"event_type": "KYC", "response_type": "KYC"}));
+        assert_eq!(typed, vec![term(&["response_type"], json!("KYC"))], "the type is the event's column");
         assert!(!terms.contains(&term(&["tag", "userId"], json!(12345))), "a string is not the number");
         assert!(!terms.contains(&term(&["tag"], json!("12345"))), "the path is part of the term");
     }

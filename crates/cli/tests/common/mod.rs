@@ -104,6 +104,21 @@ pub(crate) fn serve_command(
     (child, addr, ops_addr, log)
 }
 
+/// The operator API's address, once the log of `serve_command` reports it.
+pub(crate) fn admin_addr(log: &Mutex<String>) -> SocketAddr {
+    let mut admin = None;
+    wait_for("the operator API's address", 30, || {
+        admin = log
+            .lock()
+            .unwrap()
+            .lines()
+            .find(|l| l.contains("Serving the operator API"))
+            .and_then(|l| l.split("listen=").nth(1)?.split_whitespace().next()?.parse().ok());
+        admin.is_some()
+    });
+    admin.unwrap()
+}
+
 /// Graceful stop; the exit status must be success.
 pub(crate) fn sigterm_and_wait(mut child: Child) {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

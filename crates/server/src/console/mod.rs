@@ -184,12 +184,13 @@ async fn login(
         }
     };
     tracing::info!(token = %entry.name, "Console sign-in.");
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        session::COOKIE,
-        (expires_at - now).max(0)
-    );
+    to_console_with_cookie(&id, (expires_at - now).max(0), state.secure_cookies)
+}
+
+/// A redirect to the console that sets the session cookie (`Max-Age=0` with an empty id: ends it).
+fn to_console_with_cookie(id: &str, max_age: i64, secure: bool) -> Response {
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", session::COOKIE);
     let mut r = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -219,13 +220,7 @@ async fn logout(
         }
         state.sessions.close(id);
     }
-    let mut r = Redirect::to("/").into_response();
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}", session::COOKIE);
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r
+    to_console_with_cookie("", 0, state.secure_cookies)
 }
 
 #[cfg(test)]
