@@ -94,8 +94,13 @@ try {
   await page.getByLabel('Match').fill(JSON.stringify({ RequestId: id }));
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/match=/);
-  await page.locator('tbody tr', { hasText: id }).waitFor();
-  const listed = await page.locator('tbody tr[data-event]').count();
+  // The list is drawn again for the filter: wait until it shows the one event and no other.
+  let listed = -1;
+  for (let i = 0; i < 100; i += 1) {
+    listed = await page.locator('tbody tr[data-event]').count();
+    if (listed === 1 && await page.locator('tbody tr[data-event]', { hasText: id }).count() === 1) break;
+    await page.waitForTimeout(100);
+  }
   check(listed === 1, `the match filter lists exactly the one event (${listed})`);
   await shot(page, 'filtered');
 
