@@ -102,9 +102,11 @@ impl Gateway {
         });
         let sources: Vec<Arc<ingest::source::Source>> = built.sources.into_iter().map(Arc::new).collect();
         let mut router = Router::new();
+        let mut last_hour = std::collections::HashMap::new();
         for source in &sources {
             let path = source.path.clone();
             let metrics = Arc::new(ingest::SourceMetrics::new(&source.name));
+            last_hour.insert(source.name.clone(), Arc::clone(&metrics.last_hour));
             let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), metrics };
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
@@ -131,6 +133,7 @@ impl Gateway {
                 targets: built.targets.iter().map(admin::TargetInfo::of).collect(),
                 sessions: Arc::default(),
                 secure_cookies: admin_tls,
+                last_hour: last_hour.clone(),
             });
             // The live stream stays open as long as its client listens: no request timeout.
             admin::router(Arc::clone(&state))

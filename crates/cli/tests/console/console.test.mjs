@@ -77,6 +77,7 @@ try {
   await page.getByRole('table', { name: 'Sources' }).waitFor();
   await shot(page, 'overview');
 
+
   // ---- a webhook appears live; its payload is shown as text, never run ---------------------
   await page.getByRole('link', { name: 'Events' }).click();
   await page.getByText('Live: new events appear at the top.').waitFor();
@@ -159,6 +160,16 @@ try {
   await page.locator('pre.payload', { hasText: 'forged' }).waitFor();
   check(true, 'the rejection and its kept body are shown');
   await shot(page, 'rejection');
+
+  // ---- the overview's chart counts what came in this hour ------------------------------------
+  await page.getByRole('link', { name: 'Overview' }).click();
+  const chart = page.locator('tr[data-source="flinks"] svg.chart');
+  await chart.waitFor();
+  const label = await chart.getAttribute('aria-label');
+  const [accepted, duplicates, rejected] = label.match(/\d+/g).map(Number);
+  check(accepted >= 3 && rejected >= 1 && duplicates >= 0, `the overview charts the last hour (${label})`);
+  check(await chart.locator('rect.bar.rejected').count() >= 1, 'the chart draws the rejected requests');
+  await shot(page, 'overview-chart');
 
   // ---- jobs -------------------------------------------------------------------------------------
   await page.getByRole('link', { name: 'Jobs' }).click();

@@ -45,6 +45,8 @@ pub(crate) struct AdminState {
     pub(crate) sessions: Arc<crate::console::session::Sessions>,
     /// The listener is HTTPS: session cookies are `Secure`.
     pub(crate) secure_cookies: bool,
+    /// Per source, this gateway's requests of the last hour, minute by minute.
+    pub(crate) last_hour: std::collections::HashMap<String, Arc<crate::ingest::last_hour::LastHour>>,
 }
 
 impl auth::HasTokens for AdminState {

@@ -101,6 +101,22 @@ pub(super) struct SourceView {
     event_rate: Rates,
     /// Rejections per minute.
     rejection_rate: Rates,
+    /// The requests this gateway answered for the source in each of the last 60 minutes, oldest
+    /// first (the console's chart; a restart starts it again).
+    last_hour: Vec<MinuteView>,
+}
+
+/// One minute of a source's requests.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct MinuteView {
+    /// The minute's start.
+    at: String,
+    /// Events stored.
+    accepted: u64,
+    /// Provider retries of a stored event.
+    duplicate: u64,
+    /// Requests refused (signature, size, malformed, store unavailable).
+    rejected: u64,
 }
 
 /// A target with how its deliveries stand.
@@ -127,7 +143,8 @@ pub(super) struct TargetView {
     security(("bearer" = [])))]
 pub(super) async fn sources(caller: Caller, State(state): State<Arc<AdminState>>) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let stats = state.store.source_stats(crate::now_ms()).await?;
+    let now = crate::now_ms();
+    let stats = state.store.source_stats(now).await?;
     let views: Vec<SourceView> = state
         .sources
         .iter()
@@ -141,6 +158,19 @@ pub(super) async fn sources(caller: Caller, State(state): State<Arc<AdminState>>
                 last_event_at: s.last_event_ms.map(rfc3339),
                 event_rate: rates(s.events_last),
                 rejection_rate: rates(s.rejections_last),
+                last_hour: state
+                    .last_hour
+                    .get(&config.name)
+                    .map(|h| h.minutes(now.div_euclid(60_000)))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| MinuteView {
+                        at: rfc3339(m.minute * 60_000),
+                        accepted: m.accepted,
+                        duplicate: m.duplicate,
+                        rejected: m.refused,
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -4,6 +4,7 @@
 //! `dedup`, `metadata`, `pointer` and `routing` are what it derives with.
 
 mod dedup;
+pub(crate) mod last_hour;
 mod metadata;
 mod pointer;
 pub mod routing;
@@ -11,6 +12,7 @@ pub mod source;
 mod telemetry;
 
 pub use self::dedup::Dedup;
+use self::telemetry::Outcome;
 pub(crate) use self::telemetry::SourceMetrics;
 
 use std::net::SocketAddr;
@@ -61,7 +63,7 @@ pub(crate) async fn ingest(
     // A declared length over the limit is refused before reading anything.
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > src.body_limit as u64) {
-        m.done(&m.too_large, started);
+        m.done(Outcome::TooLarge, started);
         return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
     }
     // The declared length is reserved from the bodies-in-flight budget before anything is read
@@ -73,12 +75,12 @@ pub(crate) async fn ingest(
     let body = match read_body(Body::new(body), src.body_limit, declared, &mut reserved).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
-            m.done(&m.too_large, started);
+            m.done(Outcome::TooLarge, started);
             return (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large").into_response();
         }
         Err(BodyError::OverBudget) => return over_budget(src, m, started),
         Err(BodyError::Broken) => {
-            m.done(&m.bad_request, started);
+            m.done(Outcome::BadRequest, started);
             return (StatusCode::BAD_REQUEST, "Bad Request").into_response();
         }
     };
@@ -88,7 +90,7 @@ pub(crate) async fn ingest(
         Ok(v) => v,
         Err(rejection) => {
             reject(&route, peer, &parts.headers, &body, &rejection, received_at);
-            m.done(&m.rejected, started);
+            m.done(Outcome::Rejected, started);
             return reply_response(src.rejection());
         }
     };
@@ -97,7 +99,7 @@ pub(crate) async fn ingest(
     // not an event.
     if let Some(answer) = src.auth.challenge_response(&incoming.request(), &verified) {
         tracing::info!(source = %src.name, peer = %peer, "Answered the provider's endpoint verification.");
-        m.done(&m.challenge, started);
+        m.done(Outcome::Challenge, started);
         let mut response = (StatusCode::OK, answer.body).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
         return response;
@@ -136,13 +138,13 @@ pub(crate) async fn ingest(
                     route.app.commits.committed(Timestamp::now().unix_millis());
                     tracing::debug!(source = %src.name, event_id = id.0, "Stored event.");
                     route.app.wake.notify_waiters();
-                    m.done(&m.accepted, started);
+                    m.done(Outcome::Accepted, started);
                     (id, false)
                 }
                 Inserted::Duplicate(id) => {
                     tracing::info!(source = %src.name, event_id = id.0, "Duplicate delivery; already stored.");
                     m.duplicates.increment(1);
-                    m.done(&m.duplicate, started);
+                    m.done(Outcome::Duplicate, started);
                     (id, true)
                 }
             };
@@ -163,7 +165,7 @@ pub(crate) async fn ingest(
         Ok(Err(e)) => {
             route.app.commits.failed(Timestamp::now().unix_millis());
             store_failed(&src.name, &e);
-            m.done(&m.store_unavailable, started);
+            m.done(Outcome::StoreUnavailable, started);
             unavailable()
         }
         Err(_) => {
@@ -172,7 +174,7 @@ pub(crate) async fn ingest(
             if let Some(suppressed) = THROTTLE.admit() {
                 tracing::warn!(source = %src.name, timeout_secs = route.app.store_timeout.as_secs(), suppressed, "Store commit timed out; answering 503.");
             }
-            m.done(&m.store_unavailable, started);
+            m.done(Outcome::StoreUnavailable, started);
             unavailable()
         }
     }
@@ -223,7 +225,7 @@ fn over_budget(src: &Source, m: &SourceMetrics, started: Instant) -> Response {
     if let Some(suppressed) = THROTTLE.admit() {
         tracing::warn!(source = %src.name, suppressed, "Request bodies in flight are over server.max_body_bytes_in_flight; answering 503.");
     }
-    m.done(&m.over_budget, started);
+    m.done(Outcome::OverBudget, started);
     unavailable()
 }
 

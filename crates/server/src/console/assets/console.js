@@ -138,6 +138,35 @@
     }
   }
 
+  /** A source's last hour as stacked bars per minute (accepted, duplicate, rejected). */
+  function hourChart(minutes) {
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = (tag, attrs = {}) => {
+      const el = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+      return el;
+    };
+    const total = (m) => m.accepted + m.duplicate + m.rejected;
+    const top = Math.max(1, ...minutes.map(total));
+    const sum = (k) => minutes.reduce((n, m) => n + m[k], 0);
+    const label = `Last hour: ${sum('accepted')} accepted, ${sum('duplicate')} duplicates, ${sum('rejected')} rejected`;
+    const W = 4; const H = 36;
+    const chart = svg('svg', { class: 'chart', width: minutes.length * W, height: H, viewBox: `0 0 ${minutes.length * W} ${H}`, role: 'img', 'aria-label': label });
+    const title = svg('title');
+    title.textContent = label;
+    chart.append(title);
+    minutes.forEach((m, i) => {
+      let y = H;
+      for (const k of ['accepted', 'duplicate', 'rejected']) {
+        const hgt = (m[k] / top) * H;
+        if (hgt <= 0) continue;
+        y -= hgt;
+        chart.append(svg('rect', { x: i * W, y, width: W - 1, height: hgt, class: `bar ${k}` }));
+      }
+    });
+    return chart;
+  }
+
   // Overview: sources and targets, anything unhealthy first.
   async function overview() {
     show('Overview', notice('Loading…'));
@@ -148,16 +177,20 @@
       sources.sort((a, b) => b.rejection_rate.last_5m - a.rejection_rate.last_5m);
       const rate = (r) => `${r.last_1m.toFixed(0)} / ${r.last_5m.toFixed(1)} / ${r.last_60m.toFixed(1)}`;
       show('Overview',
-        table(['Source', 'Scheme', 'Events', 'Duplicates', 'Rejections', 'Last event', 'Events/min (1, 5, 60 min)', 'Rejections/min'],
-          sources.map((s) => h('tr', { class: s.rejection_rate.last_5m > 0 ? 'warn' : '' },
-            h('td', {}, h('a', { href: `#/events?source=${encodeURIComponent(s.name)}` }, s.name)), h('td', {}, s.scheme),
+        h('p', { class: 'legend' }, 'Last hour, per minute: ', h('span', { class: 'key accepted' }, 'accepted'), ' ',
+          h('span', { class: 'key duplicate' }, 'duplicate'), ' ', h('span', { class: 'key rejected' }, 'rejected'),
+          ' (requests this gateway answered).'),
+        table(['Source', 'Last hour', 'Scheme', 'Events', 'Duplicates', 'Rejections', 'Last event', 'Events/min (1, 5, 60 min)', 'Rejections/min'],
+          sources.map((s) => h('tr', { class: s.rejection_rate.last_5m > 0 ? 'warn' : '', 'data-source': s.name },
+            h('td', {}, h('a', { href: `#/events?source=${encodeURIComponent(s.name)}` }, s.name)),
+            h('td', {}, hourChart(s.last_hour)), h('td', {}, s.scheme),
             h('td', { class: 'num' }, s.events), h('td', { class: 'num' }, s.duplicates),
             h('td', { class: 'num' }, h('a', { href: `#/rejections?source=${encodeURIComponent(s.name)}` }, s.rejections)),
             h('td', {}, when(s.last_event_at)), h('td', {}, rate(s.event_rate)), h('td', {}, rate(s.rejection_rate)))),
           'Sources'),
         table(['Target', 'Kind', 'Delivered', 'Failing', 'Dead', 'Pending', 'Oldest pending'],
           targets.map((t) => h('tr', { class: sick(t) ? 'bad' : '' },
-            h('td', {}, h('a', { href: `#/deliveries?target=${encodeURIComponent(t.name)}` }, t.name)), h('td', {}, t.kind),
+            h('td', {}, h('a', { href: `#/deliveries?target=${encodeURIComponent(t.name)}` }, t.name)), h('td', {}, t.type),
             h('td', { class: 'num' }, t.delivered), h('td', { class: 'num' }, t.failed),
             h('td', { class: 'num' }, t.dead ? h('a', { href: `#/deliveries?target=${encodeURIComponent(t.name)}&status=dead` }, t.dead) : 0),
             h('td', { class: 'num' }, t.pending),
