@@ -3,7 +3,8 @@
 
 Starts `hookgate serve` on the store with [admin], makes a token, runs each query REPS times
 (after one warm-up), and prints p50 / p95 / max of the wall time per request, as seen by a
-client on loopback, plus how many events each page looked at. JSON lines to --out.
+client on loopback, plus how many events each page looked at; with HOOKGATE_PLAYWRIGHT set, also
+the console's first page of events in Chromium (bench/console-render.mjs). JSON lines to --out.
 Usage: admin-queries.py --hookgate BIN --store URL [--reps 30] [--out FILE] [--label NAME]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request
@@ -89,6 +90,16 @@ try:
         rec = {"label": a.label, "query": name, "reps": a.reps, "p50_ms": round(statistics.median(times), 1),
                "p95_ms": round(p95, 1), "max_ms": round(times[-1], 1), "items": items, "scanned": scanned}
         print(f"{a.label:10} {name:42} p50 {rec['p50_ms']:8.1f} ms  p95 {rec['p95_ms']:8.1f} ms  max {rec['max_ms']:8.1f} ms  items {items:3}  scanned {scanned}")
+        if out:
+            out.write(json.dumps(rec) + "\n")
+    # The console's first page of events in a real browser (scripts/test.sh installs what it needs).
+    if os.environ.get("HOOKGATE_PLAYWRIGHT"):
+        here = os.path.dirname(os.path.abspath(__file__))
+        r = subprocess.run(["node", os.path.join(here, "console-render.mjs"), base + "/", token, str(a.reps)],
+                           check=True, capture_output=True, text=True)
+        rec = {"label": a.label, **json.loads(r.stdout.strip().splitlines()[-1])}
+        print(f"{a.label:10} {rec['query']:42} server p50 {rec['server_p50_ms']:6.1f} ms  p95 {rec['server_p95_ms']:6.1f} ms;"
+              f"  on screen p50 {rec['shown_p50_ms']} ms  p95 {rec['shown_p95_ms']} ms")
         if out:
             out.write(json.dumps(rec) + "\n")
 finally:
