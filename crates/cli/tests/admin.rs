@@ -651,3 +651,94 @@ fn tail_with_a_match_shows_only_the_matching_events() {
     sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A raw request with extra header lines (the console's cookie and CSRF token, a form body).
+fn raw(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> Reply {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").expect("a full response");
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    Reply { status: head[9..12].parse().unwrap(), headers: head, body: out[split + 4..].to_vec() }
+}
+
+/// The `hookgate_session=…` cookie a sign-in set, and its attributes.
+fn session_cookie(reply: &Reply) -> (String, String) {
+    let line = reply
+        .headers
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {}", reply.headers));
+    let value = line.split_once(':').unwrap().1.trim().to_owned();
+    (value.split(';').next().unwrap().to_owned(), value)
+}
+
+#[test]
+fn console_sessions_need_csrf_and_end_with_their_token() {
+    let dir = temp_dir("admin-console-session");
+    let tokens = dir.join("admin-tokens.toml");
+    let ops = token(&tokens, "ops", "operator", &[]);
+    let short = token(&tokens, "short", "viewer", &["--expires", "1h"]);
+    let (child, _hooks, api) = serve_admin(&dir);
+    let form = "Content-Type: application/x-www-form-urlencoded\r\n";
+
+    // Sign-in: a bad token gets the page again with 401; a good one a cookie and a redirect.
+    assert_eq!(raw(api, "POST", "/login", form, "token=hgat_nope").status, 401);
+    let signed = raw(api, "POST", "/login", form, &format!("token={ops}"));
+    assert_eq!(signed.status, 303, "{}", signed.headers);
+    let (cookie, attributes) = session_cookie(&signed);
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(attributes.contains(attr), "{attributes}");
+    }
+    assert!(!attributes.contains("Secure"), "plain HTTP on loopback: {attributes}");
+    let (_, short_attributes) = session_cookie(&raw(api, "POST", "/login", form, &format!("token={short}")));
+    let max_age: i64 = short_attributes.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&max_age), "a session ends with its token: {short_attributes}");
+    // From another site, refused.
+    let cross = format!("{form}Sec-Fetch-Site: cross-site\r\n");
+    assert_eq!(raw(api, "POST", "/login", &cross, &format!("token={ops}")).status, 403);
+
+    // The page carries the session's CSRF token; the API takes the cookie, and with it a change
+    // needs the token.
+    let with_cookie = format!("Cookie: {cookie}\r\n");
+    let page = raw(api, "GET", "/", &with_cookie, "");
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let csrf = html.split("name=\"hookgate-csrf\" content=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(html.contains("ops (operator)"), "{html}");
+    assert!(page.headers.to_ascii_lowercase().contains("x-frame-options: deny"), "{}", page.headers);
+    assert_eq!(raw(api, "GET", "/api/v1/events", &with_cookie, "").status, 200);
+    let json = "Content-Type: application/json\r\n";
+    let dry = r#"{"filter":{},"dry_run":true}"#;
+    let no_csrf = raw(api, "POST", "/api/v1/replays", &format!("{with_cookie}{json}"), dry);
+    assert_eq!((no_csrf.status, no_csrf.json()["error"]["code"].clone()), (403, "csrf".into()));
+    let wrong = raw(api, "POST", "/api/v1/replays", &format!("{with_cookie}{json}X-CSRF-Token: nope\r\n"), dry);
+    assert_eq!(wrong.status, 403);
+    let ok = raw(api, "POST", "/api/v1/replays", &format!("{with_cookie}{json}X-CSRF-Token: {csrf}\r\n"), dry);
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+
+    // Sign-out needs the token too, and ends the session.
+    assert_eq!(raw(api, "POST", "/logout", &format!("{with_cookie}{form}"), "csrf=nope").status, 403);
+    let out = raw(api, "POST", "/logout", &format!("{with_cookie}{form}"), &format!("csrf={csrf}"));
+    assert_eq!(out.status, 303);
+    assert!(session_cookie(&out).1.contains("Max-Age=0"));
+    assert_eq!(raw(api, "GET", "/api/v1/events", &with_cookie, "").status, 401);
+
+    // Revoking a token ends its sessions at the reload.
+    let (again, _) = session_cookie(&raw(api, "POST", "/login", form, &format!("token={ops}")));
+    let again = format!("Cookie: {again}\r\n");
+    assert_eq!(raw(api, "GET", "/api/v1/events", &again, "").status, 200);
+    assert!(cli(&["admin", "token", "revoke", "ops", "--tokens-file", tokens.to_str().unwrap()]).status.success());
+    assert!(Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap().success());
+    wait_for("the reload", 10, || raw(api, "GET", "/api/v1/events", &again, "").status == 401);
+    let login_page = String::from_utf8_lossy(&raw(api, "GET", "/", &again, "").body).into_owned();
+    assert!(login_page.contains("Operator token"), "signed out: {login_page}");
+    sigterm_and_wait(child);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -27,6 +27,7 @@ fn the_console_works_in_a_real_browser() {
     let tokens = dir.join("admin-tokens.toml");
     let operator = token(&tokens, "ops", "operator");
     let viewer = token(&tokens, "watcher", "viewer");
+    let admin_token = token(&tokens, "root", "admin");
     std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
     let healed = dir.join("flaky-ok");
     let config = format!(
@@ -80,6 +81,7 @@ retry = {{ max_attempts = 1 }}
         .env("HG_SECRET", SECRET)
         .env("HG_OPERATOR_TOKEN", &operator)
         .env("HG_VIEWER_TOKEN", &viewer)
+        .env("HG_ADMIN_TOKEN", &admin_token)
         .env("HG_SCREENSHOTS", &shots)
         .env("HG_FLAKY_OK_FILE", &healed)
         .output()

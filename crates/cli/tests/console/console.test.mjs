@@ -16,6 +16,7 @@ const HOOKS = env('HG_HOOKS_URL');
 const SECRET = env('HG_SECRET');
 const OPERATOR = env('HG_OPERATOR_TOKEN');
 const VIEWER = env('HG_VIEWER_TOKEN');
+const ADMIN = env('HG_ADMIN_TOKEN');
 const SHOTS = env('HG_SCREENSHOTS');
 const HEALED = env('HG_FLAKY_OK_FILE');
 const require = createRequire(`${env('HOOKGATE_PLAYWRIGHT')}/`);
@@ -206,8 +207,19 @@ try {
     return r.status;
   });
   check(refused === 403, `the API refuses a viewer's replay (${refused})`);
+  check(await viewer.page.getByRole('navigation').getByRole('link', { name: 'Audit', exact: true }).count() === 0, 'the console offers a viewer no audit log');
   await shot(viewer.page, 'viewer');
   await viewer.context.close();
+
+  // ---- an admin reads the audit log: who replayed and retried what -------------------------
+  const admin = await signIn(browser, ADMIN);
+  await admin.page.getByRole('navigation').getByRole('link', { name: 'Audit', exact: true }).click();
+  const log = admin.page.getByRole('table', { name: 'Operator actions, newest first' });
+  await log.getByText('retry.create').first().waitFor();
+  check(await log.getByText('replay.create').count() >= 1 && await log.getByRole('cell', { name: 'ops', exact: true }).count() >= 2,
+    'the audit log shows the operator\'s replay and retry');
+  await shot(admin.page, 'audit');
+  await admin.context.close();
 } finally {
   await browser.close();
 }

@@ -112,12 +112,18 @@ async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Resp
     let Some((caller, session)) = crate::admin::session_caller(&state.tokens, &state.sessions, &headers, now()) else {
         return login_page(StatusCode::OK, None);
     };
+    // The configured names the filters offer, with the page: the API's lists of sources and
+    // targets also count events and deliveries, more than a filter's choices need.
+    let names = |names: Vec<&str>| escape(&serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()));
     let head = format!(
         "<meta name=\"hookgate-csrf\" content=\"{}\"><meta name=\"hookgate-role\" content=\"{}\">\
-         <meta name=\"hookgate-name\" content=\"{}\"><script src=\"/assets/console.js\" defer></script>",
+         <meta name=\"hookgate-name\" content=\"{}\"><meta name=\"hookgate-sources\" content=\"{}\">\
+         <meta name=\"hookgate-targets\" content=\"{}\"><script src=\"/assets/console.js\" defer></script>",
         escape(&session.csrf),
         caller.role.as_str(),
-        escape(&caller.name)
+        escape(&caller.name),
+        names(state.sources.iter().map(|s| s.name.as_str()).collect()),
+        names(state.targets.iter().map(|t| t.name.as_str()).collect()),
     );
     let body = format!(
         "<header><a class=\"brand\" href=\"#/\">Hookgate</a>\

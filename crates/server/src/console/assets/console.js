@@ -10,6 +10,9 @@
   const RANK = { viewer: 1, operator: 2, admin: 3 };
   const can = (role) => (RANK[ROLE] ?? 0) >= RANK[role];
   const view = document.getElementById('view');
+  // The configured names, for the filters' choices (the page carries them).
+  const SOURCES = JSON.parse(meta('hookgate-sources') || '[]');
+  const TARGETS = JSON.parse(meta('hookgate-targets') || '[]');
 
   // ---- building the page from text -------------------------------------------------------
 
@@ -219,9 +222,8 @@
 
   // Events: the list with the API's filters, live updates from the stream, pages.
   async function events(params) {
-    const sources = await api('/api/v1/sources').catch(() => []);
     const form = filterForm([
-      field('Source', select('source', [['', 'any'], ...sources.map((s) => [s.name, s.name])], params.source ?? '')),
+      field('Source', select('source', [['', 'any'], ...SOURCES.map((s) => [s, s])], params.source ?? '')),
       field('Type', h('input', { name: 'type', value: params.type ?? '' })),
       field('Status', select('status', [['', 'any'], ...['pending', 'failed', 'delivered', 'dead'].map((s) => [s, s])], params.status ?? '')),
       field('Since', h('input', { name: 'since', value: params.since ?? '', placeholder: 'RFC 3339 or Unix seconds' })),
@@ -319,8 +321,7 @@
       ['Provider id', dash(e.provider_id)], ['Size', `${e.size} bytes`], ['Provider retries', e.duplicates], ['SHA-256', e.body_sha256]];
     const replay = h('section', { 'aria-labelledby': 'replay-h' }, h('h2', { id: 'replay-h' }, 'Replay'));
     if (can('operator')) {
-      const targets = await api('/api/v1/targets').catch(() => []);
-      const boxes = targets.map((t) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'target', value: t.name }), ` ${t.name}`));
+      const boxes = TARGETS.map((t) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'target', value: t }), ` ${t}`));
       const progress = h('div', { class: 'progress-area' });
       const form = h('form', { class: 'replay' },
         h('fieldset', {}, h('legend', {}, 'To (none chosen: the targets it was routed to)'), boxes),
@@ -350,9 +351,8 @@
   }
 
   async function rejections(params) {
-    const sources = await api('/api/v1/sources').catch(() => []);
     const form = filterForm([
-      field('Source', select('source', [['', 'any'], ...sources.map((s) => [s.name, s.name])], params.source ?? '')),
+      field('Source', select('source', [['', 'any'], ...SOURCES.map((s) => [s, s])], params.source ?? '')),
       field('Reason', h('input', { name: 'reason', value: params.reason ?? '', placeholder: 'signature_mismatch, …' })),
       field('Since', h('input', { name: 'since', value: params.since ?? '' })),
       field('Until', h('input', { name: 'until', value: params.until ?? '' })),
@@ -387,9 +387,8 @@
   }
 
   async function deliveries(params) {
-    const targets = await api('/api/v1/targets').catch(() => []);
     const form = filterForm([
-      field('Target', select('target', [['', 'any'], ...targets.map((t) => [t.name, t.name])], params.target ?? '')),
+      field('Target', select('target', [['', 'any'], ...TARGETS.map((t) => [t, t])], params.target ?? '')),
       field('Status', select('status', [['', 'any'], ...['pending', 'failed', 'delivered', 'dead', 'cancelled'].map((s) => [s, s])], params.status ?? '')),
       field('Event', h('input', { name: 'event', value: params.event ?? '', inputmode: 'numeric' })),
     ], params, '#/deliveries');
