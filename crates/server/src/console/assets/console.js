@@ -96,7 +96,18 @@
   let cleanups = [];
   const onLeave = (f) => cleanups.push(f);
 
-  function show(title, ...content) {
+  // Each route() starts a new generation; a view still loading when the operator moves on must
+  // not draw over the next one when its data arrives.
+  let generation = 0;
+  /** The `show` of a view started now: draws only while the view is still the current one. */
+  function screen() {
+    const mine = generation;
+    const show = (title, ...content) => { if (mine === generation) showNow(title, ...content); };
+    show.current = () => mine === generation;
+    return show;
+  }
+
+  function showNow(title, ...content) {
     document.title = `${title} · Hookgate`;
     view.replaceChildren(h('h1', {}, title), ...content);
     for (const a of document.querySelectorAll('header nav a')) {
@@ -172,6 +183,7 @@
 
   // Overview: sources and targets, anything unhealthy first.
   async function overview() {
+    const show = screen();
     show('Overview', notice('Loading…'));
     try {
       const [sources, targets] = await Promise.all([api('/api/v1/sources'), api('/api/v1/targets')]);
@@ -222,6 +234,7 @@
 
   // Events: the list with the API's filters, live updates from the stream, pages.
   async function events(params) {
+    const show = screen();
     const form = filterForm([
       field('Source', select('source', [['', 'any'], ...SOURCES.map((s) => [s, s])], params.source ?? '')),
       field('Type', h('input', { name: 'type', value: params.type ?? '' })),
@@ -249,6 +262,7 @@
       } catch (e) { more.replaceChildren(notice(e.message, 'error')); }
     };
     await load();
+    if (!show.current()) return;
     // Live: new events as they are stored (a filter on status, time or text shows none).
     if (params.status || params.until || params.since || params.q) {
       live.textContent = 'Live updates are off while filtering by status, time or text.';
@@ -313,6 +327,7 @@
   }
 
   async function eventDetail(id) {
+    const show = screen();
     show(`Event ${id}`, notice('Loading…'));
     let e;
     try { e = await api(`/api/v1/events/${id}`); } catch (err) { show(`Event ${id}`); failed(err); return; }
@@ -351,6 +366,7 @@
   }
 
   async function rejections(params) {
+    const show = screen();
     const form = filterForm([
       field('Source', select('source', [['', 'any'], ...SOURCES.map((s) => [s, s])], params.source ?? '')),
       field('Reason', h('input', { name: 'reason', value: params.reason ?? '', placeholder: 'signature_mismatch, …' })),
@@ -376,6 +392,7 @@
   }
 
   async function rejectionDetail(id) {
+    const show = screen();
     let r;
     try { r = await api(`/api/v1/rejections/${id}`); } catch (e) { show(`Rejection ${id}`); failed(e); return; }
     show(`Rejection ${id}`,
@@ -387,6 +404,7 @@
   }
 
   async function deliveries(params) {
+    const show = screen();
     const form = filterForm([
       field('Target', select('target', [['', 'any'], ...TARGETS.map((t) => [t, t])], params.target ?? '')),
       field('Status', select('status', [['', 'any'], ...['pending', 'failed', 'delivered', 'dead', 'cancelled'].map((s) => [s, s])], params.status ?? '')),
@@ -421,6 +439,7 @@
   }
 
   async function jobs() {
+    const show = screen();
     const rows = h('tbody', {});
     show('Jobs', h('table', {}, h('caption', {}, 'Replay and retry jobs, newest first'),
       h('thead', {}, h('tr', {}, ['ID', 'Kind', 'State', 'Progress', 'Deliveries', 'By', 'Created', ''].map((x) => h('th', { scope: 'col' }, x)))), rows));
@@ -445,6 +464,7 @@
   }
 
   async function audit() {
+    const show = screen();
     try {
       const page = await api('/api/v1/audit?limit=100');
       show('Audit log', table(['When', 'Who', 'Action', 'Detail'], page.items.map((a) => h('tr', {},
@@ -467,6 +487,7 @@
   ];
 
   function route() {
+    generation += 1;
     for (const f of cleanups) f();
     cleanups = [];
     const [path, search] = (location.hash || '#/').split('?');
@@ -478,7 +499,7 @@
         return;
       }
     }
-    show('Not found', h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Go to the overview.')));
+    showNow('Not found', h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Go to the overview.')));
   }
 
   window.addEventListener('hashchange', route);
