@@ -132,6 +132,32 @@ try {
   });
   check(noCsrf[0] === 403 && noCsrf[1] === 'csrf', `a POST without X-CSRF-Token is refused (${noCsrf})`);
 
+  // ---- a binary body is shown as hex, and still downloads byte-exact --------------------------
+  const binary = Buffer.from([0x00, 0xff, 0xfe, 0x10, 0x80, 0x7f, 0x41, 0x42]);
+  check(await postWebhook(binary) === 200, 'a binary webhook is accepted');
+  await page.goto(`${CONSOLE}#/events`);
+  await page.locator('tbody tr[data-event]').first().waitFor();
+  const newest = page.locator('tbody tr[data-event]').first();
+  await newest.getByRole('link').first().click();
+  await page.getByText('shown as binary (hex)').waitFor();
+  const hex = await page.locator('pre.payload').first().textContent();
+  check(hex.includes('00 ff fe 10 80 7f 41 42'), `the binary body is shown as hex (${hex.trim()})`);
+  const [binDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the exact bytes' }).click()]);
+  check(fs.readFileSync(await binDownload.path()).equals(binary), 'the binary body downloads byte-exact');
+  await shot(page, 'binary-body');
+
+  // ---- pages: older events on demand, none twice ------------------------------------------------
+  const statuses = [];
+  for (let i = 0; i < 55; i += 1) statuses.push(await postWebhook(Buffer.from(`{"ResponseType":"Page","RequestId":"page-${i}-${id}"}`)));
+  check(statuses.every((st) => st === 200), '55 more webhooks are accepted');
+  await page.goto(`${CONSOLE}#/events?type=Page`);
+  await page.locator('tbody tr[data-event]').nth(49).waitFor();
+  check(await page.locator('tbody tr[data-event]').count() === 50, 'the first page holds 50 events');
+  await page.getByRole('button', { name: 'Older events' }).click();
+  await page.locator('tbody tr[data-event]').nth(54).waitFor();
+  const ids = await page.locator('tbody tr[data-event]').evaluateAll((rows) => rows.map((r) => r.dataset.event));
+  check(ids.length === 55 && new Set(ids).size === 55, `the next page adds the 5 older ones, none twice (${ids.length})`);
+
   // ---- a dead delivery, retried ------------------------------------------------------------
   const failing = crypto.randomUUID();
   check(await postWebhook(Buffer.from(`{"ResponseType":"FAIL","RequestId":"${failing}"}`)) === 200, 'a webhook routed to the failing target is accepted');

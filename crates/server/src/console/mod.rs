@@ -239,6 +239,16 @@ mod tests {
     }
 
     #[test]
+    fn the_session_cookie_is_secure_over_tls() {
+        let cookie = |secure| {
+            let r = to_console_with_cookie("abc", 60, secure);
+            r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned()
+        };
+        assert_eq!(cookie(true), "hookgate_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure");
+        assert!(!cookie(false).contains("Secure"));
+    }
+
+    #[test]
     fn a_form_post_from_another_origin_is_refused() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "127.0.0.1:8081".parse().unwrap());
