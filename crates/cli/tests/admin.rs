@@ -93,14 +93,7 @@ fn enc(v: &str) -> String {
 }
 
 fn token(tokens: &Path, name: &str, role: &str, extra: &[&str]) -> String {
-    let mut args =
-        vec!["admin", "token", "create", "--tokens-file", tokens.to_str().unwrap(), "--name", name, "--role", role];
-    args.extend_from_slice(extra);
-    let out = cli(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let t = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert!(t.starts_with("hgat_") && t.len() > 40, "{t}");
-    t
+    admin_token(tokens, name, role, extra)
 }
 
 /// Starts `hookgate serve` with `[admin]` and returns it with the webhook and operator API
@@ -110,37 +103,8 @@ fn serve_admin(dir: &Path) -> (std::process::Child, SocketAddr, SocketAddr) {
 }
 
 fn serve_admin_with(dir: &Path, extra: &str) -> (std::process::Child, SocketAddr, SocketAddr) {
-    std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
-    let config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-store = "sqlite://{db}"
-
-[admin]
-listen = "127.0.0.1:0"
-tokens_file = "admin-tokens.toml"
-
-[[source]]
-name = "flinks"
-path = "/webhooks/flinks"
-scheme = "flinks"
-secrets = [{{ file = "flinks.secret" }}]
-keep_rejected_bodies = true
-dedup = {{ json_pointer = "/RequestId" }}
-default_targets = ["audit"]
-
-[[target]]
-name = "audit"
-type = "command"
-command = ["true"]
-{extra}
-"#,
-        db = dir.join("h.db").display()
-    );
-    std::fs::write(dir.join("hookgate.toml"), &config).unwrap();
-    let (child, addr, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
-    (child, addr, admin_addr(&log))
+    let (child, hooks, api, _) = serve_admin_config(dir, SECRET, extra);
+    (child, hooks, api)
 }
 
 #[test]

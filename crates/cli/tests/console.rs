@@ -12,65 +12,33 @@ use common::*;
 
 const SECRET: &str = "flinks-console-secret";
 
-fn token(tokens: &Path, name: &str, role: &str) -> String {
-    let out =
-        cli(&["admin", "token", "create", "--tokens-file", tokens.to_str().unwrap(), "--name", name, "--role", role]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 #[test]
 fn the_console_works_in_a_real_browser() {
     let playwright = std::env::var("HOOKGATE_PLAYWRIGHT")
         .expect("HOOKGATE_PLAYWRIGHT names playwright-core's node_modules folder (scripts/test.sh installs it)");
     let dir = temp_dir("console");
     let tokens = dir.join("admin-tokens.toml");
-    let operator = token(&tokens, "ops", "operator");
-    let viewer = token(&tokens, "watcher", "viewer");
-    let admin_token = token(&tokens, "root", "admin");
-    std::fs::write(dir.join("flinks.secret"), SECRET).unwrap();
+    let operator = admin_token(&tokens, "ops", "operator", &[]);
+    let viewer = admin_token(&tokens, "watcher", "viewer", &[]);
+    let root = admin_token(&tokens, "root", "admin", &[]);
     let healed = dir.join("flaky-ok");
-    let config = format!(
+    // A route to a target that fails (and, with one attempt, dies) until the browser test
+    // creates the file. (`[[source.route]]` after the targets still belongs to the source.)
+    let extra = format!(
         r#"
-[server]
-listen = "127.0.0.1:0"
-store = "sqlite://{db}"
-
-[admin]
-listen = "127.0.0.1:0"
-tokens_file = "admin-tokens.toml"
-
-[[source]]
-name = "flinks"
-path = "/webhooks/flinks"
-scheme = "flinks"
-secrets = [{{ file = "flinks.secret" }}]
-keep_rejected_bodies = true
-dedup = {{ json_pointer = "/RequestId" }}
-default_targets = ["audit"]
-
 [[source.route]]
 match = {{ ResponseType = "FAIL" }}
 targets = ["flaky"]
 
-[[target]]
-name = "audit"
-type = "command"
-command = ["true"]
-
-# Fails (and, with one attempt, dies) until the browser test creates the file.
 [[target]]
 name = "flaky"
 type = "command"
 command = ["sh", "-c", "test -e '{healed}'"]
 retry = {{ max_attempts = 1 }}
 "#,
-        db = dir.join("h.db").display(),
         healed = healed.display(),
     );
-    std::fs::write(dir.join("hookgate.toml"), &config).unwrap();
-    let (child, hooks, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
-    let admin = admin_addr(&log);
+    let (child, hooks, admin, log) = serve_admin_config(&dir, SECRET, &extra);
     let shots: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/console/console.test.mjs");
     let out = Command::new("node")
@@ -81,7 +49,7 @@ retry = {{ max_attempts = 1 }}
         .env("HG_SECRET", SECRET)
         .env("HG_OPERATOR_TOKEN", &operator)
         .env("HG_VIEWER_TOKEN", &viewer)
-        .env("HG_ADMIN_TOKEN", &admin_token)
+        .env("HG_ADMIN_TOKEN", &root)
         .env("HG_SCREENSHOTS", &shots)
         .env("HG_FLAKY_OK_FILE", &healed)
         .output()

@@ -119,6 +119,61 @@ pub(crate) fn admin_addr(log: &Mutex<String>) -> SocketAddr {
     admin.unwrap()
 }
 
+/// A new operator token from `hookgate admin token create` (`extra`: `--expires 1h`, …).
+pub(crate) fn admin_token(tokens: &Path, name: &str, role: &str, extra: &[&str]) -> String {
+    let mut args =
+        vec!["admin", "token", "create", "--tokens-file", tokens.to_str().unwrap(), "--name", name, "--role", role];
+    args.extend_from_slice(extra);
+    let out = cli(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(t.starts_with("hgat_") && t.len() > 40, "{t}");
+    t
+}
+
+/// Starts `hookgate serve` with `[admin]` (tokens in `dir/admin-tokens.toml`), a Flinks source
+/// signed with `secret` that keeps rejected bodies and routes to a command target `audit`, and
+/// `extra` appended (more routes, more targets). Returns it with the webhook and operator API
+/// addresses and its log.
+pub(crate) fn serve_admin_config(
+    dir: &Path,
+    secret: &str,
+    extra: &str,
+) -> (Child, SocketAddr, SocketAddr, Arc<Mutex<String>>) {
+    std::fs::write(dir.join("flinks.secret"), secret).unwrap();
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+store = "sqlite://{db}"
+
+[admin]
+listen = "127.0.0.1:0"
+tokens_file = "admin-tokens.toml"
+
+[[source]]
+name = "flinks"
+path = "/webhooks/flinks"
+scheme = "flinks"
+secrets = [{{ file = "flinks.secret" }}]
+keep_rejected_bodies = true
+dedup = {{ json_pointer = "/RequestId" }}
+default_targets = ["audit"]
+
+[[target]]
+name = "audit"
+type = "command"
+command = ["true"]
+{extra}
+"#,
+        db = dir.join("h.db").display()
+    );
+    std::fs::write(dir.join("hookgate.toml"), &config).unwrap();
+    let (child, hooks, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
+    let api = admin_addr(&log);
+    (child, hooks, api, log)
+}
+
 /// Graceful stop; the exit status must be success.
 pub(crate) fn sigterm_and_wait(mut child: Child) {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
