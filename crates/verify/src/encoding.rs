@@ -13,7 +13,7 @@ pub(crate) const BASE64_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
-const BASE64URL_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const BASE64URL_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
@@ -44,6 +44,15 @@ impl MacBytes {
 }
 
 impl Encoding {
+    /// The name used in schemes (`hex`, `base64`, `base64url`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Hex => "hex",
+            Encoding::Base64 => "base64",
+            Encoding::Base64url => "base64url",
+        }
+    }
+
     /// Decodes an encoded MAC. `None` when the text is not valid in this encoding or longer than
     /// any MAC could be.
     pub(crate) fn decode_mac(self, text: &[u8]) -> Option<MacBytes> {

@@ -70,8 +70,8 @@ pub use scheme::{
     AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, MetadataParse, MetadataSpec, Part,
     Reply, Scheme, SignatureHeader, TimestampSpec,
 };
-pub use secret::{Secret, SecretEncoding, SecretRef};
-pub use signature::{ChallengeResponse, SignOptions, Verified, Verifier};
+pub use secret::{Secret, SecretEncoding, SecretRef, SecretText};
+pub use signature::{Budget, Cause, ChallengeResponse, Clues, Diagnosis, Finding, SignOptions, Verified, Verifier};
 pub use timestamp::{Timestamp, TimestampFormat, Window};
 
 /// The README's Rust examples, compiled as doctests so they cannot drift from the API.

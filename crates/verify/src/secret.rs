@@ -77,6 +77,46 @@ impl Secret {
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
+
+    /// The first 8 hex digits of the SHA-256 of the key bytes: enough to tell secrets apart in a
+    /// status page or a log, useless to recover the key (32 bits of a hash).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.expose());
+        crate::Encoding::Hex.encode(&digest[..4])
+    }
+}
+
+/// A secret's text as configured, before it is decoded, with a name to show for it (its label,
+/// or where it comes from). Diagnosis tries the text decoded other ways and with whitespace
+/// changed; the text is zeroized on drop and never printed.
+#[derive(Clone)]
+pub struct SecretText {
+    label: String,
+    text: Zeroizing<String>,
+}
+
+impl SecretText {
+    /// The text exactly as read (untrimmed), and how to name it in a diagnosis (`2026-06`,
+    /// `` `FLINKS_OLD` ``).
+    pub fn new(label: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { label: label.into(), text: Zeroizing::new(text.into()) }
+    }
+
+    /// How it is named.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretText({:?}, <redacted>)", self.label)
+    }
 }
 
 fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
@@ -146,6 +186,17 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("super"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn fingerprints_tell_keys_apart_without_showing_them() {
+        let a = Secret::from_bytes(b"key one".to_vec());
+        assert_eq!(a.fingerprint().len(), 8);
+        assert_ne!(a.fingerprint(), Secret::from_bytes(b"key two".to_vec()).fingerprint());
+        // sha256("abc") = ba7816bf…
+        assert_eq!(Secret::from_bytes(b"abc".to_vec()).fingerprint(), "ba7816bf");
+        let t = SecretText::new("old", "hunter2");
+        assert!(!format!("{t:?}").contains("hunter2"));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use crate::error::Rejection;
 use crate::request::WebhookRequest;
 use crate::scheme::Scheme;
-use crate::signature::{ChallengeResponse, Verified, Verifier};
+use crate::signature::{ChallengeResponse, Clues, Diagnosis, Verified, Verifier};
 use crate::timestamp::Timestamp;
 
 /// A source's check, ready to run.
@@ -29,6 +29,20 @@ impl Auth {
     pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
         match self {
             Auth::Signature(v) => v.verify(req, now),
+        }
+    }
+
+    /// Why a request does not verify, for operators ([`Verifier::diagnose`]); empty when it does.
+    pub fn diagnose(&self, req: &WebhookRequest<'_>, now: Timestamp, clues: &Clues<'_>) -> Diagnosis {
+        match self {
+            Auth::Signature(v) => v.diagnose(req, now, clues),
+        }
+    }
+
+    /// The fingerprint of each configured secret, in order.
+    pub fn fingerprints(&self) -> Vec<String> {
+        match self {
+            Auth::Signature(v) => v.fingerprints(),
         }
     }
 

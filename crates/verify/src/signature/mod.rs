@@ -6,8 +6,11 @@
 //! algorithm, the timestamp window, then the primitive.
 
 mod content;
+mod diagnose;
 mod header;
 mod primitive;
+
+pub use self::diagnose::{Budget, Cause, Clues, Diagnosis, Finding};
 
 pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, parse};
 
@@ -77,6 +80,8 @@ pub struct Verifier {
     sig_headers: Vec<SigHeader>,
     /// Every secret, keyed for every algorithm the scheme may use.
     keys: Keys,
+    /// The key bytes, for diagnosis to try algorithms the scheme does not key (`diagnose`).
+    secrets: Vec<Secret>,
 }
 
 fn header_name(name: &str) -> HeaderName {
@@ -110,12 +115,17 @@ impl Verifier {
         };
         algorithms.extend(sig_headers.iter().filter_map(|h| h.spec.algorithm));
         let keys = Keys::hmac(&secrets, &algorithms);
-        Ok(Self { scheme, sig_headers, keys })
+        Ok(Self { scheme, sig_headers, keys, secrets })
     }
 
     /// The scheme this verifier implements.
     pub fn scheme(&self) -> &Scheme {
         &self.scheme
+    }
+
+    /// The fingerprint of each configured secret, in order ([`Secret::fingerprint`]).
+    pub fn fingerprints(&self) -> Vec<String> {
+        self.secrets.iter().map(Secret::fingerprint).collect()
     }
 
     /// Verifies a request at time `now`.

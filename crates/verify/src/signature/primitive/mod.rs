@@ -14,6 +14,16 @@ use crate::algorithm::Algorithm;
 use crate::encoding::MacBytes;
 use crate::secret::Secret;
 
+/// The HMAC of `content` under raw key bytes, for diagnosis (keys other than the configured ones,
+/// algorithms the scheme does not key).
+pub(crate) fn hmac_with(key: &[u8], algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Tag {
+    let mut mac = hmac::KeyedMac::new(algorithm, key);
+    for part in content {
+        mac.update(part);
+    }
+    mac.finalize()
+}
+
 /// A verifier's keys, by primitive.
 #[derive(Debug)]
 pub(crate) enum Keys {
@@ -40,6 +50,13 @@ impl Keys {
                 let tag = keys.compute(i, algorithm, content);
                 candidates.iter().any(|m| tag.as_ref().is_some_and(|t| t.matches(m.as_slice())))
             }),
+        }
+    }
+
+    /// The MAC of `content` with key `index`, when that key is keyed for `algorithm`.
+    pub(crate) fn compute(&self, index: usize, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Tag> {
+        match self {
+            Keys::Hmac(keys) => keys.compute(index, algorithm, content),
         }
     }
 
