@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use hookgate_verify::{Algorithm, Overrides, Scheme, Secret, SecretEncoding, Verifier};
+use hookgate_verify::{Algorithm, Overrides, Scheme, Secret, SecretEncoding, SecretText, Verifier};
 
 /// Which scheme to use and where its secrets come from. Secrets are never accepted as argument
 /// values: argv is visible in `ps` and shell history.
@@ -67,17 +67,29 @@ impl SchemeArgs {
         Verifier::new(scheme, secrets).with_context(|| format!("cannot use scheme `{name}`"))
     }
 
+    /// The secrets' text as read, named by where it came from, for `verify --explain` to try
+    /// other decodings and whitespace (in the same order as the verifier's keys).
+    pub(crate) fn secret_texts(&self) -> anyhow::Result<Vec<SecretText>> {
+        let mut texts = Vec::new();
+        for var in &self.secret_env {
+            texts.push(SecretText::new(var.clone(), read_env(var)?.as_str()));
+        }
+        for path in &self.secret_file {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path).with_context(|| format!("cannot read secret file {}", path.display()))?,
+            );
+            texts.push(SecretText::new(path.display().to_string(), text.as_str()));
+        }
+        Ok(texts)
+    }
+
     fn secrets(&self, encoding: SecretEncoding) -> anyhow::Result<Vec<Secret>> {
         if self.secret_env.is_empty() && self.secret_file.is_empty() {
             bail!("a secret is required: --secret-env VAR or --secret-file PATH");
         }
         let mut secrets = Vec::new();
         for var in &self.secret_env {
-            let text = std::env::var(var).map_err(|e| match e {
-                std::env::VarError::NotPresent => anyhow::anyhow!("environment variable `{var}` is not set"),
-                std::env::VarError::NotUnicode(_) => anyhow::anyhow!("environment variable `{var}` is not UTF-8"),
-            })?;
-            let text = zeroize::Zeroizing::new(text);
+            let text = read_env(var)?;
             secrets.push(Secret::decode(&text, encoding).with_context(|| format!("secret from `{var}`"))?);
         }
         for path in &self.secret_file {
@@ -88,6 +100,15 @@ impl SchemeArgs {
         }
         Ok(secrets)
     }
+}
+
+/// A secret's text from an environment variable (zeroized when dropped).
+pub(crate) fn read_env(var: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let text = std::env::var(var).map_err(|e| match e {
+        std::env::VarError::NotPresent => anyhow::anyhow!("environment variable `{var}` is not set"),
+        std::env::VarError::NotUnicode(_) => anyhow::anyhow!("environment variable `{var}` is not UTF-8"),
+    })?;
+    Ok(zeroize::Zeroizing::new(text))
 }
 
 pub(crate) fn load_scheme_file(path: &std::path::Path) -> anyhow::Result<Scheme> {

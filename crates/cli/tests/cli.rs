@@ -278,3 +278,127 @@ fn the_readme_quick_start_runs_as_written() {
     assert!(stdout.lines().any(|l| l == "valid"), "{stdout}{stderr}");
     assert!(stderr.contains("invalid: signature mismatch"), "{stdout}{stderr}");
 }
+
+/// `verify --explain --format json` for a request signed the wrong way: the exit code, the
+/// rejection code and the one cause, as the issue's contract writes them.
+fn explain(args: &[&str], env: &[(&str, &str)], body: &[u8]) -> (Option<i32>, serde_json::Value) {
+    let mut all = vec!["verify", "--explain", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = hookgate(&all, env, body);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", text(&out.stdout), text(&out.stderr)));
+    (out.status.code(), json)
+}
+
+fn signed_headers(args: &[&str], env: &[(&str, &str)], body: &[u8]) -> Vec<String> {
+    let mut all = vec!["sign"];
+    all.extend_from_slice(args);
+    let out = hookgate(&all, env, body);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+fn with_headers<'a>(mut args: Vec<&'a str>, headers: &'a [String]) -> Vec<&'a str> {
+    for h in headers {
+        args.extend(["-H", h.as_str()]);
+    }
+    args
+}
+
+fn only_cause(json: &serde_json::Value, reason: &str, cause: &str, detail: &str) {
+    assert_eq!(json["valid"], false, "{json}");
+    assert_eq!(json["reason"], reason, "{json}");
+    let d = json["diagnosis"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{json}");
+    assert_eq!(d[0]["cause"], cause, "{json}");
+    assert!(d[0]["detail"].as_str().unwrap().contains(detail), "{json}");
+}
+
+#[test]
+fn verify_explain_names_each_cause() {
+    let body = br#"{"ResponseType":"KYC","Tag":"userId=12345"}"#;
+    let pretty = b"{\n  \"ResponseType\": \"KYC\",\n  \"Tag\": \"userId=12345\"\n}";
+    let env = [SECRET, ("HG_OLD", "old-secret"), ("HG_NL", "Y2xpLXRlc3Qtc2VjcmV0Cg=="), ("HG_B64", "c2VjcmV0LWJ5dGVz")];
+    let flinks = ["--scheme", "flinks", "--secret-env", SECRET.0];
+
+    // body-reserialized: the sender signed a pretty-printed body and sent it compact.
+    let h = signed_headers(&flinks, &env, pretty);
+    let (code, json) = explain(&with_headers(flinks.to_vec(), &h), &env, body);
+    assert_eq!(code, Some(1));
+    only_cause(&json, "signature_mismatch", "body-reserialized", "2-space indent");
+
+    // secret-retired.
+    let h = signed_headers(&["--scheme", "flinks", "--secret-env", "HG_OLD"], &env, body);
+    let args = with_headers([&flinks[..], &["--retired-secret-env", "HG_OLD"]].concat(), &h);
+    let (_, json) = explain(&args, &env, body);
+    only_cause(&json, "signature_mismatch", "secret-retired", "`HG_OLD`");
+
+    // secret-whitespace: the sender's key is the secret with a newline (base64 of it, decoded).
+    let h = signed_headers(&["--scheme", "flinks", "--secret-env", "HG_NL", "--secret-encoding", "base64"], &env, body);
+    let (_, json) = explain(&with_headers(flinks.to_vec(), &h), &env, body);
+    only_cause(&json, "signature_mismatch", "secret-whitespace", "trailing newline");
+
+    // secret-encoding: configured as UTF-8 text, the sender base64-decodes it.
+    let h =
+        signed_headers(&["--scheme", "flinks", "--secret-env", "HG_B64", "--secret-encoding", "base64"], &env, body);
+    let args = with_headers(vec!["--scheme", "flinks", "--secret-env", "HG_B64"], &h);
+    let (_, json) = explain(&args, &env, body);
+    only_cause(&json, "signature_mismatch", "secret-encoding", "base64-decoded");
+
+    // signature-encoding: Flinks Pay without its `sha256=` prefix.
+    let pay = ["--scheme", "flinks-pay", "--secret-env", SECRET.0];
+    let h: Vec<String> = signed_headers(&pay, &env, body).iter().map(|l| l.replace("sha256=", "")).collect();
+    let (_, json) = explain(&with_headers(pay.to_vec(), &h), &env, body);
+    only_cause(&json, "malformed_signature", "signature-encoding", "without the `sha256=` prefix");
+
+    // algorithm-mismatch: Fin signs SHA-512 but the header announces sha256.
+    let fin = ["--scheme", "fin", "--secret-env", SECRET.0];
+    let h: Vec<String> = signed_headers(&[&fin[..], &["--algorithm", "sha512"]].concat(), &env, body)
+        .iter()
+        .map(|l| l.replace(": sha512", ": sha256"))
+        .collect();
+    let (_, json) = explain(&with_headers(fin.to_vec(), &h), &env, body);
+    only_cause(&json, "malformed_signature", "algorithm-mismatch", "HMAC-SHA512");
+
+    // url-mismatch: Twilio signed the http:// URL, the gateway sees https://.
+    let twilio = ["--scheme", "twilio", "--secret-env", SECRET.0];
+    let form = b"CallSid=CA1&From=%2B15145550199";
+    let h = signed_headers(&[&twilio[..], &["--url", "http://hooks.example.com/twilio"]].concat(), &env, form);
+    let args = with_headers([&twilio[..], &["--url", "https://hooks.example.com/twilio"]].concat(), &h);
+    let (_, json) = explain(&args, &env, form);
+    only_cause(&json, "signature_mismatch", "url-mismatch", "`http://`");
+
+    // clock-skew: a valid Stripe signature, 700 s late.
+    let stripe = ["--scheme", "stripe", "--secret-env", SECRET.0];
+    let h = signed_headers(&[&stripe[..], &["--timestamp", "1700000000"]].concat(), &env, body);
+    let args = with_headers([&stripe[..], &["--now", "1700000700"]].concat(), &h);
+    let (_, json) = explain(&args, &env, body);
+    only_cause(&json, "timestamp_too_old", "clock-skew", "700 s behind");
+
+    // header-missing: the signature under another name.
+    let h: Vec<String> =
+        signed_headers(&flinks, &env, body).iter().map(|l| l.replace("X-Flinks-Signature", "X-Signature")).collect();
+    let (_, json) = explain(&with_headers(flinks.to_vec(), &h), &env, body);
+    only_cause(&json, "missing_header", "header-missing", "the signature in `x-signature` is valid");
+
+    // Nothing explains a forgery; a valid request is valid.
+    let forged = ["X-Flinks-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned()];
+    let args = with_headers(flinks.to_vec(), &forged);
+    let (code, json) = explain(&args, &env, body);
+    assert_eq!((code, &json["diagnosis"]), (Some(1), &serde_json::json!([])), "{json}");
+    let h = signed_headers(&flinks, &env, body);
+    let (code, json) = explain(&with_headers(flinks.to_vec(), &h), &env, body);
+    assert_eq!(code, Some(0));
+    assert_eq!(json, serde_json::json!({"valid": true, "reason": null, "diagnosis": []}));
+
+    // Without --format json: one line per cause on stdout, the rejection on stderr.
+    let h = signed_headers(&flinks, &env, pretty);
+    let out = hookgate(&with_headers([&["verify", "--explain"][..], &flinks[..]].concat(), &h), &env, body);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "invalid: signature mismatch\n");
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("body-reserialized: it matches the body pretty-printed"), "{lines:?}");
+    // No secret in any output.
+    assert!(!text(&out.stdout).contains(SECRET.1));
+}
