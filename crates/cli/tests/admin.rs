@@ -441,6 +441,7 @@ fn a_replay_job_survives_a_sigkill_and_makes_each_delivery_once() {
                     headers: vec![],
                     metadata: serde_json::json!({"response_type": "KYC"}),
                     targets: vec![],
+                    pii: vec![],
                 };
                 store.insert_event(event).await.unwrap();
             });

@@ -193,6 +193,7 @@ fn replay_refuses_unknown_events_and_targets_and_replays_an_event_once() {
             headers: Vec::new(),
             metadata: serde_json::json!({}),
             targets: vec!["svc".into()],
+            pii: vec![],
         })
         .await
         .unwrap();

@@ -54,6 +54,7 @@ impl Setup {
             headers: vec![],
             metadata: serde_json::json!({}),
             targets: vec![target.into()],
+            pii: vec![],
         };
         self.store.insert_event(event).await.unwrap().id()
     }

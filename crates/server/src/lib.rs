@@ -61,6 +61,8 @@ pub struct Gateway {
     targets: Vec<hookgate_deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
     retention: Option<Duration>,
+    diagnoser: Arc<ingest::diagnosis::Diagnoser>,
+    secret_uses: Vec<Arc<ingest::secret_use::SecretUse>>,
     header_read_timeout: Duration,
     request_timeout: Duration,
 }
@@ -91,23 +93,35 @@ impl Gateway {
         let store = Arc::new(Store::open(&built.store_url, built.store_options.clone()).await?);
         let wake = Arc::new(tokio::sync::Notify::new());
         let bus = stream::Bus::shared();
+        // The recorder first: the handles registered below need it.
+        let metrics = if built.metrics { ops::prometheus() } else { None };
+        let sources: Vec<Arc<ingest::source::Source>> = built.sources.into_iter().map(Arc::new).collect();
+        let diagnoser =
+            Arc::new(ingest::diagnosis::Diagnoser::start(built.diagnosis, sources.clone(), Arc::clone(&store)));
         let app = Arc::new(AppState {
             bus: Arc::clone(&bus),
             store: Arc::clone(&store),
             wake: Arc::clone(&wake),
             store_timeout: built.store_timeout,
-            metrics: if built.metrics { ops::prometheus() } else { None },
+            metrics,
             commits: state::CommitHealth::default(),
             body_budget: limits::BodyBudget::new(built.max_body_bytes_in_flight),
+            diagnoser: Arc::clone(&diagnoser),
         });
-        let sources: Vec<Arc<ingest::source::Source>> = built.sources.into_iter().map(Arc::new).collect();
         let mut router = Router::new();
         let mut last_hour = std::collections::HashMap::new();
-        for source in &sources {
+        let mut secret_uses = Vec::new();
+        for (index, source) in sources.iter().enumerate() {
             let path = source.path.clone();
-            let metrics = Arc::new(ingest::SourceMetrics::new(&source.name));
+            let secrets = Arc::new(ingest::secret_use::SecretUse::new(
+                &source.name,
+                &source.secret_labels,
+                source.auth.fingerprints(),
+            ));
+            secret_uses.push(Arc::clone(&secrets));
+            let metrics = Arc::new(ingest::SourceMetrics::new(&source.name, secrets));
             last_hour.insert(source.name.clone(), Arc::clone(&metrics.last_hour));
-            let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), metrics };
+            let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), index, metrics };
             router = router.route(&path, post(ingest::ingest).with_state(state));
         }
         let matcher = Arc::new(matching::EventMatcher::new(&sources));
@@ -167,6 +181,8 @@ impl Gateway {
             targets: built.targets,
             wake,
             retention: built.retention,
+            diagnoser,
+            secret_uses,
             header_read_timeout: built.header_read_timeout,
             request_timeout: built.request_timeout,
         })
@@ -266,6 +282,7 @@ impl Gateway {
             hookgate_deliver::spawn_workers(&self.store, self.targets, &self.wake, &stopped, Some(observer));
         workers.push(hookgate_deliver::spawn_queue_metrics(&self.store, stopped.clone()));
         workers.push(jobs::spawn_runner(&self.store, Arc::clone(&self.matcher), stopped.clone()));
+        workers.push(ingest::secret_use::spawn_reporter(&self.store, self.secret_uses.clone(), stopped.clone()));
         if let Some(retention) = self.retention {
             workers.push(background::spawn_pruner(&self.store, retention, stopped));
         }
@@ -327,6 +344,8 @@ impl Gateway {
                 tracing::warn!("A delivery worker did not stop in time.");
             }
         }
+        // Rejections still being diagnosed are recorded before the store closes.
+        self.diagnoser.drain(Duration::from_secs(2)).await;
         self.store.close().await;
         Ok(())
     }

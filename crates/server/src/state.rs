@@ -20,6 +20,8 @@ pub(crate) struct AppState {
     pub(crate) body_budget: Arc<crate::limits::BodyBudget>,
     /// What happens, for the operator API's live stream.
     pub(crate) bus: Arc<crate::stream::Bus>,
+    /// Works out why rejected requests failed, off the request path.
+    pub(crate) diagnoser: Arc<crate::ingest::diagnosis::Diagnoser>,
 }
 
 /// When an event last committed and when one last failed to (Unix ms; 0: never). Readiness fails

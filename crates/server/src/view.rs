@@ -68,6 +68,10 @@ pub struct EventDetailView<'a> {
     /// Routing metadata.
     #[schema(value_type = Object)]
     pub metadata: &'a serde_json::Value,
+    /// Tag values that look like personal data: `[{"key", "kind"}]` (`email`, `phone`, `sin`,
+    /// `card`, `postal_code`), never the value. The stored body is unchanged.
+    #[schema(value_type = Vec<Object>)]
+    pub pii: &'a [hookgate_store::PiiMark],
 }
 
 impl<'a> From<&'a EventRecord> for EventDetailView<'a> {
@@ -77,6 +81,7 @@ impl<'a> From<&'a EventRecord> for EventDetailView<'a> {
             signed_at: e.signed_at_ms.map(rfc3339),
             headers: &e.headers,
             metadata: &e.metadata,
+            pii: &e.pii,
         }
     }
 }
@@ -105,6 +110,10 @@ pub struct RejectionView<'a> {
     pub size: i64,
     /// Whether the body was kept.
     pub body_kept: bool,
+    /// Why it failed: `[{"cause", "detail"}]`, most likely first; empty when no known cause
+    /// explains it, `null` when it was not diagnosed (diagnosis off, or over its rate).
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub diagnosis: Option<&'a [hookgate_store::Diagnosed]>,
 }
 
 impl<'a> From<&'a RejectionRecord> for RejectionView<'a> {
@@ -120,6 +129,7 @@ impl<'a> From<&'a RejectionRecord> for RejectionView<'a> {
             body_sha256: &r.body_sha256,
             size: r.size,
             body_kept: r.body_kept,
+            diagnosis: r.diagnosis.as_deref(),
         }
     }
 }

@@ -47,6 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             headers: vec![("content-type".into(), hookgate_store::HeaderBytes::from("application/json"))],
             metadata,
             targets: if i % 10 == 0 { vec!["audit".into()] } else { vec![] },
+            pii: vec![],
         };
         tasks.spawn(async move { store.insert_event(event).await.map(|_| ()) });
         if tasks.len() >= 2_000 {

@@ -49,6 +49,8 @@ pub enum AdminOp {
     },
     /// Records an operator action; answers the entry's id.
     Audit(crate::jobs::NewAudit),
+    /// Adds to the configured secrets' match counts (a row per secret is made on first report).
+    SecretMatches(Vec<crate::SecretMatches>),
     /// Delete up to `limit` events received before `before_ms` whose deliveries all succeeded
     /// (or that had none), with their deliveries and attempts. Events with a pending or dead
     /// delivery are kept.

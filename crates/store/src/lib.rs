@@ -35,9 +35,10 @@ pub use error::StoreError;
 pub use ids::{AuditId, JobId};
 pub use jobs::{AuditEntry, Job, JobBatch, JobKind, JobState, NewAudit, NewJob};
 pub use model::{
-    Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, EventId, EventQuery,
-    EventRecord, EventStatus, EventSummary, Finished, HeaderBytes, Inserted, NewEvent, NewRejection, Next, QueueDepth,
-    RejectionDetail, RejectionId, RejectionQuery, RejectionRecord, RejectionRetention, SourceStats, TargetStats,
+    Attempt, Claimed, DeliveryId, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliverySummary, Diagnosed, EventId,
+    EventQuery, EventRecord, EventStatus, EventSummary, Finished, HeaderBytes, Inserted, NewEvent, NewRejection, Next,
+    PiiMark, QueueDepth, RejectionDetail, RejectionId, RejectionQuery, RejectionRecord, RejectionRetention,
+    SecretMatchRecord, SecretMatches, SourceStats, TargetStats,
 };
 pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};

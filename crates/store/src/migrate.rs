@@ -35,6 +35,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     ),
     (6, "operator jobs and the audit log", include_str!("../migrations/sqlite/0006_jobs_and_audit.sql")),
     (7, "the metadata index (event_terms)", include_str!("../migrations/sqlite/0007_metadata_index.sql")),
+    (
+        8,
+        "rejection diagnosis, Tag PII marks, secret match counts",
+        include_str!("../migrations/sqlite/0008_diagnosis_secrets_pii.sql"),
+    ),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -65,6 +70,11 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     ),
     (6, "operator jobs and the audit log", include_str!("../migrations/postgres/0006_jobs_and_audit.sql")),
     (7, "the metadata index (event_terms)", include_str!("../migrations/postgres/0007_metadata_index.sql")),
+    (
+        8,
+        "rejection diagnosis, Tag PII marks, secret match counts",
+        include_str!("../migrations/postgres/0008_diagnosis_secrets_pii.sql"),
+    ),
 ];
 
 /// The version whose migration also indexes the stored events' metadata (in Rust: the terms are
@@ -323,7 +333,7 @@ mod tests {
         }
         let mut conn = Connection::open(&db).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6, 7]);
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6, 7, 8]);
         let indexed: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM event_terms WHERE event_terms MATCH ?1 AND rowid = 7",

@@ -29,6 +29,71 @@ pub struct NewEvent {
     /// Targets to deliver to: one delivery each is created in the same transaction as the event
     /// (none for a duplicate, which was routed when it first arrived).
     pub targets: Vec<String>,
+    /// Tag values that look like personal data (kept as marks; the body is never changed).
+    pub pii: Vec<PiiMark>,
+}
+
+/// A Tag key whose value looks like personal data, and what kind (never the value).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PiiMark {
+    /// The Tag key (`email`).
+    pub key: String,
+    /// The kind (`email`, `phone`, `sin`, `card`, `postal_code`).
+    pub kind: String,
+}
+
+/// The marks as stored: `NULL` for none (most events), else a JSON array.
+pub(crate) fn marks_json(marks: &[PiiMark]) -> Option<String> {
+    (!marks.is_empty()).then(|| serde_json::to_string(marks).unwrap_or_else(|_| "[]".into()))
+}
+
+/// The marks read back (a missing or unreadable column is no marks).
+pub(crate) fn marks_from(stored: Option<&str>) -> Vec<PiiMark> {
+    stored.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+}
+
+/// A stored diagnosis read back.
+pub(crate) fn diagnosis_from(stored: Option<&str>) -> Option<Vec<Diagnosed>> {
+    stored.and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// A secret's counts as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretMatchRecord {
+    /// Source name.
+    pub source: String,
+    /// The secret's label (or its position).
+    pub secret: String,
+    /// First 8 hex digits of the SHA-256 of the key.
+    pub fingerprint: String,
+    /// Requests it verified.
+    pub matches: i64,
+    /// The latest (Unix ms), if any.
+    pub last_matched_at_ms: Option<i64>,
+}
+
+/// One explanation of a rejection (the gateway's diagnosis): a cause code and its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Diagnosed {
+    /// The cause (`body-reserialized`, …).
+    pub cause: String,
+    /// The evidence, for operators.
+    pub detail: String,
+}
+
+/// Matches of one configured secret to add to its counts (one node's, since its last report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretMatches {
+    /// Source name.
+    pub source: String,
+    /// The secret's label (or its position).
+    pub secret: String,
+    /// First 8 hex digits of the SHA-256 of the key.
+    pub fingerprint: String,
+    /// Matches to add (0 registers the secret).
+    pub matches: i64,
+    /// The latest match in the batch (Unix ms).
+    pub last_matched_at_ms: Option<i64>,
 }
 
 /// The result of storing an event.
@@ -73,6 +138,8 @@ pub struct NewRejection {
     pub size: i64,
     /// The body itself, only when the source opts in.
     pub body: Option<Vec<u8>>,
+    /// Why it failed, when it was diagnosed (`None`: not diagnosed; empty: no known cause).
+    pub diagnosis: Option<Vec<Diagnosed>>,
 }
 
 /// An event as listed (no body).
@@ -113,6 +180,8 @@ pub struct EventRecord {
     pub metadata: serde_json::Value,
     /// The raw body.
     pub body: Vec<u8>,
+    /// Tag values that look like personal data (read with one event; empty in scans).
+    pub pii: Vec<PiiMark>,
 }
 
 /// A recorded rejection.
@@ -138,6 +207,8 @@ pub struct RejectionRecord {
     pub size: i64,
     /// Whether the body was kept.
     pub body_kept: bool,
+    /// Why it failed, when it was diagnosed.
+    pub diagnosis: Option<Vec<Diagnosed>>,
 }
 
 /// One rejected attempt in full.

@@ -194,6 +194,17 @@ impl Store {
         }
     }
 
+    /// Every secret's match counts (`hookgate secrets status`).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn secret_matches(&self) -> Result<Vec<crate::SecretMatchRecord>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.read_async(|r| r.secret_matches()).await,
+            Store::Postgres(s) => s.secret_matches().await,
+        }
+    }
+
     /// The audit log, newest first; `before` continues a page.
     ///
     /// # Errors

@@ -21,6 +21,7 @@ fn event(key: &str, targets: &[&str]) -> NewEvent {
         headers: Vec::new(),
         metadata: serde_json::json!({}),
         targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+        pii: vec![],
     }
 }
 

@@ -40,6 +40,7 @@ fn event(key: &str) -> NewEvent {
         headers: Vec::new(),
         metadata: serde_json::json!({}),
         targets: Vec::new(),
+        pii: vec![],
     }
 }
 
@@ -485,7 +486,8 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     // Back to schema 3, as a store written by the previous release.
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
-        "ALTER TABLE events DROP COLUMN body_encoding; ALTER TABLE rejections DROP COLUMN headers;
+        "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches;
+         ALTER TABLE events DROP COLUMN body_encoding; ALTER TABLE rejections DROP COLUMN headers;
          DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
          DELETE FROM schema_migrations WHERE version >= 4",
     )
@@ -514,13 +516,15 @@ async fn a_store_from_before_rejection_headers_shows_its_rejections_without_migr
         body_sha256: "00".repeat(32),
         size: 0,
         body: None,
+        diagnosis: None,
     });
     store.flush().await.unwrap();
     store.close();
     drop(store);
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
-        "ALTER TABLE rejections DROP COLUMN headers; DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
+        "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches;
+         ALTER TABLE rejections DROP COLUMN headers; DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
          DELETE FROM schema_migrations WHERE version >= 5",
     )
     .unwrap();

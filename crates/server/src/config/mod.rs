@@ -7,6 +7,7 @@
 //! paths, limits). No runtime module imports the raw configuration.
 
 mod admin;
+mod diagnosis;
 mod secrets;
 mod server;
 mod source;
@@ -24,7 +25,9 @@ pub use hookgate_verify::SecretRef;
 use serde::Deserialize;
 
 pub use self::admin::{AdminConfig, AdminPlan};
+pub use self::diagnosis::DiagnosisConfig;
 use self::secrets::ConfigDir;
+pub use self::secrets::SourceSecret;
 pub use self::server::{ServerConfig, TlsConfig};
 pub use self::source::{DedupConfig, SourceConfig};
 pub use self::store::StoreConfig;
@@ -78,6 +81,9 @@ pub struct Config {
     /// `[admin]`: the operator API (off when absent).
     #[serde(default)]
     pub admin: Option<AdminConfig>,
+    /// `[diagnosis]`: why rejected requests failed.
+    #[serde(default)]
+    pub diagnosis: DiagnosisConfig,
     /// Where the file was read from (relative paths in it are resolved against its directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -118,6 +124,8 @@ pub struct Built {
     pub max_body_bytes_in_flight: u64,
     /// The operator API, when `[admin]` is set.
     pub admin: Option<AdminPlan>,
+    /// Rejection diagnosis.
+    pub diagnosis: crate::ingest::DiagnosisPlan,
 }
 
 impl Config {
@@ -145,6 +153,7 @@ impl Config {
         let server = self.server.build(&dir)?;
         let (store_options, retention) = self.store.build()?;
         let admin = self.admin.as_ref().map(|a| a.build(&dir)).transpose()?;
+        let diagnosis = self.diagnosis.build()?;
         if let Some(a) = &admin
             && (a.listen == server.listen || server.metrics_listen == Some(a.listen))
             && a.listen.port() != 0
@@ -203,6 +212,7 @@ impl Config {
             max_connections: server.max_connections,
             max_body_bytes_in_flight: server.max_body_bytes_in_flight,
             admin,
+            diagnosis,
         })
     }
 }

@@ -26,8 +26,9 @@ impl ConfigDir<'_> {
         Ok(Zeroizing::new(self.raw(r)?.trim().to_owned()))
     }
 
-    /// The text of a secret reference as stored, from its environment variable or file.
-    fn raw(&self, r: &SecretRef) -> Result<Zeroizing<String>, String> {
+    /// The text of a secret reference as stored (untrimmed), from its environment variable or
+    /// file: diagnosis tries it with its whitespace.
+    pub(crate) fn raw(&self, r: &SecretRef) -> Result<Zeroizing<String>, String> {
         Ok(Zeroizing::new(match (&r.env, &r.file) {
             (Some(var), None) => std::env::var(var).map_err(|_| format!("environment variable `{var}` is not set"))?,
             (None, Some(file)) => {
@@ -36,6 +37,47 @@ impl ConfigDir<'_> {
             }
             _ => return Err("set exactly one of `env` or `file`".into()),
         }))
+    }
+}
+
+/// A source's secret: where it comes from and, optionally, a label to tell it apart in
+/// rotation (`secrets = [{ env = "FLINKS_NEW", label = "2026-12" }]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSecret {
+    /// Where the secret is.
+    pub from: SecretRef,
+    /// How `hookgate secrets status`, metrics and diagnoses name it (else its position, `1`, `2`…).
+    pub label: Option<String>,
+}
+
+/// The shape a source's secret takes, for error messages (never quoting what was given).
+const SOURCE_SECRET_SHAPE: &str = "a table { env = \"VAR\" } or { file = \"PATH\" }, with an optional label = \"…\" (a secret itself is never written in the config)";
+
+impl<'de> serde::Deserialize<'de> for SourceSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            env: Option<String>,
+            file: Option<PathBuf>,
+            label: Option<String>,
+        }
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = SourceSecret;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SOURCE_SECRET_SHAPE)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SourceSecret, A::Error> {
+                let Fields { env, file, label } =
+                    serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(SourceSecret { from: SecretRef { env, file }, label })
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<SourceSecret, E> {
+                Err(E::custom(format!("invalid type: string, expected {SOURCE_SECRET_SHAPE}")))
+            }
+        }
+        d.deserialize_any(Shape)
     }
 }
 

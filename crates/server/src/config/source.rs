@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
-use hookgate_verify::{Algorithm, MetadataParse, MetadataSpec, Overrides, Reply, Scheme, Secret, SecretRef, Verifier};
+use hookgate_verify::{
+    Algorithm, MetadataParse, MetadataSpec, Overrides, Reply, Scheme, Secret, SecretRef, SecretText, Verifier,
+};
 use serde::Deserialize;
 
-use super::secrets::ConfigDir;
+use super::secrets::{ConfigDir, SourceSecret};
 use super::toml_error::parse_error;
 use crate::ingest::Dedup;
 use crate::ingest::routing::{RouteConfig, Routes};
@@ -47,9 +49,13 @@ pub struct SourceConfig {
     pub scheme: Option<String>,
     /// Or a custom scheme file (TOML), relative to the config file.
     pub scheme_file: Option<PathBuf>,
-    /// Secrets, current first (several during rotation).
+    /// Secrets, current first (several during rotation), each with an optional `label`.
     #[serde(default)]
-    pub secrets: Vec<SecretRef>,
+    pub secrets: Vec<SourceSecret>,
+    /// Secrets retired from this source: never accepted, only tried to explain a rejection
+    /// ("the sender still signs with the old secret").
+    #[serde(default)]
+    pub retired_secrets: Vec<SecretRef>,
     /// How secret text becomes key bytes, overriding the scheme.
     pub secret_encoding: Option<hookgate_verify::SecretEncoding>,
     /// Largest body accepted, in bytes (413 past it).
@@ -112,6 +118,28 @@ impl SourceConfig {
         }
         let scheme = self.scheme(dir)?;
         let secrets = self.secrets(dir, &scheme)?;
+        let labels = self.labels()?;
+        // The texts as stored, for diagnosis only (other decodings, whitespace).
+        let texts = self
+            .secrets
+            .iter()
+            .zip(&labels)
+            .map(|(s, label)| Ok(SecretText::new(label.clone(), dir.raw(&s.from)?.as_str())))
+            .collect::<Result<Vec<_>, String>>()?;
+        let retired = self
+            .retired_secrets
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let name = match (&r.env, &r.file) {
+                    (Some(var), _) => var.clone(),
+                    (None, Some(file)) => file.display().to_string(),
+                    (None, None) => format!("retired {}", i + 1),
+                };
+                let text = dir.raw(r).map_err(|e| format!("retired secret {}: {e}", i + 1))?;
+                Ok(SecretText::new(name, text.as_str()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         if scheme.needs_url() && self.public_url.is_none() {
             return Err(format!(
                 "scheme `{}` signs the request URL: set public_url to the URL the provider posts to",
@@ -133,7 +161,29 @@ impl SourceConfig {
             keep_rejected_bodies: self.keep_rejected_bodies,
             routes,
             drop_headers: drop_headers.clone(),
+            secret_labels: labels,
+            secret_texts: texts,
+            retired_secrets: retired,
         }))
+    }
+
+    /// Each secret's label, else its position (`1`, `2`, …); labels must be distinct.
+    fn labels(&self) -> Result<Vec<String>, String> {
+        let labels: Vec<String> = self
+            .secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.label.clone().unwrap_or_else(|| (i + 1).to_string()))
+            .collect();
+        for (i, l) in labels.iter().enumerate() {
+            if l.trim().is_empty() || l.len() > 64 || l.chars().any(char::is_control) {
+                return Err(format!("secret {}: label must be 1 to 64 printable characters", i + 1));
+            }
+            if labels[..i].contains(l) {
+                return Err(format!("secret {}: label `{l}` is used twice", i + 1));
+            }
+        }
+        Ok(labels)
     }
 
     /// What the source changes in its scheme.
@@ -174,7 +224,7 @@ impl SourceConfig {
         self.secrets
             .iter()
             .enumerate()
-            .map(|(i, r)| dir.key(r, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1)))
+            .map(|(i, r)| dir.key(&r.from, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1)))
             .collect()
     }
 

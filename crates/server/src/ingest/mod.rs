@@ -4,14 +4,18 @@
 //! `dedup`, `metadata`, `pointer` and `routing` are what it derives with.
 
 mod dedup;
+pub(crate) mod diagnosis;
 pub(crate) mod last_hour;
 mod metadata;
+mod pii;
 mod pointer;
 pub mod routing;
+pub(crate) mod secret_use;
 pub mod source;
 mod telemetry;
 
 pub use self::dedup::Dedup;
+pub use self::diagnosis::DiagnosisPlan;
 use self::telemetry::Outcome;
 pub(crate) use self::telemetry::SourceMetrics;
 
@@ -39,6 +43,8 @@ use crate::stream::StreamItem;
 pub(crate) struct RouteState {
     pub(crate) app: Arc<AppState>,
     pub(crate) source: Arc<Source>,
+    /// The source's position in the gateway's list (the diagnosis thread's index).
+    pub(crate) index: usize,
     pub(crate) metrics: Arc<SourceMetrics>,
 }
 
@@ -89,7 +95,7 @@ pub(crate) async fn ingest(
     let verified = match src.auth.verify(&incoming.request(), received_at) {
         Ok(v) => v,
         Err(rejection) => {
-            reject(&route, peer, &parts.headers, &body, &rejection, received_at);
+            reject(&route, peer, &parts, &incoming, &body, &rejection, received_at);
             m.done(Outcome::Rejected, started);
             return reply_response(src.rejection());
         }
@@ -105,8 +111,15 @@ pub(crate) async fn ingest(
         return response;
     }
 
+    m.secrets.matched(verified.secret_index, received_at.unix_millis());
     let body_sha256 = sha256_hex(&body);
     let derived = src.derive(&parts.headers, &body, &body_sha256, &verified);
+    for mark in &derived.pii {
+        // The key and the kind, never the value: the point is to keep it out of logs.
+        tracing::warn!(source = %src.name, key = %mark.key, kind = %mark.kind, "A Tag value looks like personal data; the Flinks guide says to keep PII out of Tag.");
+        metrics::counter!("hookgate_tag_pii_total", "source" => src.name.clone(), "kind" => mark.kind.clone())
+            .increment(1);
+    }
     // What the live stream shows of it, copied only while someone watches.
     let echo = route.app.bus.listening().then(|| {
         // A listener filtering with `match` reads the document; built only then.
@@ -128,6 +141,7 @@ pub(crate) async fn ingest(
         headers: src.kept_headers(&parts.headers),
         metadata: derived.metadata,
         targets: derived.targets,
+        pii: derived.pii,
     };
     // Answer 2xx only once the commit that holds this event has returned. If the store is slow
     // the provider gets 503 and retries; the retry is deduplicated if the first write landed.
@@ -249,12 +263,14 @@ fn store_failed(source: &str, e: &StoreError) {
 fn reject(
     route: &RouteState,
     peer: SocketAddr,
-    headers: &axum::http::HeaderMap,
+    parts: &axum::http::request::Parts,
+    incoming: &Incoming<'_>,
     body: &[u8],
     rejection: &Rejection,
     at: Timestamp,
 ) {
     let src = &route.source;
+    let headers = &parts.headers;
     // The reason is for operators; it never contains a secret or a MAC (see hookgate-verify).
     tracing::warn!(source = %src.name, peer = %peer, reason = %rejection, size = body.len(), "Rejected webhook.");
     metrics::counter!("hookgate_rejections_total", "source" => src.name.clone(), "reason" => rejection.code())
@@ -265,7 +281,7 @@ fn reject(
         received_at: crate::view::rfc3339(at.unix_millis()),
         peer: peer.to_string(),
     });
-    let recorded = route.app.store.record_rejection(NewRejection {
+    let record = NewRejection {
         source: src.name.clone(),
         received_at_ms: at.unix_millis(),
         peer: Some(peer.to_string()),
@@ -276,8 +292,28 @@ fn reject(
         body_sha256: sha256_hex(body),
         size: i64::try_from(body.len()).unwrap_or(i64::MAX),
         body: src.keep_rejected_bodies.then(|| body.to_vec()),
-    });
-    if !recorded {
+        diagnosis: None,
+    };
+    // Diagnosed off the request path when the rate allows (it then records the rejection);
+    // otherwise recorded now, undiagnosed. The reply is the same either way.
+    let record = if route.app.diagnoser.admit() {
+        let job = diagnosis::Job {
+            source: route.index,
+            method: parts.method.clone(),
+            url: incoming.request().url.map(str::to_owned),
+            headers: headers.clone(),
+            body: body.to_vec(),
+            at,
+            record,
+        };
+        match route.app.diagnoser.offer(job) {
+            Ok(()) => return,
+            Err(job) => job.record,
+        }
+    } else {
+        record
+    };
+    if !route.app.store.record_rejection(record) {
         metrics::counter!("hookgate_rejections_dropped_total", "source" => src.name.clone()).increment(1);
     }
 }

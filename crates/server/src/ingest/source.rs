@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use hookgate_verify::http::HeaderMap;
-use hookgate_verify::{Auth, MetadataSpec, Reply, Scheme, Verified};
+use hookgate_verify::{Auth, MetadataParse, MetadataSpec, Reply, Scheme, SecretText, Verified};
 use serde_json::{Map, Value};
 
 use super::dedup::Dedup;
@@ -36,6 +36,12 @@ pub struct Source {
     drop_headers: HashSet<String>,
     /// Every pointer `derive` reads, found in one pass per body.
     pointers: Pointers,
+    /// Each secret's label (or position), in the verifier's order.
+    pub(crate) secret_labels: Vec<String>,
+    /// The secrets' text as stored, for diagnosis.
+    pub(crate) secret_texts: Vec<SecretText>,
+    /// Retired secrets, tried only by diagnosis.
+    pub(crate) retired_secrets: Vec<SecretText>,
 }
 
 /// What the gateway derives from a verified request before storing it.
@@ -51,6 +57,8 @@ pub struct Derived {
     pub metadata: Value,
     /// Targets the routes select.
     pub targets: Vec<String>,
+    /// Tag values that look like personal data (`ingest/pii.rs`): key and kind, never the value.
+    pub pii: Vec<hookgate_store::PiiMark>,
 }
 
 /// Lowercase hex SHA-256 (`body_sha256`), as the store checks it.
@@ -78,6 +86,9 @@ pub(crate) struct SourceParts {
     pub(crate) keep_rejected_bodies: bool,
     pub(crate) routes: Routes,
     pub(crate) drop_headers: HashSet<String>,
+    pub(crate) secret_labels: Vec<String>,
+    pub(crate) secret_texts: Vec<SecretText>,
+    pub(crate) retired_secrets: Vec<SecretText>,
 }
 
 impl Source {
@@ -107,6 +118,9 @@ impl Source {
             keep_rejected_bodies: p.keep_rejected_bodies,
             routes: p.routes,
             drop_headers: p.drop_headers,
+            secret_labels: p.secret_labels,
+            secret_texts: p.secret_texts,
+            retired_secrets: p.retired_secrets,
         }
     }
 
@@ -176,9 +190,29 @@ impl Source {
                 .filter(|v| !v.trim().is_empty())
                 .map_or_else(body_key, |v| format!("header:{}", v.trim())),
         };
+        let pii = self.tag_pii(&metadata);
         let metadata = Value::Object(metadata);
         let targets = self.routes.select(&metadata, &at, &|| self.match_document(body, &metadata));
-        Derived { dedup_key, provider_id, event_type, metadata, targets }
+        Derived { dedup_key, provider_id, event_type, metadata, targets, pii }
+    }
+
+    /// The `k=v` metadata fields (Flinks `Tag`) whose values look like personal data. A part
+    /// without `=` is its own value, so it is marked under the field's name, not as a key.
+    fn tag_pii(&self, metadata: &Map<String, Value>) -> Vec<hookgate_store::PiiMark> {
+        let mut marks = Vec::new();
+        for f in self.metadata.iter().filter(|f| f.parse == MetadataParse::Pairs) {
+            let Some(Value::Object(pairs)) = metadata.get(&f.name) else { continue };
+            for (k, v) in pairs {
+                let (key, value) = match v.as_str() {
+                    Some("") | None => (f.name.as_str(), k.as_str()),
+                    Some(v) => (k.as_str(), v),
+                };
+                if let Some(kind) = super::pii::classify(value) {
+                    marks.push(hookgate_store::PiiMark { key: key.to_owned(), kind: kind.code().to_owned() });
+                }
+            }
+        }
+        marks
     }
 
     /// What a route's `match` reads: the body's JSON with each metadata field at its pointer

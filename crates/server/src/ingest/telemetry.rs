@@ -19,6 +19,8 @@ pub(crate) struct SourceMetrics {
     pub(super) duration: metrics::Histogram,
     /// The console's chart of the last hour.
     pub(crate) last_hour: Arc<LastHour>,
+    /// Which secret verified how many requests.
+    pub(crate) secrets: Arc<super::secret_use::SecretUse>,
 }
 
 /// How a request ended.
@@ -35,7 +37,7 @@ pub(super) enum Outcome {
 }
 
 impl SourceMetrics {
-    pub(crate) fn new(source: &str) -> Self {
+    pub(crate) fn new(source: &str, secrets: Arc<super::secret_use::SecretUse>) -> Self {
         let requests = |outcome: &'static str| metrics::counter!("hookgate_requests_total", "source" => source.to_owned(), "outcome" => outcome);
         Self {
             accepted: requests("accepted"),
@@ -49,6 +51,7 @@ impl SourceMetrics {
             duplicates: metrics::counter!("hookgate_duplicates_total", "source" => source.to_owned()),
             duration: metrics::histogram!("hookgate_request_duration_seconds", "source" => source.to_owned()),
             last_hour: Arc::default(),
+            secrets,
         }
     }
 

@@ -384,6 +384,7 @@ async fn events_past_retention_are_pruned_in_the_background() {
             headers: vec![],
             metadata: serde_json::json!({}),
             targets: vec![],
+            pii: vec![],
         };
         store.insert_event(old).await.unwrap();
         store.close();

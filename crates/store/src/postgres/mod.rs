@@ -331,6 +331,26 @@ impl PgStore {
             AdminOp::FailJob { job_id, error } => jobs::fail(&tx, *job_id, error, now).await?,
             AdminOp::CancelJob { job_id, actor } => jobs::cancel(&tx, *job_id, actor, now).await?,
             AdminOp::Audit(entry) => jobs::audit(&tx, entry, now).await?,
+            AdminOp::SecretMatches(batch) => {
+                let upsert = tx
+                    .prepare_cached(
+                        "INSERT INTO secret_matches (source, fingerprint, secret, matches, last_matched_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (source, fingerprint) DO UPDATE SET
+                           secret = excluded.secret,
+                           matches = secret_matches.matches + excluded.matches,
+                           last_matched_at = GREATEST(secret_matches.last_matched_at, excluded.last_matched_at)",
+                    )
+                    .await?;
+                // In one order on every node, so two nodes reporting at once cannot deadlock.
+                let mut batch = batch.clone();
+                batch.sort_by(|a, b| (&a.source, &a.fingerprint).cmp(&(&b.source, &b.fingerprint)));
+                for m in &batch {
+                    tx.execute(&upsert, &[&m.source, &m.fingerprint, &m.secret, &m.matches, &m.last_matched_at_ms])
+                        .await?;
+                }
+                batch.len() as u64
+            }
         };
         tx.commit().await?;
         Ok(n)

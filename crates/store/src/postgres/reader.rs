@@ -38,6 +38,7 @@ impl PgStore {
                 headers: Vec::new(),
                 metadata: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or(serde_json::Value::Null),
                 body: r.get::<_, Option<Vec<u8>>>(12).unwrap_or_default(),
+                pii: Vec::new(),
             })
             .collect())
     }
@@ -47,7 +48,7 @@ impl PgStore {
         let row = conn
             .query_opt(
                 &format!(
-                    "SELECT {EVENT_COLUMNS}, {EVENT_STATUS}, signed_at, headers, metadata, body FROM events WHERE id = $1"
+                    "SELECT {EVENT_COLUMNS}, {EVENT_STATUS}, signed_at, headers, metadata, body, pii FROM events WHERE id = $1"
                 ),
                 &[&id],
             )
@@ -58,6 +59,7 @@ impl PgStore {
             headers: serde_json::from_str(r.get::<_, &str>(11)).unwrap_or_default(),
             metadata: serde_json::from_str(r.get::<_, &str>(12)).unwrap_or(serde_json::Value::Null),
             body: r.get(13),
+            pii: crate::model::marks_from(r.get::<_, Option<&str>>(14)),
         }))
     }
 
@@ -68,7 +70,8 @@ impl PgStore {
         let conn = client(&self.pool).await?;
         let row = conn
             .query_opt(
-                "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers
+                "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers,
+                        diagnosis
                  FROM rejections WHERE id = $1",
                 &[&id],
             )
@@ -77,7 +80,7 @@ impl PgStore {
             let body: Option<Vec<u8>> = r.get(9);
             let headers: Option<String> = r.get(10);
             crate::RejectionDetail {
-                record: rejection_record(&r, body.is_some()),
+                record: rejection_record(&r, body.is_some(), r.get(11)),
                 headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
                 body,
             }
@@ -90,7 +93,7 @@ impl PgStore {
         let rows = conn
             .query(
                 "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size,
-                        body IS NOT NULL
+                        body IS NOT NULL, diagnosis
                  FROM rejections WHERE ($1::TEXT IS NULL OR source = $1) AND ($2::BIGINT IS NULL OR received_at >= $2)
                    AND ($4::BIGINT IS NULL OR received_at < $4)
                    AND ($5::BIGINT IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = $5))
@@ -99,7 +102,7 @@ impl PgStore {
                 &[&q.source, &q.since_ms, &limit, &q.until_ms, &q.before_id, &q.reason],
             )
             .await?;
-        Ok(rows.iter().map(|r| rejection_record(r, r.get(9))).collect())
+        Ok(rows.iter().map(|r| rejection_record(r, r.get(9), r.get(10))).collect())
     }
 
     pub(crate) async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
@@ -268,6 +271,27 @@ impl PgStore {
         super::jobs::list(&**client(&self.pool).await?, before, limit).await
     }
 
+    pub(crate) async fn secret_matches(&self) -> Result<Vec<crate::SecretMatchRecord>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let rows = conn
+            .query(
+                "SELECT source, secret, fingerprint, matches, last_matched_at FROM secret_matches
+                 ORDER BY source, secret, fingerprint",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| crate::SecretMatchRecord {
+                source: r.get(0),
+                secret: r.get(1),
+                fingerprint: r.get(2),
+                matches: r.get(3),
+                last_matched_at_ms: r.get(4),
+            })
+            .collect())
+    }
+
     pub(crate) async fn list_audit(
         &self,
         before: Option<crate::AuditId>,
@@ -350,7 +374,7 @@ fn narrowing(q: &EventQuery) -> Vec<i64> {
 }
 
 /// A rejection's listing fields, from columns 0-8 (as `sqlite::rejection_record`).
-fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord {
+fn rejection_record(r: &tokio_postgres::Row, body_kept: bool, diagnosis: Option<&str>) -> RejectionRecord {
     RejectionRecord {
         id: r.get(0),
         source: r.get(1),
@@ -362,6 +386,7 @@ fn rejection_record(r: &tokio_postgres::Row, body_kept: bool) -> RejectionRecord
         body_sha256: r.get(7),
         size: r.get(8),
         body_kept,
+        diagnosis: crate::model::diagnosis_from(diagnosis),
     }
 }
 

@@ -238,14 +238,15 @@ async fn insert_events(
             Some(crate::terms::of_metadata(&e.metadata)).filter(|t| !t.is_empty()).map(|t| super::array_literal(&t))
         })
         .collect();
+    let pii: Vec<Option<String>> = unique.iter().map(|e| crate::model::marks_json(&e.pii)).collect();
     let insert = tx
         .prepare_cached(
             "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256,
-                                 size, headers, metadata, terms)
-             SELECT s, r, k, p, t, sa, b, h, sz, hd, m, tm::BIGINT[]
+                                 size, headers, metadata, terms, pii)
+             SELECT s, r, k, p, t, sa, b, h, sz, hd, m, tm::BIGINT[], pi
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::bytea[],
-                         $8::text[], $9::int8[], $10::text[], $11::text[], $12::text[])
-                  WITH ORDINALITY AS u(s, r, k, p, t, sa, b, h, sz, hd, m, tm, n)
+                         $8::text[], $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[])
+                  WITH ORDINALITY AS u(s, r, k, p, t, sa, b, h, sz, hd, m, tm, pi, n)
              ORDER BY n
              ON CONFLICT (source, dedup_key) DO NOTHING
              RETURNING id, source, dedup_key",
@@ -267,6 +268,7 @@ async fn insert_events(
                 &headers,
                 &metadata,
                 &terms,
+                &pii,
             ],
         )
         .await?;
@@ -368,16 +370,23 @@ async fn insert_rejections(
     let bodies: Vec<Option<&[u8]>> = rejections.iter().map(|r| r.body.as_deref()).collect();
     let headers: Vec<String> =
         rejections.iter().map(|r| serde_json::to_string(&r.headers).unwrap_or_else(|_| "[]".into())).collect();
+    let diagnoses: Vec<Option<String>> = rejections
+        .iter()
+        .map(|r| r.diagnosis.as_ref().map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".into())))
+        .collect();
     let insert = tx
         .prepare_cached(
-            "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers)
-             SELECT s, r, p, re, c, hn, h, sz, b, hv
+            "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers, diagnosis)
+             SELECT s, r, p, re, c, hn, h, sz, b, hv, dg
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[],
-                         $9::bytea[], $10::text[]) WITH ORDINALITY AS u(s, r, p, re, c, hn, h, sz, b, hv, n)
+                         $9::bytea[], $10::text[], $11::text[]) WITH ORDINALITY AS u(s, r, p, re, c, hn, h, sz, b, hv, dg, n)
              ORDER BY n",
         )
         .await?;
-    tx.execute(&insert, &[&sources, &received, &peers, &reasons, &codes, &names, &hashes, &sizes, &bodies, &headers])
-        .await?;
+    tx.execute(
+        &insert,
+        &[&sources, &received, &peers, &reasons, &codes, &names, &hashes, &sizes, &bodies, &headers, &diagnoses],
+    )
+    .await?;
     Ok(())
 }

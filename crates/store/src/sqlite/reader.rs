@@ -25,6 +25,8 @@ pub struct Reader {
     /// The store has the metadata index (schema 7); without it a query's metadata terms are
     /// left to the caller's filter.
     metadata_index: bool,
+    /// The store has rejection diagnoses, PII marks and secret counts (schema 8).
+    diagnosis: bool,
 }
 
 impl std::fmt::Debug for Reader {
@@ -104,9 +106,10 @@ fn bound<'a>(params: &'a [event_sql::Param<'_>]) -> impl Iterator<Item = &'a dyn
 }
 
 /// A rejection's listing fields, from columns 0-8 of `id, source, received_at, peer, reason,
-/// reason_code, header_names, body_sha256, size`.
+/// reason_code, header_names, body_sha256, size`, and `diagnosis` by name.
 fn rejection_record(row: &rusqlite::Row<'_>, body_kept: bool) -> rusqlite::Result<RejectionRecord> {
     let names: String = row.get(6)?;
+    let diagnosis: Option<String> = row.get("diagnosis")?;
     Ok(RejectionRecord {
         id: row.get(0)?,
         source: row.get(1)?,
@@ -118,6 +121,7 @@ fn rejection_record(row: &rusqlite::Row<'_>, body_kept: bool) -> rusqlite::Resul
         body_sha256: row.get(7)?,
         size: row.get(8)?,
         body_kept,
+        diagnosis: crate::model::diagnosis_from(diagnosis.as_deref()),
     })
 }
 
@@ -176,7 +180,13 @@ impl Reader {
         if version > migrate::latest_version() {
             return Err(StoreError::TooNew { found: version, known: migrate::latest_version() });
         }
-        Ok(Self { conn, body_encoding: version >= 4, rejection_headers: version >= 5, metadata_index: version >= 7 })
+        Ok(Self {
+            conn,
+            body_encoding: version >= 4,
+            rejection_headers: version >= 5,
+            metadata_index: version >= 7,
+            diagnosis: version >= 8,
+        })
     }
 
     /// How a query names an event's body encoding on this store's schema.
@@ -257,6 +267,7 @@ impl Reader {
                 headers: Vec::new(),
                 metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
                 body: Vec::new(),
+                pii: Vec::new(),
             };
             Ok((record, stored))
         })?;
@@ -277,8 +288,9 @@ impl Reader {
     /// A database error, or [`StoreError::CorruptBody`] when the stored body does not decode to
     /// the bytes received.
     pub fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
+        let pii = if self.diagnosis { "pii" } else { "NULL AS pii" };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status, signed_at, headers, metadata, body, {}
+            "SELECT {EVENT_COLUMNS}, {EVENT_STATUS} AS status, signed_at, headers, metadata, body, {}, {pii}
              FROM events WHERE id = ?1",
             self.body_encoding()
         ))?;
@@ -292,6 +304,7 @@ impl Reader {
                     headers: serde_json::from_str(&headers).unwrap_or_default(),
                     metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
                     body: Vec::new(),
+                    pii: crate::model::marks_from(row.get::<_, Option<String>>("pii")?.as_deref()),
                 };
                 Ok((record, stored_body(row)?))
             })
@@ -308,14 +321,15 @@ impl Reader {
     /// # Errors
     /// A database error.
     pub fn list_rejections(&self, q: &RejectionQuery) -> Result<Vec<RejectionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL
+        let diagnosis = if self.diagnosis { "diagnosis" } else { "NULL AS diagnosis" };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body IS NOT NULL, {diagnosis}
              FROM rejections WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR received_at >= ?2)
                AND (?4 IS NULL OR received_at < ?4)
                AND (?5 IS NULL OR (received_at, id) < (SELECT received_at, id FROM rejections WHERE id = ?5))
                AND (?6 IS NULL OR reason_code = ?6)
-             ORDER BY received_at DESC, id DESC LIMIT ?3",
-        )?;
+             ORDER BY received_at DESC, id DESC LIMIT ?3"
+        ))?;
         let limit = q.limit.map_or(-1, i64::from);
         let rows = stmt.query_map(params![q.source, q.since_ms, limit, q.until_ms, q.before_id, q.reason], |row| {
             rejection_record(row, row.get(9)?)
@@ -329,8 +343,9 @@ impl Reader {
     /// A database error.
     pub fn get_rejection(&self, id: crate::RejectionId) -> Result<Option<RejectionDetail>, StoreError> {
         let headers = if self.rejection_headers { "headers" } else { "NULL AS headers" };
+        let diagnosis = if self.diagnosis { "diagnosis" } else { "NULL AS diagnosis" };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, {headers}
+            "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, {headers}, {diagnosis}
              FROM rejections WHERE id = ?1"
         ))?;
         let found = stmt
@@ -345,6 +360,29 @@ impl Reader {
             })
             .optional()?;
         Ok(found)
+    }
+
+    /// Every secret's counts, by source then label.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn secret_matches(&self) -> Result<Vec<crate::SecretMatchRecord>, StoreError> {
+        if !self.diagnosis {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source, secret, fingerprint, matches, last_matched_at FROM secret_matches ORDER BY source, secret, fingerprint",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::SecretMatchRecord {
+                source: r.get(0)?,
+                secret: r.get(1)?,
+                fingerprint: r.get(2)?,
+                matches: r.get(3)?,
+                last_matched_at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Per source: events, duplicates, the newest, and what arrived in the last 1, 5, 60 minutes

@@ -28,8 +28,8 @@ pub(super) fn insert_event(
         }
     }
     let mut insert = tx.prepare_cached(
-        "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata, body_encoding)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO events (source, received_at, dedup_key, provider_id, event_type, signed_at, body, body_sha256, size, headers, metadata, body_encoding, pii)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     insert.execute(params![
         ev.source,
@@ -44,6 +44,7 @@ pub(super) fn insert_event(
         encoded.headers,
         encoded.metadata,
         encoded.body_encoding,
+        crate::model::marks_json(&ev.pii),
     ])?;
     let id = tx.last_insert_rowid();
     keys.add(hash, id);
@@ -81,8 +82,8 @@ pub(super) fn probe(tx: &Connection) -> rusqlite::Result<()> {
 
 pub(super) fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::Result<()> {
     let mut reject = tx.prepare_cached(
-        "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO rejections (source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers, diagnosis)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let names = serde_json::to_string(&r.header_names).unwrap_or_else(|_| "[]".into());
     let headers = serde_json::to_string(&r.headers).unwrap_or_else(|_| "[]".into());
@@ -96,7 +97,8 @@ pub(super) fn insert_rejection(tx: &Connection, r: &NewRejection) -> rusqlite::R
         r.body_sha256,
         r.size,
         r.body,
-        headers
+        headers,
+        r.diagnosis.as_ref().map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".into())),
     ])?;
     Ok(())
 }
@@ -233,6 +235,20 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
         AdminOp::FailJob { job_id, error } => return super::jobs::fail(tx, *job_id, error, now),
         AdminOp::CancelJob { job_id, actor } => return super::jobs::cancel(tx, *job_id, actor, now),
         AdminOp::Audit(entry) => return super::jobs::audit(tx, entry, now),
+        AdminOp::SecretMatches(batch) => {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO secret_matches (source, fingerprint, secret, matches, last_matched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (source, fingerprint) DO UPDATE SET
+                   secret = excluded.secret,
+                   matches = matches + excluded.matches,
+                   last_matched_at = NULLIF(MAX(COALESCE(last_matched_at, 0), COALESCE(excluded.last_matched_at, 0)), 0)",
+            )?;
+            for m in batch {
+                upsert.execute(params![m.source, m.fingerprint, m.secret, m.matches, m.last_matched_at_ms])?;
+            }
+            batch.len()
+        }
     };
     Ok(n as u64)
 }

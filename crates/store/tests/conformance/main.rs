@@ -84,6 +84,7 @@ on_both_stores!(
     opening_without_migrating_refuses_an_outdated_store,
     a_store_from_before_the_metadata_index_has_its_events_indexed_by_the_migration,
     a_store_from_a_newer_hookgate_is_refused,
+    diagnoses_pii_marks_and_secret_counts_are_kept,
     inspection_never_creates_a_store_and_refuses_writes,
     rejections_are_logged_and_bounded_by_retention,
     the_outbox_is_written_with_the_event_and_claims_lease,
@@ -142,6 +143,7 @@ fn event(source: &str, key: &str, body: &[u8]) -> NewEvent {
         headers: vec![("x-flinks-signature".into(), "abc=".into())],
         metadata: serde_json::json!({"response_type": "KYC", "tag": {"userId": "12345"}}),
         targets: vec!["kyc".into()],
+        pii: vec![],
     }
 }
 
@@ -157,6 +159,7 @@ fn rejection(i: i64) -> NewRejection {
         body_sha256: "11".repeat(32),
         size: 3,
         body: (i % 2 == 0).then(|| b"abc".to_vec()),
+        diagnosis: None,
     }
 }
 
@@ -298,12 +301,14 @@ async fn a_store_from_before_the_metadata_index_has_its_events_indexed_by_the_mi
         }
     }
     store.close().await;
-    // As version 6 left it: no index.
+    // As version 6 left it: no index (and nothing of version 8).
     let drop = match &b {
         Backend::Sqlite(_) => "DROP TABLE event_terms",
         Backend::Postgres(_) => "DROP INDEX events_terms; ALTER TABLE events DROP COLUMN terms",
     };
-    raw_sql(&b, &format!("{drop}; DELETE FROM schema_migrations WHERE version = 7")).await;
+    let undo_8 =
+        "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches";
+    raw_sql(&b, &format!("{drop}; {undo_8}; DELETE FROM schema_migrations WHERE version >= 7")).await;
     let store = b.open(StoreOptions::default()).await;
     let q = EventQuery {
         metadata_terms: vec![hookgate_store::MetadataTerm {
@@ -313,6 +318,62 @@ async fn a_store_from_before_the_metadata_index_has_its_events_indexed_by_the_mi
         ..Default::default()
     };
     assert_eq!(store.list_events(&q).await.unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), want);
+    store.close().await;
+}
+
+async fn diagnoses_pii_marks_and_secret_counts_are_kept(b: Backend) {
+    let store = b.open(StoreOptions::default()).await;
+    let found = vec![hookgate_store::Diagnosed { cause: "body-reserialized".into(), detail: "2-space".into() }];
+    store.record_rejection(NewRejection { diagnosis: Some(found.clone()), ..rejection(1) });
+    store.record_rejection(NewRejection { diagnosis: Some(vec![]), ..rejection(2) });
+    store.record_rejection(rejection(3));
+    store.flush().await.unwrap();
+    let rows = store.list_rejections(&RejectionQuery::default()).await.unwrap();
+    let got: Vec<_> = rows.iter().map(|r| r.diagnosis.clone()).collect();
+    assert_eq!(got, vec![None, Some(vec![]), Some(found.clone())], "newest first");
+    assert_eq!(store.get_rejection(rows[2].id).await.unwrap().unwrap().record.diagnosis, Some(found));
+
+    let mark = hookgate_store::PiiMark { key: "email".into(), kind: "email".into() };
+    let marked = store.insert_event(NewEvent { pii: vec![mark.clone()], ..event("flinks", "p", b"{}") }).await.unwrap();
+    let plain = store.insert_event(event("flinks", "q", b"{}")).await.unwrap();
+    assert_eq!(store.get_event(marked.id()).await.unwrap().unwrap().pii, vec![mark]);
+    assert!(store.get_event(plain.id()).await.unwrap().unwrap().pii.is_empty());
+
+    let report = |secret: &str, fp: &str, n: i64, at: Option<i64>| hookgate_store::SecretMatches {
+        source: "flinks".into(),
+        secret: secret.into(),
+        fingerprint: fp.into(),
+        matches: n,
+        last_matched_at_ms: at,
+    };
+    store
+        .admin(AdminOp::SecretMatches(vec![
+            report("new", "aaaa0000", 0, None),
+            report("old", "bbbb1111", 3, Some(5_000)),
+        ]))
+        .await
+        .unwrap();
+    store.close().await;
+    // Another node (or the same after a restart) adds its own; a relabel keeps the counts.
+    let store = b.open(StoreOptions::default()).await;
+    store
+        .admin(AdminOp::SecretMatches(vec![
+            report("2026-12", "aaaa0000", 2, Some(9_000)),
+            report("old", "bbbb1111", 1, Some(4_000)),
+        ]))
+        .await
+        .unwrap();
+    let counts: Vec<_> = store
+        .secret_matches()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.secret, m.fingerprint, m.matches, m.last_matched_at_ms))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![("2026-12".into(), "aaaa0000".into(), 2, Some(9_000)), ("old".into(), "bbbb1111".into(), 4, Some(5_000)),]
+    );
     store.close().await;
 }
 
