@@ -63,6 +63,9 @@ enum Command {
     /// Secrets for targets and custom sources.
     #[command(subcommand)]
     Secret(cmd::secret::Command),
+    /// Sources' secrets in use: which one verifies, how often, when last (rotation).
+    #[command(subcommand)]
+    Secrets(cmd::secrets::Command),
     /// The operator API: its tokens.
     #[command(subcommand)]
     Admin(cmd::admin::Command),
@@ -129,6 +132,7 @@ fn main() -> ExitCode {
         Command::Retry(args) => cmd::deliveries::run_retry(args),
         Command::Migrate(args) => cmd::migrate::run(&args),
         Command::Secret(c) => cmd::secret::run(c),
+        Command::Secrets(c) => cmd::secrets::run(c),
         Command::Admin(c) => cmd::admin::run(c),
         Command::Tail(args) => cmd::tail::run(args),
         Command::Route(c) => cmd::route::run(c),

@@ -337,6 +337,16 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
                 Some(_) => writeln!(out, "body:        kept (--body for the raw bytes)")?,
                 None => writeln!(out, "body:        not kept")?,
             }
+            match &rec.diagnosis {
+                None => writeln!(out, "diagnosis:   not diagnosed")?,
+                Some(d) if d.is_empty() => writeln!(out, "diagnosis:   no known cause explains it")?,
+                Some(d) => {
+                    writeln!(out, "diagnosis:")?;
+                    for f in d {
+                        writeln!(out, "  {}: {}", f.cause, f.detail)?;
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         RejectionsCommand::List { store, filters } => {
@@ -351,19 +361,25 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
                 Format::Table => {
                     writeln!(
                         out,
-                        "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  REASON",
-                        "ID", "RECEIVED", "SOURCE", "PEER", "SIZE"
+                        "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {:<24}  CAUSE",
+                        "ID", "RECEIVED", "SOURCE", "PEER", "SIZE", "REASON"
                     )?;
                     for r in &rows {
+                        let causes = match &r.diagnosis {
+                            None => "-".to_owned(),
+                            Some(d) if d.is_empty() => "unknown".to_owned(),
+                            Some(d) => d.iter().map(|f| f.cause.as_str()).collect::<Vec<_>>().join(","),
+                        };
                         writeln!(
                             out,
-                            "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {}",
+                            "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {:<24}  {}",
                             r.id,
                             rfc3339(r.received_at_ms),
                             r.source,
                             r.peer.as_deref().unwrap_or("-"),
                             r.size,
-                            r.reason
+                            r.reason,
+                            causes
                         )?;
                     }
                 }

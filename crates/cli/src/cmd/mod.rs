@@ -8,6 +8,7 @@ pub(crate) mod migrate;
 pub(crate) mod route;
 pub(crate) mod schemes;
 pub(crate) mod secret;
+pub(crate) mod secrets;
 pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod sign;

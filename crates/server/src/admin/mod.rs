@@ -14,6 +14,7 @@ mod openapi;
 mod overview;
 mod query;
 mod rejections;
+mod secrets;
 mod stream;
 pub mod tokens;
 
@@ -67,6 +68,7 @@ pub(crate) fn router(state: Arc<AdminState>) -> Router {
         .merge(jobs::router())
         .merge(audit::router())
         .merge(overview::router())
+        .merge(secrets::router())
         .route("/api/openapi.json", axum::routing::get(openapi::document))
         .merge(crate::console::router())
         .with_state(state)

@@ -39,7 +39,7 @@ impl utoipa::Modify for BearerAuth {
         super::rejections::list, super::rejections::show, super::rejections::body,
         super::deliveries::list, super::deliveries::show,
         super::jobs::replay, super::jobs::retry, super::jobs::list, super::jobs::show, super::jobs::cancel,
-        super::audit::list, super::stream::stream, super::overview::sources, super::overview::targets,
+        super::audit::list, super::stream::stream, super::overview::sources, super::overview::targets, super::secrets::list,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
