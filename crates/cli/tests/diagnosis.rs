@@ -174,7 +174,7 @@ fn each_cause_over_http_is_stored_with_the_rejection_and_the_reply_is_unchanged(
         .collect();
     let garbage = vec![("X-Flinks-Signature".to_owned(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned())];
     // (headers, body, the cause, a word of its detail)
-    let flinks_cases: Vec<(Vec<(String, String)>, &[u8], Option<&str>, &str)> = vec![
+    let flinks_cases: Vec<Case<'_>> = vec![
         (sign(&current, pretty, None, None), BODY, Some("body-reserialized"), "2-space indent"),
         (
             sign(&verifier(flinks(), RETIRED.as_bytes()), BODY, None, None),
