@@ -145,6 +145,9 @@ fn metrics(ops: SocketAddr) -> String {
     http(ops, "GET", "/metrics", &[], b"").1
 }
 
+/// A request (headers, body), the cause it must be diagnosed with, and a word of the detail.
+type Case<'a> = (Vec<(String, String)>, &'a [u8], Option<&'a str>, &'a str);
+
 const BODY: &[u8] =
     br#"{"ResponseType":"KYC","HttpStatusCode":200,"Login":{"Id":"5e4f"},"Tag":"userId=12345","RequestId":"r1"}"#;
 
