@@ -109,8 +109,9 @@ try {
   // ---- detail, byte-exact download -------------------------------------------------------
   await page.locator('tbody tr', { hasText: id }).getByRole('link').first().click();
   await page.getByRole('heading', { name: /^Event \d+$/ }).waitFor();
-  await page.locator('pre.payload').first().waitFor();
-  const shownBody = await page.locator('pre.payload').first().textContent();
+  // The body's own block (it loads after the metadata's, which is also a pre.payload).
+  await page.locator('.body pre.payload').waitFor();
+  const shownBody = await page.locator('.body pre.payload').textContent();
   check(shownBody.includes('<script>window.__pwned=1</script>'), 'the body is shown with its <script> as text');
   check(await page.evaluate(() => window.__pwned === undefined), 'nothing in the payload ran');
   check(await page.locator('section', { hasText: 'Deliveries' }).getByText('audit').count() > 0, 'the detail lists the delivery to audit');
@@ -140,7 +141,7 @@ try {
   const newest = page.locator('tbody tr[data-event]').first();
   await newest.getByRole('link').first().click();
   await page.getByText('shown as binary (hex)').waitFor();
-  const hex = await page.locator('pre.payload').first().textContent();
+  const hex = await page.locator('.body pre.payload').textContent();
   check(hex.includes('00 ff fe 10 80 7f 41 42'), `the binary body is shown as hex (${hex.trim()})`);
   const [binDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the exact bytes' }).click()]);
   check(fs.readFileSync(await binDownload.path()).equals(binary), 'the binary body downloads byte-exact');
@@ -186,7 +187,39 @@ try {
   await rejection.getByRole('link').first().click();
   await page.locator('pre.payload', { hasText: 'forged' }).waitFor();
   check(true, 'the rejection and its kept body are shown');
+  await page.locator('section', { hasText: 'Why it failed' }).getByText('No known cause explains it').waitFor();
+  check(true, 'a forgery is diagnosed with no made-up cause');
   await shot(page, 'rejection');
+
+  // ---- why it failed: a body signed pretty-printed and sent compact ---------------------------
+  const signedPretty = crypto.createHmac('sha256', SECRET).update('{\n  "ResponseType": "reprinted"\n}').digest('base64');
+  const reprinted = await fetch(HOOKS, { method: 'POST', body: '{"ResponseType":"reprinted"}',
+    headers: { 'Content-Type': 'application/json', 'X-Flinks-Signature': signedPretty } });
+  check(reprinted.status === 403, 'a re-serialized webhook is refused as any other');
+  await page.getByRole('link', { name: 'Rejections' }).click();
+  const cause = page.locator('tbody tr[data-rejection]', { hasText: 'body-reserialized' }).first();
+  await cause.waitFor({ timeout: 30000 });
+  await cause.getByRole('link').first().click();
+  await page.locator('li[data-cause="body-reserialized"]', { hasText: '2-space indent' }).waitFor();
+  check(true, 'the rejection says why: the body was re-serialized (2-space indent)');
+  await shot(page, 'rejection-diagnosis');
+
+  // ---- secrets in use, and a Tag with personal data --------------------------------------------
+  await page.getByRole('link', { name: 'Secrets' }).click();
+  const secretRow = page.locator('tr[data-secret="flinks/1"]');
+  await secretRow.waitFor({ timeout: 30000 });
+  check(/^[0-9a-f]{8}$/.test((await secretRow.locator('td.mono').textContent()).trim()), 'the secrets view shows a fingerprint');
+  check(!(await page.content()).includes(SECRET), 'the secrets view never shows the secret');
+  await shot(page, 'secrets');
+  check(await postWebhook(Buffer.from('{"ResponseType":"KYC","Tag":"userId=1,email=bob@example.com","RequestId":"pii-1"}')) === 200,
+    'a webhook with an e-mail address in Tag is accepted');
+  await page.goto(`${CONSOLE}#/events?match=${encodeURIComponent('{"RequestId":"pii-1"}')}`);
+  const piiEvent = page.locator('tbody tr[data-event]').first();
+  await piiEvent.waitFor();
+  await piiEvent.getByRole('link').first().click();
+  await page.locator('li[data-pii="email"]', { hasText: 'email' }).waitFor();
+  check(true, 'the event is marked: its Tag key `email` looks like an e-mail address');
+  await shot(page, 'event-pii');
 
   // ---- the overview's chart counts what came in this hour ------------------------------------
   await page.getByRole('link', { name: 'Overview' }).click();

@@ -129,7 +129,7 @@ async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Resp
         "<header><a class=\"brand\" href=\"#/\">Hookgate</a>\
          <nav aria-label=\"Views\"><a href=\"#/\">Overview</a><a href=\"#/events\">Events</a>\
          <a href=\"#/rejections\">Rejections</a><a href=\"#/deliveries\">Deliveries</a>\
-         <a href=\"#/jobs\">Jobs</a>{audit}</nav>\
+         <a href=\"#/jobs\">Jobs</a><a href=\"#/secrets\">Secrets</a>{audit}</nav>\
          <form class=\"who\" method=\"post\" action=\"/logout\"><span>{name} ({role})</span>\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Sign out</button></form>\
          </header><main id=\"view\" tabindex=\"-1\" aria-live=\"polite\"></main>",

@@ -351,8 +351,14 @@
     } else {
       replay.append(h('p', {}, `Your role (${ROLE}) may look, not replay.`));
     }
+    // Tag values that look like personal data: key and kind only (the value is in the body).
+    const pii = (e.pii ?? []).length ? h('section', { 'aria-labelledby': 'pii-h', class: 'pii' },
+      h('h2', { id: 'pii-h' }, 'Personal data in Tag'),
+      h('p', {}, 'These Tag values look like personal data; the Flinks guide says to keep PII out of Tag. The event is stored as signed.'),
+      h('ul', {}, e.pii.map((m) => h('li', { 'data-pii': m.kind }, h('span', { class: 'mono' }, m.key), ` looks like ${m.kind.replace('_', ' ')}`)))) : '';
     show(`Event ${id}`,
       h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+      pii,
       h('section', { 'aria-labelledby': 'body-h' }, h('h2', { id: 'body-h' }, 'Body'), bodyBlock(`/api/v1/events/${id}/body`, `event-${id}.body`)),
       h('section', { 'aria-labelledby': 'meta-h' }, h('h2', { id: 'meta-h' }, 'Metadata'), h('pre', { class: 'payload' }, JSON.stringify(e.metadata, null, 2))),
       h('section', { 'aria-labelledby': 'headers-h' }, h('h2', { id: 'headers-h' }, 'Headers'), headersTable(e.headers)),
@@ -376,19 +382,44 @@
     const rows = h('tbody', {});
     const more = h('div', { class: 'more' });
     show('Rejections', form, h('table', {}, h('caption', {}, 'Rejected requests, newest first'),
-      h('thead', {}, h('tr', {}, ['ID', 'Received', 'Source', 'Reason', 'Peer', 'Bytes', 'Body kept'].map((x) => h('th', { scope: 'col' }, x)))), rows), more);
+      h('thead', {}, h('tr', {}, ['ID', 'Received', 'Source', 'Reason', 'Cause', 'Peer', 'Bytes', 'Body kept'].map((x) => h('th', { scope: 'col' }, x)))), rows), more);
     const load = async (cursor) => {
       try {
         const page = await api(`/api/v1/rejections${query({ source: params.source, reason: params.reason, since: params.since, until: params.until, cursor, limit: 50 })}`);
         rows.append(...page.items.map((r) => h('tr', { 'data-rejection': r.id },
           h('td', {}, h('a', { href: `#/rejections/${r.id}` }, r.id)), h('td', {}, when(r.received_at)), h('td', {}, r.source),
-          h('td', {}, h('span', { class: 'mono' }, r.reason_code), ' ', r.reason), h('td', { class: 'mono' }, dash(r.peer)),
+          h('td', {}, h('span', { class: 'mono' }, r.reason_code), ' ', r.reason),
+          h('td', { class: 'mono' }, causes(r.diagnosis)), h('td', { class: 'mono' }, dash(r.peer)),
           h('td', { class: 'num' }, r.size), h('td', {}, r.body_kept ? 'yes' : 'no'))));
-        if (!rows.children.length) rows.append(h('tr', {}, h('td', { colspan: 7 }, 'No rejections match.')));
+        if (!rows.children.length) rows.append(h('tr', {}, h('td', { colspan: 8 }, 'No rejections match.')));
         more.replaceChildren(page.next_cursor ? h('button', { type: 'button', onclick: () => load(page.next_cursor) }, 'Older rejections') : '');
       } catch (e) { more.replaceChildren(notice(e.message, 'error')); }
     };
     await load();
+  }
+
+  function causes(diagnosis) {
+    if (diagnosis == null) return '–';
+    return diagnosis.length ? diagnosis.map((f) => f.cause).join(', ') : 'unknown';
+  }
+
+  function diagnosisBlock(diagnosis) {
+    const body = diagnosis == null ? h('p', {}, 'Not diagnosed (diagnosis is off, or was over its rate).')
+      : diagnosis.length ? h('ol', { class: 'diagnosis' }, diagnosis.map((f) => h('li', { 'data-cause': f.cause },
+        h('strong', { class: 'mono' }, f.cause), ': ', f.detail)))
+        : h('p', {}, 'No known cause explains it: not a re-serialized body, a retired or mis-decoded secret, another encoding, algorithm, URL or source.');
+    return h('section', { 'aria-labelledby': 'why-h' }, h('h2', { id: 'why-h' }, 'Why it failed'), body);
+  }
+
+  async function secrets() {
+    const show = screen();
+    try {
+      const items = await api('/api/v1/secrets');
+      show('Secrets', h('p', {}, 'Which configured secret verifies each source’s requests. A rotated-out secret with no recent match is safe to remove.'),
+        table(['Source', 'Secret', 'Fingerprint', 'Matches', 'Last matched'], items.map((s) => h('tr', { 'data-secret': `${s.source}/${s.secret}` },
+          h('td', {}, s.source), h('td', {}, s.secret), h('td', { class: 'mono' }, s.fingerprint),
+          h('td', { class: 'num' }, s.matches), h('td', {}, s.last_matched_at ? when(s.last_matched_at) : 'never'))), 'Secrets in use'));
+    } catch (e) { show('Secrets'); failed(e); }
   }
 
   async function rejectionDetail(id) {
@@ -398,6 +429,7 @@
     show(`Rejection ${id}`,
       h('dl', { class: 'facts' }, [['Source', r.source], ['Received', when(r.received_at)], ['Reason', `${r.reason_code}: ${r.reason}`],
         ['Peer', dash(r.peer)], ['Size', `${r.size} bytes`], ['SHA-256', r.body_sha256]].map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+      diagnosisBlock(r.diagnosis),
       h('section', {}, h('h2', {}, 'Headers seen'), r.headers?.length ? headersTable(r.headers) : h('p', {}, (r.header_names ?? []).join(', ') || 'none')),
       h('section', {}, h('h2', {}, 'Body'), r.body_kept ? bodyBlock(`/api/v1/rejections/${id}/body`, `rejection-${id}.body`)
         : h('p', {}, 'Not kept (set keep_rejected_bodies on the source to keep rejected bodies).')));
@@ -484,6 +516,7 @@
     [/^#\/deliveries$/, (m, p) => deliveries(p)],
     [/^#\/jobs$/, () => jobs()],
     [/^#\/audit$/, () => audit()],
+    [/^#\/secrets$/, () => secrets()],
   ];
 
   function route() {
