@@ -25,7 +25,10 @@ fn the_shipped_example_is_valid() {
     // Same file, with its two secrets read from files instead of the environment (the CLI test
     // runs it unchanged with the variables set).
     let text = include_str!("../../../../examples/hookgate.toml")
-        .replace("{ env = \"FLINKS_HMAC_SECRET\" }", "{ file = \"s.secret\" }")
+        .replace(
+            "{ env = \"FLINKS_HMAC_SECRET\", label = \"current\" }",
+            "{ file = \"s.secret\", label = \"current\" }",
+        )
         .replace("{ env = \"FIN_WEBHOOK_SECRET\" }", "{ file = \"s.secret\" }");
     check("example", &text).unwrap();
 }
@@ -99,6 +102,15 @@ fn delivery_mistakes_stop_the_start() {
 }
 
 #[test]
+fn labels_retired_secrets_and_diagnosis_are_accepted() {
+    let labelled = SOURCE.replace(
+        "[{ file = \"s.secret\" }]",
+        "[{ file = \"s.secret\", label = \"2026-12\" }, { file = \"t.secret\" }]\nretired_secrets = [{ file = \"s.secret\" }]",
+    );
+    check("labels", &format!("{labelled}[diagnosis]\nenabled = false\nper_second = 2.5\n")).unwrap();
+}
+
+#[test]
 fn a_minimal_config_is_valid() {
     check("ok", SOURCE).unwrap();
 }
@@ -160,6 +172,27 @@ fn mistakes_stop_the_start_with_a_clear_message() {
             "PGPASSWORD",
         ),
         ("bad pool size", format!("{SOURCE}[store]\npool_size = 1\n"), "pool_size"),
+        (
+            "a label twice",
+            SOURCE.replace(
+                "[{ file = \"s.secret\" }]",
+                "[{ file = \"s.secret\", label = \"x\" }, { file = \"s.secret\", label = \"x\" }]",
+            ),
+            "label `x` is used twice",
+        ),
+        ("an empty label", SOURCE.replace("\"s.secret\" }", "\"s.secret\", label = \" \" }"), "label must be"),
+        (
+            "an unknown secret key",
+            SOURCE.replace("\"s.secret\" }", "\"s.secret\", lable = \"x\" }"),
+            "unknown field `lable`",
+        ),
+        (
+            "an unreadable retired secret",
+            format!("{SOURCE}retired_secrets = [{{ file = \"gone.secret\" }}]\n"),
+            "retired secret 1",
+        ),
+        ("diagnosis rate", format!("{SOURCE}[diagnosis]\nper_second = 0\n"), "diagnosis.per_second"),
+        ("diagnosis key", format!("{SOURCE}[diagnosis]\nrate = 5\n"), "unknown field `rate`"),
     ];
     for (what, text, expected) in cases {
         let err = check("bad", &text).expect_err(what);
