@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+OUT="$(realpath -m "$OUT")"
 BIN="$ROOT/target/release/hookgate"
 [ -x "$BIN" ] || { echo "build it first: cargo build --release -p hookgate" >&2; exit 2; }
 DIR=$(mktemp -d)

@@ -91,10 +91,12 @@ impl Diagnoser {
         }
     }
 
-    /// Whether diagnosis may run now: enabled, and a token in the bucket. Checked before the
-    /// request is copied, so a flood over the rate costs a lock and a subtraction.
-    pub(crate) fn admit(&self) -> bool {
-        if self.tx.is_none() {
+    /// Whether diagnosis may run now for a body of `len` bytes: enabled, the body within one
+    /// diagnosis' byte budget (a copy waits in the queue, outside the in-flight body budget), and
+    /// a token in the bucket. Checked before the request is copied, so a flood over the rate
+    /// costs a lock and a subtraction.
+    pub(crate) fn admit(&self, len: usize) -> bool {
+        if self.tx.is_none() || len > self.plan.budget.max_bytes {
             return false;
         }
         let mut b = self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -145,7 +147,18 @@ fn run(rx: &Receiver<Job>, sources: &[Arc<Source>], store: &Store, budget: Budge
                 req = req.with_url(url);
             }
             let clues = Clues { secrets: &src.secret_texts, retired: &src.retired_secrets, others: &others, budget };
-            let diagnosis = src.auth.diagnose(&req, job.at, &clues);
+            // A bug in diagnosis must not cost the rejection record or stop the thread.
+            let Ok(diagnosis) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| src.auth.diagnose(&req, job.at, &clues)))
+            else {
+                tracing::error!(source = %src.name, "Diagnosing a rejected webhook panicked; it is recorded undiagnosed.");
+                let source = job.record.source.clone();
+                if !store.record_rejection(job.record) {
+                    metrics::counter!("hookgate_rejections_dropped_total", "source" => source).increment(1);
+                }
+                pending.fetch_sub(1, Ordering::AcqRel);
+                continue;
+            };
             let causes: Vec<&str> = diagnosis.findings.iter().map(|f| f.cause.code()).collect();
             for cause in &causes {
                 metrics::counter!("hookgate_rejection_causes_total", "source" => src.name.clone(), "cause" => *cause)

@@ -296,7 +296,7 @@ fn reject(
     };
     // Diagnosed off the request path when the rate allows (it then records the rejection);
     // otherwise recorded now, undiagnosed. The reply is the same either way.
-    let record = if route.app.diagnoser.admit() {
+    let record = if route.app.diagnoser.admit(body.len()) {
         let job = diagnosis::Job {
             source: route.index,
             method: parts.method.clone(),

@@ -71,8 +71,9 @@ impl SecretUse {
 
     /// Puts back a report the store did not take, to go with the next.
     fn restore(&self, batch: &[SecretMatches]) {
-        for m in batch {
-            if let Some(s) = self.secrets.iter().find(|s| s.fingerprint == m.fingerprint) {
+        // The batch holds every source's report: take back only this source's.
+        for m in batch.iter().filter(|m| m.source == self.source) {
+            if let Some(s) = self.secrets.iter().find(|s| s.fingerprint == m.fingerprint && s.label == m.secret) {
                 s.unreported.fetch_add(u64::try_from(m.matches).unwrap_or(0), Ordering::AcqRel);
                 if let Some(last) = m.last_matched_at_ms {
                     s.last_ms.fetch_max(last, Ordering::AcqRel);
@@ -142,5 +143,9 @@ mod tests {
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].secret, "old");
         assert_eq!(again[0].matches, 2);
+        // Another source's report (the same secret shared) is not this source's to take back.
+        let other = SecretUse::new("fin", &["old".into()], vec!["bbbb1111".into()]);
+        other.restore(&again);
+        assert!(other.take(false).is_empty());
     }
 }

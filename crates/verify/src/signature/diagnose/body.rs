@@ -16,11 +16,16 @@ pub(super) struct Variant {
     pub(super) how: &'static str,
 }
 
-/// The variants of `body`, most common first, each different from `body` and from each other.
-pub(super) fn variants(body: &[u8]) -> Vec<Variant> {
+/// JSON bodies larger than this are not re-serialized (the tree alone would be many times the
+/// body); their byte-level variants are still tried.
+const MAX_JSON: usize = 1024 * 1024;
+
+/// The variants of `body`, most common first, each different from `body` and from each other,
+/// none longer than `cap` bytes.
+pub(super) fn variants(body: &[u8], cap: usize) -> Vec<Variant> {
     let mut out: Vec<Variant> = Vec::new();
     let mut push = |bytes: Vec<u8>, how: &'static str| {
-        if bytes != body && !out.iter().any(|v| v.bytes == bytes) {
+        if bytes.len() <= cap && bytes != body && !out.iter().any(|v| v.bytes == bytes) {
             out.push(Variant { bytes, how });
         }
     };
@@ -52,7 +57,8 @@ pub(super) fn variants(body: &[u8]) -> Vec<Variant> {
         Some(rest) => push(rest.to_vec(), "without its byte-order mark"),
         None => push([BOM, body].concat(), "with a UTF-8 byte-order mark added"),
     }
-    if let Some(doc) = std::str::from_utf8(unbommed.unwrap_or(body)).ok().and_then(json::parse) {
+    let json_body = Some(unbommed.unwrap_or(body)).filter(|b| b.len() <= MAX_JSON);
+    if let Some(doc) = json_body.and_then(|b| std::str::from_utf8(b).ok()).and_then(json::parse) {
         const FORMS: [(Style, &str); 11] = [
             (style(None, false, false, false), "re-serialized compact (JavaScript JSON.stringify, Go)"),
             (
@@ -73,7 +79,7 @@ pub(super) fn variants(body: &[u8]) -> Vec<Variant> {
             ),
         ];
         for (style, how) in FORMS {
-            let text = json::write(&doc, style);
+            let Some(text) = json::write(&doc, style, cap) else { continue };
             if style.indent == Some(2) && !style.sort_keys {
                 // `jq .` ends its output with a newline.
                 let mut jq = text.clone().into_bytes();
@@ -165,14 +171,25 @@ fn escape_non_ascii(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn variants_all(body: &[u8]) -> Vec<Variant> {
+        variants(body, usize::MAX)
+    }
+
+    #[test]
+    fn no_variant_is_longer_than_the_cap() {
+        let body = br#"{"a":[1,2,3],"b":{"c":"d"}}"#;
+        assert!(variants(body, body.len() + 1).iter().all(|v| v.bytes.len() <= body.len() + 1));
+        assert!(variants(body, usize::MAX).iter().any(|v| v.bytes.len() > 2 * body.len()));
+    }
+
     fn hows(body: &[u8]) -> Vec<&'static str> {
-        variants(body).into_iter().map(|v| v.how).collect()
+        variants(body, usize::MAX).into_iter().map(|v| v.how).collect()
     }
 
     #[test]
     fn a_compact_json_body_is_not_offered_as_its_own_compact_form() {
         let body = br#"{"b":1,"a":[true,null]}"#;
-        let v = variants(body);
+        let v = variants(body, usize::MAX);
         assert!(v.iter().all(|v| v.bytes != body));
         let pretty = v.iter().find(|v| v.how.starts_with("pretty-printed with 2-space indent")).unwrap();
         assert_eq!(pretty.bytes, b"{\n  \"b\": 1,\n  \"a\": [\n    true,\n    null\n  ]\n}");
@@ -186,19 +203,19 @@ mod tests {
         assert!(h.contains(&"with a trailing newline added"));
         assert!(h.contains(&"with a UTF-8 byte-order mark added"));
         assert!(!h.iter().any(|h| h.contains("re-serialized")));
-        let crlf = variants(b"line one\r\nline two\n");
+        let crlf = variants_all(b"line one\r\nline two\n");
         assert!(crlf.iter().any(|v| v.bytes == b"line one\nline two\n"));
         assert!(crlf.iter().any(|v| v.bytes == b"line one\r\nline two"));
-        let bom = variants(b"\xef\xbb\xbf{\"a\":1}");
+        let bom = variants_all(b"\xef\xbb\xbf{\"a\":1}");
         assert!(bom.iter().any(|v| v.bytes == b"{\"a\":1}" && v.how == "without its byte-order mark"));
     }
 
     #[test]
     fn unicode_escapes_both_ways() {
-        let escaped = variants(br#"{"n":"caf\u00e9 \\u00e9 \ud83d\ude00"}"#);
+        let escaped = variants_all(br#"{"n":"caf\u00e9 \\u00e9 \ud83d\ude00"}"#);
         let raw = escaped.iter().find(|v| v.how == "\\u escapes written as raw UTF-8").unwrap();
         assert_eq!(std::str::from_utf8(&raw.bytes).unwrap(), "{\"n\":\"caf\u{e9} \\\\u00e9 \u{1f600}\"}");
-        let raw = variants("{\"n\": \"caf\u{e9}\"}".as_bytes());
+        let raw = variants_all("{\"n\": \"caf\u{e9}\"}".as_bytes());
         assert!(raw.iter().any(|v| v.bytes == b"{\"n\": \"caf\\u00e9\"}"));
     }
 }

@@ -197,14 +197,19 @@ pub(super) struct Style {
     pub(super) ascii: bool,
 }
 
-/// Writes `node` in `style`.
-pub(super) fn write(node: &Node, style: Style) -> String {
+/// Writes `node` in `style`, or `None` once the text would pass `cap` bytes: indentation can
+/// make a deeply nested document many times its size, and a diagnosis never hashes more than its
+/// budget anyway.
+pub(super) fn write(node: &Node, style: Style, cap: usize) -> Option<String> {
     let mut out = String::new();
-    emit(node, style, 0, &mut out);
-    out
+    emit(node, style, 0, &mut out, cap);
+    (out.len() <= cap).then_some(out)
 }
 
-fn emit(node: &Node, style: Style, level: usize, out: &mut String) {
+fn emit(node: &Node, style: Style, level: usize, out: &mut String, cap: usize) {
+    if out.len() > cap {
+        return;
+    }
     match node {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -218,7 +223,7 @@ fn emit(node: &Node, style: Style, level: usize, out: &mut String) {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 separate(i, style, level + 1, out);
-                emit(item, style, level + 1, out);
+                emit(item, style, level + 1, out, cap);
             }
             close(style, level, out);
             out.push(']');
@@ -237,7 +242,7 @@ fn emit(node: &Node, style: Style, level: usize, out: &mut String) {
                 separate(i, style, level + 1, out);
                 quote(key, style.ascii, out);
                 out.push_str(if style.indent.is_some() || style.spaced { ": " } else { ":" });
-                emit(value, style, level + 1, out);
+                emit(value, style, level + 1, out, cap);
             }
             close(style, level, out);
             out.push('}');
@@ -313,7 +318,7 @@ mod tests {
     fn compact_keeps_order_and_numbers_as_written() {
         let n = parse(DOC).unwrap();
         assert_eq!(
-            write(&n, style(None, false, false, false)),
+            write(&n, style(None, false, false, false), usize::MAX).unwrap(),
             "{\"b\":[1,2.50,{\"z\":null}],\"a\":\"caf\u{e9} \u{e9} \u{1f600}\\n\",\"e\":{},\"t\":true}"
         );
     }
@@ -323,7 +328,7 @@ mod tests {
         let n = parse(DOC).unwrap();
         // Python: json.dumps(json.loads(DOC)) (numbers aside: Python would print 2.5).
         assert_eq!(
-            write(&n, style(None, true, false, true)),
+            write(&n, style(None, true, false, true), usize::MAX).unwrap(),
             "{\"b\": [1, 2.50, {\"z\": null}], \"a\": \"caf\\u00e9 \\u00e9 \\ud83d\\ude00\\n\", \"e\": {}, \"t\": true}"
         );
     }
@@ -333,7 +338,7 @@ mod tests {
         let n = parse(DOC).unwrap();
         // JavaScript: JSON.stringify(JSON.parse(DOC), null, 2) with sorted keys.
         assert_eq!(
-            write(&n, style(Some(2), false, true, false)),
+            write(&n, style(Some(2), false, true, false), usize::MAX).unwrap(),
             "{\n  \"a\": \"caf\u{e9} \u{e9} \u{1f600}\\n\",\n  \"b\": [\n    1,\n    2.50,\n    {\n      \"z\": null\n    }\n  ],\n  \"e\": {},\n  \"t\": true\n}"
         );
     }
@@ -348,5 +353,15 @@ mod tests {
         let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
         assert!(parse(&deep).is_none());
         assert!(parse(" [ ] ").is_some());
+    }
+
+    #[test]
+    fn writing_stops_at_the_cap() {
+        // Deep nesting under a 4-space indent grows a document many times over.
+        let deep = "[".repeat(60) + &"0,".repeat(1000) + "0" + &"]".repeat(60);
+        let n = parse(&deep).unwrap();
+        let pretty = style(Some(4), false, false, false);
+        assert!(write(&n, pretty, 10 * deep.len()).is_none());
+        assert!(write(&n, pretty, usize::MAX).unwrap().len() > 100 * deep.len());
     }
 }

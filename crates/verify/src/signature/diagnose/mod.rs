@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use http::HeaderValue;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use super::content::{assemble, check_body_digest, single_text};
 use super::header::{MAX_HEADER_VALUES, parse};
@@ -200,15 +201,25 @@ impl Run<'_, '_> {
         self.findings.iter().any(|f| !matches!(f.cause, Cause::HeaderMissing | Cause::ClockSkew))
     }
 
+    /// Takes `macs` MACs over `bytes` bytes from the budget, or marks it exhausted.
+    fn charge(&mut self, macs: usize, bytes: usize) -> bool {
+        if self.macs.saturating_add(macs) > self.clues.budget.max_macs
+            || self.bytes.saturating_add(bytes) > self.clues.budget.max_bytes
+        {
+            self.exhausted = true;
+            return false;
+        }
+        self.macs += macs;
+        self.bytes += bytes;
+        true
+    }
+
     /// The MAC of `content` under `key`, if the budget allows.
     fn mac(&mut self, key: Key<'_>, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Tag> {
         let len: usize = content.iter().map(|p| p.len()).sum();
-        if self.macs >= self.clues.budget.max_macs || self.bytes.saturating_add(len) > self.clues.budget.max_bytes {
-            self.exhausted = true;
+        if !self.charge(1, len) {
             return None;
         }
-        self.macs += 1;
-        self.bytes += len;
         match key {
             Key::Configured(i) => self
                 .v
@@ -295,7 +306,9 @@ impl Run<'_, '_> {
             Some(spec) => {
                 let raw = match &spec.header {
                     Some(h) => single_text(req.headers, h).ok(),
-                    None => strict.as_ref().and_then(|p| p.timestamp),
+                    // Read loosely when the strict reader refused the header (a MAC it cannot
+                    // decode), so the signature can still be checked the other ways.
+                    None => strict.as_ref().and_then(|p| p.timestamp).or_else(|| loose_timestamp(&sig.spec, &values)),
                 };
                 let Some(raw) = raw else { return };
                 let Some(ts) = Timestamp::parse(raw, spec.format) else { return };
@@ -351,10 +364,6 @@ impl Run<'_, '_> {
             }
             return;
         }
-        if let Some(f) = self.findings.iter_mut().find(|f| f.cause == Cause::ClockSkew) {
-            f.detail.push_str("; the signature does not match either");
-        }
-
         self.retired(algorithm, &content, &candidates);
         self.wrong_source(now);
         if !self.explained() {
@@ -368,6 +377,13 @@ impl Run<'_, '_> {
         }
         if !self.explained() {
             self.bodies(algorithm, timestamp, &candidates);
+        }
+        let (explained, exhausted) = (self.explained(), self.exhausted);
+        if let Some(f) = self.findings.iter_mut().find(|f| f.cause == Cause::ClockSkew)
+            && !explained
+            && !exhausted
+        {
+            f.detail.push_str("; the signature does not match either");
         }
     }
 
@@ -394,11 +410,9 @@ impl Run<'_, '_> {
     fn wrong_source(&mut self, now: Timestamp) {
         let clues = self.clues;
         for (name, auth) in clues.others {
-            if self.macs >= self.clues.budget.max_macs {
-                self.exhausted = true;
+            if !self.charge(1, self.req.body.len()) {
                 return;
             }
-            self.macs += 1;
             if auth.verify(self.req, now).is_ok() {
                 self.found(
                     Cause::WrongSource,
@@ -413,10 +427,11 @@ impl Run<'_, '_> {
         let encoding = v.scheme.secret_encoding;
         for (i, t) in clues.secrets.iter().enumerate() {
             let Some(configured) = v.secrets.get(i) else { break };
-            let mut tried: Vec<Vec<u8>> = vec![configured.expose().to_vec()];
+            // Copies of key material: wiped when dropped, like the secrets they come from.
+            let mut tried: Vec<Zeroizing<Vec<u8>>> = vec![Zeroizing::new(configured.expose().to_vec())];
             let raw = t.text();
             let text = raw.trim();
-            let mut try_key = |run: &mut Self, key: Vec<u8>, cause: Cause, how: &str| -> bool {
+            let mut try_key = |run: &mut Self, key: Zeroizing<Vec<u8>>, cause: Cause, how: &str| -> bool {
                 if key.is_empty() || tried.contains(&key) {
                     return false;
                 }
@@ -431,31 +446,32 @@ impl Run<'_, '_> {
             };
             let name = encoding_name(encoding);
             let stripped = text.strip_prefix("whsec_");
-            let mut encodings: Vec<(Vec<u8>, String)> = Vec::new();
+            let z = Zeroizing::new;
+            let mut encodings: Vec<(Zeroizing<Vec<u8>>, String)> = Vec::new();
             if encoding != SecretEncoding::Utf8 {
-                encodings.push((text.as_bytes().to_vec(), format!("used as UTF-8 text, not {name}-decoded")));
+                encodings.push((z(text.as_bytes().to_vec()), format!("used as UTF-8 text, not {name}-decoded")));
             }
             if let Some(rest) = stripped {
                 if encoding != SecretEncoding::Whsec
                     && let Ok(k) = BASE64_ANY_PAD.decode(rest)
                 {
                     encodings
-                        .push((k, "with `whsec_` stripped and the rest base64-decoded (Standard Webhooks)".into()));
+                        .push((z(k), "with `whsec_` stripped and the rest base64-decoded (Standard Webhooks)".into()));
                 }
-                encodings.push((rest.as_bytes().to_vec(), "with `whsec_` stripped, as UTF-8 text".into()));
+                encodings.push((z(rest.as_bytes().to_vec()), "with `whsec_` stripped, as UTF-8 text".into()));
             }
             if encoding != SecretEncoding::Base64
                 && let Ok(k) = BASE64_ANY_PAD.decode(text)
             {
-                encodings.push((k, format!("base64-decoded, not {name}")));
+                encodings.push((z(k), format!("base64-decoded, not {name}")));
             }
             if let Ok(k) = BASE64URL_ANY_PAD.decode(text) {
-                encodings.push((k, format!("base64url-decoded, not {name}")));
+                encodings.push((z(k), format!("base64url-decoded, not {name}")));
             }
             if encoding != SecretEncoding::Hex
                 && let Some(k) = hex_bytes(text)
             {
-                encodings.push((k, format!("hex-decoded, not {name}")));
+                encodings.push((z(k), format!("hex-decoded, not {name}")));
             }
             for (key, how) in encodings {
                 if try_key(self, key, Cause::SecretEncoding, &how) {
@@ -464,17 +480,17 @@ impl Run<'_, '_> {
             }
             // Whitespace matters only where the text is the key.
             if encoding == SecretEncoding::Utf8 {
-                let mut spaced: Vec<(String, &str)> = vec![
-                    (format!("{text}\n"), "with a trailing newline (a secret file or `echo` adds one)"),
-                    (format!("{text}\r\n"), "with a trailing CRLF"),
-                    (format!("{text} "), "with a trailing space"),
-                    (format!(" {text}"), "with a leading space"),
+                let mut spaced: Vec<(Zeroizing<Vec<u8>>, &str)> = vec![
+                    (z(format!("{text}\n").into_bytes()), "with a trailing newline (a secret file or `echo` adds one)"),
+                    (z(format!("{text}\r\n").into_bytes()), "with a trailing CRLF"),
+                    (z(format!("{text} ").into_bytes()), "with a trailing space"),
+                    (z(format!(" {text}").into_bytes()), "with a leading space"),
                 ];
                 if raw != text {
-                    spaced.insert(0, (raw.to_owned(), "with the whitespace around it that Hookgate trims"));
+                    spaced.insert(0, (z(raw.as_bytes().to_vec()), "with the whitespace around it that Hookgate trims"));
                 }
                 for (key, how) in spaced {
-                    if try_key(self, key.into_bytes(), Cause::SecretWhitespace, how) {
+                    if try_key(self, key, Cause::SecretWhitespace, how) {
                         return;
                     }
                 }
@@ -536,7 +552,9 @@ impl Run<'_, '_> {
             self.exhausted = true;
             return;
         }
-        for variant in body::variants(self.req.body) {
+        // No variant larger than what the budget can still hash once per secret.
+        let cap = self.clues.budget.max_bytes.saturating_sub(self.bytes) / self.v.secrets.len().max(1);
+        for variant in body::variants(self.req.body, cap) {
             let req = WebhookRequest { body: &variant.bytes, ..*self.req };
             let Ok(digest_in_url) = check_body_digest(&self.v.scheme, &req) else { continue };
             let Ok(content) = assemble(&self.v.scheme, &req, req.headers, timestamp, digest_in_url) else { continue };
@@ -585,11 +603,10 @@ impl Run<'_, '_> {
         let mut headers = self.req.headers.clone();
         headers.insert(self.v.sig_headers[0].name.clone(), value);
         let req = WebhookRequest { headers: &headers, ..*self.req };
-        if self.macs >= self.clues.budget.max_macs {
-            self.exhausted = true;
+        let n = self.v.secrets.len();
+        if !self.charge(n, self.req.body.len().saturating_mul(n)) {
             return None;
         }
-        self.macs += self.v.secrets.len();
         self.v.verify(&req, self.now).is_ok().then_some("the sender names the header differently")
     }
 
@@ -619,6 +636,16 @@ impl Run<'_, '_> {
         };
         self.found(Cause::HeaderMissing, detail);
     }
+}
+
+/// The `timestamp_key=` field of a pairs header, without the strict reader's checks.
+fn loose_timestamp<'v>(spec: &SignatureHeader, values: &[&'v [u8]]) -> Option<&'v str> {
+    let key = spec.timestamp_key.as_deref()?;
+    let sep = spec.separator.unwrap_or(',');
+    values.iter().filter_map(|v| std::str::from_utf8(v).ok()).flat_map(|v| v.split(sep)).find_map(|item| {
+        let (k, v) = item.split_once('=')?;
+        (k.trim() == key).then(|| v.trim())
+    })
 }
 
 fn sig_is(sig: &SigHeader, name: &str) -> bool {
@@ -717,7 +744,7 @@ fn candidates(spec: &SignatureHeader, values: &[&[u8]], strict: &[MacBytes]) -> 
                         if read.is_empty() {
                             // Read as the scheme reads it but missed by the strict reader (a
                             // duplicate or a neighbouring item): not a different way of writing.
-                            if !out.iter().any(|c| c.mac.as_slice() == mac.as_slice()) {
+                            if out.len() < MAX_LOOSE && !out.iter().any(|c| c.mac.as_slice() == mac.as_slice()) {
                                 out.push(Candidate { mac, read: None });
                             }
                         } else {
@@ -726,8 +753,9 @@ fn candidates(spec: &SignatureHeader, values: &[&[u8]], strict: &[MacBytes]) -> 
                     }
                 }
                 // Hex text of the MAC, then base64-encoded: `base64(hexdigest)`.
-                if let Ok(inner) = BASE64_ANY_PAD.decode(text)
-                    && inner.len() <= 128
+                // 128 hex digits (SHA-512) are 172 base64 characters.
+                if text.len() <= 172
+                    && let Ok(inner) = BASE64_ANY_PAD.decode(text)
                     && let Some(mac) =
                         std::str::from_utf8(&inner).ok().and_then(|h| Encoding::Hex.decode_mac(h.as_bytes()))
                 {

@@ -77,7 +77,7 @@ fn body_reserialized_names_the_form_the_sender_signed() {
         (json::Style { indent: None, spaced: false, sort_keys: true, ascii: false }, "compact with sorted keys"),
     ] {
         // The sender signed one serialization and sent another (or something re-printed it).
-        let signed_form = json::write(&doc, style);
+        let signed_form = json::write(&doc, style, usize::MAX).unwrap();
         let headers = signed(&v, signed_form.as_bytes(), None);
         let d = diagnose(&v, &headers, BODY, None, &clues);
         assert_eq!(causes(&d), [Cause::BodyReserialized], "{d:?}");
@@ -183,6 +183,21 @@ fn signature_encoding_another_encoding_or_prefix() {
     headers.insert("x-flinks-signature", Encoding::Base64.encode(hex_text.as_bytes()).parse().unwrap());
     let d = diagnose(&v, &headers, BODY, None, &clues);
     assert!(d.findings[0].detail.contains("hex digest's text, base64-encoded"), "{d:?}");
+}
+
+#[test]
+fn a_pairs_header_the_strict_reader_refuses_is_still_read() {
+    // Stripe's `v1=` in base64: the strict reader finds no hex MAC, so no timestamp either.
+    let v = verifier("stripe", &["whsec_test"]);
+    let headers = signed(&v, BODY, None);
+    let value = headers.get("stripe-signature").unwrap().to_str().unwrap().to_owned();
+    let (t, mac) = value.split_once(",v1=").unwrap();
+    let raw: Vec<u8> = (0..mac.len() / 2).map(|i| u8::from_str_radix(&mac[2 * i..2 * i + 2], 16).unwrap()).collect();
+    let mut b64 = headers.clone();
+    b64.insert("stripe-signature", format!("{t},v1={}", Encoding::Base64.encode(&raw)).parse().unwrap());
+    let d = diagnose(&v, &b64, BODY, None, &Clues::default());
+    assert_eq!(causes(&d), [Cause::SignatureEncoding], "{d:?}");
+    assert!(d.findings[0].detail.contains("in base64 where the scheme expects hex"), "{d:?}");
 }
 
 #[test]

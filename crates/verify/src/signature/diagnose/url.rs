@@ -39,7 +39,7 @@ pub(super) fn variants(url: &str, headers: &HeaderMap) -> Vec<Variant> {
         push(v, how.to_owned());
     }
     match path.strip_suffix('/') {
-        Some(p) if !p.is_empty() => push(join(scheme, authority, p, query), "without the trailing slash".into()),
+        Some(p) => push(join(scheme, authority, p, query), "without the trailing slash".into()),
         _ => push(join(scheme, authority, &format!("{path}/"), query), "with a trailing slash".into()),
     }
     for name in ["x-forwarded-host", "host", "x-original-host"] {
