@@ -117,15 +117,10 @@ impl SourceConfig {
             return Err("body_limit must be positive".into());
         }
         let scheme = self.scheme(dir)?;
-        let secrets = self.secrets(dir, &scheme)?;
         let labels = self.labels()?;
-        // The texts as stored, for diagnosis only (other decodings, whitespace).
-        let texts = self
-            .secrets
-            .iter()
-            .zip(&labels)
-            .map(|(s, label)| Ok(SecretText::new(label.clone(), dir.raw(&s.from)?.as_str())))
-            .collect::<Result<Vec<_>, String>>()?;
+        // Each secret is read once: its key, and its text as stored for diagnosis (other
+        // decodings, whitespace), come from the same read.
+        let (secrets, texts) = self.secrets(dir, &scheme, &labels)?;
         let retired = self
             .retired_secrets
             .iter()
@@ -217,15 +212,23 @@ impl SourceConfig {
         scheme.with_overrides(&self.overrides()).map_err(|e| e.to_string())
     }
 
-    fn secrets(&self, dir: &ConfigDir<'_>, scheme: &Scheme) -> Result<Vec<Secret>, String> {
+    fn secrets(
+        &self,
+        dir: &ConfigDir<'_>,
+        scheme: &Scheme,
+        labels: &[String],
+    ) -> Result<(Vec<Secret>, Vec<SecretText>), String> {
         if self.secrets.is_empty() {
             return Err("no secrets: add secrets = [{ env = \"VAR\" }] or [{ file = \"path\" }]".into());
         }
-        self.secrets
-            .iter()
-            .enumerate()
-            .map(|(i, r)| dir.key(&r.from, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1)))
-            .collect()
+        let mut keys = Vec::new();
+        let mut texts = Vec::new();
+        for (i, (r, label)) in self.secrets.iter().zip(labels).enumerate() {
+            let raw = dir.raw(&r.from).map_err(|e| format!("secret {}: {e}", i + 1))?;
+            keys.push(Secret::decode(&raw, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1))?);
+            texts.push(SecretText::new(label.clone(), raw.as_str()));
+        }
+        Ok((keys, texts))
     }
 
     /// The scheme's metadata fields, then the source's own (which replace a scheme field of the
