@@ -241,6 +241,16 @@ pub enum AlgorithmSpec {
     },
 }
 
+impl AlgorithmSpec {
+    /// Whether a request may be signed with `a`.
+    pub fn allows(&self, a: Algorithm) -> bool {
+        match self {
+            AlgorithmSpec::Fixed(x) => *x == a,
+            AlgorithmSpec::FromHeader { allowed, .. } => allowed.contains(&a),
+        }
+    }
+}
+
 impl Default for AlgorithmSpec {
     fn default() -> Self {
         AlgorithmSpec::Fixed(Algorithm::Sha256)

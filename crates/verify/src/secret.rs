@@ -119,7 +119,7 @@ impl fmt::Debug for SecretText {
     }
 }
 
-fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }

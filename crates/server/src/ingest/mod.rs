@@ -115,10 +115,18 @@ pub(crate) async fn ingest(
     let body_sha256 = sha256_hex(&body);
     let derived = src.derive(&parts.headers, &body, &body_sha256, &verified);
     for mark in &derived.pii {
-        // The key and the kind, never the value: the point is to keep it out of logs.
-        tracing::warn!(source = %src.name, key = %mark.key, kind = %mark.kind, "A Tag value looks like personal data; the Flinks guide says to keep PII out of Tag.");
         metrics::counter!("hookgate_tag_pii_total", "source" => src.name.clone(), "kind" => mark.kind.clone())
             .increment(1);
+        // The key and the kind, never the value: the point is to keep it out of logs. An
+        // integrator that puts PII in every Tag would log on every request: at most a line per
+        // kind per 5 s, with the count left out (the metric counts every one).
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+        static PII_LOG: [LogThrottle; pii::PiiKind::ALL.len()] =
+            [const { LogThrottle::new(EVERY) }; pii::PiiKind::ALL.len()];
+        let throttle = &PII_LOG[pii::PiiKind::index_of(&mark.kind)];
+        if let Some(suppressed) = throttle.admit() {
+            tracing::warn!(source = %src.name, key = %mark.key, kind = %mark.kind, suppressed, "A Tag value looks like personal data; the Flinks guide says to keep PII out of Tag.");
+        }
     }
     // What the live stream shows of it, copied only while someone watches.
     let echo = route.app.bus.listening().then(|| {

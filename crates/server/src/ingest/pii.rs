@@ -44,6 +44,14 @@ pub(crate) enum PiiKind {
 }
 
 impl PiiKind {
+    /// Every kind.
+    pub(crate) const ALL: [PiiKind; 5] = [Self::Email, Self::Phone, Self::Sin, Self::Card, Self::PostalCode];
+
+    /// A position per kind for per-kind state, from its code; an unknown code shares the last.
+    pub(crate) fn index_of(code: &str) -> usize {
+        Self::ALL.iter().position(|k| k.code() == code).unwrap_or(Self::ALL.len() - 1)
+    }
+
     /// Stable code for logs, metrics labels and the API: `"email"`, `"phone"`, `"sin"`, `"card"`,
     /// `"postal_code"`.
     pub(crate) fn code(self) -> &'static str {

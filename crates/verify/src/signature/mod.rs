@@ -244,14 +244,8 @@ impl Verifier {
             .find(|h| h.spec.algorithm == Some(algorithm))
             .or_else(|| self.sig_headers.iter().find(|h| h.spec.algorithm.is_none()))
             .ok_or(SignError::Algorithm(algorithm))?;
-        if sig_header.spec.algorithm.is_none() {
-            let allowed = match &self.scheme.algorithm {
-                AlgorithmSpec::Fixed(a) => *a == algorithm,
-                AlgorithmSpec::FromHeader { allowed, .. } => allowed.contains(&algorithm),
-            };
-            if !allowed {
-                return Err(SignError::Algorithm(algorithm));
-            }
+        if sig_header.spec.algorithm.is_none() && !self.scheme.algorithm.allows(algorithm) {
+            return Err(SignError::Algorithm(algorithm));
         }
 
         let mut out: Vec<(String, String)> = Vec::new();

@@ -354,7 +354,7 @@ impl Run<'_, '_> {
                     Cause::SignatureEncoding,
                     format!("the MAC is right ({}) but written {how}", self.secret_name(i)),
                 ),
-                (None, Some(name)) if !allowed(v, algorithm) || name.parse::<Algorithm>().is_err() => self.found(
+                (None, Some(name)) if !v.scheme.algorithm.allows(algorithm) || name.parse::<Algorithm>().is_err() => self.found(
                     Cause::AlgorithmMismatch,
                     format!(
                         "the request announces `{name}`, which this source does not accept (the MAC itself is right)"
@@ -469,7 +469,7 @@ impl Run<'_, '_> {
                 encodings.push((z(k), format!("base64url-decoded, not {name}")));
             }
             if encoding != SecretEncoding::Hex
-                && let Some(k) = hex_bytes(text)
+                && let Some(k) = crate::secret::decode_hex_vec(text).filter(|k| !k.is_empty())
             {
                 encodings.push((z(k), format!("hex-decoded, not {name}")));
             }
@@ -652,13 +652,6 @@ fn sig_is(sig: &SigHeader, name: &str) -> bool {
     sig.spec.name.eq_ignore_ascii_case(name)
 }
 
-fn allowed(v: &Verifier, a: Algorithm) -> bool {
-    match &v.scheme.algorithm {
-        AlgorithmSpec::Fixed(x) => *x == a,
-        AlgorithmSpec::FromHeader { allowed, .. } => allowed.contains(&a),
-    }
-}
-
 fn encoding_name(e: SecretEncoding) -> &'static str {
     match e {
         SecretEncoding::Utf8 => "UTF-8",
@@ -666,15 +659,6 @@ fn encoding_name(e: SecretEncoding) -> &'static str {
         SecretEncoding::Hex => "hex",
         SecretEncoding::Base64 => "base64",
     }
-}
-
-fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || !text.len().is_multiple_of(2) {
-        return None;
-    }
-    let mut out = vec![0; text.len() / 2];
-    crate::encoding::decode_hex_into(text.as_bytes(), &mut out)?;
-    Some(out)
 }
 
 /// Which key a probe uses.
@@ -806,13 +790,20 @@ fn normal(name: &str) -> String {
     }
 }
 
+/// Every preset's signature header names, with the preset's name: built once, not per header.
+static PRESET_HEADERS: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
+    crate::preset::PRESETS
+        .iter()
+        .filter_map(|p| Some((*p, crate::preset::preset(p)?)))
+        .flat_map(|(p, s)| s.signature.into_iter().map(move |h| (p, h.name.to_ascii_lowercase())))
+        .collect()
+});
+
 fn other_provider(name: &str, ours: &[SigHeader]) -> Option<&'static str> {
-    crate::preset::PRESETS.iter().copied().find(|p| {
-        crate::preset::preset(p).is_some_and(|s| {
-            s.signature.iter().any(|h| h.name.eq_ignore_ascii_case(name))
-                && !ours.iter().any(|o| o.spec.name.eq_ignore_ascii_case(name))
-        })
-    })
+    if ours.iter().any(|o| o.spec.name.eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    PRESET_HEADERS.iter().find(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(p, _)| *p)
 }
 
 /// Different names that are the same written differently, or within two edits of each other (a
