@@ -75,6 +75,66 @@ macro_rules! out {
 
 pub(crate) use {out, outln};
 
+/// A column's alignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// A table printed with each column as wide as its widest cell, whatever the data (a long target
+/// name or source must not shift the columns after it). Cells are sender-controlled text, so each
+/// is escaped for the terminal (`hookgate_server::printable::line`). The last column is never
+/// padded.
+#[derive(Debug)]
+pub(crate) struct Table {
+    columns: Vec<(&'static str, Align)>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub(crate) fn new(columns: &[(&'static str, Align)]) -> Self {
+        Self { columns: columns.to_vec(), rows: Vec::new() }
+    }
+
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
+        debug_assert_eq!(cells.len(), self.columns.len());
+        self.rows.push(cells.iter().map(|c| hookgate_server::printable::line(c).into_owned()).collect());
+    }
+
+    pub(crate) fn print(&self, out: &mut impl Write) -> io::Result<()> {
+        let width = |i: usize| {
+            self.rows.iter().map(|r| r[i].chars().count()).chain([self.columns[i].0.len()]).max().unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..self.columns.len()).map(width).collect();
+        let header: Vec<String> = self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
+        for cells in std::iter::once(&header).chain(&self.rows) {
+            let mut line = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let last = i + 1 == cells.len();
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                match self.columns[i].1 {
+                    Align::Right => {
+                        line.extend(std::iter::repeat_n(' ', pad));
+                        line.push_str(cell);
+                    }
+                    Align::Left => {
+                        line.push_str(cell);
+                        if !last {
+                            line.extend(std::iter::repeat_n(' ', pad));
+                        }
+                    }
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +146,20 @@ mod tests {
             .context("cannot read x.toml: No such file (os error 2)")
             .context("invalid configuration");
         assert_eq!(error_chain(&e), "invalid configuration: cannot read x.toml: No such file (os error 2)");
+    }
+
+    #[test]
+    fn tables_fit_their_widest_cell_and_escape_controls() {
+        let mut t = Table::new(&[("ID", Align::Right), ("TARGET", Align::Left), ("ERROR", Align::Left)]);
+        t.row(vec!["7".into(), "a-very-long-target-name".into(), "boom".into()]);
+        t.row(vec!["12345".into(), "t\u{1b}[2J".into(), String::new()]);
+        let mut out = Vec::new();
+        t.print(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "   ID  TARGET                   ERROR");
+        assert_eq!(lines[1], "    7  a-very-long-target-name  boom");
+        assert_eq!(lines[2], "12345  t\\u{1b}[2J");
     }
 
     #[test]

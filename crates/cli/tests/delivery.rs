@@ -60,9 +60,15 @@ fn sigkill_mid_delivery_then_restart_delivers_everything_and_operators_can_repla
     });
     let list = cli(&["deliveries", "list", "--store", &store, "--format", "json", "--limit", "1"]);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
-    let show = cli(&["deliveries", "show", &rows[0]["id"].to_string(), "--store", &store]);
+    let id = rows[0]["id"].to_string();
+    let show = cli(&["deliveries", "show", &id, "--store", &store, "--format", "json"]);
     let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(shown["attempts_history"][0]["status_code"], 200, "{shown}");
+    // Text by default, as `events show`: the fields, then each attempt numbered.
+    let text = String::from_utf8(cli(&["deliveries", "show", &id, "--store", &store]).stdout).unwrap();
+    assert!(text.starts_with(&format!("id:           {id}\n")), "{text}");
+    assert!(text.contains("status:       delivered") && text.contains("\n  #1 "), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("  #1 ") && l.contains(" 200")), "{text}");
 
     // Replay by source and time: every event again, without re-verification.
     let dry = cli(&["replay", "--source", "flinks", "--since", "0", "--store", &store, "--dry-run"]);

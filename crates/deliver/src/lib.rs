@@ -11,6 +11,7 @@
 
 #![deny(missing_docs)]
 
+pub mod carried_text;
 mod config;
 mod report;
 mod retry;

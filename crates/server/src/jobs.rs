@@ -37,10 +37,10 @@ pub struct JobFilter {
     /// `pending`, `failed`, `delivered` or `dead`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Received at or after: RFC 3339 or Unix seconds.
+    /// Received at or after: RFC 3339, Unix seconds, or an age (`90s`, `15m`, `1h`, `2d`, `1w`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
-    /// Received before: RFC 3339 or Unix seconds.
+    /// Received before: the same forms as `since`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     /// A substring of the event id, the provider id or the dedup key.
@@ -65,16 +65,9 @@ pub struct FilterError {
     pub message: String,
 }
 
-/// A filter's time: RFC 3339 or Unix seconds, as Unix ms.
-pub(crate) fn parse_time(text: &str) -> Option<i64> {
-    use hookgate_verify::{Timestamp, TimestampFormat};
-    Timestamp::parse(text, TimestampFormat::Rfc3339)
-        .or_else(|| Timestamp::parse(text, TimestampFormat::Seconds))
-        .map(Timestamp::unix_millis)
-}
-
 fn time(field: &'static str, v: Option<&str>) -> Result<Option<i64>, FilterError> {
-    v.map(|t| parse_time(t).ok_or(FilterError { field, message: "not RFC 3339 or Unix seconds".into() })).transpose()
+    v.map(|t| crate::time::parse(t).ok_or(FilterError { field, message: format!("not {}", crate::time::EXPECTED) }))
+        .transpose()
 }
 
 impl JobFilter {
@@ -104,6 +97,19 @@ impl JobFilter {
             ..EventQuery::default()
         };
         Ok((q, filter))
+    }
+}
+
+impl JobFilter {
+    /// The filter with its ages (`1h`) fixed to the times they name now: a job's filter is read
+    /// again by every batch and after a restart, and must select the same events each time.
+    #[must_use]
+    pub fn pinned(&self) -> JobFilter {
+        let pin = |t: &Option<String>| match t.as_deref() {
+            Some(text) if crate::time::is_age(text) => crate::time::parse(text).map(crate::view::rfc3339),
+            _ => t.clone(),
+        };
+        JobFilter { since: pin(&self.since), until: pin(&self.until), ..self.clone() }
     }
 }
 
@@ -167,6 +173,7 @@ pub async fn create(
     targets: Option<Vec<String>>,
     actor: &str,
 ) -> Result<(JobId, i64), JobError> {
+    let filter = &filter.pinned();
     let (total, upto) = count(store, matcher, kind, filter).await?;
     let job = NewJob {
         kind,

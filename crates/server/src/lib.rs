@@ -18,9 +18,12 @@ mod limits;
 mod listen;
 pub mod matching;
 mod ops;
+pub mod pretty_json;
+pub mod printable;
 pub mod stream;
 
 mod state;
+pub mod time;
 pub mod tls;
 pub mod view;
 
@@ -65,6 +68,8 @@ pub struct Gateway {
     secret_uses: Vec<Arc<ingest::secret_use::SecretUse>>,
     header_read_timeout: Duration,
     request_timeout: Duration,
+    /// Told when the gateway stops, so long requests (the live stream) end at once.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -127,6 +132,7 @@ impl Gateway {
         let matcher = Arc::new(matching::EventMatcher::new(&sources));
         let admin_tls = built.admin.as_ref().is_some_and(|a| a.tls.is_some());
         let admin_tokens = built.admin.map(|a| a.tokens);
+        let closing = tokio::sync::watch::Sender::new(false);
         let admin_router = admin_tokens.as_ref().map(|tokens| {
             let state = Arc::new(admin::AdminState {
                 store: Arc::clone(&store),
@@ -147,6 +153,7 @@ impl Gateway {
                 targets: built.targets.iter().map(admin::TargetInfo::of).collect(),
                 sessions: Arc::default(),
                 secure_cookies: admin_tls,
+                closing: closing.subscribe(),
                 last_hour: last_hour.clone(),
             });
             // The live stream stays open as long as its client listens: no request timeout.
@@ -185,6 +192,7 @@ impl Gateway {
             secret_uses,
             header_read_timeout: built.header_read_timeout,
             request_timeout: built.request_timeout,
+            closing,
         })
     }
 
@@ -331,6 +339,9 @@ impl Gateway {
         drop(listener);
         drop(ops_listener);
         drop((admin_plain, admin_tls));
+        // Live streams would hold the graceful shutdown below until the request timeout and
+        // beyond: they end now.
+        self.closing.send_replace(true);
         // In-flight requests finish (each is bounded by the request timeout); idle keep-alive
         // connections are closed at once.
         if tokio::time::timeout(self.request_timeout + Duration::from_secs(1), graceful.shutdown()).await.is_err() {

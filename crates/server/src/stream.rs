@@ -60,6 +60,10 @@ pub enum StreamItem {
         /// Its event.
         #[schema(value_type = i64)]
         event_id: EventId,
+        /// The event's source.
+        source: String,
+        /// The event's type.
+        event_type: Option<String>,
         /// The target.
         target: String,
         /// `delivered`, `retry` or `dead`.
@@ -77,6 +81,8 @@ impl StreamItem {
         StreamItem::Delivery {
             delivery_id: c.delivery_id,
             event_id: c.event_id,
+            source: c.source.clone(),
+            event_type: c.event_type.clone(),
             target: target.to_owned(),
             outcome: match f.next {
                 hookgate_store::Next::Delivered => "delivered",
@@ -88,11 +94,12 @@ impl StreamItem {
         }
     }
 
-    /// Its source, when it has one (deliveries are matched by their target instead).
-    pub fn source(&self) -> Option<&str> {
+    /// Its source (a delivery's: its event's).
+    pub fn source(&self) -> &str {
         match self {
-            StreamItem::Event { source, .. } | StreamItem::Rejection { source, .. } => Some(source),
-            StreamItem::Delivery { .. } => None,
+            StreamItem::Event { source, .. } | StreamItem::Rejection { source, .. } | StreamItem::Delivery { source, .. } => {
+                source
+            }
         }
     }
 

@@ -9,6 +9,8 @@ use hookgate_store::{AdminOp, DeliveryId, DeliveryStatus, EventId, JobKind, JobS
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use super::events::{Format, StoreArg};
+use crate::output::{Align, Table};
+use hookgate_server::printable::line;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum DeliveriesCommand {
@@ -41,6 +43,9 @@ pub(crate) enum DeliveriesCommand {
         id: DeliveryId,
         #[command(flatten)]
         store: StoreArg,
+        /// Output format: text, or `json` (the operator API's delivery).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Cancel a pending delivery: it is never attempted again (an attempt in flight finishes, and
     /// its result is not recorded).
@@ -60,7 +65,7 @@ pub(crate) struct ReplayArgs {
     /// Or every event of this source...
     #[arg(long, requires = "since")]
     source: Option<String>,
-    /// ...received at or after this time (RFC 3339 or Unix seconds)...
+    /// ...received at or after this time (RFC 3339, Unix seconds, or an age: `1h`, `2d`)...
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
     /// ...and before this time.
@@ -124,34 +129,40 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
                     writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?;
                 }
                 Format::Table => {
-                    writeln!(
-                        out,
-                        "{:>8}  {:>8}  {:<16}  {:<9}  {:>8}  {:<24}  LAST ERROR",
-                        "ID", "EVENT", "TARGET", "STATUS", "ATTEMPTS", "NEXT"
-                    )?;
+                    let mut table = Table::new(&[
+                        ("ID", Align::Right),
+                        ("EVENT", Align::Right),
+                        ("TARGET", Align::Left),
+                        ("STATUS", Align::Left),
+                        ("ATTEMPTS", Align::Right),
+                        ("NEXT", Align::Left),
+                        ("LAST ERROR", Align::Left),
+                    ]);
                     for d in &rows {
-                        writeln!(
-                            out,
-                            "{:>8}  {:>8}  {:<16}  {:<9}  {:>8}  {:<24}  {}",
-                            d.id,
-                            d.event_id,
-                            d.target,
-                            d.status,
-                            d.attempts,
+                        table.row(vec![
+                            d.id.to_string(),
+                            d.event_id.to_string(),
+                            d.target.clone(),
+                            d.status.to_string(),
+                            d.attempts.to_string(),
                             d.next_attempt_at_ms.map_or_else(|| "-".to_owned(), rfc3339),
-                            d.last_error.as_deref().unwrap_or("")
-                        )?;
+                            d.last_error.clone().unwrap_or_default(),
+                        ]);
                     }
+                    table.print(&mut out)?;
                 }
             }
         }
-        DeliveriesCommand::Show { id, store } => {
+        DeliveriesCommand::Show { id, store, format } => {
             let (rt, store) = store.inspect()?;
             let Some(d) = rt.block_on(store.get_delivery(id))? else {
                 eprintln!("hookgate: no delivery {id}");
                 return Ok(ExitCode::from(1));
             };
-            writeln!(out, "{}", serde_json::to_string_pretty(&DeliveryDetailView::from(&d))?)?;
+            match format {
+                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&DeliveryDetailView::from(&d))?)?,
+                Format::Table => show_delivery(&mut out, &d)?,
+            }
         }
         DeliveriesCommand::Cancel { id, store } => {
             let (rt, reader) = store.inspect()?;
@@ -169,6 +180,45 @@ pub(crate) fn run_deliveries(cmd: DeliveriesCommand) -> anyhow::Result<ExitCode>
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `deliveries show` as text, like `events show`: the delivery, then each attempt, numbered.
+fn show_delivery(out: &mut impl std::io::Write, d: &hookgate_store::DeliveryRecord) -> std::io::Result<()> {
+    let s = &d.summary;
+    writeln!(out, "id:           {}", s.id)?;
+    writeln!(out, "event:        {}", s.event_id)?;
+    writeln!(out, "target:       {}", line(&s.target))?;
+    writeln!(out, "status:       {}", s.status)?;
+    writeln!(out, "attempts:     {}", s.attempts)?;
+    writeln!(out, "created_at:   {}", rfc3339(s.created_at_ms))?;
+    if let Some(t) = s.next_attempt_at_ms {
+        writeln!(out, "next_attempt: {}", rfc3339(t))?;
+    }
+    if let Some(t) = s.delivered_at_ms {
+        writeln!(out, "delivered_at: {}", rfc3339(t))?;
+    }
+    if let Some(e) = &s.last_error {
+        writeln!(out, "last_error:   {}", line(e))?;
+    }
+    writeln!(out, "history:")?;
+    for (n, a) in d.attempts_history.iter().enumerate() {
+        writeln!(
+            out,
+            "  #{:<3} {}  {:>6} ms  {}{}",
+            n + 1,
+            rfc3339(a.started_at_ms),
+            a.duration_ms,
+            a.status_code.map_or_else(|| "-".to_owned(), |c| c.to_string()),
+            a.error.as_deref().map(|e| format!("  {}", line(e))).unwrap_or_default()
+        )?;
+        if let Some(x) = &a.response_excerpt {
+            writeln!(out, "       response: {}", line(x))?;
+        }
+    }
+    if d.attempts_history.is_empty() {
+        writeln!(out, "  (no attempt yet)")?;
+    }
+    Ok(())
 }
 
 pub(crate) fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {

@@ -1,11 +1,14 @@
 //! `hookgate events` and `hookgate rejections`: inspecting the store.
 
+use hookgate_server::pretty_json;
+use hookgate_server::printable::{self, line};
 use hookgate_server::view::{DeliveryView, EventDetailView, EventView, RejectionDetailView, RejectionView, rfc3339};
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use hookgate_store::{EventQuery, RejectionQuery, Store, StoreUrl};
-use hookgate_verify::{Timestamp, TimestampFormat};
+
+use crate::output::{Align, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
@@ -60,27 +63,11 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
-/// A time given on the command line: RFC 3339, Unix seconds, or an age (`90s`, `15m`, `1h`, `2d`,
-/// `1w`: that long before now). Unix ms.
+/// A time given on the command line: `hookgate_server::time`'s one grammar (RFC 3339, Unix
+/// seconds, or an age: `90s`, `15m`, `1h`, `2d`, `1w` before now). Unix ms.
 pub(crate) fn time_arg(flag: &str, t: &str) -> anyhow::Result<i64> {
-    if let Some(ts) =
-        Timestamp::parse(t, TimestampFormat::Rfc3339).or_else(|| Timestamp::parse(t, TimestampFormat::Seconds))
-    {
-        return Ok(ts.unix_millis());
-    }
-    let unit = t.chars().last().unwrap_or(' ');
-    let secs_per = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 7 * 86_400,
-        _ => 0,
-    };
-    match t[..t.len() - unit.len_utf8().min(t.len())].parse::<i64>() {
-        Ok(n) if secs_per > 0 && n >= 0 => Ok(Timestamp::now().unix_millis() - n.saturating_mul(secs_per * 1000)),
-        _ => anyhow::bail!("{flag} `{t}` is not RFC 3339, Unix seconds, or an age like 15m, 1h, 2d"),
-    }
+    hookgate_server::time::parse(t)
+        .ok_or_else(|| anyhow::anyhow!("{flag} `{t}` is not {}", hookgate_server::time::EXPECTED))
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,24 +187,27 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
                     writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?;
                 }
                 Format::Table => {
-                    writeln!(
-                        out,
-                        "{:>8}  {:<24}  {:<14}  {:>8}  {:<20}  DEDUP KEY",
-                        "ID", "RECEIVED", "SOURCE", "SIZE", "TYPE"
-                    )?;
+                    let mut table = Table::new(&[
+                        ("ID", Align::Right),
+                        ("RECEIVED", Align::Left),
+                        ("SOURCE", Align::Left),
+                        ("SIZE", Align::Right),
+                        ("TYPE", Align::Left),
+                        ("DEDUP KEY", Align::Left),
+                    ]);
                     for e in &events {
-                        writeln!(
-                            out,
-                            "{:>8}  {:<24}  {:<14}  {:>8}  {:<20}  {}{}",
-                            e.id,
+                        let retries =
+                            if e.duplicates > 0 { format!("  (+{} retries)", e.duplicates) } else { String::new() };
+                        table.row(vec![
+                            e.id.to_string(),
                             rfc3339(e.received_at_ms),
-                            e.source,
-                            e.size,
-                            e.event_type.as_deref().unwrap_or("-"),
-                            e.dedup_key,
-                            if e.duplicates > 0 { format!("  (+{} retries)", e.duplicates) } else { String::new() }
-                        )?;
+                            e.source.clone(),
+                            e.size.to_string(),
+                            e.event_type.clone().unwrap_or_else(|| "-".into()),
+                            format!("{}{retries}", e.dedup_key),
+                        ]);
                     }
+                    table.print(&mut out)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -254,39 +244,41 @@ pub(crate) fn run_events(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             if let Some(t) = event.signed_at_ms {
                 writeln!(out, "signed_at:   {}", rfc3339(t))?;
             }
-            writeln!(out, "dedup_key:   {}", s.dedup_key)?;
-            writeln!(out, "provider_id: {}", s.provider_id.as_deref().unwrap_or("-"))?;
-            writeln!(out, "event_type:  {}", s.event_type.as_deref().unwrap_or("-"))?;
+            writeln!(out, "dedup_key:   {}", line(&s.dedup_key))?;
+            writeln!(out, "provider_id: {}", line(s.provider_id.as_deref().unwrap_or("-")))?;
+            writeln!(out, "event_type:  {}", line(s.event_type.as_deref().unwrap_or("-")))?;
             writeln!(out, "body_sha256: {}", s.body_sha256)?;
             writeln!(out, "size:        {}", s.size)?;
             writeln!(out, "duplicates:  {}", s.duplicates)?;
-            writeln!(out, "metadata:    {}", event.metadata)?;
+            writeln!(out, "metadata:    {}", line(&event.metadata.to_string()))?;
             writeln!(out, "headers:")?;
             for (k, v) in &event.headers {
-                writeln!(out, "  {k}: {v}")?;
+                writeln!(out, "  {}: {}", line(k), line(&v.to_string()))?;
             }
             writeln!(out, "deliveries:")?;
             for d in &deliveries {
                 writeln!(
                     out,
-                    "  {:>6}  {:<16}  {:<9}  {} attempts{}",
+                    "  {:>6}  {:<16}  {:<9}  {}{}",
                     d.id,
-                    d.target,
+                    line(&d.target),
                     d.status,
-                    d.attempts,
-                    d.last_error.as_deref().map(|e| format!("  {e}")).unwrap_or_default()
+                    crate::output::count(u64::try_from(d.attempts).unwrap_or(0), "attempt", "attempts"),
+                    d.last_error.as_deref().map(|e| format!("  {}", line(e))).unwrap_or_default()
                 )?;
             }
             if deliveries.is_empty() {
                 writeln!(out, "  (none)")?;
             }
             writeln!(out, "body:")?;
-            match serde_json::from_slice::<serde_json::Value>(&event.body) {
-                Ok(json) => writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?,
-                Err(_) => match std::str::from_utf8(&event.body) {
-                    Ok(text) => writeln!(out, "{text}")?,
-                    Err(_) => writeln!(out, "({} bytes, not UTF-8; use --body for the raw bytes)", event.body.len())?,
+            // Re-indented token by token: digits, escapes and key order exactly as received
+            // (`--body` gives the bytes themselves).
+            match std::str::from_utf8(&event.body) {
+                Ok(text) => match pretty_json::reindent(text) {
+                    Some(pretty) => writeln!(out, "{pretty}")?,
+                    None => writeln!(out, "{}", printable::block(text))?,
                 },
+                Err(_) => writeln!(out, "({} bytes, not UTF-8; use --body for the raw bytes)", event.body.len())?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -322,16 +314,16 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
             writeln!(out, "id:          {}", rec.id)?;
             writeln!(out, "source:      {}", rec.source)?;
             writeln!(out, "received_at: {}", rfc3339(rec.received_at_ms))?;
-            writeln!(out, "peer:        {}", rec.peer.as_deref().unwrap_or("-"))?;
-            writeln!(out, "reason:      {} ({})", rec.reason, rec.reason_code)?;
+            writeln!(out, "peer:        {}", line(rec.peer.as_deref().unwrap_or("-")))?;
+            writeln!(out, "reason:      {} ({})", line(&rec.reason), rec.reason_code)?;
             writeln!(out, "body_sha256: {}", rec.body_sha256)?;
             writeln!(out, "size:        {}", rec.size)?;
             writeln!(out, "headers:")?;
             for (k, v) in &r.headers {
-                writeln!(out, "  {k}: {v}")?;
+                writeln!(out, "  {}: {}", line(k), line(&v.to_string()))?;
             }
             if r.headers.is_empty() {
-                writeln!(out, "  (values not kept; names: {})", rec.header_names.join(", "))?;
+                writeln!(out, "  (values not kept; names: {})", line(&rec.header_names.join(", ")))?;
             }
             match &r.body {
                 Some(_) => writeln!(out, "body:        kept (--body for the raw bytes)")?,
@@ -343,7 +335,7 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
                 Some(d) => {
                     writeln!(out, "diagnosis:")?;
                     for f in d {
-                        writeln!(out, "  {}: {}", f.cause, f.detail)?;
+                        writeln!(out, "  {}: {}", f.cause, line(&f.detail))?;
                     }
                 }
             }
@@ -359,29 +351,32 @@ pub(crate) fn run_rejections(cmd: RejectionsCommand) -> anyhow::Result<ExitCode>
                     writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?;
                 }
                 Format::Table => {
-                    writeln!(
-                        out,
-                        "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {:<24}  CAUSE",
-                        "ID", "RECEIVED", "SOURCE", "PEER", "SIZE", "REASON"
-                    )?;
+                    let mut table = Table::new(&[
+                        ("ID", Align::Right),
+                        ("RECEIVED", Align::Left),
+                        ("SOURCE", Align::Left),
+                        ("PEER", Align::Left),
+                        ("SIZE", Align::Right),
+                        ("REASON", Align::Left),
+                        ("CAUSE", Align::Left),
+                    ]);
                     for r in &rows {
                         let causes = match &r.diagnosis {
                             None => "-".to_owned(),
                             Some(d) if d.is_empty() => "unknown".to_owned(),
                             Some(d) => d.iter().map(|f| f.cause.as_str()).collect::<Vec<_>>().join(","),
                         };
-                        writeln!(
-                            out,
-                            "{:>8}  {:<24}  {:<14}  {:<22}  {:>8}  {:<24}  {}",
-                            r.id,
+                        table.row(vec![
+                            r.id.to_string(),
                             rfc3339(r.received_at_ms),
-                            r.source,
-                            r.peer.as_deref().unwrap_or("-"),
-                            r.size,
-                            r.reason,
-                            causes
-                        )?;
+                            r.source.clone(),
+                            r.peer.clone().unwrap_or_else(|| "-".into()),
+                            r.size.to_string(),
+                            r.reason.clone(),
+                            causes,
+                        ]);
                     }
+                    table.print(&mut out)?;
                 }
             }
             Ok(ExitCode::SUCCESS)

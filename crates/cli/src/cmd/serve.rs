@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use hookgate_server::{Config, Gateway};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -44,6 +45,16 @@ pub(crate) fn load(
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // The runtime and the signal handlers come first: SIGHUP's default action ends a process,
+    // and systemd's `ExecReload` sends it whenever an operator reloads, during a long start-up
+    // too (opening a large store after an unclean stop takes seconds). A signal that arrives
+    // before the gateway serves waits for it: a reload then, a stop right after the start.
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let signals = {
+        let _in_runtime = runtime.enter();
+        Signals::install()?
+    };
     let (cfg, mut built) = load(&args.config, args.listen.as_deref(), args.store.as_deref())?;
     built.store_options.migrate = !args.no_migrate;
     let format = args.log_format.unwrap_or_else(|| cfg.server.log_format.clone());
@@ -53,9 +64,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(t) => Some(hookgate_server::tls::CertStore::open(&t.cert, &t.key)?),
         None => None,
     };
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
+        let Signals { hangup, terminate, interrupt } = signals;
         let (listen, reuse_port, metrics_listen) = (built.listen, built.reuse_port, built.metrics_listen);
         let sources: Vec<String> = built.sources.iter().map(|s| format!("{} {}", s.name, s.path)).collect();
         // Bound before the store is opened: an address in use stops the start before any file
@@ -91,9 +101,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        if let Some(tokens) = gateway.admin_tokens() {
-            reload_tokens_on_sighup(tokens)?;
-        }
+        reload_on_sighup(hangup, gateway.admin_tokens());
         let ops_addr = match ops_listener {
             Some(l) => {
                 let a = l.local_addr()?;
@@ -113,12 +121,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 certs.watch(std::time::Duration::from_secs(5));
                 tracing::info!(%addr, scheme = "https", sources = ?sources, "Listening.");
                 announce_ops();
-                gateway.serve_tls(listener, shutdown_signal()).await?;
+                gateway.serve_tls(listener, shutdown_signal(terminate, interrupt)).await?;
             }
             None => {
                 tracing::info!(%addr, scheme = "http", sources = ?sources, "Listening.");
                 announce_ops();
-                gateway.serve(listener, shutdown_signal()).await?;
+                gateway.serve(listener, shutdown_signal(terminate, interrupt)).await?;
             }
         }
         tracing::info!("Stopped; every acknowledged event is committed.");
@@ -139,27 +147,42 @@ fn bind(addr: std::net::SocketAddr, reuse_port: bool) -> std::io::Result<tokio::
     socket.listen(1024)
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        // Without signal handlers the server still runs; it just cannot stop gracefully.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight requests."),
-        _ = int.recv() => tracing::info!("SIGINT: finishing in-flight requests."),
+/// The signals `serve` handles, installed before anything else.
+struct Signals {
+    hangup: Signal,
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            hangup: signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?,
+            terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
     }
 }
 
-/// Reads the operator tokens file again on every SIGHUP (a revoked token stops working then).
-fn reload_tokens_on_sighup(tokens: std::sync::Arc<hookgate_server::admin::Tokens>) -> anyhow::Result<()> {
-    let mut hup =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+async fn shutdown_signal(mut terminate: Signal, mut interrupt: Signal) {
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM: finishing in-flight requests."),
+        _ = interrupt.recv() => tracing::info!("SIGINT: finishing in-flight requests."),
+    }
+}
+
+/// On every SIGHUP, reloads what this configuration has that can be reloaded: the operator
+/// tokens file (a revoked token stops working then, and its streams and sessions end). TLS
+/// certificates need no signal: their files are watched. Never stops the gateway.
+fn reload_on_sighup(mut hangup: Signal, tokens: Option<std::sync::Arc<hookgate_server::admin::Tokens>>) {
     tokio::spawn(async move {
-        while hup.recv().await.is_some() {
-            tokens.reload();
+        while hangup.recv().await.is_some() {
+            match &tokens {
+                Some(tokens) => tokens.reload(),
+                None => tracing::info!(
+                    "SIGHUP: nothing to reload ([admin] is not configured; TLS certificates are re-read when their files change)."
+                ),
+            }
         }
     });
-    Ok(())
 }

@@ -187,6 +187,7 @@ fn show(message: &str, format: Format) -> anyhow::Result<()> {
         ),
         _ => data.clone(),
     };
-    crate::output::outln!("{line}")?;
+    // Event types, sources and errors come from senders and targets: never raw to a terminal.
+    crate::output::outln!("{}", hookgate_server::printable::line(&line))?;
     Ok(())
 }

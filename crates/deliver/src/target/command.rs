@@ -75,7 +75,7 @@ impl CommandTarget {
         cmd.env("HOOKGATE_EVENT_ID", c.event_id.to_string())
             .env("HOOKGATE_DELIVERY_ID", c.delivery_id.to_string())
             .env("HOOKGATE_SOURCE", &c.source)
-            .env("HOOKGATE_EVENT_TYPE", c.event_type.as_deref().unwrap_or(""))
+            .env("HOOKGATE_EVENT_TYPE", crate::carried_text::env_value(c.event_type.as_deref().unwrap_or("")).as_ref())
             .env("HOOKGATE_RECEIVED_AT", Timestamp::from_unix_millis(c.received_at_ms).to_rfc3339())
             .env("HOOKGATE_ATTEMPT", attempt.number.to_string())
             .env("HOOKGATE_TARGET", attempt.target);

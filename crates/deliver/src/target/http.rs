@@ -135,7 +135,12 @@ impl HttpTarget {
             .unwrap_or("application/octet-stream");
         request = request.header("content-type", content_type);
         if let Some(t) = &c.event_type {
-            request = request.header("hookgate-event-type", t);
+            // Percent-encoded when a header cannot carry it as it is (and then said so).
+            let (value, encoded) = crate::carried_text::header_value(t);
+            request = request.header("hookgate-event-type", value.as_ref());
+            if encoded {
+                request = request.header("hookgate-event-type-encoding", "percent");
+            }
         }
         for (k, v) in c.headers.iter().filter(|(k, _)| self.forward_headers.contains(k)) {
             // The bytes received, whatever they are (a value that is not UTF-8 is still a header).

@@ -49,7 +49,7 @@ impl Tokens {
 
     /// The caller a presented token stands for, if it is known and not expired at `now` (Unix s).
     fn caller(&self, presented: &str, now: i64) -> Option<Caller> {
-        self.entry(presented, now).map(|e| Caller { name: e.name, role: e.role })
+        self.entry(presented, now).map(|e| Caller { name: e.name, role: e.role, token_sha256: e.sha256, session: None })
     }
 
     /// The caller a console session stands for: its token, by hash, if still in the file and not
@@ -60,7 +60,7 @@ impl Tokens {
         for t in &file.tokens {
             let same: bool = subtle::ConstantTimeEq::ct_eq(t.sha256.as_bytes(), sha256.as_bytes()).into();
             if same && found.is_none() && t.expires_at.is_none_or(|e| e > now) {
-                found = Some(Caller { name: t.name.clone(), role: t.role });
+                found = Some(Caller { name: t.name.clone(), role: t.role, token_sha256: t.sha256.clone(), session: None });
             }
         }
         found
@@ -68,15 +68,34 @@ impl Tokens {
 }
 
 /// An authenticated caller.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Caller {
     /// The token's name (the audit log's actor).
     pub name: String,
     /// What it may do.
     pub role: Role,
+    /// The token's SHA-256 (hex), to check later that it is still in force.
+    token_sha256: String,
+    /// The console session it came through, if any.
+    session: Option<String>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The session id is a bearer credential; the token hash is not secret but says nothing useful.
+        f.debug_struct("Caller").field("name", &self.name).field("role", &self.role).finish_non_exhaustive()
+    }
 }
 
 impl Caller {
+    /// Whether what this caller signed in with is still in force at `now` (Unix s): its token
+    /// neither revoked (at the last reload) nor expired, and its console session, if any, open.
+    /// A long request (the live stream) asks again as it goes.
+    pub(crate) fn in_force<S: HasTokens>(&self, state: &S, now: i64) -> bool {
+        state.tokens().caller_by_hash(&self.token_sha256, now).is_some()
+            && self.session.as_deref().is_none_or(|id| state.sessions().get(id, now).is_some())
+    }
+
     /// Refuses (403) a caller whose role is below `needed`.
     ///
     /// # Errors
@@ -101,8 +120,10 @@ pub(crate) fn session_caller(
     headers: &axum::http::HeaderMap,
     now: i64,
 ) -> Option<(Caller, Session)> {
-    let session = sessions.get(session::cookie_id(headers)?, now)?;
-    let caller = tokens.caller_by_hash(&session.token_sha256, now)?;
+    let id = session::cookie_id(headers)?;
+    let session = sessions.get(id, now)?;
+    let mut caller = tokens.caller_by_hash(&session.token_sha256, now)?;
+    caller.session = Some(id.to_owned());
     Some((caller, session))
 }
 

@@ -39,9 +39,9 @@ pub(super) struct EventsParams {
     event_type: Option<String>,
     /// `pending`, `failed`, `delivered` or `dead`: where the event's deliveries stand.
     status: Option<String>,
-    /// Received at or after: RFC 3339 or Unix seconds.
+    /// Received at or after: RFC 3339, Unix seconds, or an age (`90s`, `15m`, `1h`, `2d`, `1w`).
     since: Option<String>,
-    /// Received before: RFC 3339 or Unix seconds.
+    /// Received before: the same forms as `since`.
     until: Option<String>,
     /// A substring of the event id, the provider id or the dedup key.
     q: Option<String>,

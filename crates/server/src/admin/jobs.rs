@@ -35,7 +35,8 @@ pub(super) struct JobRequest {
     /// Which events: the event list's filters (`match` as a JSON object).
     #[serde(default)]
     filter: JobFilter,
-    /// Only to these targets (default: the targets each event was routed to).
+    /// Only to these targets: configured names, each once (default: the targets each event was
+    /// routed to).
     #[serde(default)]
     targets: Option<Vec<String>>,
     /// Count what would be done, and do nothing.
@@ -113,10 +114,15 @@ impl From<&Job> for JobView {
 }
 
 async fn start(state: &AdminState, caller: &Caller, kind: JobKind, req: JobRequest) -> Result<Response, ApiError> {
-    if let Some(targets) = &req.targets
-        && (targets.is_empty() || targets.iter().any(String::is_empty))
+    let targets = req.targets.as_deref().map(|t| known_targets(state, t)).transpose()?;
+    if let Some(source) = &req.filter.source
+        && !state.sources.iter().any(|s| &s.name == source)
     {
-        return Err(ApiError::bad_request("targets", "a list of target names, or leave it out"));
+        let names: Vec<&str> = state.sources.iter().map(|s| s.name.as_str()).collect();
+        return Err(ApiError::bad_request(
+            "filter.source",
+            format!("unknown source `{source}`: the configuration has {}", names.join(", ")),
+        ));
     }
     let to_api = |e: JobError| match e {
         JobError::Filter(f) => ApiError::bad_request(&format!("filter.{}", f.field), f.message),
@@ -126,10 +132,30 @@ async fn start(state: &AdminState, caller: &Caller, kind: JobKind, req: JobReque
         let (count, _) = crate::jobs::count(&state.store, &state.matcher, kind, &req.filter).await.map_err(to_api)?;
         return Ok(Json(DryRun { count, dry_run: true }).into_response());
     }
-    let (job, total) = crate::jobs::create(&state.store, &state.matcher, kind, &req.filter, req.targets, &caller.name)
+    let (job, total) = crate::jobs::create(&state.store, &state.matcher, kind, &req.filter, targets, &caller.name)
         .await
         .map_err(to_api)?;
     Ok((StatusCode::ACCEPTED, Json(Created { job, total })).into_response())
+}
+
+/// A job's targets as a set of configured names: a delivery to a name no worker serves would stay
+/// pending for ever, and a name given twice would deliver twice (or, repeated, without bound).
+fn known_targets(state: &AdminState, asked: &[String]) -> Result<Vec<String>, ApiError> {
+    if asked.is_empty() {
+        return Err(ApiError::bad_request("targets", "a list of target names, or leave it out"));
+    }
+    let mut set: Vec<String> = Vec::new();
+    for name in asked {
+        if !state.targets.iter().any(|t| &t.name == name) {
+            let names: Vec<&str> = state.targets.iter().map(|t| t.name.as_str()).collect();
+            let have = if names.is_empty() { "no targets".to_owned() } else { names.join(", ") };
+            return Err(ApiError::bad_request("targets", format!("unknown target `{name}`: the configuration has {have}")));
+        }
+        if !set.contains(name) {
+            set.push(name.clone());
+        }
+    }
+    Ok(set)
 }
 
 fn body(req: Result<Json<JobRequest>, JsonRejection>) -> Result<JobRequest, ApiError> {

@@ -46,6 +46,8 @@ pub(crate) struct AdminState {
     pub(crate) sessions: Arc<crate::console::session::Sessions>,
     /// The listener is HTTPS: session cookies are `Secure`.
     pub(crate) secure_cookies: bool,
+    /// Turns true when the gateway stops: live streams end at once.
+    pub(crate) closing: tokio::sync::watch::Receiver<bool>,
     /// Per source, this gateway's requests of the last hour, minute by minute.
     pub(crate) last_hour: std::collections::HashMap<String, Arc<crate::ingest::last_hour::LastHour>>,
 }

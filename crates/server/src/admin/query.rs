@@ -1,4 +1,4 @@
-//! Reading the API's query strings: times (RFC 3339 or Unix seconds), limits and cursors, each
+//! Reading the API's query strings: times (`crate::time`: RFC 3339, Unix seconds or an age), limits and cursors, each
 //! refused with a 400 naming the parameter.
 
 use super::error::ApiError;
@@ -8,10 +8,10 @@ pub(super) const MAX_LIMIT: u32 = 500;
 /// Items a page holds when the caller does not say.
 pub(super) const DEFAULT_LIMIT: u32 = 50;
 
-/// `since` / `until`: RFC 3339 or Unix seconds, as Unix ms.
+/// `since` / `until`: RFC 3339, Unix seconds or an age, as Unix ms.
 pub(super) fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     let Some(v) = value else { return Ok(None) };
-    crate::jobs::parse_time(v).map(Some).ok_or_else(|| ApiError::bad_request(field, "not RFC 3339 or Unix seconds"))
+    crate::time::parse(v).map(Some).ok_or_else(|| ApiError::bad_request(field, format!("not {}", crate::time::EXPECTED)))
 }
 
 /// `limit`: 1..=500, 50 when absent.

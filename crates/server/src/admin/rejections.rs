@@ -34,9 +34,9 @@ pub(super) struct RejectionsParams {
     source: Option<String>,
     /// Only this reason code (`mismatch`, `missing_header`, `timestamp_too_old`, …).
     reason: Option<String>,
-    /// Received at or after: RFC 3339 or Unix seconds.
+    /// Received at or after: RFC 3339, Unix seconds, or an age (`90s`, `15m`, `1h`, `2d`, `1w`).
     since: Option<String>,
-    /// Received before: RFC 3339 or Unix seconds.
+    /// Received before: the same forms as `since`.
     until: Option<String>,
     /// At most this many (1-500, default 50).
     limit: Option<u32>,

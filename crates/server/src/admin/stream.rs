@@ -29,23 +29,68 @@ pub(super) fn router() -> axum::Router<Arc<AdminState>> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct StreamParams {
-    /// Only events and rejections of this source (delivery outcomes are shown for every source).
+    /// Only items of this source (a delivery outcome's source is its event's).
     source: Option<String>,
-    /// Only events of this type.
+    /// Only events of this type, and the delivery outcomes of such events (rejections have no
+    /// type and are still shown).
     #[serde(rename = "type")]
     #[param(rename = "type")]
     event_type: Option<String>,
     /// Which kinds, comma-separated: `event`, `rejection`, `delivery` (default: all three).
     kinds: Option<String>,
-    /// Only events whose body and metadata match this JSON filter (the events list's `match`;
-    /// rejections and delivery outcomes are not filtered by it).
+    /// Only events whose body and metadata match this JSON filter, and the delivery outcomes of
+    /// the events this stream showed; no rejections (an unverified body is never matched).
     #[serde(rename = "match")]
     #[param(rename = "match")]
     match_: Option<String>,
 }
 
+/// Event ids a `match` stream showed, so it shows their delivery outcomes and no others'.
+const SHOWN_MAX: usize = 10_000;
+
+/// What one listener asked for.
+struct Wanted {
+    kinds: Vec<String>,
+    source: Option<String>,
+    event_type: Option<String>,
+    filter: Option<Filter>,
+    /// With a filter: the ids of the events shown, oldest first, at most [`SHOWN_MAX`].
+    shown: std::collections::VecDeque<hookgate_store::EventId>,
+}
+
+impl Wanted {
+    fn wants(&mut self, item: &StreamItem) -> bool {
+        if !self.kinds.iter().any(|k| k == item.kind()) || self.source.as_deref().is_some_and(|s| s != item.source()) {
+            return false;
+        }
+        let type_ok = |t: &Option<String>| self.event_type.as_deref().is_none_or(|want| t.as_deref() == Some(want));
+        match item {
+            StreamItem::Event { id, event_type, document, .. } => {
+                let Some(filter) = &self.filter else { return type_ok(event_type) };
+                let ok = type_ok(event_type) && document.as_deref().is_some_and(|d| filter.matches(d));
+                if ok {
+                    if self.shown.len() == SHOWN_MAX {
+                        self.shown.pop_front();
+                    }
+                    self.shown.push_back(*id);
+                }
+                ok
+            }
+            StreamItem::Delivery { event_id, event_type, .. } => {
+                type_ok(event_type) && (self.filter.is_none() || self.shown.contains(event_id))
+            }
+            StreamItem::Rejection { .. } => self.filter.is_none(),
+        }
+    }
+}
+
+/// How often a stream checks that its token (and console session) is still in force.
+const RECHECK: Duration = Duration::from_secs(1);
+
 /// The live stream: one SSE `data:` line of JSON per item (`kind`: event, rejection or delivery);
-/// a `lagged` event says how many a slow client missed.
+/// a `lagged` event says how many a slow client missed. It ends when the client goes, when the
+/// token it was opened with is revoked (at the reload) or expires, or its console session ends,
+/// and when the gateway stops.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream", params(StreamParams),
     responses((status = 200, description = "Server-Sent Events, one JSON item each", content_type = "text/event-stream",
                body = StreamItem),
@@ -70,22 +115,31 @@ pub(super) async fn stream(
     // Held by the task below: events carry their document while this listener is connected.
     let documents = filter.is_some().then(|| state.bus.want_documents());
     let mut rx = state.bus.subscribe();
-    let wanted = move |item: &StreamItem| {
-        kinds.iter().any(|k| k == item.kind())
-            && p.source.as_deref().is_none_or(|s| item.source().is_none_or(|own| own == s))
-            && match item {
-                StreamItem::Event { event_type, document, .. } => {
-                    p.event_type.as_deref().is_none_or(|t| event_type.as_deref() == Some(t))
-                        && filter.as_ref().is_none_or(|f| document.as_deref().is_some_and(|d| f.matches(d)))
-                }
-                _ => true,
-            }
-    };
+    let mut wanted =
+        Wanted { kinds, source: p.source, event_type: p.event_type, filter, shown: std::collections::VecDeque::new() };
+    let mut closing = state.closing.clone();
     let events = async_stream(move |tx| async move {
         let _documents = documents;
+        let mut recheck = tokio::time::interval(RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let event = match rx.recv().await {
-                Ok(item) if wanted(&item) => match Event::default().json_data(&item) {
+            // Every way a stream ends is watched here, not only at the next send: a listener
+            // whose filter never matches would otherwise outlive its client, and cost every
+            // later event a document, for as long as the gateway runs.
+            let received = tokio::select! {
+                biased;
+                () = tx.closed() => break,
+                _ = closing.wait_for(|closing| *closing) => break,
+                _ = recheck.tick() => {
+                    if caller.in_force(&*state, hookgate_verify::Timestamp::now().unix_secs()) {
+                        continue;
+                    }
+                    break;
+                }
+                received = rx.recv() => received,
+            };
+            let event = match received {
+                Ok(item) if wanted.wants(&item) => match Event::default().json_data(&item) {
                     Ok(e) => e,
                     Err(_) => continue,
                 },

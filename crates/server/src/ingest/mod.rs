@@ -125,7 +125,7 @@ pub(crate) async fn ingest(
             [const { LogThrottle::new(EVERY) }; pii::PiiKind::ALL.len()];
         let throttle = &PII_LOG[pii::PiiKind::index_of(&mark.kind)];
         if let Some(suppressed) = throttle.admit() {
-            tracing::warn!(source = %src.name, key = %mark.key, kind = %mark.kind, suppressed, "A Tag value looks like personal data; the Flinks guide says to keep PII out of Tag.");
+            tracing::warn!(source = %src.name, key = %crate::printable::line(&mark.key), kind = %mark.kind, suppressed, "A Tag value looks like personal data; the Flinks guide says to keep PII out of Tag.");
         }
     }
     // What the live stream shows of it, copied only while someone watches.
@@ -280,7 +280,7 @@ fn reject(
     let src = &route.source;
     let headers = &parts.headers;
     // The reason is for operators; it never contains a secret or a MAC (see hookgate-verify).
-    tracing::warn!(source = %src.name, peer = %peer, reason = %rejection, size = body.len(), "Rejected webhook.");
+    tracing::warn!(source = %src.name, peer = %peer, reason = %crate::printable::line(&rejection.to_string()), size = body.len(), "Rejected webhook.");
     metrics::counter!("hookgate_rejections_total", "source" => src.name.clone(), "reason" => rejection.code())
         .increment(1);
     route.app.bus.publish(|| StreamItem::Rejection {
