@@ -22,11 +22,24 @@ fn check_spec(spec: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn init(format: &str) -> anyhow::Result<()> {
+/// `HOOKGATE_LOG` as `serve` reads it: checked by `config check` too.
+pub(crate) fn check_env() -> anyhow::Result<Targets> {
     let spec = std::env::var("HOOKGATE_LOG").unwrap_or_else(|_| "info".into());
     check_spec(&spec)?;
-    let filter =
-        Targets::from_str(&spec).with_context(|| format!("HOOKGATE_LOG `{spec}` is not a level or target list"))?;
+    Targets::from_str(&spec).with_context(|| format!("HOOKGATE_LOG `{spec}` is not a level or target list"))
+}
+
+/// A log format `serve` accepts.
+pub(crate) fn check_format(format: &str) -> anyhow::Result<()> {
+    match format {
+        "text" | "json" => Ok(()),
+        other => anyhow::bail!("log format `{other}` is not text or json"),
+    }
+}
+
+pub(crate) fn init(format: &str) -> anyhow::Result<()> {
+    check_format(format)?;
+    let filter = check_env()?;
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         "json" => registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init(),

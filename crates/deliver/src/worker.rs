@@ -223,16 +223,34 @@ async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn J
     }
 }
 
-/// Publishes queue depth and the oldest pending delivery's age every few seconds.
+/// Publishes queue depth and, per target, the oldest pending delivery's age every few seconds
+/// (an alert on the age then names the stuck target).
 pub fn spawn_queue_metrics(store: &Arc<Store>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let store = Arc::clone(store);
     tokio::spawn(async move {
+        // Targets given a gauge: one whose deliveries are all gone from the store drops to 0.
+        let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         loop {
-            if let Ok(q) = store.queue_depth().await {
-                metrics::gauge!("hookgate_deliveries", "status" => "pending").set(q.pending as f64);
-                metrics::gauge!("hookgate_deliveries", "status" => "failed").set(q.failed as f64);
-                metrics::gauge!("hookgate_deliveries", "status" => "dead").set(q.dead as f64);
-                metrics::gauge!("hookgate_delivery_oldest_pending_seconds").set(q.oldest_pending_ms as f64 / 1000.0);
+            let now = hookgate_verify::Timestamp::now().unix_millis();
+            if let Ok(stats) = store.target_stats(now).await {
+                let [mut pending, mut failed, mut dead] = [0i64; 3];
+                let mut listed = std::collections::BTreeSet::new();
+                for t in &stats {
+                    // by_status: pending (never tried), pending after a failed attempt, delivered, dead, cancelled.
+                    pending += t.by_status[0] + t.by_status[1];
+                    failed += t.by_status[1];
+                    dead += t.by_status[3];
+                    let age = t.oldest_pending_ms.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
+                    metrics::gauge!("hookgate_delivery_oldest_pending_seconds", "target" => t.target.clone()).set(age);
+                    listed.insert(t.target.clone());
+                }
+                for gone in seen.difference(&listed) {
+                    metrics::gauge!("hookgate_delivery_oldest_pending_seconds", "target" => gone.clone()).set(0.0);
+                }
+                seen.extend(listed);
+                metrics::gauge!("hookgate_deliveries", "status" => "pending").set(pending as f64);
+                metrics::gauge!("hookgate_deliveries", "status" => "failed").set(failed as f64);
+                metrics::gauge!("hookgate_deliveries", "status" => "dead").set(dead as f64);
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(5)) => {}

@@ -148,6 +148,11 @@ impl Gateway {
                         body_limit: s.body_limit,
                         keep_rejected_bodies: s.keep_rejected_bodies,
                         targets: s.routes.targets(),
+                        viewer_hidden_headers: if s.scheme().signature_binds_the_request() {
+                            Vec::new()
+                        } else {
+                            s.scheme().signature.iter().map(|h| h.name.to_ascii_lowercase()).collect()
+                        },
                     })
                     .collect(),
                 targets: built.targets.iter().map(admin::TargetInfo::of).collect(),

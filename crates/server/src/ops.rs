@@ -74,6 +74,7 @@ fn describe() {
         "Delivery attempts by target and outcome (delivered, retry, dead)."
     );
     describe_gauge!("hookgate_deliveries", "Deliveries by status (pending, failed, dead).");
+    describe_gauge!("hookgate_api_streams", "Live streams (/api/v1/stream, hookgate tail, the console) open now.");
     describe_gauge!(
         "hookgate_delivery_oldest_pending_seconds",
         Unit::Seconds,

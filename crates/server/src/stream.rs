@@ -97,9 +97,9 @@ impl StreamItem {
     /// Its source (a delivery's: its event's).
     pub fn source(&self) -> &str {
         match self {
-            StreamItem::Event { source, .. } | StreamItem::Rejection { source, .. } | StreamItem::Delivery { source, .. } => {
-                source
-            }
+            StreamItem::Event { source, .. }
+            | StreamItem::Rejection { source, .. }
+            | StreamItem::Delivery { source, .. } => source,
         }
     }
 

@@ -326,6 +326,18 @@ impl Reply {
 pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
 
 impl Scheme {
+    /// Whether a signature, once seen, is useless for a new request: it covers a timestamp
+    /// (checked against a window) or the provider's delivery id (the dedup key). Otherwise, as
+    /// with GitHub's `X-Hub-Signature-256` over the body alone, anyone who reads a stored
+    /// signature and body can send them again under a new delivery id, and they verify.
+    pub fn signature_binds_the_request(&self) -> bool {
+        self.content.iter().any(|p| match p {
+            Part::Timestamp => self.timestamp.is_some(),
+            Part::Header(h) => self.id_header.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(h)),
+            _ => false,
+        })
+    }
+
     /// Checks that the description is consistent, so a bad scheme fails when it is loaded and not
     /// on the first request.
     ///

@@ -81,10 +81,6 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
                 bail!("--name `{name}` must be letters, digits, `-`, `_`, `.` or `@`");
             }
-            let mut file = TokensFile::read(&tokens_file).map_err(anyhow::Error::msg)?;
-            if file.tokens.iter().any(|t| t.name == name) {
-                bail!("a token named `{name}` exists already (revoke it first)");
-            }
             let now = Timestamp::now().unix_secs();
             let expires_at = expires.as_deref().map(duration_secs).transpose()?.map(|d| now.saturating_add(d));
             let mut random = zeroize::Zeroizing::new([0u8; 32]);
@@ -94,14 +90,20 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 "{TOKEN_PREFIX}{}",
                 base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random.as_slice())
             ));
-            file.tokens.push(TokenEntry {
-                name,
-                role,
-                sha256: sha256_hex(token.as_bytes()),
-                created_at: now,
-                expires_at,
-            });
-            file.write(&tokens_file).map_err(anyhow::Error::msg)?;
+            TokensFile::update(&tokens_file, |file| {
+                if file.tokens.iter().any(|t| t.name == name) {
+                    return Err(format!("a token named `{name}` exists already (revoke it first)"));
+                }
+                file.tokens.push(TokenEntry {
+                    name,
+                    role,
+                    sha256: sha256_hex(token.as_bytes()),
+                    created_at: now,
+                    expires_at,
+                });
+                Ok(())
+            })
+            .map_err(anyhow::Error::msg)?;
             crate::output::outln!("{}", &*token)?;
         }
         TokenCommand::List { tokens_file, format } => {
@@ -134,13 +136,15 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { name, tokens_file } => {
-            let mut file = TokensFile::read(&tokens_file).map_err(anyhow::Error::msg)?;
-            let before = file.tokens.len();
-            file.tokens.retain(|t| t.name != name);
-            if file.tokens.len() == before {
-                bail!("no token named `{name}` in {}", tokens_file.display());
-            }
-            file.write(&tokens_file).map_err(anyhow::Error::msg)?;
+            TokensFile::update(&tokens_file, |file| {
+                let before = file.tokens.len();
+                file.tokens.retain(|t| t.name != name);
+                if file.tokens.len() == before {
+                    return Err(format!("no token named `{name}` in {}", tokens_file.display()));
+                }
+                Ok(())
+            })
+            .map_err(anyhow::Error::msg)?;
             eprintln!("hookgate: revoked `{name}`; reload the gateway (SIGHUP) for it to take effect");
         }
     }

@@ -31,7 +31,7 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         .collect();
                     crate::output::outln!(
                         "{}",
-                        serde_json::json!({"valid": true, "listen": built.listen.to_string(), "store": describe(&built), "sources": sources})
+                        serde_json::json!({"valid": true, "listen": built.listen.to_string(), "store": describe(&built), "sources": sources, "warnings": built.warnings})
                     )?;
                     Ok(ExitCode::SUCCESS)
                 }
@@ -60,6 +60,9 @@ pub(crate) fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         s.scheme().name,
                         s.rejection().status
                     )?;
+                }
+                for w in &built.warnings {
+                    eprintln!("hookgate: warning: {w}");
                 }
                 Ok(ExitCode::SUCCESS)
             }

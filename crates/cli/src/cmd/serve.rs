@@ -33,6 +33,8 @@ pub(crate) fn load(
     listen: Option<&str>,
     store: Option<&str>,
 ) -> anyhow::Result<(Config, hookgate_server::Built)> {
+    // What `serve` refuses at start-up beyond the file itself, `config check` refuses too.
+    crate::logging::check_env()?;
     let mut cfg = Config::load(config)?;
     if let Some(l) = listen {
         cfg.server.listen = l.to_owned();
@@ -40,6 +42,7 @@ pub(crate) fn load(
     if let Some(s) = store {
         cfg.server.store = s.to_owned();
     }
+    crate::logging::check_format(&cfg.server.log_format)?;
     let built = cfg.build().with_context(|| format!("invalid configuration {}", config.display()))?;
     Ok((cfg, built))
 }
@@ -59,6 +62,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     built.store_options.migrate = !args.no_migrate;
     let format = args.log_format.unwrap_or_else(|| cfg.server.log_format.clone());
     crate::logging::init(&format)?;
+    for w in &built.warnings {
+        tracing::warn!("{w}");
+    }
     // Certificates are checked before anything listens: a bad pair stops the start.
     let certs = match &built.tls {
         Some(t) => Some(hookgate_server::tls::CertStore::open(&t.cert, &t.key)?),

@@ -60,7 +60,8 @@ impl Tokens {
         for t in &file.tokens {
             let same: bool = subtle::ConstantTimeEq::ct_eq(t.sha256.as_bytes(), sha256.as_bytes()).into();
             if same && found.is_none() && t.expires_at.is_none_or(|e| e > now) {
-                found = Some(Caller { name: t.name.clone(), role: t.role, token_sha256: t.sha256.clone(), session: None });
+                found =
+                    Some(Caller { name: t.name.clone(), role: t.role, token_sha256: t.sha256.clone(), session: None });
             }
         }
         found

@@ -162,7 +162,10 @@ pub(super) async fn show(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
     let id = event_id(&id)?;
-    let event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
+    let mut event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
+    if caller.role < Role::Operator {
+        hide_replayable_signatures(&state, &mut event);
+    }
     let listed =
         state.store.deliveries(&DeliveryQuery { event_id: Some(id), limit: 1000, ..Default::default() }).await?;
     let mut deliveries = Vec::with_capacity(listed.len());
@@ -177,6 +180,17 @@ pub(super) async fn show(
         deliveries: deliveries.iter().map(DeliveryDetailView::from).collect(),
     };
     Ok(Json(detail).into_response())
+}
+
+/// A viewer reads the body; with a signature that binds neither a timestamp nor the delivery id
+/// it could send both again as a new delivery, so such signatures are shown as `***`.
+fn hide_replayable_signatures(state: &AdminState, event: &mut hookgate_store::EventRecord) {
+    let Some(source) = state.sources.iter().find(|s| s.name == event.summary.source) else { return };
+    for (name, value) in &mut event.headers {
+        if source.viewer_hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+            *value = hookgate_store::HeaderBytes::from("***");
+        }
+    }
 }
 
 /// The exact stored body, with the content type it arrived with.

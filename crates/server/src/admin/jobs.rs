@@ -149,7 +149,10 @@ fn known_targets(state: &AdminState, asked: &[String]) -> Result<Vec<String>, Ap
         if !state.targets.iter().any(|t| &t.name == name) {
             let names: Vec<&str> = state.targets.iter().map(|t| t.name.as_str()).collect();
             let have = if names.is_empty() { "no targets".to_owned() } else { names.join(", ") };
-            return Err(ApiError::bad_request("targets", format!("unknown target `{name}`: the configuration has {have}")));
+            return Err(ApiError::bad_request(
+                "targets",
+                format!("unknown target `{name}`: the configuration has {have}"),
+            ));
         }
         if !set.contains(name) {
             set.push(name.clone());

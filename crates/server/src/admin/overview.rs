@@ -35,6 +35,11 @@ pub struct SourceInfo {
     pub keep_rejected_bodies: bool,
     /// The targets its routes may send to.
     pub targets: Vec<String>,
+    /// Signature headers shown to operators and admins only (lower case): those of a scheme
+    /// whose signature binds neither a timestamp nor the delivery id, which a reader could
+    /// replay with the stored body under a new id.
+    #[serde(skip)]
+    pub viewer_hidden_headers: Vec<String>,
 }
 
 /// A target's configuration, as shown (URLs with credentials as `***`).

@@ -11,7 +11,9 @@ pub(super) const DEFAULT_LIMIT: u32 = 50;
 /// `since` / `until`: RFC 3339, Unix seconds or an age, as Unix ms.
 pub(super) fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     let Some(v) = value else { return Ok(None) };
-    crate::time::parse(v).map(Some).ok_or_else(|| ApiError::bad_request(field, format!("not {}", crate::time::EXPECTED)))
+    crate::time::parse(v)
+        .map(Some)
+        .ok_or_else(|| ApiError::bad_request(field, format!("not {}", crate::time::EXPECTED)))
 }
 
 /// `limit`: 1..=500, 50 when absent.

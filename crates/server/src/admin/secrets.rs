@@ -27,8 +27,9 @@ pub(super) struct SecretStatus {
     source: String,
     /// The secret's `label`, else its position (`1`, `2`, …).
     secret: String,
-    /// First 8 hex digits of the SHA-256 of the key.
-    fingerprint: String,
+    /// First 8 hex digits of the SHA-256 of the key: to admins only (`null` for other roles),
+    /// since anyone holding a fingerprint can test a dictionary of weak secrets against it.
+    fingerprint: Option<String>,
     /// Requests it verified (reported every few seconds).
     matches: i64,
     /// The latest, or `null` when it never matched.
@@ -41,13 +42,14 @@ pub(super) struct SecretStatus {
     security(("bearer" = [])))]
 pub(super) async fn list(caller: Caller, State(state): State<Arc<AdminState>>) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
+    let admin = caller.role >= Role::Admin;
     let rows = state.store.secret_matches().await?;
     let items: Vec<SecretStatus> = rows
         .into_iter()
         .map(|m| SecretStatus {
             source: m.source,
             secret: m.secret,
-            fingerprint: m.fingerprint,
+            fingerprint: admin.then_some(m.fingerprint),
             matches: m.matches,
             last_matched_at: m.last_matched_at_ms.map(rfc3339),
         })

@@ -84,6 +84,22 @@ impl Wanted {
     }
 }
 
+/// One open stream in `hookgate_api_streams`, for as long as its task runs.
+struct OpenStream;
+
+impl OpenStream {
+    fn count() -> Self {
+        metrics::gauge!("hookgate_api_streams").increment(1.0);
+        OpenStream
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("hookgate_api_streams").decrement(1.0);
+    }
+}
+
 /// How often a stream checks that its token (and console session) is still in force.
 const RECHECK: Duration = Duration::from_secs(1);
 
@@ -120,6 +136,7 @@ pub(super) async fn stream(
     let mut closing = state.closing.clone();
     let events = async_stream(move |tx| async move {
         let _documents = documents;
+        let _open = OpenStream::count();
         let mut recheck = tokio::time::interval(RECHECK);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -98,14 +98,42 @@ impl TokensFile {
         Ok(file)
     }
 
-    /// Writes the file whole, through a temporary file renamed over it (a reader never sees half
-    /// a file), readable by its owner only.
+    /// Reads the file, lets `change` edit it, and writes it back, all under an exclusive lock
+    /// (`<file>.lock`, `flock`): two `hookgate admin token` commands at once would otherwise each
+    /// write what they read, and one's change — a revocation reported as done — would be lost.
+    /// Nothing is written when `change` fails.
+    ///
+    /// # Errors
+    /// What `change` returns, or the I/O error.
+    pub fn update<T>(path: &Path, change: impl FnOnce(&mut TokensFile) -> Result<T, String>) -> Result<T, String> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot open the lock file {}: {e}", Path::new(&lock_path).display()))?;
+        lock.lock().map_err(|e| format!("cannot lock {}: {e}", Path::new(&lock_path).display()))?;
+        // Read only once the lock is held: what another command wrote meanwhile is kept.
+        let mut file = Self::read(path)?;
+        let out = change(&mut file)?;
+        file.write(path)?;
+        drop(lock);
+        Ok(out)
+    }
+
+    /// Writes the file whole, through a temporary file of this process renamed over it (a reader
+    /// never sees half a file), readable by its owner only. Callers that read first hold the
+    /// lock: [`TokensFile::update`].
     ///
     /// # Errors
     /// The I/O error.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    fn write(&self, path: &Path) -> Result<(), String> {
         let text = toml::to_string(self).map_err(|e| e.to_string())?;
-        let tmp = path.with_extension("tmp");
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}.tmp", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
         let write = || -> std::io::Result<()> {
             use std::io::Write as _;
             let mut f = std::fs::OpenOptions::new();
@@ -116,9 +144,15 @@ impl TokensFile {
             f.write_all(b"# Hookgate operator tokens: names, roles and SHA-256 hashes (never a token).\n")?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
-            std::fs::rename(&tmp, path)
+            std::fs::rename(&tmp, path)?;
+            // The rename itself reaches the disk with its directory.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            std::fs::File::open(dir)?.sync_all()
         };
-        write().map_err(|e| format!("cannot write {}: {e}", path.display()))
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })
     }
 
     /// The token whose hash is `sha256(presented)`, compared in constant time against every entry

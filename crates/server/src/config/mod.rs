@@ -126,6 +126,9 @@ pub struct Built {
     pub admin: Option<AdminPlan>,
     /// Rejection diagnosis.
     pub diagnosis: crate::ingest::DiagnosisPlan,
+    /// What is valid but almost certainly not meant (a route on a metadata field its source
+    /// never produces): `serve` logs them at start-up, `config check` prints them.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -180,6 +183,7 @@ impl Config {
         let mut names = HashSet::new();
         let mut paths = HashSet::new();
         let mut sources = Vec::new();
+        let mut warnings = Vec::new();
         for sc in &self.sources {
             if sc.name.is_empty() || !sc.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 return Err(invalid(format!("source name `{}` must be letters, digits, `-` or `_`", sc.name)));
@@ -193,6 +197,7 @@ impl Config {
             let source = sc
                 .build(&dir, &server.drop_headers, &has_target)
                 .map_err(|e| invalid(format!("source `{}`: {e}", sc.name)))?;
+            warnings.extend(sc.route_field_warnings(&source.metadata));
             sources.push(source);
         }
         Ok(Built {
@@ -213,6 +218,7 @@ impl Config {
             max_body_bytes_in_flight: server.max_body_bytes_in_flight,
             admin,
             diagnosis,
+            warnings,
         })
     }
 }

@@ -162,6 +162,32 @@ impl SourceConfig {
         }))
     }
 
+    /// A route condition's `field` names a metadata field by its first dotted part; one its
+    /// source never produces silently never matches (`tag.userid` against `tag.userId`).
+    pub(crate) fn route_field_warnings(&self, metadata: &[MetadataSpec]) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, route) in self.route.iter().enumerate() {
+            for field in route.when.iter().filter_map(|c| c.field.as_deref()) {
+                let first = field.split('.').next().unwrap_or(field);
+                if metadata.iter().any(|m| m.name == first) {
+                    continue;
+                }
+                let names: Vec<&str> = metadata.iter().map(|m| m.name.as_str()).collect();
+                let hint = match metadata.iter().find(|m| m.name.eq_ignore_ascii_case(first)) {
+                    Some(m) => format!(" (did you mean `{}`? names are case-sensitive)", m.name),
+                    None => String::new(),
+                };
+                out.push(format!(
+                    "source `{}`: route {}: field `{field}` is not a metadata field of this source{hint}, so it never matches; its fields: {}",
+                    self.name,
+                    i + 1,
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                ));
+            }
+        }
+        out
+    }
+
     /// Each secret's label, else its position (`1`, `2`, …); labels must be distinct.
     fn labels(&self) -> Result<Vec<String>, String> {
         let labels: Vec<String> = self

@@ -5,8 +5,9 @@
 //!
 //! Safety: the session cookie is `HttpOnly; SameSite=Strict` (`Secure` under TLS); every response
 //! of the operator listener carries a Content-Security-Policy with no inline script or style, so
-//! the page runs only `/assets/console.js`, which builds the page from text nodes (a payload with
-//! `<script>` in it is shown, never run).
+//! the page runs only `/assets/format.js` (pure helpers: JSON re-indented as received, times,
+//! reading a link's filters) and `/assets/console.js`, which builds the page from text nodes (a
+//! payload with `<script>` in it is shown, never run).
 
 pub(crate) mod session;
 
@@ -23,6 +24,7 @@ use serde::Deserialize;
 use crate::admin::AdminState;
 
 const SCRIPT: &str = include_str!("assets/console.js");
+const FORMAT: &str = include_str!("assets/format.js");
 const STYLE: &str = include_str!("assets/console.css");
 
 /// The console's routes (merged into the operator listener's router).
@@ -32,6 +34,7 @@ pub(crate) fn router() -> axum::Router<Arc<AdminState>> {
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/assets/console.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
+        .route("/assets/format.js", get(|| async { asset(FORMAT, "text/javascript; charset=utf-8") }))
         .route("/assets/console.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
@@ -118,7 +121,8 @@ async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Resp
     let head = format!(
         "<meta name=\"hookgate-csrf\" content=\"{}\"><meta name=\"hookgate-role\" content=\"{}\">\
          <meta name=\"hookgate-name\" content=\"{}\"><meta name=\"hookgate-sources\" content=\"{}\">\
-         <meta name=\"hookgate-targets\" content=\"{}\"><script src=\"/assets/console.js\" defer></script>",
+         <meta name=\"hookgate-targets\" content=\"{}\"><script src=\"/assets/format.js\" defer></script>\
+         <script src=\"/assets/console.js\" defer></script>",
         escape(&session.csrf),
         caller.role.as_str(),
         escape(&caller.name),
@@ -144,14 +148,17 @@ async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Resp
 /// Whether a form post comes from this origin (a page elsewhere cannot sign a browser in or out).
 /// Browsers say where a request comes from in `Sec-Fetch-Site`; without it, `Origin` must name
 /// the host the request went to. (`Origin` alone is not enough: under `Referrer-Policy:
-/// no-referrer` a browser sends `Origin: null` even from this console's own page.)
+/// no-referrer` a browser sends `Origin: null` even from this console's own page, and so does a
+/// sandboxed frame on any site. `null` passes only with `Sec-Fetch-Site: same-origin`, which
+/// every browser that sends it for this page also sends; no `Origin` at all is not a browser.)
 fn same_origin(headers: &HeaderMap) -> bool {
     let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {
         return site == "same-origin";
     }
     match text(header::ORIGIN.as_str()) {
-        None | Some("null") => true,
+        None => true,
+        Some("null") => false,
         Some(origin) => {
             let host = text(header::HOST.as_str()).unwrap_or("");
             origin.split_once("://").is_some_and(|(_, rest)| rest == host)
@@ -262,5 +269,7 @@ mod tests {
         h.insert(header::ORIGIN, "null".parse().unwrap());
         h.insert("sec-fetch-site", "same-origin".parse().unwrap());
         assert!(same_origin(&h), "this page under no-referrer");
+        h.remove("sec-fetch-site");
+        assert!(!same_origin(&h), "a sandboxed frame (Origin: null) without Sec-Fetch-Site");
     }
 }

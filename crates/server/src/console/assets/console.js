@@ -13,6 +13,8 @@
   // The configured names, for the filters' choices (the page carries them).
   const SOURCES = JSON.parse(meta('hookgate-sources') || '[]');
   const TARGETS = JSON.parse(meta('hookgate-targets') || '[]');
+  // Pure helpers (JSON as received, times, reading a link's filters): format.js, loaded first.
+  const F = globalThis.HookgateFormat;
 
   // ---- building the page from text -------------------------------------------------------
 
@@ -32,16 +34,29 @@
     return el;
   }
 
-  const when = (t) => (t ? new Date(t).toLocaleString() : '—');
+  /** A time as ISO 8601 UTC (as the CLI prints it), in a <time>; '—' for none. */
+  const when = (t) => {
+    const iso = F.isoUtc(t);
+    return iso === null ? '—' : h('time', { datetime: iso }, iso);
+  };
   const dash = (v) => (v === null || v === undefined || v === '' ? '—' : v);
   const badge = (status) => h('span', { class: `badge ${status ?? 'none'}` }, status ?? 'no deliveries');
 
+  // A column of quantities: its header is right-aligned with its values (td.num).
+  const num = (text) => ({ num: text });
+  const thead = (headers) => h('thead', {}, h('tr', {}, headers.map((x) => (typeof x === 'object'
+    ? h('th', { scope: 'col', class: 'num' }, x.num) : h('th', { scope: 'col' }, x)))));
+
   function table(headers, rows, caption) {
-    return h('table', {},
-      caption ? h('caption', {}, caption) : null,
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows));
+    return h('table', {}, caption ? h('caption', {}, caption) : null, thead(headers), h('tbody', {}, rows));
   }
+
+  /** What the badges' colours mean, as groups of [statuses, meaning] (each badge also names its
+   * status; the colour only groups them). */
+  const legend = (groups) => h('p', { class: 'legend' }, 'Colours: ',
+    groups.map(([statuses, meaning], i) => [i ? '; ' : '', statuses.map((s) => [badge(s), ' ']), meaning]), '.');
+  const DELIVERY_LEGEND = [[['delivered'], 'done'], [['pending', 'failed'], 'still being tried'],
+    [['dead', 'cancelled'], 'given up']];
 
   function field(label, input) {
     const id = `f-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
@@ -109,7 +124,8 @@
 
   function showNow(title, ...content) {
     document.title = `${title} · Hookgate`;
-    view.replaceChildren(h('h1', {}, title), ...content);
+    // replaceChildren writes a null as the text "null": absent parts are left out first.
+    view.replaceChildren(h('h1', {}, title), ...content.filter((c) => c !== null && c !== undefined && c !== false));
     for (const a of document.querySelectorAll('header nav a')) {
       const here = location.hash.split('?')[0] || '#/';
       a.toggleAttribute('aria-current', a.getAttribute('href') === here || (here.startsWith(a.getAttribute('href') + '/')));
@@ -195,26 +211,31 @@
         h('p', { class: 'legend' }, 'Last hour, per minute: ', h('span', { class: 'key accepted' }, 'accepted'), ' ',
           h('span', { class: 'key duplicate' }, 'duplicate'), ' ', h('span', { class: 'key rejected' }, 'rejected'),
           ' (requests this gateway answered).'),
-        table(['Source', 'Last hour', 'Scheme', 'Events', 'Duplicates', 'Rejections', 'Last event', 'Events/min (1, 5, 60 min)', 'Rejections/min'],
+        h('p', { class: 'legend' }, h('span', { class: 'key stripe warn' }, 'Orange stripe'),
+          ': the source rejected requests in the last 5 minutes (listed first).'),
+        table(['Source', 'Last hour', 'Scheme', num('Events'), num('Duplicates'), num('Rejections'), 'Last event',
+          num('Events/min (1, 5, 60 min)'), num('Rejections/min')],
           sources.map((s) => h('tr', { class: s.rejection_rate.last_5m > 0 ? 'warn' : '', 'data-source': s.name },
             h('td', {}, h('a', { href: `#/events?source=${encodeURIComponent(s.name)}` }, s.name)),
             h('td', {}, hourChart(s.last_hour)), h('td', {}, s.scheme),
             h('td', { class: 'num' }, s.events), h('td', { class: 'num' }, s.duplicates),
             h('td', { class: 'num' }, h('a', { href: `#/rejections?source=${encodeURIComponent(s.name)}` }, s.rejections)),
-            h('td', {}, when(s.last_event_at)), h('td', {}, rate(s.event_rate)), h('td', {}, rate(s.rejection_rate)))),
+            h('td', {}, when(s.last_event_at)), h('td', { class: 'num' }, rate(s.event_rate)), h('td', { class: 'num' }, rate(s.rejection_rate)))),
           'Sources'),
-        table(['Target', 'Kind', 'Delivered', 'Failing', 'Dead', 'Pending', 'Oldest pending'],
+        h('p', { class: 'legend' }, h('span', { class: 'key stripe bad' }, 'Red stripe'),
+          ': the target has failing or dead deliveries (listed first).'),
+        table(['Target', 'Kind', num('Delivered'), num('Failing'), num('Dead'), num('Pending'), num('Oldest pending')],
           targets.map((t) => h('tr', { class: sick(t) ? 'bad' : '' },
             h('td', {}, h('a', { href: `#/deliveries?target=${encodeURIComponent(t.name)}` }, t.name)), h('td', {}, t.type),
             h('td', { class: 'num' }, t.delivered), h('td', { class: 'num' }, t.failed),
             h('td', { class: 'num' }, t.dead ? h('a', { href: `#/deliveries?target=${encodeURIComponent(t.name)}&status=dead` }, t.dead) : 0),
             h('td', { class: 'num' }, t.pending),
-            h('td', {}, t.oldest_pending_secs === null ? '—' : `${Math.round(t.oldest_pending_secs)} s ago`))),
+            h('td', { class: 'num' }, t.oldest_pending_secs === null ? '—' : `${Math.round(t.oldest_pending_secs)} s ago`))),
           'Targets'));
     } catch (e) { failed(e); }
   }
 
-  function filterForm(fields, params, route) {
+  function filterForm(fields, route) {
     const form = h('form', { class: 'filters', role: 'search' }, fields, h('button', { type: 'submit' }, 'Apply'));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -225,6 +246,27 @@
     return form;
   }
 
+  /** A list view's filters, read strictly from its link (format.js: parseFilters). */
+  const filtersOf = (name, search) => F.parseFilters(name, search, { sources: SOURCES, targets: TARGETS });
+
+  /** Why a link's filters cannot be read. The view then lists nothing and offers no bulk action:
+   * a filter dropped as unreadable would widen it to everything. */
+  const filterErrors = (errors) => h('div', { class: 'notice error', role: 'alert' },
+    h('p', {}, 'This link’s filter cannot be read, so nothing is listed and no bulk action is offered. Correct it and apply:'),
+    h('ul', {}, errors.map((e) => h('li', {}, e))));
+
+  const TIME_HINT = 'RFC 3339, Unix seconds or an age (1h)';
+
+  /** The Since field, with quick choices beside it that fill it with an age the API takes. */
+  function sinceField(value) {
+    const input = h('input', { name: 'since', value: value ?? '', placeholder: TIME_HINT });
+    const f = field('Since', input);
+    f.append(h('span', { class: 'presets' }, F.SINCE_PRESETS.map(([age, label]) => h('button', {
+      type: 'button', class: 'preset', title: `Since ${age} ago`, onclick: () => { input.value = age; input.focus(); },
+    }, label))));
+    return f;
+  }
+
   function eventRow(e, fresh = false) {
     return h('tr', { class: fresh ? 'fresh' : '', 'data-event': e.id },
       h('td', {}, h('a', { href: `#/events/${e.id}` }, e.id)), h('td', {}, when(e.received_at)), h('td', {}, e.source),
@@ -233,23 +275,25 @@
   }
 
   // Events: the list with the API's filters, live updates from the stream, pages.
-  async function events(params) {
+  async function events(search) {
     const show = screen();
+    const { params, raw, errors } = filtersOf('events', search);
     const form = filterForm([
       field('Source', select('source', [['', 'any'], ...SOURCES.map((s) => [s, s])], params.source ?? '')),
-      field('Type', h('input', { name: 'type', value: params.type ?? '' })),
-      field('Status', select('status', [['', 'any'], ...['pending', 'failed', 'delivered', 'dead'].map((s) => [s, s])], params.status ?? '')),
-      field('Since', h('input', { name: 'since', value: params.since ?? '', placeholder: 'RFC 3339 or Unix seconds' })),
-      field('Until', h('input', { name: 'until', value: params.until ?? '', placeholder: 'RFC 3339 or Unix seconds' })),
-      field('Search', h('input', { name: 'q', value: params.q ?? '', placeholder: 'id, provider id or dedup key' })),
-      field('Match', h('textarea', { name: 'match', rows: 2, placeholder: '{"ResponseType":"KYC"}' }, params.match ?? '')),
-    ], params, '#/events');
+      field('Type', h('input', { name: 'type', value: raw.type ?? '' })),
+      field('Status', select('status', [['', 'any'], ...F.EVENT_STATUSES.map((s) => [s, s])], params.status ?? '')),
+      sinceField(raw.since),
+      field('Until', h('input', { name: 'until', value: raw.until ?? '', placeholder: TIME_HINT })),
+      field('Search', h('input', { name: 'q', value: raw.q ?? '', placeholder: 'id, provider id or dedup key' })),
+      field('Match', h('textarea', { name: 'match', rows: 2, placeholder: '{"ResponseType":"KYC"}' }, raw.match ?? '')),
+    ], '#/events');
+    if (errors.length) { show('Events', form, filterErrors(errors)); return; }
     const rows = h('tbody', {});
     const more = h('div', { class: 'more' });
     const live = h('p', { class: 'live', role: 'status' });
     show('Events', form, live, h('table', {}, h('caption', {}, 'Events, newest first'),
-      h('thead', {}, h('tr', {}, ['ID', 'Received', 'Source', 'Type', 'Status', 'Bytes', 'Dedup key'].map((x) => h('th', { scope: 'col' }, x)))),
-      rows), more);
+      thead(['ID', 'Received', 'Source', 'Type', 'Status', num('Bytes'), 'Dedup key']), rows), more,
+      legend([...DELIVERY_LEGEND, [[null], '(no route chose a target)']]));
     const base = { source: params.source, type: params.type, status: params.status, since: params.since, until: params.until, q: params.q, match: params.match };
     const load = async (cursor) => {
       try {
@@ -270,7 +314,7 @@
     }
     const stream = new EventSource(`/api/v1/stream${query({ kinds: 'event', source: params.source, type: params.type, match: params.match })}`);
     onLeave(() => stream.close());
-    stream.onopen = () => { live.textContent = 'Live: new events appear at the top.'; };
+    stream.onopen = () => { live.textContent = 'Live: new events appear at the top. A new one is shaded blue for a moment.'; };
     stream.onerror = () => { live.textContent = 'Live updates interrupted; reconnecting…'; };
     stream.onmessage = (m) => {
       const item = JSON.parse(m.data);
@@ -291,7 +335,10 @@
       }
       return { kind: 'binary (hex)', text: hex.join('\n') };
     }
-    try { return { kind: 'JSON', text: JSON.stringify(JSON.parse(text), null, 2) }; } catch { return { kind: 'text', text }; }
+    // Re-indented from its own tokens: numbers, strings and key order exactly as received (a parse
+    // and stringify would turn 12.50 into 12.5). Anything not strictly JSON is shown as text.
+    const pretty = F.prettyJson(text);
+    return pretty === null ? { kind: 'text', text } : { kind: 'JSON (indented, every value as received)', text: pretty };
   }
 
   function bodyBlock(url, name) {
@@ -365,24 +412,26 @@
       h('section', { 'aria-labelledby': 'deliveries-h' }, h('h2', { id: 'deliveries-h' }, 'Deliveries'),
         e.deliveries.length ? e.deliveries.map((d) => h('article', { class: 'delivery', 'data-delivery': d.id },
           h('h3', {}, `${d.target} `, badge(d.status)),
-          h('p', {}, `Created ${when(d.created_at)}; ${d.attempts} attempt(s)`, d.delivered_at ? `; delivered ${when(d.delivered_at)}` : '',
-            d.next_attempt_at ? `; next attempt ${when(d.next_attempt_at)}` : ''),
+          h('p', {}, 'Created ', when(d.created_at), `; ${d.attempts} attempt(s)`, d.delivered_at ? ['; delivered ', when(d.delivered_at)] : '',
+            d.next_attempt_at ? ['; next attempt ', when(d.next_attempt_at)] : ''),
           attemptsList(d))) : h('p', {}, 'No deliveries (no route selected a target).')),
       replay);
   }
 
-  async function rejections(params) {
+  async function rejections(search) {
     const show = screen();
+    const { params, raw, errors } = filtersOf('rejections', search);
     const form = filterForm([
       field('Source', select('source', [['', 'any'], ...SOURCES.map((s) => [s, s])], params.source ?? '')),
-      field('Reason', h('input', { name: 'reason', value: params.reason ?? '', placeholder: 'signature_mismatch, …' })),
-      field('Since', h('input', { name: 'since', value: params.since ?? '' })),
-      field('Until', h('input', { name: 'until', value: params.until ?? '' })),
-    ], params, '#/rejections');
+      field('Reason', h('input', { name: 'reason', value: raw.reason ?? '', placeholder: 'signature_mismatch, …' })),
+      sinceField(raw.since),
+      field('Until', h('input', { name: 'until', value: raw.until ?? '', placeholder: TIME_HINT })),
+    ], '#/rejections');
+    if (errors.length) { show('Rejections', form, filterErrors(errors)); return; }
     const rows = h('tbody', {});
     const more = h('div', { class: 'more' });
     show('Rejections', form, h('table', {}, h('caption', {}, 'Rejected requests, newest first'),
-      h('thead', {}, h('tr', {}, ['ID', 'Received', 'Source', 'Reason', 'Cause', 'Peer', 'Bytes', 'Body kept'].map((x) => h('th', { scope: 'col' }, x)))), rows), more);
+      thead(['ID', 'Received', 'Source', 'Reason', 'Cause', 'Peer', num('Bytes'), 'Body kept']), rows), more);
     const load = async (cursor) => {
       try {
         const page = await api(`/api/v1/rejections${query({ source: params.source, reason: params.reason, since: params.since, until: params.until, cursor, limit: 50 })}`);
@@ -416,8 +465,8 @@
     try {
       const items = await api('/api/v1/secrets');
       show('Secrets', h('p', {}, 'Which configured secret verifies each source’s requests. A rotated-out secret with no recent match is safe to remove.'),
-        table(['Source', 'Secret', 'Fingerprint', 'Matches', 'Last matched'], items.map((s) => h('tr', { 'data-secret': `${s.source}/${s.secret}` },
-          h('td', {}, s.source), h('td', {}, s.secret), h('td', { class: 'mono' }, s.fingerprint),
+        table(['Source', 'Secret', 'Fingerprint', num('Matches'), 'Last matched'], items.map((s) => h('tr', { 'data-secret': `${s.source}/${s.secret}` },
+          h('td', {}, s.source), h('td', {}, s.secret), h('td', { class: 'mono', title: s.fingerprint ? '' : 'shown to admins only' }, s.fingerprint ?? '—'),
           h('td', { class: 'num' }, s.matches), h('td', {}, s.last_matched_at ? when(s.last_matched_at) : 'never'))), 'Secrets in use'));
     } catch (e) { show('Secrets'); failed(e); }
   }
@@ -435,22 +484,28 @@
         : h('p', {}, 'Not kept (set keep_rejected_bodies on the source to keep rejected bodies).')));
   }
 
-  async function deliveries(params) {
+  async function deliveries(search) {
     const show = screen();
+    // `event` arrives as a number (parseFilters); the API has no time filter for deliveries.
+    const { params, raw, errors } = filtersOf('deliveries', search);
     const form = filterForm([
       field('Target', select('target', [['', 'any'], ...TARGETS.map((t) => [t, t])], params.target ?? '')),
-      field('Status', select('status', [['', 'any'], ...['pending', 'failed', 'delivered', 'dead', 'cancelled'].map((s) => [s, s])], params.status ?? '')),
-      field('Event', h('input', { name: 'event', value: params.event ?? '', inputmode: 'numeric' })),
-    ], params, '#/deliveries');
+      field('Status', select('status', [['', 'any'], ...F.DELIVERY_STATUSES.map((s) => [s, s])], params.status ?? '')),
+      field('Event', h('input', { name: 'event', value: raw.event ?? '', inputmode: 'numeric' })),
+    ], '#/deliveries');
+    // No rows and, above all, no "retry all": it would retry more than the link names.
+    if (errors.length) { show('Deliveries', form, filterErrors(errors)); return; }
     const rows = h('tbody', {});
     const more = h('div', { class: 'more' });
     const progress = h('div', { class: 'progress-area' });
+    const filter = params.event === undefined ? {} : { event: params.event };
     const bulk = can('operator') && params.status === 'dead'
-      ? h('button', { type: 'button', onclick: () => startJob('retries', { filter: params.event ? { event: Number(params.event) } : {}, targets: params.target ? [params.target] : undefined }, progress, () => setTimeout(() => route(), 800)) },
+      ? h('button', { type: 'button', onclick: () => startJob('retries', { filter, targets: params.target ? [params.target] : undefined }, progress, () => setTimeout(() => route(), 800)) },
         'Retry all matching dead deliveries')
       : null;
     show('Deliveries', form, bulk, progress, h('table', {}, h('caption', {}, 'Deliveries, newest first'),
-      h('thead', {}, h('tr', {}, ['ID', 'Event', 'Target', 'Status', 'Attempts', 'Next attempt', 'Created', 'Last error', ''].map((x) => h('th', { scope: 'col' }, x)))), rows), more);
+      thead(['ID', 'Event', 'Target', 'Status', num('Attempts'), 'Next attempt', 'Created', 'Last error', '']), rows), more,
+      legend(DELIVERY_LEGEND));
     const load = async (cursor) => {
       try {
         const page = await api(`/api/v1/deliveries${query({ target: params.target, status: params.status, event: params.event, cursor, limit: 50 })}`);
@@ -461,7 +516,7 @@
           }
           return h('tr', { 'data-delivery': d.id }, h('td', {}, d.id), h('td', {}, h('a', { href: `#/events/${d.event_id}` }, d.event_id)),
             h('td', {}, d.target), h('td', {}, badge(d.status)), h('td', { class: 'num' }, d.attempts), h('td', {}, when(d.next_attempt_at)),
-            h('td', {}, when(d.created_at)), h('td', { class: 'error' }, dash(d.last_error)), cell);
+            h('td', {}, when(d.created_at)), lastError(d), cell);
         }));
         if (!rows.children.length) rows.append(h('tr', {}, h('td', { colspan: 9 }, 'No deliveries match.')));
         more.replaceChildren(page.next_cursor ? h('button', { type: 'button', onclick: () => load(page.next_cursor) }, 'Older deliveries') : '');
@@ -470,11 +525,17 @@
     await load();
   }
 
+  /** The Last error cell: red only for an error that still stands (none, or a delivered one's
+   * earlier error, is plain). */
+  const lastError = (d) => (d.last_error && d.status !== 'delivered'
+    ? h('td', { class: 'error' }, d.last_error) : h('td', { class: 'muted' }, d.last_error || '—'));
+
   async function jobs() {
     const show = screen();
     const rows = h('tbody', {});
     show('Jobs', h('table', {}, h('caption', {}, 'Replay and retry jobs, newest first'),
-      h('thead', {}, h('tr', {}, ['ID', 'Kind', 'State', 'Progress', 'Deliveries', 'By', 'Created', ''].map((x) => h('th', { scope: 'col' }, x)))), rows));
+      thead(['ID', 'Kind', 'State', 'Progress', num('Deliveries'), 'By', 'Created', '']), rows),
+      legend([[['done'], 'finished'], [['queued', 'running'], 'under way'], [['failed'], 'stopped by an error'], [['cancelled'], 'cancelled']]));
     let stopped = false;
     onLeave(() => { stopped = true; });
     const refresh = async () => {
@@ -523,12 +584,15 @@
     generation += 1;
     for (const f of cleanups) f();
     cleanups = [];
-    const [path, search] = (location.hash || '#/').split('?');
-    const params = Object.fromEntries(new URLSearchParams(search ?? ''));
+    // The query is everything after the first `?` (a `match` filter may hold another); each
+    // list view reads its own, strictly (format.js: parseFilters).
+    const hash = location.hash || '#/';
+    const at = hash.indexOf('?');
+    const [path, search] = at < 0 ? [hash, ''] : [hash.slice(0, at), hash.slice(at + 1)];
     for (const [re, render] of routes) {
       const m = path.match(re);
       if (m) {
-        Promise.resolve(render(m, params)).catch(failed).finally(() => view.focus({ preventScroll: true }));
+        Promise.resolve(render(m, search)).catch(failed).finally(() => view.focus({ preventScroll: true }));
         return;
       }
     }

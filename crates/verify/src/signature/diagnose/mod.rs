@@ -396,11 +396,9 @@ impl Run<'_, '_> {
             if Self::matching(&tag, candidates).is_some() {
                 self.found(
                     Cause::SecretRetired,
-                    format!(
-                        "it is signed with the retired secret `{}` (fingerprint {}): the sender still uses it",
-                        t.label(),
-                        key.fingerprint()
-                    ),
+                    // The label, not the fingerprint: every role reads rejections, and a
+                    // fingerprint lets a reader test a dictionary of weak secrets offline.
+                    format!("it is signed with the retired secret `{}`: the sender still uses it", t.label()),
                 );
                 return;
             }

@@ -1,0 +1,168 @@
+// Unit tests of the console's pure helpers (format.js), without a browser:
+//   node --test crates/server/src/console/assets/*.test.mjs   (scripts/test.sh; on Node 18-20 the
+//   folder alone also works, Node 21+ would take it for a file)
+// format.js is a classic script (the page loads it with <script src>); importing it runs it as
+// CommonJS, and it publishes globalThis.HookgateFormat.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+await import('./format.js');
+const F = globalThis.HookgateFormat;
+
+test('prettyJson keeps every number token as written', () => {
+  const body = '{"Amount":12.50,"AccountNumber":12345678901234567890123,"Big":1e400,"Neg":-0,"Small":0.1e-7,"E":1E+2}';
+  assert.equal(F.prettyJson(body), [
+    '{',
+    '  "Amount": 12.50,',
+    '  "AccountNumber": 12345678901234567890123,',
+    '  "Big": 1e400,',
+    '  "Neg": -0,',
+    '  "Small": 0.1e-7,',
+    '  "E": 1E+2',
+    '}',
+  ].join('\n'));
+  for (const n of ['12.50', '12345678901234567890123', '1e400', '-0', '0.1e-7', '-12.0E-05']) assert.equal(F.prettyJson(n), n);
+});
+
+test('prettyJson keeps key order and duplicate keys', () => {
+  assert.equal(F.prettyJson('{"b":1,"a":2}'), '{\n  "b": 1,\n  "a": 2\n}');
+  assert.equal(F.prettyJson('{"a":1,"a":2}'), '{\n  "a": 1,\n  "a": 2\n}');
+});
+
+test('prettyJson copies strings with their escapes as received', () => {
+  const s = String.raw`"\u00e9\"\\n"`;
+  assert.equal(F.prettyJson(s), s);
+  const obj = String.raw`{"k\u0041\n":"é\/\b\f\r\t\uD83D\uDE00"}`;
+  assert.equal(F.prettyJson(obj), `{\n  ${String.raw`"k\u0041\n": "é\/\b\f\r\t\uD83D\uDE00"`}\n}`);
+  assert.equal(F.prettyJson('"<script>alert(1)</script>"'), '"<script>alert(1)</script>"');
+});
+
+test('prettyJson indents nesting and keeps empty containers compact', () => {
+  assert.equal(F.prettyJson('{"a":{},"b":[],"c":[{}, [ ] ,{"d":[1,{"e":null}]}],"f":true,"g":false}'), [
+    '{',
+    '  "a": {},',
+    '  "b": [],',
+    '  "c": [',
+    '    {},',
+    '    [],',
+    '    {',
+    '      "d": [',
+    '        1,',
+    '        {',
+    '          "e": null',
+    '        }',
+    '      ]',
+    '    }',
+    '  ],',
+    '  "f": true,',
+    '  "g": false',
+    '}',
+  ].join('\n'));
+  assert.equal(F.prettyJson('[]'), '[]');
+  assert.equal(F.prettyJson('{ }'), '{}');
+});
+
+test('prettyJson ignores whitespace and newlines between tokens, not inside them', () => {
+  assert.equal(F.prettyJson(' \r\n\t{ "a" :\n 1 ,\r\n "b"\t: [ 2 , 3 ] }\n'), '{\n  "a": 1,\n  "b": [\n    2,\n    3\n  ]\n}');
+  assert.equal(F.prettyJson('"a b\\n"'), '"a b\\n"');
+});
+
+test('prettyJson refuses what is not strictly JSON (null: shown as text)', () => {
+  const bad = ['{"a":}', '[1,]', '{"a":1} x', '{"a":1}}', '01', '-01', 'NaN', 'Infinity', '-', '1.', '.5', '+1', '1e', '0x10',
+    '"abc', '"a\\"', '"\\x41"', '"\\u12G4"', '"tab\there"', '"nl\nhere"', "{'a':1}", '{a:1}', '{"a" 1}', '{"a":1,}',
+    '[1 2]', '[', ']', '{', '{"a":[1}', '[1}', 'tru', 'truex', 'nul', '', '   ', '\u00a01', '1\u00a0', '{"a":1}\u0000',
+    '[,1]', '{,}', '"a" "b"', '// c\n1'];
+  for (const text of bad) assert.equal(F.prettyJson(text), null, JSON.stringify(text));
+  assert.equal(F.prettyJson(undefined), null);
+  assert.equal(F.isJson('{"a":1}'), true);
+  assert.equal(F.isJson('{"a":1} x'), false);
+});
+
+test('prettyJson survives deep nesting without recursion, and gives up past its size limit', () => {
+  const deep = `${'['.repeat(100000)}${']'.repeat(100000)}`;
+  assert.equal(F.prettyJson(deep), null, 'the indentation would be gigabytes: shown as text');
+  assert.equal(F.prettyJson(`${'['.repeat(100000)}${']'.repeat(99999)}`, Infinity), null, 'unbalanced');
+  const some = `${'['.repeat(50)}1${']'.repeat(50)}`;
+  assert.ok(F.prettyJson(some).includes(`\n${'  '.repeat(50)}1\n`));
+  assert.equal(F.prettyJson('[1,2,3]', 5), null);
+});
+
+test('isoUtc shows a time as ISO 8601 in UTC with Z, milliseconds only when not zero', () => {
+  assert.equal(F.isoUtc('2026-12-06T02:50:41Z'), '2026-12-06T02:50:41Z');
+  assert.equal(F.isoUtc('2023-11-14T22:13:21.199Z'), '2023-11-14T22:13:21.199Z');
+  assert.equal(F.isoUtc('2026-12-06T04:50:41.000+02:00'), '2026-12-06T02:50:41Z');
+  assert.equal(F.isoUtc('2026-12-05T21:50:41.123456-05:00'), '2026-12-06T02:50:41.123Z');
+  assert.equal(F.isoUtc('2000-02-29t00:00:00z'), '2000-02-29T00:00:00Z');
+  assert.equal(F.isoUtc(1_700_000_000_000), '2023-11-14T22:13:20Z');
+  assert.equal(F.isoUtc(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6))), '2026-01-02T03:04:05.006Z');
+  assert.equal(F.isoUtc(null), null);
+  assert.equal(F.isoUtc(undefined), null);
+  assert.equal(F.isoUtc(''), null);
+  // Not RFC 3339: shown as it came, never "Invalid Date" nor a guess.
+  for (const odd of ['yesterday', '2019-02-29T00:00:00Z', '2019-11-16T10:11:12', '2019-11-16T24:00:00Z']) {
+    assert.equal(F.isoUtc(odd), odd);
+  }
+});
+
+test('parseRfc3339 reads what the gateway reads', () => {
+  assert.equal(F.parseRfc3339('1970-01-01T00:00:00Z'), 0);
+  assert.equal(F.parseRfc3339('2019-11-16T10:11:12.634234626Z'), 1_573_899_072_634);
+  assert.equal(F.parseRfc3339('2019-11-16T12:11:12+02:00'), 1_573_899_072_000);
+  assert.equal(F.parseRfc3339('2019-11-16T10:11:12.Z'), null);
+  assert.equal(F.parseRfc3339('2019-11-16T10:11:12+24:00'), null);
+});
+
+test('isTime takes RFC 3339, Unix seconds and ages, nothing else', () => {
+  for (const ok of ['2026-12-06T02:50:41Z', '1700000000', '-5', '90s', '15m', '1h', '2d', '1w']) assert.ok(F.isTime(ok), ok);
+  for (const bad of ['', 'h', '1y', '-1h', '+1h', ' 1h', '1.5h', '1hh', 'yesterday', '1é', '1234567890123456789']) {
+    assert.ok(!F.isTime(bad), bad);
+  }
+  assert.deepEqual(F.SINCE_PRESETS.map(([v]) => v), ['1h', '1d', '1w']);
+});
+
+const known = { sources: ['flinks'], targets: ['audit', 'flaky'] };
+
+test('parseEventId takes the API\'s ids and nothing else', () => {
+  assert.equal(F.parseEventId('42'), 42);
+  assert.equal(F.parseEventId('9007199254740991'), 9007199254740991);
+  for (const bad of ['abc', '', '0', '-1', '+1', '1.5', '1e3', '007', ' 1', '1 ', 'evt_1', '9007199254740993', '0x1F']) {
+    assert.equal(F.parseEventId(bad), null, bad);
+  }
+});
+
+test('parseFilters: a bad event id is an error, never "every event"', () => {
+  const r = F.parseFilters('deliveries', 'status=dead&event=abc', known);
+  assert.deepEqual(r.params, { status: 'dead' });
+  assert.equal(r.raw.event, 'abc');
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0], /event "abc" is not an event id/);
+});
+
+test('parseFilters: unknown statuses, keys, names, times, JSON and repeats are errors', () => {
+  const errs = (view, search) => F.parseFilters(view, search, known).errors;
+  assert.match(errs('deliveries', 'status=deadd')[0], /status "deadd" is not one of/);
+  assert.match(errs('events', 'status=cancelled')[0], /is not one of pending, failed, delivered, dead/);
+  assert.match(errs('deliveries', 'status=dead&evnt=5')[0], /"evnt" is not a filter here/);
+  assert.match(errs('deliveries', 'event=1&event=abc')[0], /event is given more than once/);
+  assert.match(errs('deliveries', 'event=')[0], /event is empty/);
+  assert.match(errs('deliveries', 'target=nope')[0], /target "nope" is not a configured target \(audit, flaky\)/);
+  assert.match(errs('events', 'source=other')[0], /source "other" is not a configured source/);
+  assert.match(errs('events', 'since=yesterday')[0], /since "yesterday" is not a time/);
+  assert.match(errs('rejections', 'until=1y')[0], /until "1y" is not a time/);
+  assert.match(errs('events', `match=${encodeURIComponent('{"a":}')}`)[0], /match is not valid JSON/);
+  assert.equal(errs('rejections', 'event=1').length, 1, 'a filter of another view');
+  assert.throws(() => F.parseFilters('nowhere', ''));
+});
+
+test('parseFilters: good values pass, an event id as a number', () => {
+  assert.deepEqual(F.parseFilters('deliveries', 'status=dead&event=42&target=flaky', known),
+    { params: { status: 'dead', event: 42, target: 'flaky' }, raw: { status: 'dead', event: '42', target: 'flaky' }, errors: [] });
+  assert.deepEqual(F.parseFilters('deliveries', '', known), { params: {}, raw: {}, errors: [] });
+  const match = '{"RequestId":"a&b=c?"}';
+  const ev = F.parseFilters('events', new URLSearchParams({ source: 'flinks', type: 'KYC', status: 'dead', since: '1h', until: '1700000000', q: 'abc', match }), known);
+  assert.deepEqual(ev.errors, []);
+  assert.deepEqual(ev.params, { source: 'flinks', type: 'KYC', status: 'dead', since: '1h', until: '1700000000', q: 'abc', match });
+  const rj = F.parseFilters('rejections', 'source=flinks&reason=signature_mismatch&since=2026-12-06T02:50:41Z', known);
+  assert.deepEqual(rj.errors, []);
+  assert.equal(rj.params.since, '2026-12-06T02:50:41Z');
+});
