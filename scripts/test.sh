@@ -93,6 +93,19 @@ if [ ${#excluded[@]} -gt 0 ]; then
   filter=(-E "not (${joined:3})")
 fi
 
+# The console's pure helpers (format.js: JSON shown as received, times, a link's filters), under
+# Node's own test runner (no packages). The files are named, not their folder: Node 21+ takes a
+# folder argument for a test file. Under CI=true node must be here (installed above with npm).
+console_unit=(crates/server/src/console/assets/*.test.mjs)
+if command -v node >/dev/null 2>&1; then
+  node --test "${console_unit[@]}" || { echo "test.sh: the console's unit tests failed (node --test ${console_unit[*]})" >&2; exit 1; }
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: node is missing: cannot run the console's unit tests (${console_unit[*]})" >&2
+  exit 1
+else
+  echo "test.sh: node is missing (apt-get install nodejs): skipping the console's unit tests (${console_unit[*]})" >&2
+fi
+
 # Doctests first: nextest does not run them, and its summary should be the run's closing line.
 cargo test --workspace --all-features --doc
 cargo nextest run --workspace --all-features --no-fail-fast "${filter[@]}"
