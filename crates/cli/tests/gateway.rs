@@ -199,7 +199,7 @@ fn inspection_commands_show_exact_bytes_and_rejections() {
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("x-flinks-signature:") && text.contains("source:      flinks"), "{text}");
     let table = Command::new(bin()).args(["events", "list", "--store", &store]).output().unwrap();
-    assert!(String::from_utf8_lossy(&table.stdout).starts_with("      ID  RECEIVED"));
+    assert!(String::from_utf8_lossy(&table.stdout).trim_start().starts_with("ID  RECEIVED"));
 
     let rej = Command::new(bin()).args(["rejections", "list", "--store", &store, "--format", "json"]).output().unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&rej.stdout).unwrap();

@@ -457,3 +457,40 @@ fn config_check_refuses_what_serve_refuses_and_warns_of_dead_routes() {
     assert_eq!(json["warnings"].as_array().unwrap().len(), 1, "{json}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn operators_have_their_own_share_of_connections_and_streams() {
+    let dir = temp_dir("pilot-shares");
+    let tokens = dir.join("admin-tokens.toml");
+    let viewer = admin_token(&tokens, "watcher", "viewer", &[]);
+    let other = admin_token(&tokens, "other", "viewer", &[]);
+    let config = write_config(&dir, "max_connections = 4", true, "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("[admin]\n", "[admin]\nmax_connections = 4\nmax_streams_per_token = 2\n"))
+        .unwrap();
+    let (child, hooks, api, _, _) = start(&config, false);
+
+    // A token holds two streams at most; another token has its own two.
+    let _a = open_stream(api, "", &viewer);
+    let _b = open_stream(api, "", &viewer);
+    let refused = get(api, "/api/v1/stream", Some(&viewer));
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.json()["error"]["code"], "too_many");
+    let _c = open_stream(api, "", &other);
+    // The fourth operator connection fills the listener's share; a fifth is closed at once...
+    let _d = TcpStream::connect(api).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fifth = TcpStream::connect(api).unwrap();
+    fifth.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = write!(fifth, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut got = Vec::new();
+    let _ = fifth.read_to_end(&mut got);
+    assert!(got.is_empty(), "refused: {}", String::from_utf8_lossy(&got));
+    // ...while webhooks keep all of theirs (server.max_connections = 4, as many as the operators hold).
+    for i in 0..4 {
+        assert_eq!(post_flinks(hooks, SECRET, format!(r#"{{"RequestId":"c{i}"}}"#).as_bytes()).unwrap(), 200);
+    }
+    assert_eq!(get(hooks, "/readyz", None).status, 200);
+    sigterm_and_wait(child);
+    let _ = std::fs::remove_dir_all(dir);
+}

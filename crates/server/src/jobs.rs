@@ -18,6 +18,10 @@ use crate::matching::EventMatcher;
 
 /// Events read per batch.
 const BATCH: u32 = 200;
+/// A count (a dry run, a job's total) reads this many events at a time...
+const COUNT_BATCH: u32 = 500;
+/// ...and holds the matches of at most this many at once.
+const COUNT_WINDOW: usize = 1_000;
 /// How long a runner holds a job between batches; past it (the node died) a runner takes it over,
 /// after a restart too. A batch takes milliseconds, so 10 s leaves a wide margin.
 const LEASE_MS: i64 = 10_000;
@@ -146,8 +150,18 @@ pub async fn count(
     let (q, f) = filter.query().map_err(JobError::Filter)?;
     let upto = newest(store).await?;
     let q = job_query(kind, q, upto).map_err(JobError::Filter)?;
-    let found = matcher.scan(store, q, f.as_ref(), usize::MAX, 1_000, usize::MAX).await?;
-    Ok((i64::try_from(found.records.len()).unwrap_or(i64::MAX), upto))
+    // Counted a window at a time, the matches dropped as they are counted: a count over a
+    // million events once held every one of them (bodies too) in memory at once.
+    let mut q = q;
+    let mut total: i64 = 0;
+    loop {
+        let found = matcher.scan(store, q.clone(), f.as_ref(), usize::MAX, COUNT_BATCH, COUNT_WINDOW).await?;
+        total = total.saturating_add(i64::try_from(found.records.len()).unwrap_or(i64::MAX));
+        match found.next {
+            Some(last) => q.max_id = Some(EventId(last.0 - 1)),
+            None => return Ok((total, upto)),
+        }
+    }
 }
 
 /// Why a job could not be created or run.
@@ -210,6 +224,7 @@ pub async fn run(
             return Ok(JobState::Failed);
         }
     };
+    let mut from_cursor = job.cursor;
     loop {
         if stop.is_some_and(|s| *s.borrow()) {
             return Ok(JobState::Running);
@@ -226,6 +241,7 @@ pub async fn run(
         let batch = JobBatch {
             job_id: job.id,
             event_ids: found.records.iter().map(|r| r.summary.id).collect(),
+            from_cursor,
             cursor: if last { EventId(0) } else { cursor },
             last,
             lease_ms: LEASE_MS,
@@ -240,6 +256,7 @@ pub async fn run(
             return Ok(JobState::Done);
         }
         q.max_id = Some(cursor);
+        from_cursor = cursor;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -60,6 +60,8 @@ pub struct Gateway {
     /// What happens, for the live stream.
     bus: Arc<stream::Bus>,
     connections: Arc<limits::ConnectionCap>,
+    /// The operator API's own share of connections (`[admin] max_connections`).
+    api_connections: Arc<limits::ConnectionCap>,
     store: Arc<Store>,
     targets: Vec<hookgate_deliver::Target>,
     wake: Arc<tokio::sync::Notify>,
@@ -131,6 +133,12 @@ impl Gateway {
         }
         let matcher = Arc::new(matching::EventMatcher::new(&sources));
         let admin_tls = built.admin.as_ref().is_some_and(|a| a.tls.is_some());
+        let api_connections = limits::ConnectionCap::new(
+            built.admin.as_ref().map_or(1, |a| a.max_connections),
+            "api",
+            "admin.max_connections",
+        );
+        let max_streams_per_token = built.admin.as_ref().map_or(1, |a| a.max_streams_per_token);
         let admin_tokens = built.admin.map(|a| a.tokens);
         let closing = tokio::sync::watch::Sender::new(false);
         let admin_router = admin_tokens.as_ref().map(|tokens| {
@@ -159,6 +167,7 @@ impl Gateway {
                 sessions: Arc::default(),
                 secure_cookies: admin_tls,
                 closing: closing.subscribe(),
+                streams: admin::StreamShares::new(max_streams_per_token),
                 last_hour: last_hour.clone(),
             });
             // The live stream stays open as long as its client listens: no request timeout.
@@ -188,7 +197,8 @@ impl Gateway {
             admin_tokens,
             matcher,
             bus,
-            connections: limits::ConnectionCap::new(built.max_connections),
+            connections: limits::ConnectionCap::new(built.max_connections, "webhooks", "server.max_connections"),
+            api_connections,
             store,
             targets: built.targets,
             wake,
@@ -325,18 +335,18 @@ impl Gateway {
                     }
                 },
                 accepted = listen::accept_ops(admin_plain.as_mut()) => match accepted {
-                    Ok((io, peer)) => match self.connections.admit() {
+                    Ok((io, peer)) => match self.api_connections.admit() {
                         Some(open) => listen::serve_connection(&http, &graceful, admin_router.clone(), io, peer, open),
-                        None => listen::refuse_connection(io, peer, &self.connections),
+                        None => listen::refuse_connection(io, peer, &self.api_connections),
                     },
                     Err(e) => {
                         tracing::warn!(error = %e, "Accepting an operator API connection failed.");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
-                (io, peer) = listen::accept_tls(admin_tls.as_mut()) => match self.connections.admit() {
+                (io, peer) = listen::accept_tls(admin_tls.as_mut()) => match self.api_connections.admit() {
                     Some(open) => listen::serve_connection(&http, &graceful, admin_router.clone(), io, peer, open),
-                    None => listen::refuse_connection(io, peer, &self.connections),
+                    None => listen::refuse_connection(io, peer, &self.api_connections),
                 },
                 () = &mut shutdown => break,
             }

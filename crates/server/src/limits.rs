@@ -71,6 +71,10 @@ impl Drop for Reserved {
 pub(crate) struct ConnectionCap {
     limit: usize,
     open: AtomicUsize,
+    /// The listeners it counts (`webhooks`, `api`), for the refusal metric.
+    name: &'static str,
+    /// The setting that sets `limit`, for the refusal log line.
+    setting: &'static str,
 }
 
 /// One open connection, counted until dropped.
@@ -78,8 +82,16 @@ pub(crate) struct ConnectionCap {
 pub(crate) struct Open(Arc<ConnectionCap>);
 
 impl ConnectionCap {
-    pub(crate) fn new(limit: usize) -> Arc<Self> {
-        Arc::new(Self { limit, open: AtomicUsize::new(0) })
+    pub(crate) fn new(limit: usize, name: &'static str, setting: &'static str) -> Arc<Self> {
+        Arc::new(Self { limit, open: AtomicUsize::new(0), name, setting })
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub(crate) fn setting(&self) -> &'static str {
+        self.setting
     }
 
     /// Counts a new connection, or `None` when the cap is reached.
@@ -128,7 +140,7 @@ mod tests {
 
     #[test]
     fn connections_past_the_cap_are_refused_until_one_closes() {
-        let cap = ConnectionCap::new(2);
+        let cap = ConnectionCap::new(2, "webhooks", "server.max_connections");
         let a = cap.admit().unwrap();
         let _b = cap.admit().unwrap();
         assert!(cap.admit().is_none());

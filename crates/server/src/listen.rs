@@ -39,11 +39,11 @@ pub(crate) fn serve_connection<I>(
 /// A connection past `server.max_connections`: closed at once, before anything is read.
 pub(crate) fn refuse_connection<I>(io: I, peer: SocketAddr, cap: &limits::ConnectionCap) {
     drop(io);
-    metrics::counter!("hookgate_connections_refused_total").increment(1);
+    metrics::counter!("hookgate_connections_refused_total", "listener" => cap.name()).increment(1);
     static THROTTLE: hookgate_store::throttle::LogThrottle =
         hookgate_store::throttle::LogThrottle::new(Duration::from_secs(5));
     if let Some(suppressed) = THROTTLE.admit() {
-        tracing::warn!(%peer, open = cap.open(), suppressed, "Connection refused: server.max_connections are open.");
+        tracing::warn!(%peer, open = cap.open(), suppressed, "Connection refused: {} are open.", cap.setting());
     }
 }
 

@@ -114,6 +114,9 @@ pub struct JobBatch {
     pub job_id: JobId,
     /// The matching events of this batch.
     pub event_ids: Vec<EventId>,
+    /// The job's cursor this batch starts from: the fencing token. A runner that stalled past
+    /// its lease while another took the job over finds the cursor moved, and writes nothing.
+    pub from_cursor: EventId,
     /// Events up to this id remain after the batch.
     pub cursor: EventId,
     /// Whether this was the last batch.

@@ -91,6 +91,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let metrics = built.metrics;
         let mut gateway = Gateway::new(built).await.context("cannot start the gateway")?;
+        // Everything SIGHUP reloads: the certificates (also watched) and the operator tokens.
+        let mut reloadable: Vec<std::sync::Arc<hookgate_server::tls::CertStore>> = certs.iter().cloned().collect();
         if let (Some(l), Some((_, tls))) = (admin_listener, admin) {
             let a = l.local_addr()?;
             match tls {
@@ -98,6 +100,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     let certs = hookgate_server::tls::CertStore::open(&t.cert, &t.key)?;
                     let l = hookgate_server::tls::TlsListener::new(l, &certs)?;
                     certs.watch(std::time::Duration::from_secs(5));
+                    reloadable.push(certs);
                     gateway = gateway.with_admin_tls_listener(l);
                     tracing::info!(listen = %a, scheme = "https", "Serving the operator API.");
                 }
@@ -107,7 +110,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        reload_on_sighup(hangup, gateway.admin_tokens());
+        reload_on_sighup(hangup, gateway.admin_tokens(), reloadable);
         let ops_addr = match ops_listener {
             Some(l) => {
                 let a = l.local_addr()?;
@@ -178,16 +181,23 @@ async fn shutdown_signal(mut terminate: Signal, mut interrupt: Signal) {
 }
 
 /// On every SIGHUP, reloads what this configuration has that can be reloaded: the operator
-/// tokens file (a revoked token stops working then, and its streams and sessions end). TLS
-/// certificates need no signal: their files are watched. Never stops the gateway.
-fn reload_on_sighup(mut hangup: Signal, tokens: Option<std::sync::Arc<hookgate_server::admin::Tokens>>) {
+/// tokens file (a revoked token stops working then, and its streams and sessions end) and the
+/// TLS certificates (also re-read when their files change). Never stops the gateway.
+fn reload_on_sighup(
+    mut hangup: Signal,
+    tokens: Option<std::sync::Arc<hookgate_server::admin::Tokens>>,
+    certs: Vec<std::sync::Arc<hookgate_server::tls::CertStore>>,
+) {
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            match &tokens {
-                Some(tokens) => tokens.reload(),
-                None => tracing::info!(
-                    "SIGHUP: nothing to reload ([admin] is not configured; TLS certificates are re-read when their files change)."
-                ),
+            if let Some(tokens) = &tokens {
+                tokens.reload();
+            }
+            for c in &certs {
+                c.reload();
+            }
+            if tokens.is_none() && certs.is_empty() {
+                tracing::info!("SIGHUP: nothing to reload (no [admin] tokens, no TLS certificates).");
             }
         }
     });

@@ -89,6 +89,11 @@ impl std::fmt::Debug for Caller {
 }
 
 impl Caller {
+    /// What identifies the token (its hash), for per-token shares.
+    pub(crate) fn token_key(&self) -> &str {
+        &self.token_sha256
+    }
+
     /// Whether what this caller signed in with is still in force at `now` (Unix s): its token
     /// neither revoked (at the last reload) nor expired, and its console session, if any, open.
     /// A long request (the live stream) asks again as it goes.

@@ -49,6 +49,11 @@ impl ApiError {
         Self { status: StatusCode::CONFLICT, code: "conflict", message: message.to_string() }
     }
 
+    /// 429: this caller holds its share already.
+    pub fn too_many(message: impl std::fmt::Display) -> Self {
+        Self { status: StatusCode::TOO_MANY_REQUESTS, code: "too_many", message: message.to_string() }
+    }
+
     /// 500: logged here with its cause; the caller learns nothing but that it failed.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "Operator API request failed.");
@@ -74,9 +79,26 @@ impl From<hookgate_store::StoreError> for ApiError {
     }
 }
 
+/// The error body every failure answers, as the OpenAPI document describes it: written from
+/// this one type, so the document and the answers cannot drift apart.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `csrf`, `not_found`, `conflict`, `too_many`,
+    /// `internal`, `unavailable`.
+    code: String,
+    /// For people; never a secret.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
         (self.status, Json(body)).into_response()
     }
 }

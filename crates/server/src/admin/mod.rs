@@ -10,7 +10,7 @@ mod deliveries;
 mod error;
 mod events;
 mod jobs;
-mod openapi;
+pub mod openapi;
 mod overview;
 mod query;
 mod rejections;
@@ -27,6 +27,7 @@ pub(crate) use self::auth::session_caller;
 pub use self::auth::{Caller, Tokens};
 pub use self::error::ApiError;
 pub use self::overview::{SourceInfo, TargetInfo};
+pub(crate) use self::stream::StreamShares;
 use crate::matching::EventMatcher;
 
 /// What the operator API's handlers reach.
@@ -46,6 +47,8 @@ pub(crate) struct AdminState {
     pub(crate) sessions: Arc<crate::console::session::Sessions>,
     /// The listener is HTTPS: session cookies are `Secure`.
     pub(crate) secure_cookies: bool,
+    /// Live streams per token.
+    pub(crate) streams: Arc<StreamShares>,
     /// Turns true when the gateway stops: live streams end at once.
     pub(crate) closing: tokio::sync::watch::Receiver<bool>,
     /// Per source, this gateway's requests of the last hour, minute by minute.

@@ -3,23 +3,10 @@
 
 use axum::Json;
 use axum::response::IntoResponse;
-use serde::Serialize;
 use utoipa::OpenApi as _;
 
-/// The error body every failure answers.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct ErrorBody {
-    error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct ErrorDetail {
-    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `internal`, `unavailable`.
-    code: String,
-    /// For people; never a secret.
-    message: String,
-}
+/// The error body every failure answers: the one [`super::error::ApiError`] writes.
+pub(super) use super::error::{ErrorBody, ErrorDetail};
 
 struct BearerAuth;
 
@@ -47,9 +34,19 @@ impl utoipa::Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The document.
-pub(super) async fn document() -> impl IntoResponse {
+fn built() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    Json(doc)
+    doc
+}
+
+/// The document.
+pub(super) async fn document() -> impl IntoResponse {
+    Json(built())
+}
+
+/// The document as served, pretty-printed: what `crates/server/openapi.json` holds, so a change
+/// to the API shows in review (a test fails until the file is regenerated).
+pub fn pretty() -> String {
+    serde_json::to_string_pretty(&built()).unwrap_or_default() + "\n"
 }

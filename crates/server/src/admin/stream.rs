@@ -84,6 +84,50 @@ impl Wanted {
     }
 }
 
+/// Live streams per token: a share is held for each stream's life, so one token (a script gone
+/// wrong, a leaked viewer token) cannot open thousands.
+#[derive(Debug)]
+pub(crate) struct StreamShares {
+    max: usize,
+    held: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One stream's share, given back when dropped.
+#[derive(Debug)]
+pub(crate) struct StreamShare {
+    shares: Arc<StreamShares>,
+    token: String,
+}
+
+impl StreamShares {
+    pub(crate) fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self { max, held: std::sync::Mutex::default() })
+    }
+
+    /// A share for `token`, or `None` when it holds `max` already.
+    fn take(self: &Arc<Self>, token: &str) -> Option<StreamShare> {
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = held.entry(token.to_owned()).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamShare { shares: Arc::clone(self), token: token.to_owned() })
+    }
+}
+
+impl Drop for StreamShare {
+    fn drop(&mut self) {
+        let mut held = self.shares.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.token) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.token);
+            }
+        }
+    }
+}
+
 /// One open stream in `hookgate_api_streams`, for as long as its task runs.
 struct OpenStream;
 
@@ -110,7 +154,8 @@ const RECHECK: Duration = Duration::from_secs(1);
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream", params(StreamParams),
     responses((status = 200, description = "Server-Sent Events, one JSON item each", content_type = "text/event-stream",
                body = StreamItem),
-              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
+              (status = 429, body = super::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn stream(
     caller: Caller,
@@ -128,6 +173,12 @@ pub(super) async fn stream(
     }
     let filter =
         p.match_.as_deref().map(|m| Filter::parse_str(m).map_err(|e| ApiError::bad_request("match", e))).transpose()?;
+    let share = state.streams.take(caller.token_key()).ok_or_else(|| {
+        ApiError::too_many(format!(
+            "this token has {} live streams open already (admin.max_streams_per_token)",
+            state.streams.max
+        ))
+    })?;
     // Held by the task below: events carry their document while this listener is connected.
     let documents = filter.is_some().then(|| state.bus.want_documents());
     let mut rx = state.bus.subscribe();
@@ -136,6 +187,7 @@ pub(super) async fn stream(
     let mut closing = state.closing.clone();
     let events = async_stream(move |tx| async move {
         let _documents = documents;
+        let _share = share;
         let _open = OpenStream::count();
         let mut recheck = tokio::time::interval(RECHECK);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -22,6 +22,21 @@ pub struct AdminConfig {
     /// HTTPS for the operator listener: certificate and key files (PEM). Required when `listen`
     /// is not a loopback address.
     pub tls: Option<TlsConfig>,
+    /// Connections the operator listener holds open at once, apart from the webhook listener's
+    /// `server.max_connections`: operators (and their streams) never take webhooks' share.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Live streams one token may hold open at once.
+    #[serde(default = "default_max_streams_per_token")]
+    pub max_streams_per_token: usize,
+}
+
+fn default_max_connections() -> usize {
+    256
+}
+
+fn default_max_streams_per_token() -> usize {
+    8
 }
 
 /// `[admin]`, validated, with its tokens read.
@@ -33,6 +48,10 @@ pub struct AdminPlan {
     pub tls: Option<TlsConfig>,
     /// The tokens in force (reloaded on SIGHUP).
     pub tokens: Arc<Tokens>,
+    /// See [`AdminConfig::max_connections`].
+    pub max_connections: usize,
+    /// See [`AdminConfig::max_streams_per_token`].
+    pub max_streams_per_token: usize,
 }
 
 impl AdminConfig {
@@ -52,6 +71,15 @@ impl AdminConfig {
         }
         let tokens =
             Tokens::load(dir.resolve(&self.tokens_file)).map_err(|e| invalid(format!("admin.tokens_file: {e}")))?;
-        Ok(AdminPlan { listen, tls, tokens: Arc::new(tokens) })
+        if self.max_connections == 0 || self.max_streams_per_token == 0 {
+            return Err(invalid("admin.max_connections and admin.max_streams_per_token must be at least 1"));
+        }
+        Ok(AdminPlan {
+            listen,
+            tls,
+            tokens: Arc::new(tokens),
+            max_connections: self.max_connections,
+            max_streams_per_token: self.max_streams_per_token,
+        })
     }
 }

@@ -5,5 +5,6 @@ mod config;
 mod deliver;
 mod ingest;
 mod limits;
+mod openapi;
 mod support;
 mod tls;

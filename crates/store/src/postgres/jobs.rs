@@ -52,12 +52,14 @@ pub(super) async fn claim(
 
 pub(super) async fn batch(tx: &Transaction<'_>, b: &JobBatch, now: i64) -> Result<u64, StoreError> {
     let Some(row) =
-        tx.query_opt("SELECT state, kind, targets FROM jobs WHERE id = $1 FOR UPDATE", &[&b.job_id]).await?
+        tx.query_opt("SELECT state, kind, targets, cursor FROM jobs WHERE id = $1 FOR UPDATE", &[&b.job_id]).await?
     else {
         return Ok(0);
     };
-    let (state, kind, targets): (String, String, Option<String>) = (row.get(0), row.get(1), row.get(2));
-    if state != "running" {
+    let (state, kind, targets, cursor): (String, String, Option<String>, EventId) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    // Another runner moved the job on (this one stalled past its lease): its batch is not ours.
+    if state != "running" || cursor != b.from_cursor {
         return Ok(0);
     }
     let targets: Option<Vec<String>> = targets.and_then(|t| serde_json::from_str(&t).ok());

@@ -40,12 +40,13 @@ pub(super) fn claim(tx: &Connection, now: i64, lease_ms: i64, only: Option<JobId
 }
 
 pub(super) fn batch(tx: &Connection, b: &JobBatch, now: i64) -> rusqlite::Result<u64> {
-    let job: Option<(String, String, Option<String>)> = tx
-        .prepare_cached("SELECT state, kind, targets FROM jobs WHERE id = ?1")?
-        .query_row(params![b.job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let job: Option<(String, String, Option<String>, EventId)> = tx
+        .prepare_cached("SELECT state, kind, targets, cursor FROM jobs WHERE id = ?1")?
+        .query_row(params![b.job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
-    let Some((state, kind, targets)) = job else { return Ok(0) };
-    if state != "running" {
+    let Some((state, kind, targets, cursor)) = job else { return Ok(0) };
+    // Another runner moved the job on (this one stalled past its lease): its batch is not ours.
+    if state != "running" || cursor != b.from_cursor {
         return Ok(0);
     }
     let targets: Option<Vec<String>> = targets.and_then(|t| serde_json::from_str(&t).ok());

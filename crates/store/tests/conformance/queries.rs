@@ -27,10 +27,24 @@ pub(crate) async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_s
         0,
         "leased: not claimed twice"
     );
-    let batch = |events: &[EventId], cursor: EventId, last: bool| {
-        AdminOp::JobBatch(JobBatch { job_id: job, event_ids: events.to_vec(), cursor, last, lease_ms: 60_000 })
+    let batch = |events: &[EventId], from_cursor: EventId, cursor: EventId, last: bool| {
+        AdminOp::JobBatch(JobBatch {
+            job_id: job,
+            event_ids: events.to_vec(),
+            from_cursor,
+            cursor,
+            last,
+            lease_ms: 60_000,
+        })
     };
-    assert_eq!(store.admin(batch(&[ids[3], ids[2]], ids[1], false)).await.unwrap(), 1);
+    assert_eq!(store.admin(batch(&[ids[3], ids[2]], ids[3], ids[1], false)).await.unwrap(), 1);
+    // A runner that stalled past its lease and resumes with the batch it had read before another
+    // runner moved the job on (the fencing token, the cursor it started from, is stale): nothing.
+    assert_eq!(
+        store.admin(batch(&[ids[3], ids[2]], ids[3], ids[1], false)).await.unwrap(),
+        0,
+        "a stale runner's batch"
+    );
     let running = store.get_job(job).await.unwrap().unwrap();
     assert_eq!((running.state, running.done, running.made, running.cursor), (JobState::Running, 2, 2, ids[1]));
     let made = audit_deliveries(&store).await;
@@ -38,7 +52,11 @@ pub(crate) async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_s
     made.sort_unstable();
     assert_eq!(made, vec![ids[2], ids[3]]);
     assert_eq!(store.admin(AdminOp::CancelJob { job_id: job, actor: "ops".into() }).await.unwrap(), 1);
-    assert_eq!(store.admin(batch(&[ids[1], ids[0]], EventId(0), true)).await.unwrap(), 0, "no batch after a cancel");
+    assert_eq!(
+        store.admin(batch(&[ids[1], ids[0]], ids[1], EventId(0), true)).await.unwrap(),
+        0,
+        "no batch after a cancel"
+    );
     assert_eq!(audit_deliveries(&store).await.len(), 2);
     assert_eq!(store.get_job(job).await.unwrap().unwrap().state, JobState::Cancelled);
     assert_eq!(store.admin(AdminOp::CancelJob { job_id: job, actor: "ops".into() }).await.unwrap(), 0);
@@ -53,10 +71,11 @@ pub(crate) async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_s
         second.0 as u64,
         "expired"
     );
-    assert_eq!(store.admin(batch(&[ids[3]], EventId(0), true)).await.unwrap(), 0, "another job's batch id");
+    assert_eq!(store.admin(batch(&[ids[3]], ids[3], EventId(0), true)).await.unwrap(), 0, "another job's batch id");
     let done = AdminOp::JobBatch(JobBatch {
         job_id: second,
         event_ids: vec![ids[0]],
+        from_cursor: ids[3],
         cursor: EventId(0),
         last: true,
         lease_ms: 1,
