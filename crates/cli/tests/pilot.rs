@@ -111,7 +111,10 @@ fn signal(child: &Child, sig: &str) {
 
 /// An HTTP target that answers 200 and records each request's `hookgate-event-type` header and
 /// whether it said the value was percent-encoded.
-fn header_receiver() -> (SocketAddr, Arc<Mutex<Vec<(String, bool)>>>) {
+/// What `header_receiver` saw: each request's event type header and whether it was encoded.
+type SeenTypes = Arc<Mutex<Vec<(String, bool)>>>;
+
+fn header_receiver() -> (SocketAddr, SeenTypes) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -455,6 +458,19 @@ fn config_check_refuses_what_serve_refuses_and_warns_of_dead_routes() {
     let json = stdout(&["config", "check", "--config", path, "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["warnings"].as_array().unwrap().len(), 1, "{json}");
+
+    // A misspelt common key of a target: the common keys listed too, and the near miss named.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("command = [\"true\"]", "command = [\"true\"]\ntimeout_sec = 3");
+    std::fs::write(&config, text).unwrap();
+    let typo = Command::new(bin()).args(["config", "check", "--config", path]).output().unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        said.contains("common keys: `name`, `type`, `timeout_secs`") && said.contains("did you mean `timeout_secs`?"),
+        "{said}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -491,6 +507,53 @@ fn operators_have_their_own_share_of_connections_and_streams() {
         assert_eq!(post_flinks(hooks, SECRET, format!(r#"{{"RequestId":"c{i}"}}"#).as_bytes()).unwrap(), 200);
     }
     assert_eq!(get(hooks, "/readyz", None).status, 200);
+    sigterm_and_wait(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn send_generate_makes_events_shaped_like_the_providers() {
+    let dir = temp_dir("pilot-generate");
+    std::fs::write(dir.join("stripe.secret"), "whsec_pilot").unwrap();
+    std::fs::write(dir.join("github.secret"), "gh-pilot").unwrap();
+    let extra = r#"
+[[source]]
+name = "stripe"
+path = "/webhooks/stripe"
+scheme = "stripe"
+secrets = [{ file = "stripe.secret" }]
+
+[[source]]
+name = "github"
+path = "/webhooks/github"
+scheme = "github"
+secrets = [{ file = "github.secret" }]
+"#;
+    let config = write_config(&dir, "", false, "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // The sources go before the targets' tables: append them after the Flinks source.
+    std::fs::write(&config, text.replace("[[target]]", &format!("{extra}\n[[target]]"))).unwrap();
+    let (child, hooks) = serve(&config);
+    for (source, secret) in [("stripe", "stripe.secret"), ("github", "github.secret")] {
+        let out = Command::new(bin())
+            .args(["send", "--scheme", source, "--secret-file", dir.join(secret).to_str().unwrap()])
+            .args(["--url", &format!("http://{hooks}/webhooks/{source}"), "--generate", "3"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{source}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let store = format!("sqlite://{}", dir.join("h.db").display());
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&["events", "list", "--store", &store, "--format", "json"])).unwrap();
+    for source in ["stripe", "github"] {
+        let mine: Vec<_> = events.iter().filter(|e| e["source"] == source).collect();
+        assert_eq!(mine.len(), 3, "{source}: {events:?}");
+        assert!(
+            mine.iter().all(|e| e["event_type"].as_str().is_some_and(|t| t.starts_with("hookgate.test."))),
+            "{mine:?}"
+        );
+        assert!(mine.iter().all(|e| e["provider_id"].is_string()), "the provider id the scheme reads: {mine:?}");
+    }
     sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -107,11 +107,18 @@ pub(crate) fn from_table<T: DeserializeOwned>(table: toml::Table, kind: Option<&
         let message = e.into_inner().message().to_owned();
         let message = match kind {
             Some(kind) if message.starts_with("unknown field") => {
+                // Every target also takes the common keys: name them too, so a misspelt common
+                // key (`timeout_sec`) is not answered with only the kind's own list.
+                let common: Vec<String> = COMMON_KEYS.iter().map(|k| format!("`{k}`")).collect();
                 let others = crate::target::kinds_with_key(&path);
                 if others.is_empty() {
-                    format!("{message} (for a `{kind}` target)")
+                    format!("{message} (for a `{kind}` target; common keys: {})", common.join(", "))
                 } else {
-                    format!("{message} (for a `{kind}` target; `{path}` is for {} targets)", others.join(" and "))
+                    format!(
+                        "{message} (for a `{kind}` target; `{path}` is for {} targets; common keys: {})",
+                        others.join(" and "),
+                        common.join(", ")
+                    )
                 }
             }
             _ => message,

@@ -60,7 +60,11 @@ fn a_key_of_another_kind_is_refused_naming_the_kinds() {
     assert!(err.contains("for a `command` target; `url` is for http and nats targets"), "{err}");
     assert!(err.ends_with("(at `url`)"), "the key is named for the position: {err}");
     let err = parse("[[target]]\nname = \"c\"\ntype = \"command\"\ncommand = [\"cat\"]\nbogus = 1\n").unwrap_err();
-    assert!(err.contains("unknown field `bogus`") && err.contains("(for a `command` target)"), "{err}");
+    assert!(
+        err.contains("unknown field `bogus`")
+            && err.contains("(for a `command` target; common keys: `name`, `type`, `timeout_secs`"),
+        "{err}"
+    );
     let err = parse("[[target]]\nname = \"s\"\ntype = \"smtp\"\n").unwrap_err();
     assert!(err.starts_with("unknown type `smtp` (http, command, nats)"), "{err}");
     let err = parse("[[target]]\nname = \"h\"\ntype = \"http\"\nsecret = { env = \"S\" }\n").unwrap_err();

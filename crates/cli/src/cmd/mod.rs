@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod config;
 pub(crate) mod deliveries;
 pub(crate) mod events;
+mod generated;
 pub(crate) mod migrate;
 pub(crate) mod route;
 pub(crate) mod schemes;

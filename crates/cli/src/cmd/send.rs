@@ -12,7 +12,6 @@ use anyhow::{Context as _, bail};
 use hookgate_verify::http::HeaderMap;
 use hookgate_verify::{SignOptions, Timestamp, Verifier, WebhookRequest};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sha2::Digest as _;
 
 use crate::scheme_args::SchemeArgs;
 
@@ -68,7 +67,9 @@ pub(crate) struct Args {
     /// The body to send (`-` for standard input).
     #[arg(value_name = "BODY_FILE", conflicts_with = "generate", required_unless_present = "generate")]
     body_file: Option<PathBuf>,
-    /// Send N generated Flinks-shaped JSON bodies instead (each distinct).
+    /// Send N generated JSON bodies instead, each distinct, shaped like the scheme's provider's
+    /// events (Flinks' fields; the provider id and event type where the scheme reads them, such
+    /// as Stripe's `id` and `type` or GitHub's `X-GitHub-Event` header).
     #[arg(long, value_name = "N")]
     generate: Option<u64>,
     /// Retry non-2xx answers and connection errors on this provider's schedule.
@@ -127,11 +128,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("--concurrency must be at least 1");
     }
     let verifier = Arc::new(args.scheme.build()?);
-    let headers = Arc::new(super::parse_headers(&args.headers)?);
+    let mut headers = super::parse_headers(&args.headers)?;
+    if args.generate.is_some() {
+        super::generated::add_type_header(verifier.scheme(), &mut headers);
+    }
+    let headers = Arc::new(headers);
     let bodies: Vec<Vec<u8>> = match (&args.body_file, args.generate) {
         (Some(path), None) if path.as_os_str() == "-" => vec![super::read_stdin()?],
         (Some(path), None) => vec![std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?],
-        (None, Some(n)) => (0..n).map(generated_body).collect(),
+        (None, Some(n)) => (0..n).map(|i| super::generated::body(verifier.scheme(), i)).collect(),
         _ => bail!("give a BODY_FILE or --generate N"),
     };
     // reqwest is built without a bundled crypto provider; use ring, like the server.
@@ -288,18 +293,4 @@ impl Send1 {
             Err(e) => Err(hookgate_deliver::error_chain(&e)),
         }
     }
-}
-
-/// A distinct Flinks-shaped webhook body (the shape of the Flinks guide's example).
-fn generated_body(i: u64) -> Vec<u8> {
-    let kinds = ["GetAccountsDetail", "KYC", "GetAccountsSummary"];
-    let digest = sha2::Sha256::digest(i.to_be_bytes());
-    let login: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!(
-        r#"{{"RequestId":"{i:08}-{pid}","ResponseType":"{kind}","HttpStatusCode":200,"Tag":"userId={user},session=s{i}","Login":{{"Id":"{login}"}},"Accounts":[]}}"#,
-        pid = std::process::id(),
-        kind = kinds[usize::try_from(i % 3).unwrap_or(0)],
-        user = 10_000 + i % 500,
-    )
-    .into_bytes()
 }

@@ -12,7 +12,10 @@ pub fn parse_error(text: &str, e: &toml::de::Error) -> String {
         Some((message, key)) => (message, Some(key)),
         None => (e.message(), None),
     };
-    let message = redact_values(message);
+    let mut message = redact_values(message);
+    if let Some(hint) = did_you_mean(&message) {
+        message.push_str(&hint);
+    }
     let Some(span) = e.span() else { return message };
     let start = at_key.and_then(|k| value_of_key(text, span.start, k)).unwrap_or(span.start);
     let before = &text[..start.min(text.len())];
@@ -63,6 +66,40 @@ fn value_of_key(text: &str, table_start: usize, key: &str) -> Option<usize> {
     None
 }
 
+/// For `unknown field `timeout_sec`, expected one of …`: the key it most likely meant, among every
+/// key the message names (a target's kind keys and the common ones), when one is a near miss: at
+/// most two edits away, or the same but for case, `-`/`_` or a trailing `s`.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let candidates = rest.split('`').skip(1).step_by(2).filter(|c| !c.is_empty() && !c.contains(' '));
+    let norm = |k: &str| k.to_ascii_lowercase().replace('-', "_");
+    let best = candidates
+        .map(|c| {
+            let same = norm(c) == norm(unknown) || norm(c).trim_end_matches('s') == norm(unknown).trim_end_matches('s');
+            (if same { 0 } else { edits(&norm(unknown), &norm(c)) }, c)
+        })
+        .filter(|(d, c)| *d <= 2 && *d < c.len().max(1))
+        .min_by_key(|(d, _)| *d)?;
+    Some(format!("; did you mean `{}`?", best.1))
+}
+
+/// Levenshtein distance, for short keys.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// serde's messages with the value they quote taken out: `invalid type: string "x", expected u64`
 /// becomes `invalid type: string, expected u64`; `unknown variant `x`, expected …` keeps only what
 /// was expected. Unknown *fields* keep their name: that is a key, and naming it is the point.
@@ -83,5 +120,22 @@ fn redact_values(message: &str) -> String {
     match expected {
         Some(expected) => format!("{kept}, expected {expected}"),
         None => kept.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod did_you_mean_tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn a_near_miss_is_named_and_a_far_one_is_not() {
+        let m = "unknown field `timeout_sec`, expected one of `url`, `secret` (for a `http` target; common keys: `name`, `type`, `timeout_secs`)";
+        assert_eq!(did_you_mean(m).as_deref(), Some("; did you mean `timeout_secs`?"));
+        let m = "unknown field `lisen`, expected one of `listen`, `store`";
+        assert_eq!(did_you_mean(m).as_deref(), Some("; did you mean `listen`?"));
+        let m = "unknown field `Body-Limit`, expected one of `name`, `body_limit`";
+        assert_eq!(did_you_mean(m).as_deref(), Some("; did you mean `body_limit`?"));
+        assert_eq!(did_you_mean("unknown field `colour`, expected one of `listen`, `store`"), None);
+        assert_eq!(did_you_mean("missing field `name`"), None);
     }
 }
