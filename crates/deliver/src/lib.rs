@@ -59,6 +59,16 @@ pub enum Outcome {
     },
 }
 
+/// What one attempt exchanged with the target, for the attempt's record (the console's delivery
+/// page): JSON texts, never a credential. Kinds that record nothing leave both `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exchange {
+    /// The request sent: method, URL (credentials as `***`), header names, body size.
+    pub request: Option<String>,
+    /// The response's headers, bounded, credential-like values as `***`.
+    pub response_headers: Option<String>,
+}
+
 impl Outcome {
     /// A failure worth retrying, with nothing but its error.
     pub(crate) fn retry(error: String) -> Self {

@@ -186,7 +186,7 @@ async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn J
     let started_at_ms = clock.now_ms();
     let started = Instant::now();
     let number = c.attempts + 1;
-    let outcome = target.deliver(c, number).await;
+    let (outcome, exchange) = target.deliver(c, number).await;
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let policy = target.policy();
     let (next, status_code, error, response_excerpt) = match outcome {
@@ -218,7 +218,15 @@ async fn attempt(target: &Target, c: &Claimed, clock: &dyn Clock, jitter: &dyn J
     }
     Finished {
         delivery_id: c.delivery_id,
-        attempt: Attempt { started_at_ms, duration_ms, status_code, error, response_excerpt },
+        attempt: Attempt {
+            started_at_ms,
+            duration_ms,
+            status_code,
+            error,
+            response_excerpt,
+            request: exchange.request,
+            response_headers: exchange.response_headers,
+        },
         next,
     }
 }

@@ -205,16 +205,27 @@ pub struct AttemptView<'a> {
     pub error: Option<&'a str>,
     /// The start of the target's answer.
     pub response_excerpt: Option<&'a str>,
+    /// The request sent (HTTP targets): `{"method", "url" (credentials as `***`), "headers"
+    /// (names), "body_bytes"}`; `null` when the kind records none or before schema 9.
+    #[schema(value_type = Option<Object>)]
+    pub request: Option<serde_json::Value>,
+    /// The response's headers (HTTP targets): `[[name, value]]`, at most 32, values cut to 256
+    /// characters, credential-like values as `***`.
+    #[schema(value_type = Option<Vec<Vec<String>>>)]
+    pub response_headers: Option<serde_json::Value>,
 }
 
 impl<'a> From<&'a Attempt> for AttemptView<'a> {
     fn from(a: &'a Attempt) -> Self {
+        let json = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str(t).ok());
         Self {
             started_at: rfc3339(a.started_at_ms),
             duration_ms: a.duration_ms,
             status_code: a.status_code,
             error: a.error.as_deref(),
             response_excerpt: a.response_excerpt.as_deref(),
+            request: json(&a.request),
+            response_headers: json(&a.response_headers),
         }
     }
 }
@@ -225,7 +236,13 @@ pub struct DeliveryDetailView<'a> {
     /// Listing fields.
     #[serde(flatten)]
     pub summary: DeliveryView<'a>,
-    /// Every attempt, oldest first.
+    /// What made it: `route` (the source's routes at ingest), `replay` (by event id), or
+    /// `job:<id>` (a replay job), so several deliveries of one event to one target are told apart.
+    pub origin: &'a str,
+    /// Times a retry made it pending again after it was dead (its attempts restart from 1 then;
+    /// the history keeps every attempt).
+    pub revived: i64,
+    /// Every attempt, oldest first, across revivals.
     pub attempts_history: Vec<AttemptView<'a>>,
 }
 
@@ -233,6 +250,8 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryDetailView<'a> {
     fn from(d: &'a DeliveryRecord) -> Self {
         Self {
             summary: DeliveryView::from(&d.summary),
+            origin: d.origin.as_deref().unwrap_or("route"),
+            revived: d.revived,
             attempts_history: d.attempts_history.iter().map(AttemptView::from).collect(),
         }
     }

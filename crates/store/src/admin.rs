@@ -20,6 +20,12 @@ pub enum AdminOp {
         /// Delivery id.
         delivery_id: crate::DeliveryId,
     },
+    /// A pending delivery becomes due now, or a dead one pending again with its attempts reset
+    /// (1), unless it is being attempted or has ended otherwise (0).
+    RetryNow {
+        /// Delivery id.
+        delivery_id: crate::DeliveryId,
+    },
     /// Creates a job and its audit entry; answers the job's id.
     CreateJob(crate::jobs::NewJob),
     /// Takes the oldest job that is queued, or running under an expired lease (its runner died),

@@ -40,6 +40,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "rejection diagnosis, Tag PII marks, secret match counts",
         include_str!("../migrations/sqlite/0008_diagnosis_secrets_pii.sql"),
     ),
+    (
+        9,
+        "what made each delivery, its revivals, each attempt's request and response headers",
+        include_str!("../migrations/sqlite/0009_delivery_history.sql"),
+    ),
 ];
 
 /// The same versions for PostgreSQL. Ids are identities, times Unix ms in `BIGINT` (as in SQLite,
@@ -74,6 +79,11 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "rejection diagnosis, Tag PII marks, secret match counts",
         include_str!("../migrations/postgres/0008_diagnosis_secrets_pii.sql"),
+    ),
+    (
+        9,
+        "what made each delivery, its revivals, each attempt's request and response headers",
+        include_str!("../migrations/postgres/0009_delivery_history.sql"),
     ),
 ];
 
@@ -333,7 +343,7 @@ mod tests {
         }
         let mut conn = Connection::open(&db).unwrap();
         conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6, 7, 8]);
+        assert_eq!(run(&mut conn, 0, true).unwrap(), vec![3, 4, 5, 6, 7, 8, 9]);
         let indexed: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM event_terms WHERE event_terms MATCH ?1 AND rowid = 7",

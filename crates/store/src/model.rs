@@ -337,6 +337,11 @@ pub struct Attempt {
     pub error: Option<String>,
     /// The start of the response (bounded).
     pub response_excerpt: Option<String>,
+    /// The request sent (JSON: method, URL with credentials redacted, header names, body size),
+    /// where the target's kind records one.
+    pub request: Option<String>,
+    /// The response's headers (JSON `[[name, value]]`, bounded, credentials as `***`).
+    pub response_headers: Option<String>,
 }
 
 /// What happens to a delivery after an attempt.
@@ -389,7 +394,11 @@ pub struct DeliverySummary {
 pub struct DeliveryRecord {
     /// Listing fields.
     pub summary: DeliverySummary,
-    /// Every attempt, oldest first.
+    /// What made it: `None` for a route at ingest, `replay` (by event id), `job:<id>` (a job).
+    pub origin: Option<String>,
+    /// Times a retry made it pending again after it was dead.
+    pub revived: i64,
+    /// Every attempt, oldest first, across revivals.
     pub attempts_history: Vec<Attempt>,
 }
 

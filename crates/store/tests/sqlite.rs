@@ -486,7 +486,9 @@ async fn a_store_from_before_body_encodings_can_be_inspected_without_migrating()
     // Back to schema 3, as a store written by the previous release.
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
-        "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches;
+        "ALTER TABLE deliveries DROP COLUMN origin; ALTER TABLE deliveries DROP COLUMN revived;
+         ALTER TABLE delivery_attempts DROP COLUMN request; ALTER TABLE delivery_attempts DROP COLUMN response_headers;
+         ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches;
          ALTER TABLE events DROP COLUMN body_encoding; ALTER TABLE rejections DROP COLUMN headers;
          DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
          DELETE FROM schema_migrations WHERE version >= 4",
@@ -523,7 +525,9 @@ async fn a_store_from_before_rejection_headers_shows_its_rejections_without_migr
     drop(store);
     let conn = rusqlite_conn(&dir);
     conn.execute_batch(
-        "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches;
+        "ALTER TABLE deliveries DROP COLUMN origin; ALTER TABLE deliveries DROP COLUMN revived;
+         ALTER TABLE delivery_attempts DROP COLUMN request; ALTER TABLE delivery_attempts DROP COLUMN response_headers;
+         ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches;
          ALTER TABLE rejections DROP COLUMN headers; DROP TABLE jobs; DROP TABLE audit; DROP TABLE event_terms;
          DELETE FROM schema_migrations WHERE version >= 5",
     )

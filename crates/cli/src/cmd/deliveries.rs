@@ -189,7 +189,13 @@ fn show_delivery(out: &mut impl std::io::Write, d: &hookgate_store::DeliveryReco
     writeln!(out, "event:        {}", s.event_id)?;
     writeln!(out, "target:       {}", line(&s.target))?;
     writeln!(out, "status:       {}", s.status)?;
-    writeln!(out, "attempts:     {}", s.attempts)?;
+    writeln!(
+        out,
+        "attempts:     {}{}",
+        s.attempts,
+        if d.revived > 0 { format!(" (revived {} times)", d.revived) } else { String::new() }
+    )?;
+    writeln!(out, "origin:       {}", d.origin.as_deref().unwrap_or("route"))?;
     writeln!(out, "created_at:   {}", rfc3339(s.created_at_ms))?;
     if let Some(t) = s.next_attempt_at_ms {
         writeln!(out, "next_attempt: {}", rfc3339(t))?;
@@ -211,8 +217,23 @@ fn show_delivery(out: &mut impl std::io::Write, d: &hookgate_store::DeliveryReco
             a.status_code.map_or_else(|| "-".to_owned(), |c| c.to_string()),
             a.error.as_deref().map(|e| format!("  {}", line(e))).unwrap_or_default()
         )?;
+        if let Some(r) = a.request.as_deref().and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()) {
+            let names: Vec<&str> = r["headers"].as_array().into_iter().flatten().filter_map(|h| h.as_str()).collect();
+            writeln!(
+                out,
+                "       sent: {} {} ({} bytes; headers: {})",
+                r["method"].as_str().unwrap_or("POST"),
+                line(r["url"].as_str().unwrap_or("")),
+                r["body_bytes"],
+                line(&names.join(", "))
+            )?;
+        }
         if let Some(x) = &a.response_excerpt {
             writeln!(out, "       response: {}", line(x))?;
+        }
+        if let Some(h) = a.response_headers.as_deref().and_then(|h| serde_json::from_str::<Vec<[String; 2]>>(h).ok()) {
+            let shown: Vec<String> = h.iter().map(|[k, v]| format!("{k}: {v}")).collect();
+            writeln!(out, "       response headers: {}", line(&shown.join("; ")))?;
         }
     }
     if d.attempts_history.is_empty() {

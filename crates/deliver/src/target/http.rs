@@ -85,8 +85,14 @@ impl HttpTarget {
         crate::redacted_url(&self.url)
     }
 
-    pub(super) async fn deliver(&self, c: &Claimed, attempt: Attempt<'_>) -> Outcome {
-        match self.send(c, attempt).await {
+    pub(super) async fn deliver(&self, c: &Claimed, attempt: Attempt<'_>) -> (Outcome, crate::Exchange) {
+        let mut exchange = crate::Exchange::default();
+        let outcome = self.outcome(c, attempt, &mut exchange).await;
+        (outcome, exchange)
+    }
+
+    async fn outcome(&self, c: &Claimed, attempt: Attempt<'_>, exchange: &mut crate::Exchange) -> Outcome {
+        match self.send(c, attempt, exchange).await {
             Ok((status, excerpt, after)) => {
                 let code = Some(i64::from(status));
                 if (200..300).contains(&status) {
@@ -105,11 +111,13 @@ impl HttpTarget {
     }
 
     /// One HTTP attempt: the original body and content type, Hookgate's headers and a Standard
-    /// Webhooks signature. Returns the status, a bounded excerpt of the answer and its Retry-After.
+    /// Webhooks signature. Returns the status, a bounded excerpt of the answer and its Retry-After;
+    /// records in `exchange` what was sent and the response's headers.
     async fn send(
         &self,
         c: &Claimed,
         attempt: Attempt<'_>,
+        exchange: &mut crate::Exchange,
     ) -> Result<(u16, String, Option<std::time::Duration>), String> {
         let message_id = format!("evt_{}", c.event_id);
         let empty = HeaderMap::new();
@@ -156,10 +164,13 @@ impl HttpTarget {
         }
         // reqwest names the URL in its errors; the URL may carry a token (`?token=…`, userinfo),
         // and this text goes to the log and the delivery's `last_error`: name it redacted, once.
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| format!("request to {} failed: {}", redacted_url(&self.url), error_chain(&e.without_url())))?;
+        let failed = |e: reqwest::Error| {
+            format!("request to {} failed: {}", redacted_url(&self.url), error_chain(&e.without_url()))
+        };
+        let request = request.build().map_err(failed)?;
+        exchange.request = Some(describe_request(&request, &self.url, c.body.len()));
+        let mut response = self.client.execute(request).await.map_err(failed)?;
+        exchange.response_headers = Some(describe_headers(response.headers()));
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -177,6 +188,44 @@ impl HttpTarget {
         }
         Ok((status, String::from_utf8_lossy(&excerpt).into_owned(), retry_after))
     }
+}
+
+/// The request as recorded with the attempt: what an operator needs to tell deliveries apart and
+/// reproduce one, without a credential (header values are not kept; the URL is redacted).
+fn describe_request(request: &reqwest::Request, url: &str, body_bytes: usize) -> String {
+    let names: Vec<&str> = request.headers().keys().map(reqwest::header::HeaderName::as_str).collect();
+    serde_json::json!({
+        "method": request.method().as_str(),
+        "url": redacted_url(url),
+        "headers": names,
+        "body_bytes": body_bytes,
+    })
+    .to_string()
+}
+
+/// Response headers kept per attempt: at most this many...
+const KEPT_HEADERS: usize = 32;
+/// ...each value cut to this many characters.
+const KEPT_VALUE_CHARS: usize = 256;
+
+/// The response's headers as `[[name, value]]`, bounded; values of headers that carry credentials
+/// (cookies, authorization, tokens, keys) as `***`: the record is shown to every operator role.
+fn describe_headers(headers: &reqwest::header::HeaderMap) -> String {
+    let pairs: Vec<[String; 2]> = headers
+        .iter()
+        .take(KEPT_HEADERS)
+        .map(|(name, value)| {
+            let n = name.as_str();
+            let secret = ["cookie", "authorization", "token", "key", "secret", "session"].iter().any(|w| n.contains(w));
+            let shown = if secret {
+                "***".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).chars().take(KEPT_VALUE_CHARS).collect()
+            };
+            [n.to_owned(), shown]
+        })
+        .collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
 }
 
 /// An HTTP target's client: the system's roots plus its `ca_file`, and its client certificate.

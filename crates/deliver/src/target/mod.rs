@@ -203,16 +203,16 @@ impl Target {
         self.ordered
     }
 
-    /// One attempt of one delivery.
-    pub(crate) async fn deliver(&self, c: &Claimed, number: i64) -> Outcome {
+    /// One attempt of one delivery, and what it exchanged (kinds other than HTTP record none).
+    pub(crate) async fn deliver(&self, c: &Claimed, number: i64) -> (Outcome, crate::Exchange) {
         let attempt = Attempt { target: &self.name, timeout: self.timeout, number };
         match &self.kind {
             Kind::Http(h) => h.deliver(c, attempt).await,
-            Kind::Command(k) => k.deliver(c, attempt).await,
+            Kind::Command(k) => (k.deliver(c, attempt).await, crate::Exchange::default()),
             #[cfg(feature = "nats")]
-            Kind::Nats(n) => n.deliver(c, attempt).await,
+            Kind::Nats(n) => (n.deliver(c, attempt).await, crate::Exchange::default()),
             #[cfg(feature = "test-support")]
-            Kind::Fake(f) => f.deliver(c, attempt).await,
+            Kind::Fake(f) => (f.deliver(c, attempt).await, crate::Exchange::default()),
         }
     }
 }

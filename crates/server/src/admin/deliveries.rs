@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use hookgate_store::{DeliveryId, DeliveryQuery, DeliveryStatus, EventId};
+use axum::routing::{get, post};
+use hookgate_store::{AdminOp, DeliveryId, DeliveryQuery, DeliveryStatus, EventId, NewAudit};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
@@ -17,7 +17,11 @@ use super::{AdminState, query};
 use crate::view::{DeliveryDetailView, DeliveryView};
 
 pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new().route("/api/v1/deliveries", get(list)).route("/api/v1/deliveries/{id}", get(show))
+    axum::Router::new()
+        .route("/api/v1/deliveries", get(list))
+        .route("/api/v1/deliveries/{id}", get(show))
+        .route("/api/v1/deliveries/{id}/cancel", post(cancel))
+        .route("/api/v1/deliveries/{id}/retry", post(retry_now))
 }
 
 /// `GET /api/v1/deliveries` parameters.
@@ -94,4 +98,79 @@ pub(super) async fn show(
     let id: DeliveryId = id.parse().map_err(|_| ApiError::bad_request("id", "not a delivery id"))?;
     let d = state.store.get_delivery(id).await?.ok_or_else(|| ApiError::not_found(format!("delivery {id}")))?;
     Ok(Json(DeliveryDetailView::from(&d)).into_response())
+}
+
+fn delivery_id(text: &str) -> Result<DeliveryId, ApiError> {
+    text.parse().map_err(|_| ApiError::bad_request("id", "not a delivery id"))
+}
+
+/// Does `op` on one delivery for an operator, records it in the audit log, and answers the
+/// delivery as it is now; 409 naming its status when `op` did not apply.
+async fn act(
+    state: &AdminState,
+    caller: &Caller,
+    id: DeliveryId,
+    op: AdminOp,
+    action: &str,
+    wants: &str,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator)?;
+    let before = state.store.get_delivery(id).await?.ok_or_else(|| ApiError::not_found(format!("delivery {id}")))?;
+    if state.store.admin(op).await? == 0 {
+        return Err(ApiError::conflict(format!("delivery {id} is {}: {wants}", before.summary.status.as_str())));
+    }
+    let detail =
+        serde_json::json!({"delivery": id.0, "event": before.summary.event_id.0, "target": before.summary.target});
+    state
+        .store
+        .admin(AdminOp::Audit(NewAudit {
+            actor: caller.name.clone(),
+            action: action.to_owned(),
+            detail: detail.to_string(),
+        }))
+        .await?;
+    let d = state.store.get_delivery(id).await?.ok_or_else(|| ApiError::not_found(format!("delivery {id}")))?;
+    Ok(Json(DeliveryDetailView::from(&d)).into_response())
+}
+
+/// Cancels a pending delivery: it is never attempted again (operator; audited).
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/cancel", tag = "deliveries",
+    params(("id" = i64, Path, description = "Delivery id")),
+    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::openapi::ErrorBody),
+              (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody),
+              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn cancel(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = delivery_id(&id)?;
+    act(
+        &state,
+        &caller,
+        id,
+        AdminOp::Cancel { delivery_id: id },
+        "delivery.cancel",
+        "only a pending delivery can be cancelled",
+    )
+    .await
+}
+
+/// Retries a delivery now: a pending (failing) one is due at once, a dead one pending again with
+/// its attempts restarted (operator; audited). 409 while an attempt is in flight.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries",
+    params(("id" = i64, Path, description = "Delivery id")),
+    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::openapi::ErrorBody),
+              (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody),
+              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn retry_now(
+    caller: Caller,
+    State(state): State<Arc<AdminState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = delivery_id(&id)?;
+    let wants = "only a pending delivery not being attempted, or a dead one, can be retried now";
+    act(&state, &caller, id, AdminOp::RetryNow { delivery_id: id }, "delivery.retry", wants).await
 }

@@ -24,7 +24,7 @@ impl utoipa::Modify for BearerAuth {
     paths(
         super::events::list, super::events::show, super::events::body,
         super::rejections::list, super::rejections::show, super::rejections::body,
-        super::deliveries::list, super::deliveries::show,
+        super::deliveries::list, super::deliveries::show, super::deliveries::cancel, super::deliveries::retry_now,
         super::jobs::replay, super::jobs::retry, super::jobs::list, super::jobs::show, super::jobs::cancel,
         super::audit::list, super::stream::stream, super::overview::sources, super::overview::targets, super::secrets::list,
     ),

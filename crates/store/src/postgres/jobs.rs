@@ -63,30 +63,32 @@ pub(super) async fn batch(tx: &Transaction<'_>, b: &JobBatch, now: i64) -> Resul
         return Ok(0);
     }
     let targets: Option<Vec<String>> = targets.and_then(|t| serde_json::from_str(&t).ok());
+    let origin = format!("job:{}", b.job_id);
     let made = match JobKind::from_name(&kind) {
         Some(JobKind::Replay) => match &targets {
             Some(targets) => {
                 tx.execute(
-                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                     SELECT e.id, t, 'pending', $3, $3 FROM events e CROSS JOIN unnest($2::TEXT[]) AS t
+                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                     SELECT e.id, t, 'pending', $3, $3, $4 FROM events e CROSS JOIN unnest($2::TEXT[]) AS t
                      WHERE e.id = ANY($1) ORDER BY e.id",
-                    &[&b.event_ids, targets, &now],
+                    &[&b.event_ids, targets, &now, &origin],
                 )
                 .await?
             }
             None => {
                 tx.execute(
-                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                     SELECT DISTINCT event_id, target, 'pending', $2::BIGINT, $2::BIGINT FROM deliveries
+                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                     SELECT DISTINCT event_id, target, 'pending', $2::BIGINT, $2::BIGINT, $3::TEXT FROM deliveries
                      WHERE event_id = ANY($1)",
-                    &[&b.event_ids, &now],
+                    &[&b.event_ids, &now, &origin],
                 )
                 .await?
             }
         },
         Some(JobKind::Retry) => {
             tx.execute(
-                "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_until = NULL
+                "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_until = NULL,
+                     revived = revived + 1
                  WHERE event_id = ANY($1) AND status = 'dead' AND ($3::TEXT[] IS NULL OR target = ANY($3))",
                 &[&b.event_ids, &now, &targets],
             )

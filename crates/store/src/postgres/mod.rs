@@ -235,13 +235,23 @@ impl PgStore {
         let a = &f.attempt;
         let insert = tx
             .prepare_cached(
-                "INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status_code, error, response_excerpt)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO delivery_attempts
+                     (delivery_id, started_at, duration_ms, status_code, error, response_excerpt, request, response_headers)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .await?;
         tx.execute(
             &insert,
-            &[&f.delivery_id, &a.started_at_ms, &a.duration_ms, &a.status_code, &a.error, &a.response_excerpt],
+            &[
+                &f.delivery_id,
+                &a.started_at_ms,
+                &a.duration_ms,
+                &a.status_code,
+                &a.error,
+                &a.response_excerpt,
+                &a.request,
+                &a.response_headers,
+            ],
         )
         .await?;
         let (status, next_at, delivered_at) = match f.next {
@@ -271,16 +281,16 @@ impl PgStore {
             AdminOp::Replay { event_ids, target } => match target {
                 Some(t) => {
                     tx.execute(
-                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                         SELECT id, $2, 'pending', $3, $3 FROM events WHERE id = ANY($1) ORDER BY id",
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                         SELECT id, $2, 'pending', $3, $3, 'replay' FROM events WHERE id = ANY($1) ORDER BY id",
                         &[event_ids, t, &now],
                     )
                     .await?
                 }
                 None => {
                     tx.execute(
-                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                         SELECT DISTINCT event_id, target, 'pending', $2::BIGINT, $2::BIGINT FROM deliveries
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                         SELECT DISTINCT event_id, target, 'pending', $2::BIGINT, $2::BIGINT, 'replay' FROM deliveries
                          WHERE event_id = ANY($1)",
                         &[event_ids, &now],
                     )
@@ -289,9 +299,21 @@ impl PgStore {
             },
             AdminOp::RetryDead { target } => {
                 tx.execute(
-                    "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL
+                    "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL,
+                         revived = revived + 1
                      WHERE status = 'dead' AND ($2::TEXT IS NULL OR target = $2)",
                     &[&now, target],
+                )
+                .await?
+            }
+            AdminOp::RetryNow { delivery_id } => {
+                tx.execute(
+                    "UPDATE deliveries SET next_attempt_at = $2,
+                         revived = revived + CASE WHEN status = 'dead' THEN 1 ELSE 0 END,
+                         attempts = CASE WHEN status = 'dead' THEN 0 ELSE attempts END,
+                         status = 'pending'
+                     WHERE id = $1 AND status IN ('pending', 'dead') AND (lease_until IS NULL OR lease_until <= $2)",
+                    &[delivery_id, &now],
                 )
                 .await?
             }

@@ -129,7 +129,8 @@ impl PgStore {
         let conn = client(&self.pool).await?;
         let Some(row) = conn
             .query_opt(
-                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error,
+                        origin, revived
                  FROM deliveries WHERE id = $1",
                 &[&id],
             )
@@ -139,8 +140,8 @@ impl PgStore {
         };
         let attempts_history = conn
             .query(
-                "SELECT started_at, duration_ms, status_code, error, response_excerpt FROM delivery_attempts
-                 WHERE delivery_id = $1 ORDER BY id",
+                "SELECT started_at, duration_ms, status_code, error, response_excerpt, request, response_headers
+                 FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id",
                 &[&id],
             )
             .await?
@@ -153,10 +154,17 @@ impl PgStore {
                     status_code: r.get(2),
                     error: r.get(3),
                     response_excerpt: r.get(4),
+                    request: r.get(5),
+                    response_headers: r.get(6),
                 }
             })
             .collect();
-        Ok(Some(DeliveryRecord { summary: delivery_summary(&row), attempts_history }))
+        Ok(Some(DeliveryRecord {
+            summary: delivery_summary(&row),
+            origin: row.get(9),
+            revived: row.get(10),
+            attempts_history,
+        }))
     }
 
     pub(crate) async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {

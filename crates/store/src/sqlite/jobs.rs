@@ -51,7 +51,7 @@ pub(super) fn batch(tx: &Connection, b: &JobBatch, now: i64) -> rusqlite::Result
     }
     let targets: Option<Vec<String>> = targets.and_then(|t| serde_json::from_str(&t).ok());
     let made = match JobKind::from_name(&kind) {
-        Some(JobKind::Replay) => replay(tx, &b.event_ids, targets.as_deref(), now)?,
+        Some(JobKind::Replay) => replay(tx, &b.event_ids, targets.as_deref(), &format!("job:{}", b.job_id), now)?,
         Some(JobKind::Retry) => retry(tx, &b.event_ids, targets.as_deref(), now)?,
         None => return Ok(0),
     };
@@ -74,26 +74,32 @@ pub(super) fn batch(tx: &Connection, b: &JobBatch, now: i64) -> rusqlite::Result
 
 /// New deliveries: to each of `targets`, or to every target the event was routed to. Answers
 /// how many were created.
-fn replay(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: i64) -> rusqlite::Result<i64> {
+fn replay(
+    tx: &Connection,
+    events: &[EventId],
+    targets: Option<&[String]>,
+    origin: &str,
+    now: i64,
+) -> rusqlite::Result<i64> {
     let mut made = 0;
     for id in events {
         match targets {
             Some(targets) => {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                     SELECT id, ?2, 'pending', ?3, ?3 FROM events WHERE id = ?1",
+                    "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                     SELECT id, ?2, 'pending', ?3, ?3, ?4 FROM events WHERE id = ?1",
                 )?;
                 for t in targets {
-                    made += insert.execute(params![id, t, now])?;
+                    made += insert.execute(params![id, t, now, origin])?;
                 }
             }
             None => {
                 made += tx
                     .prepare_cached(
-                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                         SELECT DISTINCT event_id, target, 'pending', ?2, ?2 FROM deliveries WHERE event_id = ?1",
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                         SELECT DISTINCT event_id, target, 'pending', ?2, ?2, ?3 FROM deliveries WHERE event_id = ?1",
                     )?
-                    .execute(params![id, now])?;
+                    .execute(params![id, now, origin])?;
             }
         }
     }
@@ -105,7 +111,8 @@ fn replay(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: 
 fn retry(tx: &Connection, events: &[EventId], targets: Option<&[String]>, now: i64) -> rusqlite::Result<i64> {
     let targets = targets.map(|t| serde_json::to_string(t).unwrap_or_else(|_| "[]".into()));
     let mut update = tx.prepare_cached(
-        "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = NULL
+        "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = NULL,
+             revived = revived + 1
          WHERE event_id = ?1 AND status = 'dead'
            AND (?3 IS NULL OR target IN (SELECT value FROM json_each(?3)))",
     )?;

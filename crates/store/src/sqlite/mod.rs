@@ -280,6 +280,8 @@ impl SqliteStore {
                 status_code: None,
                 error: Some(reason),
                 response_excerpt: None,
+                request: None,
+                response_headers: None,
             };
             self.finish(Finished { delivery_id: DeliveryId(delivery_id), attempt, next: Next::Dead }).await?;
         }

@@ -508,18 +508,19 @@ impl Reader {
     /// # Errors
     /// A database error.
     pub fn get_delivery(&self, id: crate::DeliveryId) -> Result<Option<DeliveryRecord>, StoreError> {
-        let summary = self
+        let found = self
             .conn
             .prepare_cached(
-                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
+                "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error,
+                        origin, revived
                  FROM deliveries WHERE id = ?1",
             )?
-            .query_row(params![id], delivery_summary)
+            .query_row(params![id], |r| Ok((delivery_summary(r)?, r.get(9)?, r.get(10)?)))
             .optional()?;
-        let Some(summary) = summary else { return Ok(None) };
+        let Some((summary, origin, revived)) = found else { return Ok(None) };
         let mut stmt = self.conn.prepare_cached(
-            "SELECT started_at, duration_ms, status_code, error, response_excerpt FROM delivery_attempts
-             WHERE delivery_id = ?1 ORDER BY id",
+            "SELECT started_at, duration_ms, status_code, error, response_excerpt, request, response_headers
+             FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY id",
         )?;
         let attempts_history = stmt
             .query_map(params![id], |r| {
@@ -530,10 +531,12 @@ impl Reader {
                     status_code: r.get(2)?,
                     error: r.get(3)?,
                     response_excerpt: r.get(4)?,
+                    request: r.get(5)?,
+                    response_headers: r.get(6)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
-        Ok(Some(DeliveryRecord { summary, attempts_history }))
+        Ok(Some(DeliveryRecord { summary, origin, revived, attempts_history }))
     }
 
     /// Deliveries waiting, failed and dead, and the oldest pending one's age.

@@ -135,8 +135,9 @@ pub(super) fn claim(
 pub(super) fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
     let a = &f.attempt;
     tx.prepare_cached(
-        "INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status_code, error, response_excerpt)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO delivery_attempts
+             (delivery_id, started_at, duration_ms, status_code, error, response_excerpt, request, response_headers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         f.delivery_id,
@@ -144,7 +145,9 @@ pub(super) fn finish(tx: &Connection, f: &Finished) -> rusqlite::Result<()> {
         a.duration_ms,
         a.status_code,
         a.error,
-        a.response_excerpt
+        a.response_excerpt,
+        a.request,
+        a.response_headers
     ])?;
     let (status, next_at, delivered_at) = match f.next {
         Next::Delivered => ("delivered", None, Some(a.started_at_ms + a.duration_ms)),
@@ -169,13 +172,13 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
                 // Replay never re-verifies: the event was verified when it arrived.
                 n += match target {
                     Some(t) => tx.execute(
-                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                         SELECT id, ?2, 'pending', ?3, ?3 FROM events WHERE id = ?1",
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                         SELECT id, ?2, 'pending', ?3, ?3, 'replay' FROM events WHERE id = ?1",
                         params![id, t, now],
                     )?,
                     None => tx.execute(
-                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at)
-                         SELECT DISTINCT event_id, target, 'pending', ?2, ?2 FROM deliveries WHERE event_id = ?1",
+                        "INSERT INTO deliveries (event_id, target, status, next_attempt_at, created_at, origin)
+                         SELECT DISTINCT event_id, target, 'pending', ?2, ?2, 'replay' FROM deliveries WHERE event_id = ?1",
                         params![id, now],
                     )?,
                 };
@@ -220,7 +223,8 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
             n
         }
         AdminOp::RetryDead { target } => tx.execute(
-            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1, lease_until = NULL
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1, lease_until = NULL,
+                 revived = revived + 1
              WHERE status = 'dead' AND (?2 IS NULL OR target = ?2)",
             params![now, target],
         )?,
@@ -228,6 +232,13 @@ pub(super) fn admin(tx: &Connection, keys: Option<&mut DedupIndex>, op: &AdminOp
             "UPDATE deliveries SET status = 'cancelled', lease_until = NULL
              WHERE id = ?1 AND status = 'pending'",
             params![delivery_id],
+        )?,
+        AdminOp::RetryNow { delivery_id } => tx.execute(
+            "UPDATE deliveries SET next_attempt_at = ?2,
+                 revived = revived + (status = 'dead'), attempts = CASE WHEN status = 'dead' THEN 0 ELSE attempts END,
+                 status = 'pending'
+             WHERE id = ?1 AND status IN ('pending', 'dead') AND (lease_until IS NULL OR lease_until <= ?2)",
+            params![delivery_id, now],
         )?,
         AdminOp::CreateJob(job) => return super::jobs::create(tx, job, now),
         AdminOp::ClaimJob { lease_ms, job_id } => return super::jobs::claim(tx, now, *lease_ms, *job_id),

@@ -170,6 +170,8 @@ fn attempt(code: i64) -> Attempt {
         status_code: Some(code),
         error: (code >= 300).then(|| format!("http {code}")),
         response_excerpt: Some("nope".into()),
+        request: Some(format!(r#"{{"method":"POST","status_asked":{code}}}"#)),
+        response_headers: Some(r#"[["retry-after","5"]]"#.into()),
     }
 }
 
@@ -301,13 +303,15 @@ async fn a_store_from_before_the_metadata_index_has_its_events_indexed_by_the_mi
         }
     }
     store.close().await;
-    // As version 6 left it: no index (and nothing of version 8).
+    // As version 6 left it: no index (and nothing of versions 8 and 9).
     let drop = match &b {
         Backend::Sqlite(_) => "DROP TABLE event_terms",
         Backend::Postgres(_) => "DROP INDEX events_terms; ALTER TABLE events DROP COLUMN terms",
     };
-    let undo_8 =
-        "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; DROP TABLE secret_matches";
+    let undo_8 = "ALTER TABLE rejections DROP COLUMN diagnosis; ALTER TABLE events DROP COLUMN pii; \
+                  DROP TABLE secret_matches; ALTER TABLE deliveries DROP COLUMN origin; \
+                  ALTER TABLE deliveries DROP COLUMN revived; ALTER TABLE delivery_attempts DROP COLUMN request; \
+                  ALTER TABLE delivery_attempts DROP COLUMN response_headers";
     raw_sql(&b, &format!("{drop}; {undo_8}; DELETE FROM schema_migrations WHERE version >= 7")).await;
     let store = b.open(StoreOptions::default()).await;
     let q = EventQuery {
@@ -462,14 +466,31 @@ async fn the_outbox_is_written_with_the_event_and_claims_lease(b: Backend) {
     let rec = store.get_delivery(d).await.unwrap().unwrap();
     assert_eq!((rec.summary.status.as_str(), rec.summary.attempts, rec.attempts_history.len()), ("dead", 2, 2));
     assert_eq!(rec.attempts_history[0].status_code, Some(500));
+    assert_eq!(rec.attempts_history[0].request.as_deref(), Some(r#"{"method":"POST","status_asked":500}"#));
+    assert_eq!(rec.attempts_history[1].response_headers.as_deref(), Some(r#"[["retry-after","5"]]"#));
+    assert_eq!((rec.origin.as_deref(), rec.revived), (None, 0), "made by a route at ingest");
     assert_eq!(rec.summary.last_error.as_deref(), Some("http 500"));
     assert_eq!(store.queue_depth().await.unwrap().dead, 1);
     // Operators: retry the dead, replay the event.
     assert_eq!(store.admin(AdminOp::RetryDead { target: None }).await.unwrap(), 1);
     assert_eq!(list(&store, Some("pending"), None).await.unwrap().len(), 1);
+    assert_eq!(store.get_delivery(d).await.unwrap().unwrap().revived, 1, "revived once");
+    // Retry now: a pending delivery becomes due at once (not while it is leased).
+    assert_eq!(store.admin(AdminOp::RetryNow { delivery_id: d }).await.unwrap(), 1);
+    let leased = store.claim("kyc", 10, false, LEASE).await.unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(store.admin(AdminOp::RetryNow { delivery_id: d }).await.unwrap(), 0, "being attempted");
+    store.finish(Finished { delivery_id: d, attempt: attempt(500), next: Next::Dead }).await.unwrap();
+    // ...and a dead one pending again, attempts reset, counted as a revival.
+    assert_eq!(store.admin(AdminOp::RetryNow { delivery_id: d }).await.unwrap(), 1);
+    let revived = store.get_delivery(d).await.unwrap().unwrap();
+    assert_eq!((revived.summary.status.as_str(), revived.summary.attempts, revived.revived), ("pending", 0, 2));
+    assert_eq!(revived.attempts_history.len(), 3, "the history spans the revivals");
     assert_eq!(store.admin(AdminOp::Replay { event_ids: vec![id], target: Some("audit".into()) }).await.unwrap(), 1);
     let audit = store.claim("audit", 10, false, LEASE).await.unwrap();
     assert_eq!(audit.len(), 1);
+    let replayed = store.get_delivery(audit[0].delivery_id).await.unwrap().unwrap();
+    assert_eq!(replayed.origin.as_deref(), Some("replay"));
     store
         .finish(Finished { delivery_id: audit[0].delivery_id, attempt: attempt(200), next: Next::Delivered })
         .await

@@ -48,6 +48,8 @@ pub(crate) async fn a_job_batch_commits_its_deliveries_and_cursor_together_and_s
     let running = store.get_job(job).await.unwrap().unwrap();
     assert_eq!((running.state, running.done, running.made, running.cursor), (JobState::Running, 2, 2, ids[1]));
     let made = audit_deliveries(&store).await;
+    let one = store.get_delivery(made[0].id).await.unwrap().unwrap();
+    assert_eq!(one.origin, Some(format!("job:{}", job.0)), "a job's delivery names its job");
     let mut made: Vec<EventId> = made.iter().map(|d| d.event_id).collect();
     made.sort_unstable();
     assert_eq!(made, vec![ids[2], ids[3]]);

@@ -1,16 +1,15 @@
 // Unit tests of the console's pure helpers (format.js), without a browser:
 //   node --test crates/server/src/console/assets/*.test.mjs   (scripts/test.sh; on Node 18-20 the
 //   folder alone also works, Node 21+ would take it for a file)
-// format.js is a classic script (the page loads it with <script src>); importing it runs it as
-// CommonJS, and it publishes globalThis.HookgateFormat.
+// format.js is the ES module the page imports (package.json here tells Node so).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-await import('./format.js');
-const F = globalThis.HookgateFormat;
+import * as F from './format.js';
 
 test('prettyJson keeps every number token as written', () => {
-  const body = '{"Amount":12.50,"AccountNumber":12345678901234567890123,"Big":1e400,"Neg":-0,"Small":0.1e-7,"E":1E+2}';
+  const body = '{"Amount":12.50,"AccountNumber":12345678901234567890123,"Big":1e400,"Neg":-0,'
+    + '"Small":0.1e-7,"E":1E+2}';
   assert.equal(F.prettyJson(body), [
     '{',
     '  "Amount": 12.50,',
@@ -21,7 +20,9 @@ test('prettyJson keeps every number token as written', () => {
     '  "E": 1E+2',
     '}',
   ].join('\n'));
-  for (const n of ['12.50', '12345678901234567890123', '1e400', '-0', '0.1e-7', '-12.0E-05']) assert.equal(F.prettyJson(n), n);
+  for (const n of ['12.50', '12345678901234567890123', '1e400', '-0', '0.1e-7', '-12.0E-05']) {
+    assert.equal(F.prettyJson(n), n);
+  }
 });
 
 test('prettyJson keeps key order and duplicate keys', () => {
@@ -63,15 +64,16 @@ test('prettyJson indents nesting and keeps empty containers compact', () => {
 });
 
 test('prettyJson ignores whitespace and newlines between tokens, not inside them', () => {
-  assert.equal(F.prettyJson(' \r\n\t{ "a" :\n 1 ,\r\n "b"\t: [ 2 , 3 ] }\n'), '{\n  "a": 1,\n  "b": [\n    2,\n    3\n  ]\n}');
+  assert.equal(F.prettyJson(' \r\n\t{ "a" :\n 1 ,\r\n "b"\t: [ 2 , 3 ] }\n'),
+    '{\n  "a": 1,\n  "b": [\n    2,\n    3\n  ]\n}');
   assert.equal(F.prettyJson('"a b\\n"'), '"a b\\n"');
 });
 
 test('prettyJson refuses what is not strictly JSON (null: shown as text)', () => {
-  const bad = ['{"a":}', '[1,]', '{"a":1} x', '{"a":1}}', '01', '-01', 'NaN', 'Infinity', '-', '1.', '.5', '+1', '1e', '0x10',
-    '"abc', '"a\\"', '"\\x41"', '"\\u12G4"', '"tab\there"', '"nl\nhere"', "{'a':1}", '{a:1}', '{"a" 1}', '{"a":1,}',
-    '[1 2]', '[', ']', '{', '{"a":[1}', '[1}', 'tru', 'truex', 'nul', '', '   ', '\u00a01', '1\u00a0', '{"a":1}\u0000',
-    '[,1]', '{,}', '"a" "b"', '// c\n1'];
+  const bad = ['{"a":}', '[1,]', '{"a":1} x', '{"a":1}}', '01', '-01', 'NaN', 'Infinity', '-', '1.', '.5', '+1', '1e',
+    '0x10', '"abc', '"a\\"', '"\\x41"', '"\\u12G4"', '"tab\there"', '"nl\nhere"', "{'a':1}", '{a:1}', '{"a" 1}',
+    '{"a":1,}', '[1 2]', '[', ']', '{', '{"a":[1}', '[1}', 'tru', 'truex', 'nul', '', '   ', '\u00a01', '1\u00a0',
+    '{"a":1}\u0000', '[,1]', '{,}', '"a" "b"', '// c\n1'];
   for (const text of bad) assert.equal(F.prettyJson(text), null, JSON.stringify(text));
   assert.equal(F.prettyJson(undefined), null);
   assert.equal(F.isJson('{"a":1}'), true);
@@ -113,19 +115,25 @@ test('parseRfc3339 reads what the gateway reads', () => {
 });
 
 test('isTime takes RFC 3339, Unix seconds and ages, nothing else', () => {
-  for (const ok of ['2026-12-06T02:50:41Z', '1700000000', '-5', '90s', '15m', '1h', '2d', '1w']) assert.ok(F.isTime(ok), ok);
+  for (const ok of ['2026-12-06T02:50:41Z', '1700000000', '-5', '90s', '15m', '1h', '2d', '1w']) {
+    assert.ok(F.isTime(ok), ok);
+  }
   for (const bad of ['', 'h', '1y', '-1h', '+1h', ' 1h', '1.5h', '1hh', 'yesterday', '1é', '1234567890123456789']) {
     assert.ok(!F.isTime(bad), bad);
   }
   assert.deepEqual(F.SINCE_PRESETS.map(([v]) => v), ['1h', '1d', '1w']);
 });
 
-const known = { sources: ['flinks'], targets: ['audit', 'flaky'] };
+// As the page carries them (console/mod.rs: the hookgate-statuses meta, from the store's lists).
+const statuses = { event: ['pending', 'failed', 'delivered', 'dead'],
+  delivery: ['pending', 'failed', 'delivered', 'dead', 'cancelled'] };
+const known = { sources: ['flinks'], targets: ['audit', 'flaky'], statuses };
 
 test('parseEventId takes the API\'s ids and nothing else', () => {
   assert.equal(F.parseEventId('42'), 42);
   assert.equal(F.parseEventId('9007199254740991'), 9007199254740991);
-  for (const bad of ['abc', '', '0', '-1', '+1', '1.5', '1e3', '007', ' 1', '1 ', 'evt_1', '9007199254740993', '0x1F']) {
+  const bads = ['abc', '', '0', '-1', '+1', '1.5', '1e3', '007', ' 1', '1 ', 'evt_1', '9007199254740993', '0x1F'];
+  for (const bad of bads) {
     assert.equal(F.parseEventId(bad), null, bad);
   }
 });
@@ -154,15 +162,41 @@ test('parseFilters: unknown statuses, keys, names, times, JSON and repeats are e
   assert.throws(() => F.parseFilters('nowhere', ''));
 });
 
+test('parseFilters reads statuses from the lists the page carries, not from a copy', () => {
+  const r = F.parseFilters('deliveries', 'status=cancelled', { statuses: { delivery: ['cancelled'] } });
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.params.status, 'cancelled');
+  assert.deepEqual(F.parseFilters('events', 'status=paused', { statuses: { event: ['pending', 'paused'] } }).errors, [],
+    'a status the store adds is taken');
+  assert.match(F.parseFilters('events', 'status=dead', {}).errors[0], /status "dead" is not one of \./,
+    'no list on the page: nothing passes (never "any status")');
+});
+
 test('parseFilters: good values pass, an event id as a number', () => {
-  assert.deepEqual(F.parseFilters('deliveries', 'status=dead&event=42&target=flaky', known),
-    { params: { status: 'dead', event: 42, target: 'flaky' }, raw: { status: 'dead', event: '42', target: 'flaky' }, errors: [] });
+  assert.deepEqual(F.parseFilters('deliveries', 'status=dead&event=42&target=flaky', known), {
+    params: { status: 'dead', event: 42, target: 'flaky' },
+    raw: { status: 'dead', event: '42', target: 'flaky' },
+    errors: [],
+  });
   assert.deepEqual(F.parseFilters('deliveries', '', known), { params: {}, raw: {}, errors: [] });
   const match = '{"RequestId":"a&b=c?"}';
-  const ev = F.parseFilters('events', new URLSearchParams({ source: 'flinks', type: 'KYC', status: 'dead', since: '1h', until: '1700000000', q: 'abc', match }), known);
+  const all = { source: 'flinks', type: 'KYC', status: 'dead', since: '1h', until: '1700000000', q: 'abc', match };
+  const ev = F.parseFilters('events', new URLSearchParams(all), known);
   assert.deepEqual(ev.errors, []);
-  assert.deepEqual(ev.params, { source: 'flinks', type: 'KYC', status: 'dead', since: '1h', until: '1700000000', q: 'abc', match });
+  assert.deepEqual(ev.params, all);
   const rj = F.parseFilters('rejections', 'source=flinks&reason=signature_mismatch&since=2026-12-06T02:50:41Z', known);
   assert.deepEqual(rj.errors, []);
   assert.equal(rj.params.since, '2026-12-06T02:50:41Z');
+});
+
+test('shownAs: JSON re-indented as received, other UTF-8 as text, anything else as hex', () => {
+  const utf8 = (s) => new TextEncoder().encode(s);
+  assert.deepEqual(F.shownAs(utf8('{"Amount":12.50}')),
+    { kind: 'JSON (indented, every value as received)', text: '{\n  "Amount": 12.50\n}' });
+  assert.deepEqual(F.shownAs(utf8('amount=12.50&é')), { kind: 'text', text: 'amount=12.50&é' });
+  assert.deepEqual(F.shownAs(new Uint8Array([0x00, 0xff, 0xfe, 0x10, 0x80, 0x7f, 0x41, 0x42])),
+    { kind: 'binary (hex)', text: '00000000  00 ff fe 10 80 7f 41 42' });
+  const seventeen = new Uint8Array(17).fill(0xff);
+  assert.equal(F.shownAs(seventeen).text, `00000000  ${Array(16).fill('ff').join(' ')}\n00000010  ff`);
+  assert.deepEqual(F.shownAs(new Uint8Array(0)), { kind: 'text', text: '' });
 });
