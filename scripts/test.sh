@@ -6,7 +6,8 @@
 # all run (and fail when what they need is missing). Otherwise this script looks first and
 # excludes what cannot run, saying which tests and why, on a line of its own:
 #   - PostgreSQL at HOOKGATE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test):
-#     the conformance suite's `postgres::` half, the `postgres` and `multinode` binaries;
+#     the conformance suite's `postgres::` half, the `postgres`, `postgres_tls` (private servers
+#     of its own, from /usr/lib/postgresql) and `multinode` binaries;
 #   - NATS at HOOKGATE_TEST_NATS_URL (default nats://127.0.0.1:4222): tests named `nats`;
 #   - root (mounting a tmpfs, files another user cannot write): tests named `as_root_`.
 # Installs what the tests use when missing: cargo-nextest, openssl (a self-signed certificate),
@@ -63,8 +64,8 @@ if [ "${CI:-}" != "true" ]; then
   pg=${HOOKGATE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
   nats=${HOOKGATE_TEST_NATS_URL:-nats://127.0.0.1:4222}
   if ! reachable "$pg"; then
-    echo "test.sh: PostgreSQL is unreachable at $pg: excluding its tests (test(/^postgres::/), binary(=postgres), binary(=multinode)); set HOOKGATE_TEST_POSTGRES_URL" >&2
-    excluded+=("test(/^postgres::/) | binary(=postgres) | binary(=multinode)")
+    echo "test.sh: PostgreSQL is unreachable at $pg: excluding its tests (test(/^postgres::/), binary(=postgres), binary(=postgres_tls), binary(=multinode)); set HOOKGATE_TEST_POSTGRES_URL" >&2
+    excluded+=("test(/^postgres::/) | binary(=postgres) | binary(=postgres_tls) | binary(=multinode)")
   fi
   if ! reachable "$nats"; then
     echo "test.sh: NATS is unreachable at $nats: excluding its tests (test(/nats/)); set HOOKGATE_TEST_NATS_URL" >&2

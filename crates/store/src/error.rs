@@ -18,6 +18,9 @@ pub enum StoreError {
     /// PostgreSQL reported an error, or the connection failed.
     #[error("postgres error: {}", postgres_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// A TLS connection to PostgreSQL could not be made (see [`TlsError`]).
+    #[error("postgres TLS: {0}")]
+    Tls(#[from] TlsError),
     /// No PostgreSQL connection could be had in time.
     #[error("postgres connection pool: {0}")]
     Pool(String),
@@ -85,6 +88,77 @@ pub enum StoreError {
         /// The database error.
         source: rusqlite::Error,
     },
+}
+
+/// Why TLS to PostgreSQL failed, worded for the operator: what is wrong and what to do.
+#[non_exhaustive]
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TlsError {
+    /// TLS is required (`sslmode=require` or stricter) and the server answered that it has none.
+    #[error("the server does not offer TLS: enable ssl on the server or use sslmode=disable")]
+    NotOffered,
+    /// The `sslrootcert` file cannot be used.
+    #[error(
+        "cannot use sslrootcert={path}: {reason}; give a readable PEM file holding the CA certificate that issued the server's certificate"
+    )]
+    RootCert {
+        /// The file as given.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The server's certificate does not chain to the CA in `sslrootcert`.
+    #[error(
+        "the server at `{host}` presented a certificate not signed by the CA in sslrootcert={root_cert}: give the CA that issued the server's certificate, or check that `{host}` is the server you mean"
+    )]
+    UnknownCa {
+        /// The host connected to.
+        host: String,
+        /// The `sslrootcert` file.
+        root_cert: String,
+    },
+    /// The server's certificate is not issued for the host name connected to (`verify-full`).
+    #[error(
+        "the server at `{host}` presented a certificate not issued for that name{}: connect by a name the certificate holds, or use sslmode=verify-ca to check the CA only",
+        if presented.is_empty() { String::new() } else { format!(" (it holds {presented})") }
+    )]
+    HostMismatch {
+        /// The host connected to.
+        host: String,
+        /// The names the certificate holds, comma-separated (empty when unknown).
+        presented: String,
+    },
+    /// The server's certificate is refused for another reason (expired, not yet valid, …).
+    #[error("the certificate of the server at `{host}` is refused: {reason}")]
+    Certificate {
+        /// The host connected to.
+        host: String,
+        /// rustls's reason.
+        reason: String,
+    },
+    /// The handshake failed for a reason that is not the certificate's.
+    #[error("the TLS handshake with `{host}` failed: {reason}")]
+    Handshake {
+        /// The host connected to.
+        host: String,
+        /// The cause.
+        reason: String,
+    },
+}
+
+/// A failed connection attempt as a [`StoreError`]: TLS failures become [`StoreError::Tls`].
+pub(crate) fn connect_error(e: tokio_postgres::Error) -> StoreError {
+    use std::error::Error as _;
+    let source = e.source();
+    if let Some(tls) = source.and_then(|s| s.downcast_ref::<TlsError>()) {
+        return StoreError::Tls(tls.clone());
+    }
+    // tokio-postgres words a server's "no TLS here" answer itself, as a plain string: matched by
+    // its text (a test against a server with ssl=off keeps the match honest across upgrades).
+    if source.is_some_and(|s| s.to_string() == "server does not support TLS") {
+        return StoreError::Tls(TlsError::NotOffered);
+    }
+    StoreError::Postgres(e)
 }
 
 /// A PostgreSQL error as Hookgate shows it: severity, SQLSTATE and message, without the server's

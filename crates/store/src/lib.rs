@@ -31,7 +31,7 @@ use std::time::Duration;
 
 pub use admin::AdminOp;
 pub use body::sha256_hex;
-pub use error::StoreError;
+pub use error::{StoreError, TlsError};
 pub use ids::{AuditId, JobId};
 pub use jobs::{AuditEntry, Job, JobBatch, JobKind, JobState, NewAudit, NewJob};
 pub use model::{
@@ -44,7 +44,7 @@ pub use postgres::PgStore;
 pub use sqlite::{Reader, SqliteStore};
 pub use store::Store;
 pub use terms::MetadataTerm;
-pub use url::{Durability, PostgresUrl, StoreUrl};
+pub use url::{Durability, PostgresUrl, SslMode, StoreUrl};
 
 /// Tuning for either store.
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::error::StoreError;
+use crate::postgres::tls::{Check, MakeRustls};
 
 /// How hard SQLite works to make a commit survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +17,40 @@ pub enum Durability {
     /// `synchronous=NORMAL`: survives a process crash, may lose the last commits on power loss.
     /// Opt-in only (`?synchronous=normal`), since an acknowledged webhook must not be lost.
     Normal,
+}
+
+/// `?sslmode=`: whether the connection to PostgreSQL is encrypted, and what of the server's
+/// certificate is checked (libpq's values and meanings).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SslMode {
+    /// No TLS. The default when `sslmode` is absent (libpq's default is `prefer`): a URL that
+    /// worked before TLS support keeps connecting exactly as it did, and a store that needs
+    /// encryption says so in its URL.
+    #[default]
+    Disable,
+    /// TLS when the server offers it, plaintext otherwise; the certificate is not checked (unless
+    /// `sslrootcert` is given). Protects against a passive listener only.
+    Prefer,
+    /// TLS or no connection; the certificate is not checked unless `sslrootcert` is given (then as
+    /// `verify-ca`, as libpq does).
+    Require,
+    /// TLS, and the server's certificate must be signed by the CA in `sslrootcert`.
+    VerifyCa,
+    /// As `verify-ca`, and the certificate must be issued for the host name connected to.
+    VerifyFull,
+}
+
+impl SslMode {
+    fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "disable" => Self::Disable,
+            "prefer" => Self::Prefer,
+            "require" => Self::Require,
+            "verify-ca" => Self::VerifyCa,
+            "verify-full" => Self::VerifyFull,
+            _ => return None,
+        })
+    }
 }
 
 /// A parsed store URL.
@@ -44,14 +79,34 @@ pub struct PostgresUrl {
     pub schema: String,
     /// A file holding the password (`?password_file=`).
     pub password_file: Option<PathBuf>,
+    /// Private, with getters: `verify-*` without a CA file must not be constructible.
+    ssl_mode: SslMode,
+    ssl_root_cert: Option<PathBuf>,
 }
 
 impl PostgresUrl {
+    /// `?sslmode=` (absent: [`SslMode::Disable`]).
+    pub fn ssl_mode(&self) -> SslMode {
+        self.ssl_mode
+    }
+
+    /// `?sslrootcert=`: the CA certificate(s), PEM, the server's certificate must be signed by.
+    pub fn ssl_root_cert(&self) -> Option<&std::path::Path> {
+        self.ssl_root_cert.as_deref()
+    }
+
     /// The driver's connection settings, with the password read from its file or `PGPASSWORD`.
+    /// Reads `sslrootcert` too, so a bad file is refused where the settings are checked.
     ///
     /// # Errors
-    /// [`StoreError::Url`] when the password file cannot be read.
+    /// [`StoreError::Url`] when the password file cannot be read, [`StoreError::Tls`] when the
+    /// `sslrootcert` file cannot be used.
     pub fn connect_config(&self) -> Result<tokio_postgres::Config, StoreError> {
+        self.connect_parts().map(|(config, _)| config)
+    }
+
+    /// The driver's settings and, unless `sslmode=disable`, the TLS connector `sslmode` asks for.
+    pub(crate) fn connect_parts(&self) -> Result<(tokio_postgres::Config, Option<MakeRustls>), StoreError> {
         let err = |reason| StoreError::Url { url: self.url.clone(), reason };
         let mut config =
             tokio_postgres::Config::from_str(&self.driver_url).map_err(|_| err("not a valid PostgreSQL URL"))?;
@@ -64,7 +119,21 @@ impl PostgresUrl {
         if config.get_application_name().is_none() {
             config.application_name("hookgate");
         }
-        Ok(config)
+        use tokio_postgres::config::SslMode as Driver;
+        config.ssl_mode(match self.ssl_mode {
+            SslMode::Disable => Driver::Disable,
+            SslMode::Prefer => Driver::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Driver::Require,
+        });
+        let check = match (self.ssl_mode, &self.ssl_root_cert) {
+            (SslMode::Disable, _) => return Ok((config, None)),
+            (SslMode::VerifyFull, _) => Check::ChainAndName,
+            // As libpq: a CA given is a CA checked, whatever the mode.
+            (SslMode::VerifyCa, _) | (_, Some(_)) => Check::Chain,
+            (SslMode::Prefer | SslMode::Require, None) => Check::Nothing,
+        };
+        let tls = MakeRustls::new(check, self.ssl_root_cert.as_deref())?;
+        Ok((config, Some(tls)))
     }
 }
 
@@ -126,7 +195,10 @@ fn redact(url: &str) -> String {
     if !query.is_empty() {
         let pairs: Vec<String> = query
             .split('&')
-            .map(|p| if p.starts_with("password=") { "password=***".to_owned() } else { p.to_owned() })
+            .map(|p| match p.split_once('=') {
+                Some((key @ ("password" | "sslpassword"), _)) => format!("{key}=***"),
+                _ => p.to_owned(),
+            })
             .collect();
         out.push('?');
         out.push_str(&pairs.join("&"));
@@ -173,6 +245,7 @@ impl StoreUrl {
         }
         let mut schema = "public".to_owned();
         let mut password_file = None;
+        let (mut ssl_mode, mut ssl_root_cert) = (SslMode::Disable, None);
         let mut driver_query = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
@@ -182,14 +255,47 @@ impl StoreUrl {
                 Some(("password", _)) => {
                     return Err(err("put the password in PGPASSWORD or ?password_file=PATH, not in the URL"));
                 }
+                // tokio-postgres knows only disable/prefer/require and no sslrootcert: TLS options
+                // are Hookgate's, and never reach the driver's parser.
+                Some(("sslmode", mode)) => {
+                    ssl_mode = SslMode::parse(mode).ok_or_else(|| {
+                        err("unknown sslmode (known: disable, prefer, require, verify-ca, verify-full)")
+                    })?;
+                }
+                Some(("sslrootcert", "")) => {
+                    return Err(err("sslrootcert is empty: give the CA certificate file (PEM)"));
+                }
+                Some(("sslrootcert", "system")) => {
+                    return Err(err("sslrootcert=system is not supported: give the CA certificate file (PEM)"));
+                }
+                Some(("sslrootcert", path)) => ssl_root_cert = Some(PathBuf::from(path)),
+                Some(("sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir", _)) => {
+                    return Err(err(
+                        "client certificates and CRLs are not supported (known TLS options: sslmode, sslrootcert)",
+                    ));
+                }
                 _ => driver_query.push(pair),
             }
         }
+        if matches!(ssl_mode, SslMode::VerifyCa | SslMode::VerifyFull) && ssl_root_cert.is_none() {
+            // libpq would read ~/.postgresql/root.crt; a service's home is no place for its trust.
+            return Err(err(
+                "sslmode=verify-ca and verify-full need sslrootcert=PATH, the CA certificate (PEM) that issued the server's",
+            ));
+        }
         let driver_url =
             if driver_query.is_empty() { base.to_owned() } else { format!("{base}?{}", driver_query.join("&")) };
-        let parsed = PostgresUrl { url: url.to_owned(), driver_url, schema, password_file };
+        let parsed = PostgresUrl { url: url.to_owned(), driver_url, schema, password_file, ssl_mode, ssl_root_cert };
         // Validate the driver's part now, so a bad URL fails at start-up, not at the first connect.
-        tokio_postgres::Config::from_str(&parsed.driver_url).map_err(|_| err("not a valid PostgreSQL URL"))?;
+        let config =
+            tokio_postgres::Config::from_str(&parsed.driver_url).map_err(|_| err("not a valid PostgreSQL URL"))?;
+        let unix = config.get_hosts().iter().any(|h| !matches!(h, tokio_postgres::config::Host::Tcp(_)));
+        if unix && matches!(ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
+            // The server never offers TLS on its socket: refused here rather than at every connect.
+            return Err(err(
+                "PostgreSQL has no TLS over a Unix socket: connect to a host name, or use sslmode=disable",
+            ));
+        }
         Ok(StoreUrl::Postgres(parsed))
     }
 }
@@ -235,5 +341,50 @@ mod tests {
         }
         let StoreUrl::Postgres(pg) = StoreUrl::parse("postgres://localhost/db").unwrap() else { panic!() };
         assert_eq!(pg.schema, "public");
+    }
+
+    #[test]
+    fn tls_options_are_hookgate_s_and_refused_with_a_reason() {
+        let pg = |url: &str| match StoreUrl::parse(url).unwrap() {
+            StoreUrl::Postgres(pg) => pg,
+            StoreUrl::Sqlite { .. } => panic!("not postgres"),
+        };
+        use tokio_postgres::config::SslMode as Driver;
+        // Absent: no TLS, as before TLS support (the driver's own default would be prefer).
+        let plain = pg("postgres://u@db/x");
+        assert_eq!(plain.ssl_mode, SslMode::Disable);
+        assert_eq!(plain.connect_config().unwrap().get_ssl_mode(), Driver::Disable);
+        assert_eq!(pg("postgres://u@db/x?sslmode=prefer").connect_config().unwrap().get_ssl_mode(), Driver::Prefer);
+        let required = pg("postgres://u@db/x?sslmode=require&schema=s");
+        assert_eq!((required.ssl_mode, required.schema.as_str()), (SslMode::Require, "s"));
+        assert_eq!(required.connect_config().unwrap().get_ssl_mode(), Driver::Require);
+        let full = pg("postgres://u@db/x?sslmode=verify-full&sslrootcert=/etc/ca.pem");
+        assert_eq!(full.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(full.ssl_root_cert.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+        assert!(!full.driver_url.contains("ssl"), "{}", full.driver_url);
+
+        let refused = |url: &str| StoreUrl::parse(url).unwrap_err().to_string();
+        assert!(refused("postgres://u@db/x?sslmode=verify").contains("unknown sslmode (known: disable"));
+        assert!(refused("postgres://u@db/x?sslmode=verify-ca").contains("need sslrootcert=PATH"));
+        assert!(refused("postgres://u@db/x?sslmode=verify-full&sslrootcert=").contains("sslrootcert is empty"));
+        assert!(refused("postgres://u@db/x?sslrootcert=system").contains("not supported"));
+        assert!(refused("postgres://u@db/x?sslmode=require&host=/run/postgresql").contains("Unix socket"));
+        let err = refused("postgres://u@db/x?sslkey=k.pem&sslpassword=secret");
+        assert!(err.contains("client certificates") && !err.contains("secret"), "{err}");
+
+        // A CA file that cannot be read is refused where the settings are checked (config check).
+        let err = pg("postgres://u@db/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
+            .connect_config()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot use sslrootcert=/nonexistent/ca.pem") && err.contains("readable PEM"), "{err}");
+        let not_pem = std::env::temp_dir().join(format!("hookgate-not-a-ca-{}.pem", std::process::id()));
+        std::fs::write(&not_pem, "not a certificate\n").unwrap();
+        let err = pg(&format!("postgres://u@db/x?sslmode=require&sslrootcert={}", not_pem.display()))
+            .connect_config()
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_file(&not_pem).unwrap();
+        assert!(err.contains("holds no certificate"), "{err}");
     }
 }

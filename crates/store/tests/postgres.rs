@@ -110,12 +110,32 @@ async fn a_password_never_goes_in_the_url() {
     assert!(err.contains("PGPASSWORD") && !err.contains("hunter2"), "{err}");
 }
 
+/// Whatever the test server's `ssl` setting: encrypted, or refused at the start, never plain text.
+/// (tests/postgres_tls.rs pins each case on servers of its own.)
 #[tokio::test]
-async fn sslmode_require_fails_the_start_instead_of_falling_back_to_plain_text() {
+async fn sslmode_require_never_falls_back_to_plain_text() {
     let schema = PgTestSchema::new("sslmode").await;
-    let url = StoreUrl::parse(&format!("{}&sslmode=require", schema.url())).unwrap();
-    let err = Store::open(&url, StoreOptions::default()).await.unwrap_err();
-    assert!(matches!(err, hookgate_store::StoreError::Postgres(_)), "{err}");
+    let url =
+        StoreUrl::parse(&format!("{}&sslmode=require&application_name=hg_sslmode_require", schema.url())).unwrap();
+    match Store::open(&url, StoreOptions::default()).await {
+        Ok(store) => {
+            let (client, conn) = tokio_postgres::connect(&base_url(), tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            let rows = client
+                .query(
+                    "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                     WHERE a.application_name = 'hg_sslmode_require'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            store.close().await;
+            assert!(!rows.is_empty() && rows.iter().all(|r| r.get::<_, bool>(0)), "a plain-text connection");
+        }
+        Err(err) => {
+            assert!(matches!(err, hookgate_store::StoreError::Tls(hookgate_store::TlsError::NotOffered)), "{err}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::oneshot;
 use tokio_postgres::NoTls;
 
-use crate::error::StoreError;
+use crate::error::{StoreError, connect_error};
 use crate::model::{Inserted, NewEvent, NewRejection};
 use crate::url::PostgresUrl;
 
@@ -21,13 +21,17 @@ pub(super) enum Cmd {
 }
 
 pub(super) fn pool(url: &PostgresUrl, size: usize) -> Result<Pool, StoreError> {
-    let mut config = url.connect_config()?;
+    let (mut config, tls) = url.connect_parts()?;
     // Every connection works in the store's schema, so the SQL below names no schema.
     config.options(format!("-c search_path={}", url.schema));
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(5));
     }
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+    let manager = match tls {
+        Some(tls) => Manager::from_config(config, tls, manager_config),
+        None => Manager::from_config(config, NoTls, manager_config),
+    };
     Pool::builder(manager)
         .max_size(size)
         .runtime(Runtime::Tokio1)
@@ -39,7 +43,7 @@ pub(super) fn pool(url: &PostgresUrl, size: usize) -> Result<Pool, StoreError> {
 
 pub(super) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
     pool.get().await.map_err(|e| match e {
-        deadpool_postgres::PoolError::Backend(e) => StoreError::Postgres(e),
+        deadpool_postgres::PoolError::Backend(e) => connect_error(e),
         other => StoreError::Pool(other.to_string()),
     })
 }

@@ -12,6 +12,7 @@
 mod connection;
 mod jobs;
 mod reader;
+pub(crate) mod tls;
 
 pub(crate) use reader::array_literal;
 mod writer;
