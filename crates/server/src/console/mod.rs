@@ -5,27 +5,52 @@
 //!
 //! Safety: the session cookie is `HttpOnly; SameSite=Strict` (`Secure` under TLS); every response
 //! of the operator listener carries a Content-Security-Policy with no inline script or style, so
-//! the page runs only `/assets/format.js` (pure helpers: JSON re-indented as received, times,
-//! reading a link's filters) and `/assets/console.js`, which builds the page from text nodes (a
-//! payload with `<script>` in it is shown, never run).
+//! the page runs only `/assets/main.js` and the ES modules it imports, all from `ASSETS`: one per
+//! view (`views/*.js`), the API client, the shared table, and pure helpers (`format.js`: JSON
+//! re-indented as received, times, reading a link's filters). They build the page from text nodes
+//! (a payload with `<script>` in it is shown, never run).
 
 pub(crate) mod session;
 
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::State;
 use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use hookgate_store::{DeliveryStatus, EventStatus};
 use serde::Deserialize;
 
 use crate::admin::AdminState;
 
-const SCRIPT: &str = include_str!("assets/console.js");
-const FORMAT: &str = include_str!("assets/format.js");
-const STYLE: &str = include_str!("assets/console.css");
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every file served under `/assets/`: (path, content, content type). A new module is one line
+/// here (a test fails until it is); any other path under `/assets/` is a 404.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("console.css", include_str!("assets/console.css"), "text/css; charset=utf-8"),
+    ("main.js", include_str!("assets/main.js"), JS),
+    ("api.js", include_str!("assets/api.js"), JS),
+    ("dom.js", include_str!("assets/dom.js"), JS),
+    ("filters.js", include_str!("assets/filters.js"), JS),
+    ("format.js", include_str!("assets/format.js"), JS),
+    ("job.js", include_str!("assets/job.js"), JS),
+    ("page.js", include_str!("assets/page.js"), JS),
+    ("payload.js", include_str!("assets/payload.js"), JS),
+    ("route.js", include_str!("assets/route.js"), JS),
+    ("table.js", include_str!("assets/table.js"), JS),
+    ("views/audit.js", include_str!("assets/views/audit.js"), JS),
+    ("views/deliveries.js", include_str!("assets/views/deliveries.js"), JS),
+    ("views/event.js", include_str!("assets/views/event.js"), JS),
+    ("views/events.js", include_str!("assets/views/events.js"), JS),
+    ("views/jobs.js", include_str!("assets/views/jobs.js"), JS),
+    ("views/overview.js", include_str!("assets/views/overview.js"), JS),
+    ("views/rejection.js", include_str!("assets/views/rejection.js"), JS),
+    ("views/rejections.js", include_str!("assets/views/rejections.js"), JS),
+    ("views/secrets.js", include_str!("assets/views/secrets.js"), JS),
+];
 
 /// The console's routes (merged into the operator listener's router).
 pub(crate) fn router() -> axum::Router<Arc<AdminState>> {
@@ -33,13 +58,20 @@ pub(crate) fn router() -> axum::Router<Arc<AdminState>> {
         .route("/", get(index))
         .route("/login", post(login))
         .route("/logout", post(logout))
-        .route("/assets/console.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
-        .route("/assets/format.js", get(|| async { asset(FORMAT, "text/javascript; charset=utf-8") }))
-        .route("/assets/console.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+        .route("/assets/{*path}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
 
-fn asset(text: &'static str, content_type: &'static str) -> Response {
+/// A file of `ASSETS` by its path under `/assets/`: (content, content type).
+fn find_asset(path: &str) -> Option<(&'static str, &'static str)> {
+    ASSETS.iter().find(|(p, _, _)| *p == path).map(|&(_, text, content_type)| (text, content_type))
+}
+
+/// `GET /assets/{*path}`: a file of `ASSETS`, or 404.
+async fn asset(Path(path): Path<String>) -> Response {
+    let Some((text, content_type)) = find_asset(&path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let mut r = text.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -118,16 +150,18 @@ async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Resp
     // The configured names the filters offer, with the page: the API's lists of sources and
     // targets also count events and deliveries, more than a filter's choices need.
     let names = |names: Vec<&str>| escape(&serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()));
+    // A module script is deferred by default, and CSP `script-src 'self'` allows it.
     let head = format!(
         "<meta name=\"hookgate-csrf\" content=\"{}\"><meta name=\"hookgate-role\" content=\"{}\">\
          <meta name=\"hookgate-name\" content=\"{}\"><meta name=\"hookgate-sources\" content=\"{}\">\
-         <meta name=\"hookgate-targets\" content=\"{}\"><script src=\"/assets/format.js\" defer></script>\
-         <script src=\"/assets/console.js\" defer></script>",
+         <meta name=\"hookgate-targets\" content=\"{}\"><meta name=\"hookgate-statuses\" content=\"{}\">\
+         <script type=\"module\" src=\"/assets/main.js\"></script>",
         escape(&session.csrf),
         caller.role.as_str(),
         escape(&caller.name),
         names(state.sources.iter().map(|s| s.name.as_str()).collect()),
         names(state.targets.iter().map(|t| t.name.as_str()).collect()),
+        escape(&statuses_json()),
     );
     let body = format!(
         "<header><a class=\"brand\" href=\"#/\">Hookgate</a>\
@@ -143,6 +177,16 @@ async fn index(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Resp
         csrf = escape(&session.csrf),
     );
     html(StatusCode::OK, page("Hookgate", "console", &head, &body))
+}
+
+/// The statuses the filters offer and check a link against, from the store's own lists, so the
+/// script keeps no copy of them to drift: `{"event": [...], "delivery": [...]}`.
+fn statuses_json() -> String {
+    serde_json::json!({
+        "event": EventStatus::ALL.map(EventStatus::as_str),
+        "delivery": DeliveryStatus::ALL.map(DeliveryStatus::as_str),
+    })
+    .to_string()
 }
 
 /// Whether a form post comes from this origin (a page elsewhere cannot sign a browser in or out).
@@ -185,7 +229,14 @@ async fn login(
     };
     let now = now();
     let Some(entry) = state.tokens.entry(form.token.trim(), now) else {
-        tracing::info!("Console sign-in refused: unknown, revoked or expired token.");
+        // At most a line every 5 s (with the count left out): a flood of guesses must not
+        // flood the log.
+        static THROTTLE: hookgate_store::throttle::LogThrottle =
+            hookgate_store::throttle::LogThrottle::new(std::time::Duration::from_secs(5));
+        metrics::counter!("hookgate_console_signin_refused_total").increment(1);
+        if let Some(suppressed) = THROTTLE.admit() {
+            tracing::info!(suppressed, "Console sign-in refused: unknown, revoked or expired token.");
+        }
         return login_page(StatusCode::UNAUTHORIZED, Some("That token is not valid (unknown, revoked or expired)."));
     };
     let expires_at = entry.expires_at.map_or(now + session::MAX_AGE_SECS, |t| t.min(now + session::MAX_AGE_SECS));
@@ -239,6 +290,53 @@ async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_asset_file_is_served_and_nothing_else() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console/assets");
+        for sub in ["", "views"] {
+            for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                if name.ends_with(".js") || name.ends_with(".css") {
+                    let path = if sub.is_empty() { name } else { format!("{sub}/{name}") };
+                    assert!(find_asset(&path).is_some(), "assets/{path} is missing from ASSETS");
+                }
+            }
+        }
+        assert_eq!(find_asset("main.js").map(|(_, t)| t), Some(JS));
+        for absent in ["", "views", "console.js", "format.test.mjs", "package.json", "../mod.rs", "/main.js"] {
+            assert!(find_asset(absent).is_none(), "{absent}");
+        }
+    }
+
+    #[test]
+    fn every_module_a_module_imports_is_served() {
+        for (path, text, _) in ASSETS.iter().filter(|(p, _, _)| p.ends_with(".js")) {
+            // `import … from './x.js'` (or '../x.js'), resolved against the importing module's folder.
+            for spec in text.split(" from '").skip(1).filter_map(|rest| rest.split('\'').next()) {
+                let mut parts: Vec<&str> = path.split('/').collect();
+                parts.pop();
+                for segment in spec.split('/') {
+                    match segment {
+                        "." => {}
+                        ".." => {
+                            parts.pop();
+                        }
+                        s => parts.push(s),
+                    }
+                }
+                let target = parts.join("/");
+                assert!(find_asset(&target).is_some(), "{path} imports {spec}, which ASSETS does not serve");
+            }
+        }
+    }
+
+    #[test]
+    fn the_page_carries_the_stores_status_names() {
+        let v: serde_json::Value = serde_json::from_str(&statuses_json()).unwrap();
+        assert_eq!(v["event"], serde_json::json!(["pending", "failed", "delivered", "dead"]));
+        assert_eq!(v["delivery"], serde_json::json!(["pending", "failed", "delivered", "dead", "cancelled"]));
+    }
 
     #[test]
     fn escape_covers_what_ends_an_element_or_attribute() {
