@@ -18,6 +18,7 @@ mod limits;
 mod listen;
 pub mod matching;
 mod ops;
+mod pii_view;
 pub mod pretty_json;
 pub mod printable;
 pub mod stream;
@@ -161,6 +162,12 @@ impl Gateway {
                         } else {
                             s.scheme().signature.iter().map(|h| h.name.to_ascii_lowercase()).collect()
                         },
+                        pairs_fields: s
+                            .metadata
+                            .iter()
+                            .filter(|f| f.parse == hookgate_verify::MetadataParse::Pairs)
+                            .map(|f| (f.name.clone(), f.pointer.clone()))
+                            .collect(),
                     })
                     .collect(),
                 targets: built.targets.iter().map(admin::TargetInfo::of).collect(),

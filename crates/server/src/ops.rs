@@ -62,8 +62,9 @@ fn describe() {
     describe_counter!("hookgate_duplicates_total", "Provider retries of an event already stored, by source.");
     describe_counter!(
         "hookgate_connections_refused_total",
-        "Connections closed at once because server.max_connections were open."
+        "Connections closed at once because their listener's share was open, by listener (webhooks: server.max_connections, api: admin.max_connections)."
     );
+    describe_counter!("hookgate_console_signin_refused_total", "Console sign-ins refused for an invalid token.");
     describe_counter!(
         "hookgate_store_commit_failures_total",
         "Store transactions that failed (every request in them got 503)."

@@ -91,6 +91,10 @@ pub(crate) fn build<'q>(q: &'q EventQuery, terms: &[i64], dialect: &Dialect) -> 
         let p = b.bind(Param::Text(t));
         b.push(format!("event_type = {p}"));
     }
+    if let Some(h) = &q.body_sha256 {
+        let p = b.bind(Param::Text(h));
+        b.push(format!("body_sha256 = {p}"));
+    }
     if let Some(text) = &q.text {
         let p = b.bind(Param::Text(text));
         let c = dialect.contains;

@@ -237,6 +237,9 @@ pub struct EventQuery {
     pub until_ms: Option<i64>,
     /// Only those whose id, provider id or dedup key contains this text.
     pub text: Option<String>,
+    /// Only those whose body has this SHA-256 (lowercase hex): the event a rejected attempt with
+    /// the same body was meant to be.
+    pub body_sha256: Option<String>,
     /// Only the event with this id.
     pub event_id: Option<EventId>,
     /// The next page: only those after this event in the list's order (newest first), so a page

@@ -193,7 +193,11 @@ fn show_delivery(out: &mut impl std::io::Write, d: &hookgate_store::DeliveryReco
         out,
         "attempts:     {}{}",
         s.attempts,
-        if d.revived > 0 { format!(" (revived {} times)", d.revived) } else { String::new() }
+        if d.revived > 0 {
+            format!(" (revived {})", crate::output::count(u64::try_from(d.revived).unwrap_or(0), "time", "times"))
+        } else {
+            String::new()
+        }
     )?;
     writeln!(out, "origin:       {}", d.origin.as_deref().unwrap_or("route"))?;
     writeln!(out, "created_at:   {}", rfc3339(s.created_at_ms))?;

@@ -69,7 +69,7 @@ pub(super) async fn list(
             .as_deref()
             .map(|s| s.parse::<DeliveryStatus>().map_err(|e| ApiError::bad_request("status", e)))
             .transpose()?,
-        target: p.target,
+        target: query::text("target", p.target)?,
         event_id: p
             .event
             .as_deref()

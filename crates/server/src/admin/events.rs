@@ -45,6 +45,9 @@ pub(super) struct EventsParams {
     until: Option<String>,
     /// A substring of the event id, the provider id or the dedup key.
     q: Option<String>,
+    /// The body's SHA-256 (64 lowercase hex digits): the events a rejected attempt's body
+    /// (its `body_sha256`) matches.
+    body_sha256: Option<String>,
     /// A JSON filter matched against the body and the metadata (see the README's filter language).
     #[serde(rename = "match")]
     #[param(rename = "match")]
@@ -97,6 +100,7 @@ pub(super) fn parse(p: &EventsParams) -> Result<(EventQuery, Option<Filter>), Ap
         since: p.since.clone(),
         until: p.until.clone(),
         q: p.q.clone(),
+        body_sha256: p.body_sha256.clone(),
         match_,
         event: None,
     };
@@ -165,6 +169,12 @@ pub(super) async fn show(
     let mut event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
     if caller.role < Role::Operator {
         hide_replayable_signatures(&state, &mut event);
+        if !event.pii.is_empty()
+            && let Some(source) = state.sources.iter().find(|s| s.name == event.summary.source)
+        {
+            let names: Vec<String> = source.pairs_fields.iter().map(|(name, _)| name.clone()).collect();
+            crate::pii_view::mask_metadata(&mut event.metadata, &names);
+        }
     }
     let listed =
         state.store.deliveries(&DeliveryQuery { event_id: Some(id), limit: 1000, ..Default::default() }).await?;
@@ -193,7 +203,8 @@ fn hide_replayable_signatures(state: &AdminState, event: &mut hookgate_store::Ev
     }
 }
 
-/// The exact stored body, with the content type it arrived with.
+/// The exact stored body, with the content type it arrived with. For the viewer role, Tag values
+/// that look like personal data are `***` (with `Hookgate-Masked: pii`); every other byte as received.
 #[utoipa::path(get, path = "/api/v1/events/{id}/body", tag = "events", params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, description = "The body as received", content_type = "*/*"),
               (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
@@ -205,14 +216,31 @@ pub(super) async fn body(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
     let id = event_id(&id)?;
-    let event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
+    let mut event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
+    // A viewer gets Tag values that look like personal data as `***` (and is told so); every
+    // other byte, and every byte for operators, as received.
+    let mut masked = false;
+    if caller.role < Role::Operator
+        && !event.pii.is_empty()
+        && let Some(source) = state.sources.iter().find(|s| s.name == event.summary.source)
+    {
+        let pointers: Vec<String> = source.pairs_fields.iter().map(|(_, pointer)| pointer.clone()).collect();
+        if let Some(body) = crate::pii_view::mask_body(&event.body, &pointers) {
+            event.body = body;
+            masked = true;
+        }
+    }
     let content_type = event
         .headers
         .iter()
         .find(|(k, _)| k == "content-type")
         .and_then(|(_, v)| HeaderValue::from_bytes(v.as_bytes()).ok())
         .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
-    Ok(raw_body(event.body, content_type))
+    let mut response = raw_body(event.body, content_type);
+    if masked {
+        response.headers_mut().insert("hookgate-masked", HeaderValue::from_static("pii"));
+    }
+    Ok(response)
 }
 
 /// Stored bytes as a response: never rendered by a browser as a page of ours (a body may be

@@ -40,6 +40,10 @@ pub struct SourceInfo {
     /// replay with the stored body under a new id.
     #[serde(skip)]
     pub viewer_hidden_headers: Vec<String>,
+    /// Its `k=v,k=v` metadata fields (Flinks' `tag`) as (name, pointer): where values that look
+    /// like personal data are masked for viewers.
+    #[serde(skip)]
+    pub pairs_fields: Vec<(String, String)>,
 }
 
 /// A target's configuration, as shown (URLs with credentials as `***`).

@@ -34,3 +34,12 @@ pub(super) fn cursor(value: Option<&str>) -> Result<Option<i64>, ApiError> {
         })
         .transpose()
 }
+
+/// A text filter (`target`, `source`, `reason`): as given, but never with a NUL, which
+/// PostgreSQL refuses in text (a 400 here, the same on both stores).
+pub(super) fn text(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.contains('\0') => Err(ApiError::bad_request(field, "contains a NUL character")),
+        other => Ok(other),
+    }
+}

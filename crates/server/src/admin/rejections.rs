@@ -67,8 +67,8 @@ pub(super) async fn list(
     let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let limit = query::limit(p.limit)?;
     let q = RejectionQuery {
-        source: p.source,
-        reason: p.reason,
+        source: query::text("source", p.source)?,
+        reason: query::text("reason", p.reason)?,
         since_ms: query::time("since", p.since.as_deref())?,
         until_ms: query::time("until", p.until.as_deref())?,
         before_id: query::cursor(p.cursor.as_deref())?.map(RejectionId),

@@ -15,6 +15,10 @@ pub(crate) const COOKIE: &str = "hookgate_session";
 
 /// The longest a session lasts (it ends sooner with its token).
 pub(crate) const MAX_AGE_SECS: i64 = 12 * 3600;
+/// Sessions one token may hold: the oldest ends when a token signs in once more.
+const MAX_PER_TOKEN: usize = 16;
+/// Sessions held at once, all tokens together: the oldest ends past it.
+const MAX_SESSIONS: usize = 1024;
 
 /// One signed-in browser.
 #[derive(Clone)]
@@ -63,8 +67,32 @@ impl Sessions {
         let session = Session { token_sha256, expires_at, csrf: random_token()? };
         let mut map = self.by_id_hash.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|_, s| s.expires_at > now);
+        // Bounded: a token signing in again and again (a script, a stolen token) keeps its
+        // newest sessions only, and all tokens together at most MAX_SESSIONS.
+        let mut mine: Vec<(String, i64)> = map
+            .iter()
+            .filter(|(_, s)| s.token_sha256 == session.token_sha256)
+            .map(|(k, s)| (k.clone(), s.expires_at))
+            .collect();
+        if mine.len() >= MAX_PER_TOKEN {
+            mine.sort_by_key(|(_, expires)| *expires);
+            for (k, _) in &mine[..=mine.len() - MAX_PER_TOKEN] {
+                map.remove(k);
+            }
+        }
+        if map.len() >= MAX_SESSIONS
+            && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.expires_at).map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
+        }
         map.insert(sha256_hex(id.as_bytes()), session.clone());
         Ok((id, session))
+    }
+
+    /// Sessions open now (expired ones not yet pruned included).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_id_hash.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 
     /// The session a cookie's id stands for, if it has not expired at `now`.
@@ -100,6 +128,21 @@ pub(crate) fn csrf_ok(session: &Session, presented: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_are_bounded_per_token_and_in_all() {
+        let s = Sessions::default();
+        let first = s.open("a".into(), 100, 0).unwrap().0;
+        for i in 0..40 {
+            s.open("a".into(), 101 + i, 0).unwrap();
+        }
+        assert_eq!(s.len(), MAX_PER_TOKEN, "one token keeps its newest sessions only");
+        assert!(s.get(&first, 1).is_none());
+        for i in 0..(MAX_SESSIONS + 50) {
+            s.open(format!("t{i}"), 100 + i64::try_from(i).unwrap(), 0).unwrap();
+        }
+        assert_eq!(s.len(), MAX_SESSIONS);
+    }
 
     #[test]
     fn sessions_open_expire_and_close() {

@@ -7,7 +7,7 @@ mod dedup;
 pub(crate) mod diagnosis;
 pub(crate) mod last_hour;
 mod metadata;
-mod pii;
+pub(crate) mod pii;
 mod pointer;
 pub mod routing;
 pub(crate) mod secret_use;
