@@ -172,7 +172,7 @@ pub async fn count(
     let mut q = q;
     let mut total: i64 = 0;
     loop {
-        let found = matcher.scan(store, q.clone(), f.as_ref(), usize::MAX, COUNT_BATCH, COUNT_WINDOW).await?;
+        let found = matcher.scan(store, q.clone(), f.as_ref(), usize::MAX, COUNT_BATCH, COUNT_WINDOW, None).await?;
         total = total.saturating_add(i64::try_from(found.records.len()).unwrap_or(i64::MAX));
         match found.next {
             Some(last) => q.max_id = Some(EventId(last.0 - 1)),
@@ -252,7 +252,7 @@ pub async fn run(
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        let found = matcher.scan(store, q.clone(), filter.as_ref(), usize::MAX, BATCH, BATCH as usize).await?;
+        let found = matcher.scan(store, q.clone(), filter.as_ref(), usize::MAX, BATCH, BATCH as usize, None).await?;
         let last = found.scanned < BATCH as usize;
         let cursor = found.next.map_or(EventId(0), |id| EventId(id.0 - 1));
         let batch = JobBatch {

@@ -175,6 +175,7 @@ impl Gateway {
                 secure_cookies: admin_tls,
                 closing: closing.subscribe(),
                 streams: admin::StreamShares::new(max_streams_per_token),
+                searches: tokio::sync::Semaphore::new(2),
                 last_hour: last_hour.clone(),
             });
             // The live stream stays open as long as its client listens: no request timeout.

@@ -125,8 +125,9 @@ impl EventMatcher {
         limit: usize,
         batch: u32,
         budget: usize,
+        deadline: Option<std::time::Instant>,
     ) -> Result<Scanned, StoreError> {
-        let mut found = self.scan(store, q, Some(filter), limit, batch, budget).await?;
+        let mut found = self.scan(store, q, Some(filter), limit, batch, budget, deadline).await?;
         for record in &mut found.records {
             let one =
                 EventQuery { max_id: Some(record.summary.id), by_id: true, limit: Some(1), ..EventQuery::default() };
@@ -153,6 +154,7 @@ impl EventMatcher {
         limit: usize,
         batch: u32,
         budget: usize,
+        deadline: Option<std::time::Instant>,
     ) -> Result<Scanned, StoreError> {
         let with_body = filter.is_some_and(|f| !self.covers(f, q.source.as_deref()));
         if let Some(f) = filter {
@@ -170,7 +172,9 @@ impl EventMatcher {
             } else {
                 q.before_id = Some(last);
             }
-            let more = full && found.scanned + rows.len() < budget;
+            // Past the deadline the page ends where it is (with `next`), like past the budget.
+            let in_time = deadline.is_none_or(|d| std::time::Instant::now() < d);
+            let more = full && found.scanned + rows.len() < budget && in_time;
             let next = async { if more { store.scan_events(&q, with_body).await.map(Some) } else { Ok(None) } };
             let judged = async {
                 match &judge {

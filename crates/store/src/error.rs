@@ -17,7 +17,7 @@ pub enum StoreError {
     Database(#[from] rusqlite::Error),
     /// PostgreSQL reported an error, or the connection failed.
     #[error("postgres error: {}", postgres_message(.0))]
-    Postgres(#[from] tokio_postgres::Error),
+    Postgres(tokio_postgres::Error),
     /// A TLS connection to PostgreSQL could not be made (see [`TlsError`]).
     #[error("postgres TLS: {0}")]
     Tls(#[from] TlsError),
@@ -77,6 +77,10 @@ pub enum StoreError {
     /// Another gateway process writes this store (its dedup index is locked).
     #[error("{0} is in use by another hookgate process on this store")]
     InUse(String),
+    /// An operator's read took longer than its bound (PostgreSQL's `statement_timeout` on the
+    /// read pool), or waited too long for a read connection: narrow it, or try again.
+    #[error("the read took too long or found no connection in time: narrow it (source, type, time) or retry")]
+    ReadTimedOut,
     /// There is no store at this path (inspection commands do not create one).
     #[error("no store at {0}")]
     Missing(String),
@@ -88,6 +92,18 @@ pub enum StoreError {
         /// The database error.
         source: rusqlite::Error,
     },
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    /// A statement cancelled by `statement_timeout` (set on the read pool only) is a read that
+    /// took too long, said as such; any other error as PostgreSQL said it.
+    fn from(e: tokio_postgres::Error) -> Self {
+        if e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED) {
+            StoreError::ReadTimedOut
+        } else {
+            StoreError::Postgres(e)
+        }
+    }
 }
 
 /// Why TLS to PostgreSQL failed, worded for the operator: what is wrong and what to do.

@@ -62,8 +62,13 @@ pub struct StoreOptions {
     pub rejection_retention: RejectionRetention,
     /// Run pending migrations when opening (off: refuse to open an outdated store).
     pub migrate: bool,
-    /// PostgreSQL: connections per node.
+    /// PostgreSQL: connections per node for ingest, delivery and jobs.
     pub pool_size: usize,
+    /// PostgreSQL: connections per node for reads (the operator API, the CLI's lists), apart from
+    /// `pool_size`, so searches never take ingest's connections.
+    pub read_pool_size: usize,
+    /// PostgreSQL: the longest one read may run (`statement_timeout` on the read pool).
+    pub read_timeout: Duration,
     /// PostgreSQL: group-commit writers per node (one collects a batch while another commits).
     pub pg_writers: usize,
     /// This handle stores events (the gateway). Off for operator commands (replay, retry,
@@ -85,6 +90,8 @@ impl Default for StoreOptions {
             rejection_retention: RejectionRetention::default(),
             migrate: true,
             pool_size: 16,
+            read_pool_size: 4,
+            read_timeout: Duration::from_secs(15),
             pg_writers: 2,
             take_events: true,
             compress_bodies: true,

@@ -60,6 +60,11 @@ impl ApiError {
         Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: "internal error".into() }
     }
 
+    /// 503: too much of one kind of work at once; try again.
+    pub fn busy(message: impl std::fmt::Display) -> Self {
+        Self { status: StatusCode::SERVICE_UNAVAILABLE, code: "unavailable", message: message.to_string() }
+    }
+
     /// 503: the store is busy; try again.
     pub fn unavailable() -> Self {
         Self {
@@ -74,6 +79,11 @@ impl From<hookgate_store::StoreError> for ApiError {
     fn from(e: hookgate_store::StoreError) -> Self {
         match e {
             hookgate_store::StoreError::Overloaded => ApiError::unavailable(),
+            hookgate_store::StoreError::ReadTimedOut => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "unavailable",
+                message: "the read took too long or the read connections were all busy: narrow it (source, type, since) or retry".into(),
+            },
             other => ApiError::internal(other),
         }
     }

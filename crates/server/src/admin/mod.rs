@@ -47,6 +47,8 @@ pub(crate) struct AdminState {
     pub(crate) sessions: Arc<crate::console::session::Sessions>,
     /// The listener is HTTPS: session cookies are `Secure`.
     pub(crate) secure_cookies: bool,
+    /// `match` searches running at once (each is CPU work on a blocking thread).
+    pub(crate) searches: tokio::sync::Semaphore,
     /// Live streams per token.
     pub(crate) streams: Arc<StreamShares>,
     /// Turns true when the gateway stops: live streams end at once.

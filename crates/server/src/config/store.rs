@@ -25,8 +25,13 @@ pub struct StoreConfig {
     /// them forever). Keep it longer than any provider's retry window: a retry that arrives after
     /// its event was pruned is stored again.
     pub retention_days: u64,
-    /// PostgreSQL: connections per node (ingest writers, delivery claims, reads).
+    /// PostgreSQL: connections per node for ingest writers, delivery claims and jobs.
     pub pool_size: usize,
+    /// PostgreSQL: connections per node for operators' reads (the API, the console), apart
+    /// from `pool_size`: searches never take ingest's connections.
+    pub read_pool_size: usize,
+    /// PostgreSQL: the longest one operator read may run (then 503).
+    pub read_timeout_secs: u64,
     /// SQLite: keep bodies of 2 KiB and more LZ4-compressed where that saves an eighth or more
     /// (always read back as the exact bytes received). Off for tools that read the file directly.
     pub compress_bodies: bool,
@@ -43,6 +48,8 @@ impl Default for StoreConfig {
             rejections_max_age_days: d.rejection_retention.max_age_secs / 86_400,
             retention_days: 0,
             pool_size: d.pool_size,
+            read_pool_size: d.read_pool_size,
+            read_timeout_secs: d.read_timeout.as_secs(),
             compress_bodies: d.compress_bodies,
         }
     }
@@ -56,6 +63,9 @@ impl StoreConfig {
                 "store.max_batch and store.queue_capacity must be positive, store.pool_size at least 4",
             ));
         }
+        if self.read_pool_size == 0 || self.read_timeout_secs == 0 {
+            return Err(invalid("store.read_pool_size and store.read_timeout_secs must be at least 1"));
+        }
         let options = StoreOptions {
             max_batch: self.max_batch,
             queue_capacity: self.queue_capacity,
@@ -65,6 +75,8 @@ impl StoreConfig {
                 max_age_secs: self.rejections_max_age_days.saturating_mul(86_400),
             },
             pool_size: self.pool_size,
+            read_pool_size: self.read_pool_size,
+            read_timeout: Duration::from_secs(self.read_timeout_secs),
             compress_bodies: self.compress_bodies,
             ..StoreOptions::default()
         };

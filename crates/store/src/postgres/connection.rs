@@ -20,10 +20,14 @@ pub(super) enum Cmd {
     Barrier(Reply<()>),
 }
 
-pub(super) fn pool(url: &PostgresUrl, size: usize) -> Result<Pool, StoreError> {
+pub(super) fn pool(url: &PostgresUrl, size: usize, statement_timeout: Option<Duration>) -> Result<Pool, StoreError> {
     let (mut config, tls) = url.connect_parts()?;
     // Every connection works in the store's schema, so the SQL below names no schema.
-    config.options(format!("-c search_path={}", url.schema));
+    let mut options = format!("-c search_path={}", url.schema);
+    if let Some(t) = statement_timeout {
+        options.push_str(&format!(" -c statement_timeout={}", t.as_millis()));
+    }
+    config.options(options);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(5));
     }
@@ -39,6 +43,16 @@ pub(super) fn pool(url: &PostgresUrl, size: usize) -> Result<Pool, StoreError> {
         .create_timeout(Some(Duration::from_secs(10)))
         .build()
         .map_err(|e| StoreError::Pool(e.to_string()))
+}
+
+/// A connection of the read pool: waiting past its bound is [`StoreError::ReadTimedOut`] (503 to
+/// an operator), never a wait that holds ingest.
+pub(super) async fn read_client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|e| match e {
+        deadpool_postgres::PoolError::Backend(e) => connect_error(e),
+        deadpool_postgres::PoolError::Timeout(_) => StoreError::ReadTimedOut,
+        other => StoreError::Pool(other.to_string()),
+    })
 }
 
 pub(super) async fn client(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {

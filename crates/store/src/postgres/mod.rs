@@ -11,6 +11,8 @@
 
 mod connection;
 mod jobs;
+#[cfg(all(test, feature = "test-support"))]
+mod read_pool_tests;
 mod reader;
 pub(crate) mod tls;
 
@@ -40,6 +42,8 @@ const DB_NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BI
 /// The PostgreSQL store. Cheap to share behind an `Arc`.
 pub struct PgStore {
     pool: Pool,
+    /// Operators' reads, apart from `pool`: a flood of searches waits here, not in ingest's way.
+    reads: Pool,
     tx: Mutex<Option<mpsc::Sender<Cmd>>>,
     writers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     queued: Arc<AtomicUsize>,
@@ -94,7 +98,8 @@ impl PgStore {
     }
 
     async fn connect(url: &PostgresUrl, options: &StoreOptions, write: bool) -> Result<Self, StoreError> {
-        let pool = pool(url, options.pool_size.max(2))?;
+        let pool = pool(url, options.pool_size.max(2), None)?;
+        let reads = connection::pool(url, options.read_pool_size.max(1), Some(options.read_timeout))?;
         {
             let mut conn = client(&pool).await?;
             if write {
@@ -113,6 +118,7 @@ impl PgStore {
         }
         Ok(Self {
             pool,
+            reads,
             tx: Mutex::new(None),
             writers: Mutex::new(Vec::new()),
             queued: Arc::new(AtomicUsize::new(0)),
@@ -174,6 +180,7 @@ impl PgStore {
             let _ = w.await;
         }
         self.pool.close();
+        self.reads.close();
     }
 
     pub(crate) async fn claim(

@@ -8,11 +8,11 @@ use crate::model::{
 use crate::{event_sql, migrate, terms};
 
 use super::PgStore;
-use super::connection::client;
+use super::connection::read_client;
 
 impl PgStore {
     pub(crate) async fn list_events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let q = event_sql::build(q, &narrowing(q), &DIALECT);
         let sql = format!("SELECT {EVENT_COLUMNS}, {EVENT_STATUS} FROM events WHERE {} {}", q.conditions, q.order);
         let rows = conn.query(&sql, &bound(&q.params)).await?;
@@ -21,7 +21,7 @@ impl PgStore {
 
     /// Events as `list_events` finds them, with metadata and (when `with_body`) bodies.
     pub(crate) async fn scan_events(&self, q: &EventQuery, with_body: bool) -> Result<Vec<EventRecord>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let body = if with_body { "body" } else { "NULL::BYTEA" };
         let q = event_sql::build(q, &narrowing(q), &DIALECT);
         let sql = format!(
@@ -44,7 +44,7 @@ impl PgStore {
     }
 
     pub(crate) async fn get_event(&self, id: crate::EventId) -> Result<Option<EventRecord>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let row = conn
             .query_opt(
                 &format!(
@@ -67,7 +67,7 @@ impl PgStore {
         &self,
         id: crate::RejectionId,
     ) -> Result<Option<crate::RejectionDetail>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let row = conn
             .query_opt(
                 "SELECT id, source, received_at, peer, reason, reason_code, header_names, body_sha256, size, body, headers,
@@ -88,7 +88,7 @@ impl PgStore {
     }
 
     pub(crate) async fn list_rejections(&self, q: &RejectionQuery) -> Result<Vec<RejectionRecord>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let limit = q.limit.map(i64::from);
         let rows = conn
             .query(
@@ -107,7 +107,7 @@ impl PgStore {
 
     pub(crate) async fn deliveries(&self, q: &crate::DeliveryQuery) -> Result<Vec<DeliverySummary>, StoreError> {
         let (status, target, limit) = (q.status.map(DeliveryStatus::as_str), q.target.as_deref(), q.limit);
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let rows = conn
             .query(
                 "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error
@@ -126,7 +126,7 @@ impl PgStore {
     }
 
     pub(crate) async fn get_delivery(&self, id: crate::DeliveryId) -> Result<Option<DeliveryRecord>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let Some(row) = conn
             .query_opt(
                 "SELECT id, event_id, target, status, attempts, next_attempt_at, created_at, delivered_at, last_error,
@@ -168,7 +168,7 @@ impl PgStore {
     }
 
     pub(crate) async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let now = crate::now_ms();
         let r = conn
             .query_one(
@@ -189,7 +189,7 @@ impl PgStore {
         since_ms: i64,
         until_ms: Option<i64>,
     ) -> Result<Vec<crate::EventId>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let rows = conn
             .query(
                 "SELECT id FROM events WHERE source = $1 AND received_at >= $2
@@ -201,7 +201,7 @@ impl PgStore {
     }
 
     pub(crate) async fn source_stats(&self, now_ms: i64) -> Result<Vec<crate::SourceStats>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let (m1, m5, m60) = (now_ms - 60_000, now_ms - 300_000, now_ms - 3_600_000);
         let mut stats: std::collections::BTreeMap<String, crate::SourceStats> = Default::default();
         for r in conn
@@ -242,7 +242,7 @@ impl PgStore {
     }
 
     pub(crate) async fn target_stats(&self, now_ms: i64) -> Result<Vec<crate::TargetStats>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let rows = conn
             .query(
                 "SELECT target, COUNT(*) FILTER (WHERE status = 'pending' AND attempts = 0),
@@ -268,7 +268,7 @@ impl PgStore {
     }
 
     pub(crate) async fn get_job(&self, id: crate::JobId) -> Result<Option<crate::Job>, StoreError> {
-        super::jobs::get(&**client(&self.pool).await?, id).await
+        super::jobs::get(&**read_client(&self.reads).await?, id).await
     }
 
     pub(crate) async fn list_jobs(
@@ -276,11 +276,11 @@ impl PgStore {
         before: Option<crate::JobId>,
         limit: u32,
     ) -> Result<Vec<crate::Job>, StoreError> {
-        super::jobs::list(&**client(&self.pool).await?, before, limit).await
+        super::jobs::list(&**read_client(&self.reads).await?, before, limit).await
     }
 
     pub(crate) async fn secret_matches(&self) -> Result<Vec<crate::SecretMatchRecord>, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         let rows = conn
             .query(
                 "SELECT source, secret, fingerprint, matches, last_matched_at FROM secret_matches
@@ -305,16 +305,16 @@ impl PgStore {
         before: Option<crate::AuditId>,
         limit: u32,
     ) -> Result<Vec<crate::AuditEntry>, StoreError> {
-        super::jobs::list_audit(&**client(&self.pool).await?, before, limit).await
+        super::jobs::list_audit(&**read_client(&self.reads).await?, before, limit).await
     }
 
     pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
-        let conn = client(&self.pool).await?;
+        let conn = read_client(&self.reads).await?;
         Ok(migrate::postgres_version(&**conn, &self.url.schema).await?.unwrap_or(0))
     }
 
     pub(crate) async fn count_events(&self) -> Result<i64, StoreError> {
-        Ok(client(&self.pool).await?.query_one("SELECT COUNT(*) FROM events", &[]).await?.get(0))
+        Ok(read_client(&self.reads).await?.query_one("SELECT COUNT(*) FROM events", &[]).await?.get(0))
     }
 }
 
