@@ -22,6 +22,10 @@ fn the_console_works_in_a_real_browser() {
     let viewer = admin_token(&tokens, "watcher", "viewer", &[]);
     let root = admin_token(&tokens, "root", "admin", &[]);
     let healed = dir.join("flaky-ok");
+    // An HTTP target, whose attempts record the request sent and the response's headers (the
+    // delivery page shows them).
+    let (receiver, _) = start_receiver(std::time::Duration::ZERO);
+    std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
     // A route to a target that fails (and, with one attempt, dies) until the browser test
     // creates the file. (`[[source.route]]` after the targets still belongs to the source.)
     let extra = format!(
@@ -30,11 +34,21 @@ fn the_console_works_in_a_real_browser() {
 match = {{ ResponseType = "FAIL" }}
 targets = ["flaky"]
 
+[[source.route]]
+match = {{ ResponseType = "HTTP" }}
+targets = ["receiver"]
+
 [[target]]
 name = "flaky"
 type = "command"
 command = ["sh", "-c", "test -e '{healed}'"]
 retry = {{ max_attempts = 1 }}
+
+[[target]]
+name = "receiver"
+type = "http"
+url = "http://{receiver}/in?token=console-target-token"
+secret = {{ file = "target.secret" }}
 "#,
         healed = healed.display(),
     );

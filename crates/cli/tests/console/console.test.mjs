@@ -52,6 +52,19 @@ async function signIn(browser, token, viewport = { width: 1280, height: 900 }) {
   return { context, page };
 }
 
+/** The text of a detail page's fact (`.facts`: dt, then its dd), or undefined. */
+const factOf = (page, name) => page.evaluate((n) => [...document.querySelectorAll('.facts dt')]
+  .find((dt) => dt.textContent === n)?.nextElementSibling.textContent, name);
+
+/** Reloads `page` until `locator` is there (a delivery's attempt happens after the page drew). */
+async function reloadUntil(page, locator, tries = 60) {
+  for (let i = 0; i < tries && (await locator.count()) === 0; i += 1) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  return (await locator.count()) > 0;
+}
+
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
   // ---- sign-in, refusal, headers, cookie --------------------------------------------------
@@ -91,6 +104,8 @@ try {
   const row = page.locator('tr.fresh', { hasText: id });
   await row.waitFor();
   check(true, 'the new event appears live in the list');
+  await row.locator('td.status .badge.delivered').waitFor({ timeout: 30000 });
+  check(true, 'the live row\'s status follows its delivery: delivered');
   await shot(page, 'event-live');
 
   // ---- filter ---------------------------------------------------------------------------
@@ -138,7 +153,39 @@ try {
   await page.getByRole('button', { name: 'Replay this event' }).click();
   await page.locator('.job-state[data-state="done"]').waitFor({ timeout: 30000 });
   check(true, 'the replay job reaches done');
+  // The view is drawn again once the job is done: two deliveries to audit, told apart.
+  await page.locator('article.delivery .origin', { hasText: /^replay job #\d+$/ }).waitFor({ timeout: 30000 });
+  check(await page.locator('article.delivery', { hasText: /Made by the source.s routes; created / }).count() === 1,
+    'the event page tells its deliveries to audit apart: made by the source\'s routes, and by replay job #N');
   await shot(page, 'replayed');
+
+  // ---- a delivery's page: the request sent and each attempt (the HTTP target `receiver`) -------
+  const sent = crypto.randomUUID();
+  check(await postWebhook(Buffer.from(`{"ResponseType":"HTTP","RequestId":"${sent}"}`)) === 200,
+    'a webhook routed to the HTTP target is accepted');
+  await page.goto(`${CONSOLE}#/events?match=${encodeURIComponent(JSON.stringify({ RequestId: sent }))}`);
+  await page.locator('tbody tr[data-event]').first().getByRole('link').first().click();
+  await page.getByRole('heading', { name: /^Event \d+$/ }).waitFor();
+  const toReceiver = page.locator('article.delivery', { hasText: 'to receiver' });
+  check(await reloadUntil(page, toReceiver.locator('.badge.delivered')),
+    'the event page lists its delivery to the HTTP target receiver, delivered (console.rs configures it)');
+  await toReceiver.getByRole('link', { name: /^Delivery \d+$/ }).click();
+  await page.getByRole('heading', { name: /^Delivery \d+$/ }).waitFor();
+  check(await factOf(page, 'Attempts') === '1 attempt' && await page.locator('li[data-attempt]').count() === 1
+    && (await page.locator('li[data-attempt="1"]').textContent()).startsWith('#1 '),
+    'the delivery page shows its one attempt, numbered #1');
+  const names = await page.locator('.header-names').textContent();
+  check(['webhook-signature', 'webhook-id', 'hookgate-event-id', 'content-type'].every((n) => names.includes(n)),
+    `the delivery page names the request's headers (${names})`);
+  const url = await factOf(page, 'URL');
+  check(url.includes('token=***') && !(await page.content()).includes('console-target-token'),
+    `the request's URL is shown with its token as *** (${url})`);
+  check(await page.locator('li[data-attempt="1"] pre.excerpt', { hasText: 'ok' }).count() === 1
+    && await page.locator('li[data-attempt="1"] summary', { hasText: /^Response headers \(\d+\)$/ }).count() === 1,
+    'the attempt shows the response\'s headers and the start of its body');
+  check(await page.getByRole('button', { name: 'Retry now' }).count() === 0
+    && await page.getByRole('button', { name: 'Cancel' }).count() === 0, 'a delivered delivery offers no action');
+  await shot(page, 'delivery-page');
 
   // ---- CSRF: a state change without the token is refused ----------------------------------
   const noCsrf = await page.evaluate(async () => {
@@ -198,6 +245,8 @@ try {
     await page.reload();
   }
   check(await dead.count() > 0, 'the failing delivery shows as dead');
+  check(await dead.first().getByRole('link', { name: /^Delivery \d+$/ }).count() === 1,
+    'the deliveries list links each delivery to its page');
   check(await page.getByRole('button', { name: 'Retry all matching dead deliveries' }).count() === 1, 'a readable filter offers "retry all"');
   await shot(page, 'dead-delivery');
   // A filter the console cannot read is an error, never "every dead delivery".
@@ -219,6 +268,63 @@ try {
   check(await page.locator('tbody tr[data-delivery] td.error').count() === 0, 'a delivered delivery has no red "Last error"');
   await shot(page, 'retried');
 
+  // ---- one dead delivery: its live row, "Retry now" (revived), "Cancel" refused once delivered ---
+  fs.rmSync(HEALED); // the failing target fails again
+  await page.goto(`${CONSOLE}#/events`);
+  await page.getByText('Live: new events appear at the top.').waitFor();
+  const revive = crypto.randomUUID();
+  check(await postWebhook(Buffer.from(`{"ResponseType":"FAIL","RequestId":"${revive}"}`)) === 200,
+    'another webhook for the failing target is accepted');
+  const deadRow = page.locator('tr.fresh', { hasText: revive });
+  await deadRow.locator('td.status .badge.dead').waitFor({ timeout: 30000 });
+  check(true, 'the live row\'s status turns dead when its delivery dies');
+  await deadRow.getByRole('link').first().click();
+  await page.locator('article.delivery', { hasText: 'to flaky' }).getByRole('link', { name: /^Delivery \d+$/ }).click();
+  await page.getByRole('heading', { name: /^Delivery \d+$/ }).waitFor();
+  const deliveryUrl = page.url();
+  const deliveryId = deliveryUrl.match(/#\/deliveries\/(\d+)$/)[1];
+  check(await factOf(page, 'Status') === 'dead' && await factOf(page, 'Revived') === 'never'
+    && /^the source.s routes$/.test(await factOf(page, 'Made by')),
+    'the delivery page shows it dead, never revived, made by the source\'s routes');
+  check(await page.getByRole('button', { name: 'Retry now' }).count() === 1
+    && await page.getByRole('button', { name: 'Cancel' }).count() === 0,
+    'a dead delivery offers "Retry now", no "Cancel"');
+  fs.writeFileSync(HEALED, 'ok');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Retry now' }).click();
+  await page.getByText('Retried: it is due now.').waitFor();
+  const [revived, retriedStatus] = [await factOf(page, 'Revived'), await factOf(page, 'Status')];
+  check(revived.startsWith('1 time') && ['pending', 'delivered'].includes(retriedStatus),
+    `"Retry now" redraws the page with the answer: revived once, ${retriedStatus}`);
+  await shot(page, 'delivery-retried-now');
+  const cancel = page.getByRole('button', { name: 'Cancel' });
+  if (await cancel.count() === 1) {
+    // Drawn while pending; once the worker has delivered it, the API refuses to cancel (409).
+    for (let i = 0; i < 60; i += 1) {
+      const now = await page.evaluate(async (n) => (await (await fetch(`/api/v1/deliveries/${n}`)).json()).status,
+        deliveryId);
+      if (now === 'delivered') break;
+      await page.waitForTimeout(500);
+    }
+    page.once('dialog', (d) => d.accept());
+    await cancel.click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'is delivered' });
+    await refusal.waitFor();
+    const refused = await refusal.textContent();
+    check(refused.startsWith('Refused (409): '),
+      `"Cancel" on a delivered delivery shows the API's refusal (${refused})`);
+    await shot(page, 'delivery-cancel-refused');
+  } else {
+    check(retriedStatus === 'delivered', '"Cancel" is offered only while the delivery is pending');
+  }
+  check(await reloadUntil(page, page.locator('li[data-attempt="2"]')), 'the retried attempt is recorded');
+  check(await factOf(page, 'Attempts') === '2 attempts (1 since it was last revived)'
+    && await page.locator('li[data-attempt]').count() === 2
+    && await page.locator('li[data-attempt="2"] .revival').count() === 1,
+    'the attempts are numbered #1 and #2 across the revival, #2 marked as the first since');
+  check(await page.getByRole('button', { name: 'Cancel' }).count() === 0, 'a delivered delivery offers no "Cancel"');
+  await shot(page, 'delivery-revived');
+
   // ---- a rejection ----------------------------------------------------------------------------
   check(await postWebhook(Buffer.from('{"ResponseType":"forged"}'), 'wrong-secret') === 403, 'a forged webhook is refused');
   await page.getByRole('link', { name: 'Rejections' }).click();
@@ -227,6 +333,11 @@ try {
   await rejection.getByRole('link').first().click();
   await page.locator('pre.payload', { hasText: 'forged' }).waitFor();
   check(true, 'the rejection and its kept body are shown');
+  const command = await page.locator('pre.command').textContent();
+  check(command.startsWith('hookgate verify --explain --scheme flinks --secret-env FLINKS_SECRET --now ')
+    && /-H 'x-flinks-signature: [^']+'/.test(command) && /< rejection-\d+\.body$/.test(command),
+    `the rejection offers its hookgate verify --explain command (${command})`);
+  check(await page.getByRole('button', { name: 'Copy the command' }).count() === 1, 'with a button to copy it');
   await page.locator('section', { hasText: 'Why it failed' }).getByText('No known cause explains it').waitFor();
   check(true, 'a forgery is diagnosed with no made-up cause');
   await shot(page, 'rejection');
@@ -242,6 +353,16 @@ try {
   await cause.getByRole('link').first().click();
   await page.locator('li[data-cause="body-reserialized"]', { hasText: '2-space indent' }).waitFor();
   check(true, 'the rejection says why: the body was re-serialized (2-space indent)');
+  // The same bytes, signed as sent: stored, and the rejection links to it.
+  check(await postWebhook(Buffer.from('{"ResponseType":"reprinted"}')) === 200,
+    'the compact body, signed as sent, is accepted');
+  await page.getByRole('link', { name: 'stored events with this body' }).click();
+  await page.waitForURL(/#\/events\?body_sha256=[0-9a-f]{64}$/);
+  await page.locator('tbody tr[data-event]').first().waitFor();
+  check(await page.locator('tbody tr[data-event]').count() === 1
+    && /^[0-9a-f]{64}$/.test(await page.getByLabel('Body SHA-256').inputValue()),
+    'the rejection links to the stored events with the same body, a filter the form keeps');
+  await shot(page, 'same-body-events');
   await shot(page, 'rejection-diagnosis');
 
   // ---- secrets in use, and a Tag with personal data --------------------------------------------
@@ -318,6 +439,16 @@ try {
   });
   check(refused === 403, `the API refuses a viewer's replay (${refused})`);
   check(await viewer.page.getByRole('navigation').getByRole('link', { name: 'Audit', exact: true }).count() === 0, 'the console offers a viewer no audit log');
+  await viewer.page.goto(deliveryUrl);
+  await viewer.page.getByText('may look, not cancel or retry').waitFor();
+  check(await viewer.page.getByRole('button', { name: 'Retry now' }).count() === 0
+    && await viewer.page.getByRole('button', { name: 'Cancel' }).count() === 0,
+    'a viewer sees no action on a delivery');
+  const viewerRetry = await viewer.page.evaluate(async (n) => {
+    const csrf = document.querySelector('meta[name="hookgate-csrf"]').content;
+    return (await fetch(`/api/v1/deliveries/${n}/retry`, { method: 'POST', headers: { 'X-CSRF-Token': csrf } })).status;
+  }, deliveryId);
+  check(viewerRetry === 403, `the API refuses a viewer's "Retry now" (${viewerRetry})`);
   await shot(viewer.page, 'viewer');
   await viewer.context.close();
 
@@ -328,6 +459,7 @@ try {
   await log.getByText('retry.create').first().waitFor();
   check(await log.getByText('replay.create').count() >= 1 && await log.getByRole('cell', { name: 'ops', exact: true }).count() >= 2,
     'the audit log shows the operator\'s replay and retry');
+  check(await log.getByText('delivery.retry').count() >= 1, 'the audit log shows the operator\'s "Retry now"');
   await shot(admin.page, 'audit');
   await admin.page.getByRole('navigation').getByRole('link', { name: 'Secrets' }).click();
   const adminSecret = admin.page.locator('tr[data-secret="flinks/1"] td.mono');

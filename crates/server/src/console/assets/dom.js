@@ -48,6 +48,10 @@ export function select(name, options, value) {
   return h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
 }
 
+/** A detail page's section: its heading names it (aria-labelledby), for screen readers and tests. */
+export const section = (id, title, ...content) => h('section', { 'aria-labelledby': id },
+  h('h2', { id }, title), content);
+
 export function notice(text, kind = 'info') {
   return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }

@@ -1,151 +1,10 @@
 // Hookgate console: pure helpers (no DOM), imported by the console's modules and by Node's tests
 // (format.test.mjs). Nothing here reads the page, so each helper is tested without a browser.
 
-// ---- JSON, pretty-printed from its own tokens -------------------------------------------
-//
-// JSON.parse then JSON.stringify rewrites what it shows: `12.50` becomes `12.5`, a 23-digit
-// account number loses digits, a duplicate key disappears. An operator comparing with the
-// provider's logs must see the body as received, so this only re-indents: every string and
-// number token is copied verbatim, keys stay in their order, and nothing is ever converted.
+import { isJson } from './json.js';
 
-/** The byte length of the pretty text past which the caller shows plain text instead: indentation
- * grows with depth, so a small deeply nested body could otherwise become gigabytes. */
-const MAX_PRETTY = 32 * 1024 * 1024;
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-const HEX = /^[0-9a-fA-F]{4}$/;
-
-/**
- * `text` re-indented (2 spaces, `"key": value`, one member per line, `{}` and `[]` kept
- * compact), or null when it is not exactly one valid JSON value (RFC 8259) with only whitespace
- * around it, or when the result would be larger than `maxLength` characters.
- */
-export function prettyJson(text, maxLength = MAX_PRETTY) {
-  if (typeof text !== 'string') return null;
-  const n = text.length;
-  let i = 0;
-  const out = [];
-  let size = 0;
-  const emit = (s) => { out.push(s); size += s.length; };
-  // Iterative (an explicit stack, no recursion): a body of 100 000 `[` must not overflow the
-  // call stack, it is merely not shown pretty.
-  const stack = [];
-  const indents = [''];
-  const newline = (depth) => {
-    while (indents.length <= depth) indents.push(`${indents[indents.length - 1]}  `);
-    emit(`\n${indents[depth]}`);
-  };
-  const skipSpace = () => {
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-      i += 1;
-    }
-  };
-  /** A string token at `i`, as written (escapes untouched), or null. */
-  const string = () => {
-    if (text.charCodeAt(i) !== 0x22) return null;
-    let j = i + 1;
-    while (j < n) {
-      const c = text.charCodeAt(j);
-      if (c === 0x22) {
-        const token = text.slice(i, j + 1);
-        i = j + 1;
-        return token;
-      }
-      if (c < 0x20) return null; // a raw control character: JSON requires it escaped
-      if (c === 0x5c) {
-        const e = text[j + 1];
-        if (e === 'u') {
-          if (!HEX.test(text.slice(j + 2, j + 6))) return null;
-          j += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
-          j += 2;
-        } else {
-          return null;
-        }
-      } else {
-        j += 1;
-      }
-    }
-    return null; // unterminated
-  };
-  /** A string, number, true, false or null at `i`, as written, or null. */
-  const scalar = () => {
-    const c = text[i];
-    if (c === '"') return string();
-    for (const word of ['true', 'false', 'null']) {
-      if (text.startsWith(word, i)) { i += word.length; return word; }
-    }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (!m) return null;
-    i = NUMBER.lastIndex;
-    return m[0];
-  };
-  /** A member's key and colon at `i` (after whitespace), emitted; false when there is none. */
-  const key = () => {
-    const k = string();
-    if (k === null) return false;
-    skipSpace();
-    if (text[i] !== ':') return false;
-    i += 1;
-    skipSpace();
-    emit(`${k}: `);
-    return true;
-  };
-
-  skipSpace();
-  let wantValue = true;
-  for (;;) {
-    if (size > maxLength) return null;
-    if (wantValue) {
-      const c = text[i];
-      if (c === '{' || c === '[') {
-        i += 1;
-        skipSpace();
-        const close = c === '{' ? '}' : ']';
-        if (text[i] === close) {
-          i += 1;
-          emit(c + close);
-          wantValue = false;
-        } else {
-          stack.push(c);
-          emit(c);
-          newline(stack.length);
-          if (c === '{' && !key()) return null;
-        }
-      } else {
-        const token = scalar();
-        if (token === null) return null;
-        emit(token);
-        wantValue = false;
-      }
-    } else {
-      skipSpace();
-      if (!stack.length) return i === n ? out.join('') : null; // anything after the value: not JSON
-      const open = stack[stack.length - 1];
-      const c = text[i];
-      if (c === ',') {
-        i += 1;
-        skipSpace();
-        emit(',');
-        newline(stack.length);
-        if (open === '{' && !key()) return null;
-        wantValue = true;
-      } else if (c === (open === '{' ? '}' : ']')) {
-        i += 1;
-        stack.pop();
-        newline(stack.length);
-        emit(c);
-      } else {
-        return null;
-      }
-    }
-  }
-}
-
-/** Whether `text` is exactly one valid JSON value (checked as strictly as prettyJson). */
-export const isJson = (text) => prettyJson(text, Infinity) !== null;
+// The body helpers (json.js), where the views and format.test.mjs have always found them.
+export { prettyJson, isJson, shownAs } from './json.js';
 
 // ---- times ----------------------------------------------------------------------------------
 //
@@ -218,6 +77,7 @@ export const SINCE_PRESETS = [['1h', 'last hour'], ['1d', 'last day'], ['1w', 'l
 const FILTERS = {
   events: {
     source: 'source', type: 'text', status: 'event status', since: 'time', until: 'time', q: 'text', match: 'json',
+    body_sha256: 'sha256',
   },
   rejections: { source: 'source', reason: 'text', since: 'time', until: 'time' },
   deliveries: { target: 'target', status: 'delivery status', event: 'event' },
@@ -236,6 +96,10 @@ export function parseEventId(text) {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/** Whether `text` is a SHA-256 as the API writes one (64 lowercase hex digits), such as a
+ * rejection's `body_sha256`, which the events list takes as a filter. */
+export const isSha256 = (text) => typeof text === 'string' && /^[0-9a-f]{64}$/.test(text);
 
 const quoted = (v) => JSON.stringify(v);
 const names = (list) => (list.length ? list.join(', ') : 'none configured');
@@ -282,6 +146,8 @@ export function parseFilters(view, search, known = {}) {
       if (!isTime(v)) problem = `${k} ${quoted(v)} is not a time (${TIME_FORMS}).`;
     } else if (kind === 'json') {
       if (!isJson(v)) problem = `${k} is not valid JSON.`;
+    } else if (kind === 'sha256') {
+      if (!isSha256(v)) problem = `${k} ${quoted(v)} is not a SHA-256 (64 lowercase hex digits).`;
     }
     if (problem) errors.push(problem);
     else params[k] = value;
@@ -289,22 +155,78 @@ export function parseFilters(view, search, known = {}) {
   return { params, raw, errors };
 }
 
-// ---- a body's bytes, as the reader should see them -------------------------------------------
+// ---- deliveries -------------------------------------------------------------------------------
 
-/** `{ kind, text }`: pretty JSON (see prettyJson), text when it is UTF-8 but not JSON, else a hex
- * dump (offset, then 16 bytes a row). */
-export function shownAs(bytes) {
-  let text;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const hex = [];
-    for (let i = 0; i < bytes.length; i += 16) {
-      const row = Array.from(bytes.slice(i, i + 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      hex.push(`${i.toString(16).padStart(8, '0')}  ${row}`);
-    }
-    return { kind: 'binary (hex)', text: hex.join('\n') };
+/** `n word`, the word plural unless n is 1 ("1 attempt", "3 attempts"): never "attempt(s)". */
+export const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * What made a delivery, from the API's `origin` (`route`, `replay` or `job:<id>`), in words:
+ * `{ text, job }`, `job` being the replay job's id (to link to) or null. Several deliveries of one
+ * event to one target are told apart by it. An origin not known here is shown as written.
+ */
+export function originOf(origin, eventId) {
+  if (origin === 'route') return { text: 'the source’s routes', job: null };
+  if (origin === 'replay') return { text: `a replay of event ${eventId}`, job: null };
+  const m = /^job:([1-9][0-9]*)$/.exec(origin ?? '');
+  if (m) return { text: `replay job #${m[1]}`, job: Number(m[1]) };
+  return { text: origin == null ? 'not recorded' : String(origin), job: null };
+}
+
+/**
+ * A delivery's attempts (its `attempts_history`, oldest first) numbered #1..#n over the whole
+ * history: its `attempts` counter restarts when a retry revives it after it was dead, so the
+ * counter is not the number to show. Each item is `{ n, attempt, afterRevival }`; `afterRevival`
+ * marks the first attempt since the last revival (the counter's attempts are the last ones; an
+ * earlier revival leaves no trace to place it by).
+ */
+export function numberedAttempts(history, attempts, revived) {
+  const first = revived > 0 && attempts > 0 && attempts < history.length ? history.length - attempts : -1;
+  return history.map((attempt, i) => ({ n: i + 1, attempt, afterRevival: i === first }));
+}
+
+// ---- a rejection, checked again with `hookgate verify --explain` -------------------------------
+
+/**
+ * `text` as one word of a POSIX shell command: as it is when every character is one no shell
+ * (sh, bash, zsh) treats specially, else in single quotes, inside which nothing is special but
+ * the closing quote, so each `'` is written `'\''` (close, an escaped quote, reopen).
+ */
+export function shQuote(text) {
+  const s = String(text);
+  return /^[A-Za-z0-9_@%+:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/** The variable the suggested command reads a source's secret from: `<SOURCE>_SECRET`, any
+ * character a variable name cannot hold as `_`, and never starting with a digit. */
+export function secretEnvName(source) {
+  const name = `${String(source).toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_SECRET`;
+  return /^[0-9]/.test(name) ? `_${name}` : name;
+}
+
+/** Headers about the connection, not the request (hop-by-hop, and the body's length, which the
+ * body on stdin gives): no signature covers them, so the command leaves them out. */
+const CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade',
+  'content-length'];
+
+/**
+ * The `hookgate verify --explain` command that checks a rejected request again on the operator's
+ * machine: its source's `scheme`, the secret from secretEnvName(source), the time it arrived
+ * (`--now`, so a timestamp is judged as it was on arrival), each kept header but those about the
+ * connection as `-H 'Name: value'`, and the kept body on stdin from `bodyFile`. `headers` are the
+ * rejection's `[name, value]` pairs. Returns `{ command, unsent }`: `unsent` names the headers left out, whose value
+ * is not printable ASCII (stored as base64, or text `verify` would refuse as a header value).
+ */
+export function verifyCommand({ scheme, source, headers = [], receivedAt, bodyFile }) {
+  const words = ['hookgate verify --explain --scheme', shQuote(scheme), '--secret-env', secretEnvName(source)];
+  const ms = parseRfc3339(receivedAt);
+  if (ms !== null) words.push('--now', String(Math.floor(ms / 1000)));
+  const unsent = [];
+  for (const [name, value] of headers) {
+    if (CONNECTION_HEADERS.includes(name.toLowerCase())) continue;
+    if (typeof value === 'string' && /^[\t\x20-\x7e]*$/.test(value)) words.push('-H', shQuote(`${name}: ${value}`));
+    else unsent.push(name);
   }
-  const pretty = prettyJson(text);
-  return pretty === null ? { kind: 'text', text } : { kind: 'JSON (indented, every value as received)', text: pretty };
+  words.push('<', shQuote(bodyFile));
+  return { command: words.join(' '), unsent };
 }

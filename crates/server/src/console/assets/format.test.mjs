@@ -4,6 +4,7 @@
 // format.js is the ES module the page imports (package.json here tells Node so).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 
 import * as F from './format.js';
 
@@ -199,4 +200,90 @@ test('shownAs: JSON re-indented as received, other UTF-8 as text, anything else 
   const seventeen = new Uint8Array(17).fill(0xff);
   assert.equal(F.shownAs(seventeen).text, `00000000  ${Array(16).fill('ff').join(' ')}\n00000010  ff`);
   assert.deepEqual(F.shownAs(new Uint8Array(0)), { kind: 'text', text: '' });
+});
+
+test('parseFilters: body_sha256 is 64 lowercase hex digits, nothing else', () => {
+  const sha = 'a'.repeat(63) + '0';
+  assert.deepEqual(F.parseFilters('events', `body_sha256=${sha}`, known).params, { body_sha256: sha });
+  for (const bad of ['A'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), `${'a'.repeat(63)}g`, ` ${'a'.repeat(63)}`]) {
+    const errs = F.parseFilters('events', new URLSearchParams({ body_sha256: bad }), known).errors;
+    assert.match(errs[0], /body_sha256 ".*" is not a SHA-256 \(64 lowercase hex digits\)/, bad);
+  }
+  assert.equal(F.parseFilters('deliveries', `body_sha256=${sha}`, known).errors.length, 1, 'events only');
+  assert.equal(F.isSha256(sha), true);
+  assert.equal(F.isSha256(undefined), false);
+});
+
+test('plural: "1 attempt", "0 attempts", "3 attempts", never "attempt(s)"', () => {
+  assert.equal(F.plural(1, 'attempt'), '1 attempt');
+  assert.equal(F.plural(0, 'attempt'), '0 attempts');
+  assert.equal(F.plural(3, 'revival'), '3 revivals');
+});
+
+test('originOf: what made a delivery, in words, a replay job with its id', () => {
+  assert.deepEqual(F.originOf('route', 7), { text: 'the source’s routes', job: null });
+  assert.deepEqual(F.originOf('replay', 7), { text: 'a replay of event 7', job: null });
+  assert.deepEqual(F.originOf('job:12', 7), { text: 'replay job #12', job: 12 });
+  // Unknown or malformed: shown as written, never taken for a job or hidden.
+  for (const odd of ['job:', 'job:0', 'job:1x', 'job:-1', 'schedule']) {
+    assert.deepEqual(F.originOf(odd, 7), { text: odd, job: null }, odd);
+  }
+  assert.deepEqual(F.originOf(undefined, 7), { text: 'not recorded', job: null }, 'a gateway before origins');
+});
+
+test('numberedAttempts: #1..#n over the whole history, across revivals', () => {
+  const history = ['a', 'b', 'c'];
+  const at = (items) => items.map(({ n, attempt, afterRevival }) => `${n}${attempt}${afterRevival ? '*' : ''}`);
+  assert.deepEqual(at(F.numberedAttempts(history, 3, 0)), ['1a', '2b', '3c']);
+  // Revived after the 2nd attempt: the counter says 1, the history 3; #3 is the first since.
+  assert.deepEqual(at(F.numberedAttempts(history, 1, 1)), ['1a', '2b', '3c*']);
+  assert.deepEqual(at(F.numberedAttempts(history, 2, 2)), ['1a', '2b*', '3c']);
+  assert.deepEqual(at(F.numberedAttempts(history, 0, 1)), ['1a', '2b', '3c'], 'revived, not tried since');
+  assert.deepEqual(at(F.numberedAttempts(history, 3, 1)), ['1a', '2b', '3c'], 'no attempt before it: no mark');
+  assert.deepEqual(F.numberedAttempts([], 0, 0), []);
+});
+
+// Runs `command` in sh with `hookgate` a function printing each argument as [arg], and returns
+// what it printed: the words the shell made of the command, quoting undone.
+const argvOf = (command) => execFileSync('sh', ['-c', `hookgate() { for a; do printf '[%s]' "$a"; done; }; ${command}`],
+  { encoding: 'utf8' });
+
+test('shQuote: plain words as they are, anything else single-quoted, the shell gets it back', () => {
+  assert.equal(F.shQuote('flinks'), 'flinks');
+  assert.equal(F.shQuote('standard-webhooks'), 'standard-webhooks');
+  assert.equal(F.shQuote('rejection-7.body'), 'rejection-7.body');
+  assert.equal(F.shQuote(''), "''");
+  assert.equal(F.shQuote('a b'), "'a b'");
+  assert.equal(F.shQuote("it's"), "'it'\\''s'");
+  for (const plain of ['=cmd', '~root', '*', 'a;b', '$HOME', '`id`', '!x', '#c', 'a&b', '(x)', 'é']) {
+    assert.notEqual(F.shQuote(plain), plain, plain);
+  }
+  const nasty = ["it's", "''", "'", 'a b\tc', '$(id) `id` $HOME ${X}', 'a\nb', '"\\"', '*?[a]', '; rm -rf / #',
+    '!!', 'é ü', '~', '=x', '-H', 'x-sig: t=1,v1=ab/c+d=='];
+  for (const s of nasty) assert.equal(argvOf(`hookgate ${F.shQuote(s)}`), `[${s}]`, JSON.stringify(s));
+});
+
+test('secretEnvName: <SOURCE>_SECRET, a name a shell can export', () => {
+  assert.equal(F.secretEnvName('flinks'), 'FLINKS_SECRET');
+  assert.equal(F.secretEnvName('stripe-eu.live'), 'STRIPE_EU_LIVE_SECRET');
+  assert.equal(F.secretEnvName('3ds'), '_3DS_SECRET');
+});
+
+test('verifyCommand: scheme, secret, arrival time, the printable request headers, the body on stdin', () => {
+  const { command, unsent } = F.verifyCommand({
+    scheme: 'flinks',
+    source: 'flinks',
+    receivedAt: '2023-11-14T22:13:20.999Z',
+    headers: [['content-type', 'application/json'], ['Connection', 'keep-alive'], ['content-length', '25'],
+      ['x-flinks-signature', "ab+/c='d'=="],
+      ['x-raw', { base64: '/w==' }], ['x-note', 'café']],
+    bodyFile: 'rejection-7.body',
+  });
+  assert.equal(command, 'hookgate verify --explain --scheme flinks --secret-env FLINKS_SECRET --now 1700000000 '
+    + "-H 'content-type: application/json' -H 'x-flinks-signature: ab+/c='\\''d'\\''==' < rejection-7.body");
+  assert.deepEqual(unsent, ['x-raw', 'x-note']);
+  // The shell reads it back as the words meant (the body from /dev/null here).
+  const { command: run } = F.verifyCommand({ scheme: 'my scheme', source: 'a', receivedAt: 'not a time',
+    headers: [['x-s', "v'1 $X"]], bodyFile: '/dev/null' });
+  assert.equal(argvOf(run), "[verify][--explain][--scheme][my scheme][--secret-env][A_SECRET][-H][x-s: v'1 $X]");
 });

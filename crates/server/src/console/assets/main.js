@@ -14,12 +14,13 @@ import event from './views/event.js';
 import rejections from './views/rejections.js';
 import rejection from './views/rejection.js';
 import deliveries from './views/deliveries.js';
+import delivery from './views/delivery.js';
 import jobs from './views/jobs.js';
 import audit from './views/audit.js';
 import secrets from './views/secrets.js';
 
 /** Each view, by the name route.js resolves a hash to: `view(ctx, { id, search })`. */
-const VIEWS = { overview, events, event, rejections, rejection, deliveries, jobs, audit, secrets };
+const VIEWS = { overview, events, event, rejections, rejection, deliveries, delivery, jobs, audit, secrets };
 const missing = VIEW_NAMES.filter((name) => !VIEWS[name]);
 if (missing.length) throw new Error(`route.js names views main.js lacks: ${missing.join(', ')}`);
 

@@ -4,19 +4,25 @@ import { h, notice } from './dom.js';
 import { shownAs } from './format.js';
 import { dataTable } from './table.js';
 
+/** A button that copies `text` to the clipboard, and says whether it could. */
+export function copyButton(text, label = 'Copy') {
+  const copy = h('button', { type: 'button' }, label);
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      copy.textContent = 'Copied';
+    } catch { copy.textContent = 'Cannot copy here'; }
+  });
+  return copy;
+}
+
 export function bodyBlock(url, name) {
   const out = h('div', { class: 'body' }, notice('Loading the body…'));
   fetch(url, { credentials: 'same-origin' }).then(async (r) => {
     if (!r.ok) throw new Error(`${r.status}`);
     const bytes = new Uint8Array(await r.arrayBuffer());
     const { kind, text } = shownAs(bytes);
-    const copy = h('button', { type: 'button' }, 'Copy');
-    copy.addEventListener('click', async () => {
-      try {
-        await navigator.clipboard.writeText(text);
-        copy.textContent = 'Copied';
-      } catch { copy.textContent = 'Cannot copy here'; }
-    });
+    const copy = copyButton(text);
     out.replaceChildren(
       h('p', { class: 'actions' }, `${bytes.length} bytes, shown as ${kind}. `, copy, ' ',
         h('a', { href: url, download: name, class: 'button' }, 'Download the exact bytes')),

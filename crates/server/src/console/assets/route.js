@@ -9,6 +9,9 @@ const ROUTES = [
   [/^#\/rejections$/, 'rejections'],
   [/^#\/rejections\/(\d+)$/, 'rejection'],
   [/^#\/deliveries$/, 'deliveries'],
+  // `#/deliveries/7`, like events and rejections (the Deliveries nav link is current there);
+  // `#/delivery/7` too, the form issue #27 names.
+  [/^#\/deliver(?:ies|y)\/(\d+)$/, 'delivery'],
   [/^#\/jobs$/, 'jobs'],
   [/^#\/audit$/, 'audit'],
   [/^#\/secrets$/, 'secrets'],

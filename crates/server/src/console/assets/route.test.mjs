@@ -9,11 +9,13 @@ test('resolve: each view by its link, a detail view with its id', () => {
   assert.deepEqual(resolve('#/events'), { view: 'events', id: undefined, search: '' });
   assert.deepEqual(resolve('#/events/42'), { view: 'event', id: '42', search: '' });
   assert.deepEqual(resolve('#/rejections/7'), { view: 'rejection', id: '7', search: '' });
+  assert.deepEqual(resolve('#/deliveries/9'), { view: 'delivery', id: '9', search: '' });
+  assert.deepEqual(resolve('#/delivery/9'), { view: 'delivery', id: '9', search: '' });
   for (const name of ['rejections', 'deliveries', 'jobs', 'audit', 'secrets']) {
     assert.equal(resolve(`#/${name}`).view, name);
   }
   assert.deepEqual(VIEW_NAMES,
-    ['overview', 'events', 'event', 'rejections', 'rejection', 'deliveries', 'jobs', 'audit', 'secrets']);
+    ['overview', 'events', 'event', 'rejections', 'rejection', 'deliveries', 'delivery', 'jobs', 'audit', 'secrets']);
 });
 
 test('resolve: no hash, `#` and `#/` are the overview', () => {
@@ -21,7 +23,8 @@ test('resolve: no hash, `#` and `#/` are the overview', () => {
 });
 
 test('resolve: anything else is no page (the console says "Not found")', () => {
-  for (const hash of ['#/nope', '#/events/abc', '#/events/', '#/events/42/x', '#events', '#/Events', '#/jobs/1']) {
+  for (const hash of ['#/nope', '#/events/abc', '#/events/', '#/events/42/x', '#events', '#/Events', '#/jobs/1',
+    '#/delivery', '#/delivery/', '#/deliverys/1', '#/deliveries/x']) {
     assert.equal(resolve(hash), null, hash);
   }
 });
@@ -40,6 +43,7 @@ test('isCurrent: a nav link is current on its view and the views under it, whate
   assert.ok(isCurrent('#/events', '#/events'));
   assert.ok(isCurrent('#/events', '#/events?source=flinks'));
   assert.ok(isCurrent('#/events', '#/events/42'));
+  assert.ok(isCurrent('#/deliveries', '#/deliveries/9'), 'a delivery, as the deliveries list links it');
   assert.ok(!isCurrent('#/events', '#/eventsx'));
   assert.ok(!isCurrent('#/events', '#/rejections'));
   assert.ok(isCurrent('#/', ''), 'no hash: the overview');

@@ -1,5 +1,5 @@
-// Deliveries: each event's copy per target, with a retry for a dead one and, for a filter on
-// dead deliveries, "retry all" (an operator's).
+// Deliveries: each event's copy per target (each linked to its page), with a retry for a dead one
+// and, for a filter on dead deliveries, "retry all" (an operator's).
 import { h, when, badge, legend, DELIVERY_LEGEND } from '../dom.js';
 import { pagedTable } from '../table.js';
 import { filtersOf, filterForm, filterErrors, choice, textField } from '../filters.js';
@@ -25,7 +25,7 @@ function retry(ctx, d) {
 }
 
 const columns = (ctx) => [
-  { head: 'ID', cell: (d) => d.id },
+  { head: 'ID', cell: (d) => h('a', { href: `#/deliveries/${d.id}`, 'aria-label': `Delivery ${d.id}` }, d.id) },
   { head: 'Event', cell: (d) => h('a', { href: `#/events/${d.event_id}` }, d.event_id) },
   { head: 'Target', cell: (d) => d.target },
   { head: 'Status', cell: (d) => badge(d.status) },

@@ -1,25 +1,31 @@
 // One event: its facts, any personal data in its Tag, body, metadata, headers, deliveries with
-// their attempts, and a replay for an operator.
-import { h, when, dash, badge, notice } from '../dom.js';
+// their attempts (each linked to its page), and a replay for an operator.
+import { h, when, dash, badge, notice, section } from '../dom.js';
 import { api } from '../api.js';
 import { can, ROLE, TARGETS } from '../page.js';
 import { bodyBlock, headersTable } from '../payload.js';
 import { startJob, redrawSoon } from '../job.js';
+import { numberedAttempts, plural } from '../format.js';
+import { madeBy } from './delivery.js';
 
-const section = (id, title, ...content) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), content);
-
+/** The attempts in brief, numbered over the whole history (the delivery's page has each in full). */
 function attemptsList(d) {
   if (!d.attempts_history.length) return h('p', {}, 'No attempt yet.');
-  return h('ol', { class: 'timeline' }, d.attempts_history.map((a) => h('li', {},
-    h('span', { class: 'mono' }, when(a.started_at)), ' — ',
-    a.status_code === null ? 'no response' : `status ${a.status_code}`, `, ${a.duration_ms} ms`,
-    a.error ? h('div', { class: 'error' }, a.error) : null,
-    a.response_excerpt ? h('pre', { class: 'excerpt' }, a.response_excerpt) : null)));
+  return h('ol', { class: 'timeline attempts' }, numberedAttempts(d.attempts_history, d.attempts, d.revived)
+    .map(({ n, attempt: a }) => h('li', { 'data-attempt': n },
+      h('strong', {}, `#${n}`), ' ', h('span', { class: 'mono' }, when(a.started_at)), ' — ',
+      a.status_code === null ? 'no response' : `status ${a.status_code}`, `, ${a.duration_ms} ms`,
+      a.error ? h('div', { class: 'error' }, a.error) : null,
+      a.response_excerpt ? h('pre', { class: 'excerpt' }, a.response_excerpt) : null)));
 }
 
+/** One delivery, linked to its page. Several of one event to one target (a replay's beside the
+ * route's) are told apart by what made each and when. */
 const delivery = (d) => h('article', { class: 'delivery', 'data-delivery': d.id },
-  h('h3', {}, `${d.target} `, badge(d.status)),
-  h('p', {}, 'Created ', when(d.created_at), `; ${d.attempts} attempt(s)`,
+  h('h3', {}, h('a', { href: `#/deliveries/${d.id}` }, `Delivery ${d.id}`), ` to ${d.target} `, badge(d.status)),
+  h('p', {}, 'Made by ', h('span', { class: 'origin' }, madeBy(d)), '; created ', when(d.created_at),
+    `; ${plural(d.attempts_history.length, 'attempt')}`,
+    d.revived ? `; revived ${plural(d.revived, 'time')}` : '',
     d.delivered_at ? ['; delivered ', when(d.delivered_at)] : '',
     d.next_attempt_at ? ['; next attempt ', when(d.next_attempt_at)] : ''),
   attemptsList(d));
