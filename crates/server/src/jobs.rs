@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::filter::Filter;
-use crate::matching::EventMatcher;
+use crate::matching::{Bounds, EventMatcher};
 
 /// Events read per batch.
 const BATCH: u32 = 200;
@@ -22,6 +22,10 @@ const BATCH: u32 = 200;
 const COUNT_BATCH: u32 = 500;
 /// ...and holds the matches of at most this many at once.
 const COUNT_WINDOW: usize = 1_000;
+
+fn count_bounds() -> Bounds {
+    Bounds { limit: usize::MAX, batch: COUNT_BATCH, budget: COUNT_WINDOW, deadline: None }
+}
 /// How long a runner holds a job between batches; past it (the node died) a runner takes it over,
 /// after a restart too. A batch takes milliseconds, so 10 s leaves a wide margin.
 const LEASE_MS: i64 = 10_000;
@@ -172,7 +176,7 @@ pub async fn count(
     let mut q = q;
     let mut total: i64 = 0;
     loop {
-        let found = matcher.scan(store, q.clone(), f.as_ref(), usize::MAX, COUNT_BATCH, COUNT_WINDOW, None).await?;
+        let found = matcher.scan(store, q.clone(), f.as_ref(), count_bounds()).await?;
         total = total.saturating_add(i64::try_from(found.records.len()).unwrap_or(i64::MAX));
         match found.next {
             Some(last) => q.max_id = Some(EventId(last.0 - 1)),
@@ -252,7 +256,14 @@ pub async fn run(
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        let found = matcher.scan(store, q.clone(), filter.as_ref(), usize::MAX, BATCH, BATCH as usize, None).await?;
+        let found = matcher
+            .scan(
+                store,
+                q.clone(),
+                filter.as_ref(),
+                Bounds { limit: usize::MAX, batch: BATCH, budget: BATCH as usize, deadline: None },
+            )
+            .await?;
         let last = found.scanned < BATCH as usize;
         let cursor = found.next.map_or(EventId(0), |id| EventId(id.0 - 1));
         let batch = JobBatch {

@@ -44,6 +44,19 @@ pub struct EventMatcher {
     metadata: HashMap<String, Vec<(String, String)>>,
 }
 
+/// How far a scan goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Stop once this many matched.
+    pub limit: usize,
+    /// Events read from the store at a time.
+    pub batch: u32,
+    /// Stop once this many were looked at.
+    pub budget: usize,
+    /// Stop at this time (the page ends with a `next`), if any.
+    pub deadline: Option<std::time::Instant>,
+}
+
 /// What a scan found.
 #[derive(Debug)]
 pub struct Scanned {
@@ -122,12 +135,9 @@ impl EventMatcher {
         store: &Store,
         q: EventQuery,
         filter: &Filter,
-        limit: usize,
-        batch: u32,
-        budget: usize,
-        deadline: Option<std::time::Instant>,
+        bounds: Bounds,
     ) -> Result<Scanned, StoreError> {
-        let mut found = self.scan(store, q, Some(filter), limit, batch, budget, deadline).await?;
+        let mut found = self.scan(store, q, Some(filter), bounds).await?;
         for record in &mut found.records {
             let one =
                 EventQuery { max_id: Some(record.summary.id), by_id: true, limit: Some(1), ..EventQuery::default() };
@@ -151,11 +161,9 @@ impl EventMatcher {
         store: &Store,
         mut q: EventQuery,
         filter: Option<&Filter>,
-        limit: usize,
-        batch: u32,
-        budget: usize,
-        deadline: Option<std::time::Instant>,
+        bounds: Bounds,
     ) -> Result<Scanned, StoreError> {
+        let Bounds { limit, batch, budget, deadline } = bounds;
         let with_body = filter.is_some_and(|f| !self.covers(f, q.source.as_deref()));
         if let Some(f) = filter {
             q.metadata_terms = self.metadata_terms(f, q.source.as_deref());

@@ -3,21 +3,21 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use hookgate_store::{AuditEntry, AuditId};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::ApiQuery;
 use super::tokens::Role;
 use super::{AdminState, query};
 use crate::view::rfc3339;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new().route("/api/v1/audit", get(list))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// `GET /api/v1/audit` parameters.
@@ -59,29 +59,18 @@ impl From<&AuditEntry> for AuditView {
     }
 }
 
-/// A page of the audit log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct AuditPage {
-    /// Newest first.
-    items: Vec<AuditView>,
-    /// Where the next page starts; `null` when this is the last.
-    next_cursor: Option<String>,
-}
-
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = AuditPage), (status = 400, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = query::Page<AuditView>), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    params: Result<Query<AuditParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Admin)?;
-    let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let limit = query::limit(p.limit)?;
     let rows = state.store.list_audit(query::cursor(p.cursor.as_deref())?.map(AuditId), limit).await?;
-    let next = (rows.len() == limit as usize).then(|| rows.last().map(|a| a.id.to_string())).flatten();
-    Ok(Json(AuditPage { items: rows.iter().map(AuditView::from).collect(), next_cursor: next }).into_response())
+    Ok(Json(query::Page::of(&rows, limit, |a| a.id.0, AuditView::from)).into_response())
 }

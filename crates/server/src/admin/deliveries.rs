@@ -3,25 +3,21 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use hookgate_store::{AdminOp, DeliveryId, DeliveryQuery, DeliveryStatus, EventId, NewAudit};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::{ApiQuery, Id};
 use super::tokens::Role;
 use super::{AdminState, query};
 use crate::view::{DeliveryDetailView, DeliveryView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new()
-        .route("/api/v1/deliveries", get(list))
-        .route("/api/v1/deliveries/{id}", get(show))
-        .route("/api/v1/deliveries/{id}/cancel", post(cancel))
-        .route("/api/v1/deliveries/{id}/retry", post(retry_now))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(cancel)).routes(routes!(retry_now))
 }
 
 /// `GET /api/v1/deliveries` parameters.
@@ -41,27 +37,17 @@ pub(super) struct DeliveriesParams {
     cursor: Option<String>,
 }
 
-/// A page of deliveries.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct DeliveryPage<'a> {
-    /// Newest first.
-    items: Vec<DeliveryView<'a>>,
-    /// Where the next page starts; `null` when this is the last.
-    next_cursor: Option<String>,
-}
-
 /// Lists deliveries, newest first.
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries", params(DeliveriesParams),
-    responses((status = 200, body = DeliveryPage<'static>), (status = 400, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = query::Page<DeliveryView<'static>>), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    params: Result<Query<DeliveriesParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<DeliveriesParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let limit = query::limit(p.limit)?;
     let q = DeliveryQuery {
         status: p
@@ -79,29 +65,23 @@ pub(super) async fn list(
         limit,
     };
     let rows = state.store.deliveries(&q).await?;
-    let next = (rows.len() == limit as usize).then(|| rows.last().map(|d| d.id.to_string())).flatten();
-    Ok(Json(DeliveryPage { items: rows.iter().map(DeliveryView::from).collect(), next_cursor: next }).into_response())
+    Ok(Json(query::Page::of(&rows, limit, |d| d.id.0, DeliveryView::from)).into_response())
 }
 
 /// One delivery with every attempt (status, duration, error, the start of the answer).
 #[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
     params(("id" = i64, Path, description = "Delivery id")),
-    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<DeliveryId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let id: DeliveryId = id.parse().map_err(|_| ApiError::bad_request("id", "not a delivery id"))?;
     let d = state.store.get_delivery(id).await?.ok_or_else(|| ApiError::not_found(format!("delivery {id}")))?;
     Ok(Json(DeliveryDetailView::from(&d)).into_response())
-}
-
-fn delivery_id(text: &str) -> Result<DeliveryId, ApiError> {
-    text.parse().map_err(|_| ApiError::bad_request("id", "not a delivery id"))
 }
 
 /// Does `op` on one delivery for an operator, records it in the audit log, and answers the
@@ -136,16 +116,15 @@ async fn act(
 /// Cancels a pending delivery: it is never attempted again (operator; audited).
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/cancel", tag = "deliveries",
     params(("id" = i64, Path, description = "Delivery id")),
-    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::openapi::ErrorBody),
-              (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::error::ErrorBody),
+              (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn cancel(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<DeliveryId>,
 ) -> Result<Response, ApiError> {
-    let id = delivery_id(&id)?;
     act(
         &state,
         &caller,
@@ -161,16 +140,15 @@ pub(super) async fn cancel(
 /// its attempts restarted (operator; audited). 409 while an attempt is in flight.
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries",
     params(("id" = i64, Path, description = "Delivery id")),
-    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::openapi::ErrorBody),
-              (status = 404, body = super::openapi::ErrorBody), (status = 409, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = DeliveryDetailView<'static>), (status = 400, body = super::error::ErrorBody),
+              (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn retry_now(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<DeliveryId>,
 ) -> Result<Response, ApiError> {
-    let id = delivery_id(&id)?;
     let wants = "only a pending delivery not being attempted, or a dead one, can be retried now";
     act(&state, &caller, id, AdminOp::RetryNow { delivery_id: id }, "delivery.retry", wants).await
 }

@@ -4,26 +4,23 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use hookgate_store::{DeliveryQuery, EventId, EventQuery, EventStatus};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::{ApiQuery, Id};
 use super::tokens::Role;
 use super::{AdminState, query};
 use crate::filter::Filter;
 use crate::view::{DeliveryDetailView, EventDetailView, EventView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new()
-        .route("/api/v1/events", get(list))
-        .route("/api/v1/events/{id}", get(show))
-        .route("/api/v1/events/{id}/body", get(body))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(body))
 }
 
 /// `GET /api/v1/events` parameters.
@@ -116,17 +113,16 @@ pub(super) fn parse(p: &EventsParams) -> Result<(EventQuery, Option<Filter>), Ap
 
 /// Lists events, newest first.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
-    responses((status = 200, body = EventPage<'static>), (status = 400, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = EventPage<'static>), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    params: Result<Query<EventsParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<EventsParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let Query(params) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    let (q, filter) = parse(&params)?;
+    let (q, filter) = parse(&p)?;
     let limit = q.limit.unwrap_or(query::DEFAULT_LIMIT) as usize;
     let Some(filter) = filter else {
         let rows = state.store.list_events(&q).await?;
@@ -145,10 +141,9 @@ pub(super) async fn list(
         .and_then(Result::ok)
         .ok_or_else(|| ApiError::busy("too many match searches at once; retry"))?;
     let deadline = std::time::Instant::now() + MATCH_SCAN_TIME;
-    let found = state
-        .matcher
-        .scan_page(&state.store, q, &filter, limit, MATCH_BATCH, MATCH_SCAN_BUDGET, Some(deadline))
-        .await?;
+    let bounds =
+        crate::matching::Bounds { limit, batch: MATCH_BATCH, budget: MATCH_SCAN_BUDGET, deadline: Some(deadline) };
+    let found = state.matcher.scan_page(&state.store, q, &filter, bounds).await?;
     let items = found
         .records
         .iter()
@@ -171,16 +166,15 @@ pub(super) struct EventDetail<'a> {
 
 /// One event: times, headers, metadata, size, and its deliveries with their attempts.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = i64, Path, description = "Event id")),
-    responses((status = 200, body = EventDetail<'static>), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = EventDetail<'static>), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<EventId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = event_id(&id)?;
     let mut event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
     if caller.role < Role::Operator {
         hide_replayable_signatures(&state, &mut event);
@@ -222,15 +216,14 @@ fn hide_replayable_signatures(state: &AdminState, event: &mut hookgate_store::Ev
 /// that look like personal data are `***` (with `Hookgate-Masked: pii`); every other byte as received.
 #[utoipa::path(get, path = "/api/v1/events/{id}/body", tag = "events", params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, description = "The body as received", content_type = "*/*"),
-              (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+              (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn body(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<EventId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = event_id(&id)?;
     let mut event = state.store.get_event(id).await?.ok_or_else(|| ApiError::not_found(format!("event {id}")))?;
     // A viewer gets Tag values that look like personal data as `***` (and is told so); every
     // other byte, and every byte for operators, as received.
@@ -268,8 +261,4 @@ pub(super) fn raw_body(bytes: Vec<u8>, content_type: HeaderValue) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
     response
-}
-
-pub(super) fn event_id(text: &str) -> Result<EventId, ApiError> {
-    text.parse().map_err(|_| ApiError::bad_request("id", "not an event id"))
 }

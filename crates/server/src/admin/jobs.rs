@@ -5,27 +5,28 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use hookgate_store::{AdminOp, Job, JobId, JobKind};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::{ApiQuery, Id};
 use super::tokens::Role;
 use super::{AdminState, query};
 use crate::jobs::{JobError, JobFilter};
 use crate::view::rfc3339;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new()
-        .route("/api/v1/replays", post(replay))
-        .route("/api/v1/retries", post(retry))
-        .route("/api/v1/jobs", get(list))
-        .route("/api/v1/jobs/{id}", get(show).delete(cancel))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new()
+        .routes(routes!(replay))
+        .routes(routes!(retry))
+        .routes(routes!(list))
+        .routes(routes!(show, cancel))
 }
 
 /// A bulk replay or retry.
@@ -168,8 +169,8 @@ fn body(req: Result<Json<JobRequest>, JsonRejection>) -> Result<JobRequest, ApiE
 /// Replays the events a filter selects, as a job (or counts them: `dry_run`).
 #[utoipa::path(post, path = "/api/v1/replays", tag = "jobs", request_body = JobRequest,
     responses((status = 202, body = Created), (status = 200, body = DryRun),
-              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
-              (status = 403, body = super::openapi::ErrorBody)),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody),
+              (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn replay(
     caller: Caller,
@@ -183,8 +184,8 @@ pub(super) async fn replay(
 /// Retries the dead deliveries of the events a filter selects, as a job (or counts them).
 #[utoipa::path(post, path = "/api/v1/retries", tag = "jobs", request_body = JobRequest,
     responses((status = 202, body = Created), (status = 200, body = DryRun),
-              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
-              (status = 403, body = super::openapi::ErrorBody)),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody),
+              (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn retry(
     caller: Caller,
@@ -206,66 +207,49 @@ pub(super) struct JobsParams {
     cursor: Option<String>,
 }
 
-/// A page of jobs.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct JobPage {
-    /// Newest first.
-    items: Vec<JobView>,
-    /// Where the next page starts; `null` when this is the last.
-    next_cursor: Option<String>,
-}
-
 /// Lists jobs, newest first.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobsParams),
-    responses((status = 200, body = JobPage), (status = 400, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = query::Page<JobView>), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    params: Result<Query<JobsParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<JobsParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let limit = query::limit(p.limit)?;
     let jobs = state.store.list_jobs(query::cursor(p.cursor.as_deref())?.map(JobId), limit).await?;
-    let next = (jobs.len() == limit as usize).then(|| jobs.last().map(|j| j.id.to_string())).flatten();
-    Ok(Json(JobPage { items: jobs.iter().map(JobView::from).collect(), next_cursor: next }).into_response())
-}
-
-fn job_id(text: &str) -> Result<JobId, ApiError> {
-    text.parse().map_err(|_| ApiError::bad_request("id", "not a job id"))
+    Ok(Json(query::Page::of(&jobs, limit, |j| j.id.0, JobView::from)).into_response())
 }
 
 /// One job: state, total, done, failed.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, body = JobView), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = JobView), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<JobId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = job_id(&id)?;
     let job = state.store.get_job(id).await?.ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
     Ok(Json(JobView::from(&job)).into_response())
 }
 
 /// Cancels a queued or running job: no batch runs after this (what was done stays done).
 #[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, body = JobView), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
-              (status = 409, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
-              (status = 403, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = JobView), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody),
+              (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn cancel(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<JobId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Operator)?;
-    let id = job_id(&id)?;
     let job = state.store.get_job(id).await?.ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
     if state.store.admin(AdminOp::CancelJob { job_id: id, actor: caller.name.clone() }).await? == 0 {
         return Err(ApiError::conflict(format!("job {id} is {}, not queued or running", job.state)));

@@ -9,6 +9,7 @@ mod auth;
 mod deliveries;
 mod error;
 mod events;
+mod extract;
 mod jobs;
 pub mod openapi;
 mod overview;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use hookgate_store::Store;
+use utoipa_axum::router::OpenApiRouter;
 
 pub(crate) use self::auth::session_caller;
 pub use self::auth::{Caller, Tokens};
@@ -66,9 +68,10 @@ impl auth::HasTokens for AdminState {
     }
 }
 
-/// The operator listener's router.
-pub(crate) fn router(state: Arc<AdminState>) -> Router {
-    Router::new()
+/// The resources' routes, each with its documentation (the live stream's apart: it must not
+/// have the request timeout).
+fn resources() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::with_openapi(openapi::base())
         .merge(events::router())
         .merge(rejections::router())
         .merge(deliveries::router())
@@ -76,7 +79,19 @@ pub(crate) fn router(state: Arc<AdminState>) -> Router {
         .merge(audit::router())
         .merge(overview::router())
         .merge(secrets::router())
-        .route("/api/openapi.json", axum::routing::get(openapi::document))
+}
+
+/// The OpenAPI document: every resource's paths and the stream's.
+fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = resources().split_for_parts();
+    doc.merge(stream::router().split_for_parts().1);
+    doc
+}
+
+/// The operator listener's router.
+pub(crate) fn router(state: Arc<AdminState>) -> Router {
+    let (api, _) = resources().split_for_parts();
+    api.route("/api/openapi.json", axum::routing::get(openapi::document))
         .merge(crate::console::router())
         .with_state(state)
         .layer(axum::middleware::map_response(crate::console::security_headers))
@@ -84,5 +99,6 @@ pub(crate) fn router(state: Arc<AdminState>) -> Router {
 
 /// The live stream's router: apart, because it must not have the request timeout.
 pub(crate) fn stream_router(state: Arc<AdminState>) -> Router {
-    stream::router().with_state(state).layer(axum::middleware::map_response(crate::console::security_headers))
+    let (stream, _) = stream::router().split_for_parts();
+    stream.with_state(state).layer(axum::middleware::map_response(crate::console::security_headers))
 }

@@ -1,12 +1,15 @@
 //! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations
-//! and the views' types (utoipa), served without a token.
+//! and the views' types (utoipa), served without a token. The paths come from the routers
+//! themselves (`utoipa_axum`'s `routes!`: a path is registered once, where it is routed); this
+//! module adds what is common to all: the title, the bearer scheme, the tags.
+
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::OpenApi as _;
 
-/// The error body every failure answers: the one [`super::error::ApiError`] writes.
-pub(super) use super::error::{ErrorBody, ErrorDetail};
+use super::error::{ErrorBody, ErrorDetail};
 
 struct BearerAuth;
 
@@ -21,32 +24,29 @@ impl utoipa::Modify for BearerAuth {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Hookgate operator API", description = "Search, inspect, replay and watch webhooks."),
-    paths(
-        super::events::list, super::events::show, super::events::body,
-        super::rejections::list, super::rejections::show, super::rejections::body,
-        super::deliveries::list, super::deliveries::show, super::deliveries::cancel, super::deliveries::retry_now,
-        super::jobs::replay, super::jobs::retry, super::jobs::list, super::jobs::show, super::jobs::cancel,
-        super::audit::list, super::stream::stream, super::overview::sources, super::overview::targets, super::secrets::list,
-    ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
     tags((name = "events"), (name = "rejections"), (name = "deliveries"), (name = "jobs"), (name = "audit"), (name = "stream"), (name = "overview")),
 )]
 struct ApiDoc;
 
-fn built() -> utoipa::openapi::OpenApi {
+/// What every path shares, which the routers' paths are added to.
+pub(super) fn base() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }
 
+/// The whole document, built once.
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(super::document);
+
 /// The document.
 pub(super) async fn document() -> impl IntoResponse {
-    Json(built())
+    Json(&*DOCUMENT)
 }
 
 /// The document as served, pretty-printed: what `crates/server/openapi.json` holds, so a change
 /// to the API shows in review (a test fails until the file is regenerated).
 pub fn pretty() -> String {
-    serde_json::to_string_pretty(&built()).unwrap_or_default() + "\n"
+    serde_json::to_string_pretty(&*DOCUMENT).unwrap_or_default() + "\n"
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
 
 use super::AdminState;
@@ -15,9 +14,10 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::tokens::Role;
 use crate::view::rfc3339;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new().route("/api/v1/sources", get(sources)).route("/api/v1/targets", get(targets))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(sources)).routes(routes!(targets))
 }
 
 /// A source's configuration, as shown (no secret, no key material).
@@ -148,7 +148,7 @@ pub(super) struct TargetView {
 
 /// The configured sources with what each received.
 #[utoipa::path(get, path = "/api/v1/sources", tag = "overview",
-    responses((status = 200, body = Vec<SourceView>), (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = Vec<SourceView>), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn sources(caller: Caller, State(state): State<Arc<AdminState>>) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
@@ -188,7 +188,7 @@ pub(super) async fn sources(caller: Caller, State(state): State<Arc<AdminState>>
 
 /// The configured targets with how their deliveries stand.
 #[utoipa::path(get, path = "/api/v1/targets", tag = "overview",
-    responses((status = 200, body = Vec<TargetView>), (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = Vec<TargetView>), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn targets(caller: Caller, State(state): State<Arc<AdminState>>) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;

@@ -43,3 +43,21 @@ pub(super) fn text(field: &str, value: Option<String>) -> Result<Option<String>,
         other => Ok(other),
     }
 }
+
+/// One page of a list, newest first: the one shape every list answers (events add `scanned`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Page<T> {
+    /// Newest first.
+    pub(crate) items: Vec<T>,
+    /// Where the next page starts (pass it as `cursor`); `null` when this is the last.
+    pub(crate) next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `rows` as a page of `view`s; a full page (`limit` rows) gives its last row's id as the
+    /// next cursor (the next page starts below it).
+    pub(crate) fn of<'r, R>(rows: &'r [R], limit: u32, id: impl Fn(&R) -> i64, view: impl Fn(&'r R) -> T) -> Self {
+        let next_cursor = (rows.len() == limit as usize).then(|| rows.last().map(|r| id(r).to_string())).flatten();
+        Self { items: rows.iter().map(view).collect(), next_cursor }
+    }
+}

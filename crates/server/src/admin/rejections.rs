@@ -4,25 +4,22 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use hookgate_store::{RejectionId, RejectionQuery};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::{ApiQuery, Id};
 use super::tokens::Role;
 use super::{AdminState, query};
 use crate::view::{RejectionDetailView, RejectionView};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new()
-        .route("/api/v1/rejections", get(list))
-        .route("/api/v1/rejections/{id}", get(show))
-        .route("/api/v1/rejections/{id}/body", get(body))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(body))
 }
 
 /// `GET /api/v1/rejections` parameters.
@@ -44,27 +41,17 @@ pub(super) struct RejectionsParams {
     cursor: Option<String>,
 }
 
-/// A page of rejected attempts.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct RejectionPage<'a> {
-    /// Newest first.
-    items: Vec<RejectionView<'a>>,
-    /// Where the next page starts; `null` when this is the last.
-    next_cursor: Option<String>,
-}
-
 /// Lists rejected attempts, newest first.
 #[utoipa::path(get, path = "/api/v1/rejections", tag = "rejections", params(RejectionsParams),
-    responses((status = 200, body = RejectionPage<'static>), (status = 400, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = query::Page<RejectionView<'static>>), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    params: Result<Query<RejectionsParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<RejectionsParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let limit = query::limit(p.limit)?;
     let q = RejectionQuery {
         source: query::text("source", p.source)?,
@@ -75,24 +62,22 @@ pub(super) async fn list(
         limit: Some(limit),
     };
     let rows = state.store.list_rejections(&q).await?;
-    let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id.to_string())).flatten();
-    Ok(Json(RejectionPage { items: rows.iter().map(RejectionView::from).collect(), next_cursor: next }).into_response())
+    Ok(Json(query::Page::of(&rows, limit, |r| r.id.0, RejectionView::from)).into_response())
 }
 
 /// One rejected attempt: why, the headers it carried (minus `drop_headers`), whether its body
 /// was kept.
 #[utoipa::path(get, path = "/api/v1/rejections/{id}", tag = "rejections",
     params(("id" = i64, Path, description = "Rejection id")),
-    responses((status = 200, body = RejectionDetailView<'static>), (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
-              (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = RejectionDetailView<'static>), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn show(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<RejectionId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = rejection_id(&id)?;
     let r = state.store.get_rejection(id).await?.ok_or_else(|| ApiError::not_found(format!("rejection {id}")))?;
     Ok(Json(RejectionDetailView::from(&r)).into_response())
 }
@@ -101,20 +86,15 @@ pub(super) async fn show(
 #[utoipa::path(get, path = "/api/v1/rejections/{id}/body", tag = "rejections",
     params(("id" = i64, Path, description = "Rejection id")),
     responses((status = 200, description = "The body as received", content_type = "*/*"),
-              (status = 400, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody)),
+              (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn body(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    Path(id): Path<String>,
+    Id(id): Id<RejectionId>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = rejection_id(&id)?;
     let r = state.store.get_rejection(id).await?.ok_or_else(|| ApiError::not_found(format!("rejection {id}")))?;
     let body = r.body.ok_or_else(|| ApiError::not_found(format!("body kept for rejection {id}")))?;
     Ok(super::events::raw_body(body, HeaderValue::from_static("application/octet-stream")))
-}
-
-fn rejection_id(text: &str) -> Result<RejectionId, ApiError> {
-    text.parse().map_err(|_| ApiError::bad_request("id", "not a rejection id"))
 }

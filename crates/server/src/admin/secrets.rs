@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
 
 use super::AdminState;
@@ -15,9 +14,10 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::tokens::Role;
 use crate::view::rfc3339;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new().route("/api/v1/secrets", get(list))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// One secret's use.
@@ -38,7 +38,7 @@ pub(super) struct SecretStatus {
 
 /// Every source's secrets, by source then label.
 #[utoipa::path(get, path = "/api/v1/secrets", tag = "overview",
-    responses((status = 200, body = Vec<SecretStatus>), (status = 401, body = super::openapi::ErrorBody)),
+    responses((status = 200, body = Vec<SecretStatus>), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(caller: Caller, State(state): State<Arc<AdminState>>) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;

@@ -5,23 +5,23 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AdminState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::ApiQuery;
 use super::tokens::Role;
 use crate::filter::Filter;
 use crate::stream::StreamItem;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(super) fn router() -> axum::Router<Arc<AdminState>> {
-    axum::Router::new().route("/api/v1/stream", get(stream))
+pub(super) fn router() -> OpenApiRouter<Arc<AdminState>> {
+    OpenApiRouter::new().routes(routes!(stream))
 }
 
 /// `GET /api/v1/stream` parameters.
@@ -154,16 +154,15 @@ const RECHECK: Duration = Duration::from_secs(1);
 #[utoipa::path(get, path = "/api/v1/stream", tag = "stream", params(StreamParams),
     responses((status = 200, description = "Server-Sent Events, one JSON item each", content_type = "text/event-stream",
                body = StreamItem),
-              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
-              (status = 429, body = super::openapi::ErrorBody)),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody),
+              (status = 429, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn stream(
     caller: Caller,
     State(state): State<Arc<AdminState>>,
-    params: Result<Query<StreamParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<StreamParams>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let Query(p) = params.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let kinds: Vec<String> = match &p.kinds {
         None => vec!["event".into(), "rejection".into(), "delivery".into()],
         Some(k) => k.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect(),
