@@ -561,19 +561,19 @@ fn console_sessions_need_csrf_and_end_with_their_token() {
 
     // Sign-in: a bad token gets the page again with 401; a good one a cookie and a redirect.
     assert_eq!(raw(api, "POST", "/login", form, "token=hgat_nope").status, 401);
-    let signed = raw(api, "POST", "/login", form, &format!("token={ops}"));
+    let signed = raw(api, "POST", "/login", form, format!("token={ops}"));
     assert_eq!(signed.status, 303, "{}", signed.headers);
     let (cookie, attributes) = session_cookie(&signed);
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
         assert!(attributes.contains(attr), "{attributes}");
     }
     assert!(!attributes.contains("Secure"), "plain HTTP on loopback: {attributes}");
-    let (_, short_attributes) = session_cookie(&raw(api, "POST", "/login", form, &format!("token={short}")));
+    let (_, short_attributes) = session_cookie(&raw(api, "POST", "/login", form, format!("token={short}")));
     let max_age: i64 = short_attributes.split("Max-Age=").nth(1).unwrap().split(';').next().unwrap().parse().unwrap();
     assert!((3500..=3600).contains(&max_age), "a session ends with its token: {short_attributes}");
     // From another site, refused.
     let cross = format!("{form}Sec-Fetch-Site: cross-site\r\n");
-    assert_eq!(raw(api, "POST", "/login", &cross, &format!("token={ops}")).status, 403);
+    assert_eq!(raw(api, "POST", "/login", &cross, format!("token={ops}")).status, 403);
 
     // The page carries the session's CSRF token; the API takes the cookie, and with it a change
     // needs the token.
@@ -595,13 +595,13 @@ fn console_sessions_need_csrf_and_end_with_their_token() {
 
     // Sign-out needs the token too, and ends the session.
     assert_eq!(raw(api, "POST", "/logout", &format!("{with_cookie}{form}"), "csrf=nope").status, 403);
-    let out = raw(api, "POST", "/logout", &format!("{with_cookie}{form}"), &format!("csrf={csrf}"));
+    let out = raw(api, "POST", "/logout", &format!("{with_cookie}{form}"), format!("csrf={csrf}"));
     assert_eq!(out.status, 303);
     assert!(session_cookie(&out).1.contains("Max-Age=0"));
     assert_eq!(raw(api, "GET", "/api/v1/events", &with_cookie, "").status, 401);
 
     // Revoking a token ends its sessions at the reload.
-    let (again, _) = session_cookie(&raw(api, "POST", "/login", form, &format!("token={ops}")));
+    let (again, _) = session_cookie(&raw(api, "POST", "/login", form, format!("token={ops}")));
     let again = format!("Cookie: {again}\r\n");
     assert_eq!(raw(api, "GET", "/api/v1/events", &again, "").status, 200);
     assert!(cli(&["admin", "token", "revoke", "ops", "--tokens-file", tokens.to_str().unwrap()]).status.success());

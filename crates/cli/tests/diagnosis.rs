@@ -6,7 +6,6 @@
 mod common;
 use common::{admin_addr, admin_token, bin, cli, serve_command, sigterm_and_wait, temp_dir, wait_for};
 
-use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -109,24 +108,11 @@ fn sign(signer: &Verifier, body: &[u8], url: Option<&str>, at: Option<Timestamp>
     signer.sign(&req, &SignOptions { timestamp: at, ..SignOptions::default() }).unwrap()
 }
 
-/// A raw HTTP/1.1 request; the status and the body of the reply.
+/// A raw HTTP/1.1 request (the shared client); the status and the body of the reply.
 fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
+    let lines: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let reply = hookgate_test_support::http::raw(addr, method, path, &lines, body);
+    (reply.status, reply.text())
 }
 
 fn api_get(api: SocketAddr, token: &str, path: &str) -> serde_json::Value {

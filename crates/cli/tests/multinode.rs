@@ -26,13 +26,7 @@ fn write_config(dir: &Path, store: &str, target: SocketAddr) -> PathBuf {
 
 /// A GET's body, over a plain connection.
 fn get_text(addr: SocketAddr, path: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(conn, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).unwrap();
-    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+    hookgate_test_support::http::get(addr, path, None).text()
 }
 
 fn sha256_hex(body: &[u8]) -> String {

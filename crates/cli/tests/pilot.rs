@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::api::*;
 use common::*;
+use hookgate_test_support::receiver::{Answer, Receiver};
 
 const SECRET: &str = "flinks-pilot-secret";
 
@@ -109,50 +110,14 @@ fn signal(child: &Child, sig: &str) {
     assert!(Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap().success());
 }
 
-/// An HTTP target that answers 200 and records each request's `hookgate-event-type` header and
-/// whether it said the value was percent-encoded.
-/// What `header_receiver` saw: each request's event type header and whether it was encoded.
-type SeenTypes = Arc<Mutex<Vec<(String, bool)>>>;
-
-fn header_receiver() -> (SocketAddr, SeenTypes) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let (mut event_type, mut encoded, mut length) = (String::new(), false, 0usize);
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
-                match name.to_ascii_lowercase().as_str() {
-                    "hookgate-event-type" => event_type = value.trim().to_owned(),
-                    "hookgate-event-type-encoding" => encoded = value.trim() == "percent",
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            record.lock().unwrap().push((event_type, encoded));
-            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        }
-    });
-    (addr, seen)
-}
-
 #[test]
 fn human_views_keep_every_digit_and_escape_what_senders_chose() {
     let dir = temp_dir("pilot-views");
-    let (target, seen) = header_receiver();
+    let target = Receiver::start(Answer::status(200));
     std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
     let extra = format!(
-        "\n[[target]]\nname = \"hooks\"\ntype = \"http\"\nurl = \"http://{target}/in\"\nsecret = {{ file = \"target.secret\" }}\n\n[target.retry]\nmax_attempts = 2\ninitial_delay_ms = 50\nmax_delay_ms = 100\n"
+        "\n[[target]]\nname = \"hooks\"\ntype = \"http\"\nurl = \"http://{}/in\"\nsecret = {{ file = \"target.secret\" }}\n\n[target.retry]\nmax_attempts = 2\ninitial_delay_ms = 50\nmax_delay_ms = 100\n",
+        target.addr
     );
     let config = write_config(&dir, "", false, "");
     let text = std::fs::read_to_string(&config)
@@ -187,10 +152,10 @@ fn human_views_keep_every_digit_and_escape_what_senders_chose() {
     assert_eq!(cli(&["events", "show", "1", "--store", &store, "--body"]).stdout, body.as_bytes());
 
     // The type cannot be a header as it is: delivered percent-encoded, and said so.
-    wait_for("the delivery", 30, || !seen.lock().unwrap().is_empty());
-    let (sent, encoded) = seen.lock().unwrap()[0].clone();
-    assert!(encoded, "{sent}");
-    assert_eq!(sent, "KYC%1B]0;pwned%07%0D%0AFake:%20line%20%C3%A9");
+    wait_for("the delivery", 30, || target.count() > 0);
+    let sent = &target.all()[0];
+    assert_eq!(sent.header("hookgate-event-type-encoding"), Some("percent"));
+    assert_eq!(sent.header("hookgate-event-type"), Some("KYC%1B]0;pwned%07%0D%0AFake:%20line%20%C3%A9"));
     let deliveries = stdout(&["deliveries", "list", "--store", &store, "--format", "json"]);
     assert!(deliveries.contains("\"status\": \"delivered\""), "{deliveries}");
     sigterm_and_wait(child);
@@ -450,10 +415,14 @@ fn viewers_see_no_replayable_signature_and_no_fingerprint() {
     // Sign-in from a sandboxed frame (`Origin: null`, no Sec-Fetch-Site) is refused.
     let form = format!("token={root}");
     let headers = "Origin: null\r\nContent-Type: application/x-www-form-urlencoded\r\n";
-    assert_eq!(raw(api, "POST", "/login", headers, &form).status, 403);
+    assert_eq!(raw(api, "POST", "/login", headers, form.as_str()).status, 403);
     let same_page =
         "Origin: null\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n";
-    assert_eq!(raw(api, "POST", "/login", same_page, &form).status, 303, "the console's own page under no-referrer");
+    assert_eq!(
+        raw(api, "POST", "/login", same_page, form.as_str()).status,
+        303,
+        "the console's own page under no-referrer"
+    );
     sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -582,44 +551,18 @@ secrets = [{ file = "github.secret" }]
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// An HTTP target that answers 500 with a trace header and a cookie, counting its requests.
-fn failing_target() -> (SocketAddr, Arc<Mutex<usize>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hits = Arc::new(Mutex::new(0));
-    let count = Arc::clone(&hits);
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            *count.lock().unwrap() += 1;
-            let _ = conn.write_all(
-                b"HTTP/1.1 500 Internal Server Error\r\nX-Trace: t-42\r\nSet-Cookie: sid=hunter2\r\nContent-Length: 4\r\nConnection: close\r\n\r\nboom",
-            );
-        }
-    });
-    (addr, hits)
-}
-
 #[test]
 fn a_delivery_says_what_was_sent_what_made_it_and_operators_can_retry_or_cancel_it() {
     let dir = temp_dir("pilot-delivery-page");
     let tokens = dir.join("admin-tokens.toml");
     let ops = admin_token(&tokens, "ops", "operator", &[]);
     let viewer = admin_token(&tokens, "watcher", "viewer", &[]);
-    let (target, hits) = failing_target();
+    let failing = Receiver::start(Answer {
+        status: 500,
+        headers: vec!["X-Trace: t-42".into(), "Set-Cookie: sid=hunter2".into()],
+        body: b"boom".to_vec(),
+    });
+    let target = failing.addr;
     std::fs::write(dir.join("target.secret"), TARGET_SECRET).unwrap();
     let extra = format!(
         "\n[[target]]\nname = \"svc\"\ntype = \"http\"\nurl = \"http://{target}/in?token=abc\"\nsecret = {{ file = \"target.secret\" }}\n\n[target.retry]\nmax_attempts = 2\ninitial_delay_ms = 50\nmax_delay_ms = 50\n"
@@ -657,7 +600,7 @@ fn a_delivery_says_what_was_sent_what_made_it_and_operators_can_retry_or_cancel_
     wait_for("the revived delivery to die again", 30, || {
         get(api, "/api/v1/deliveries/1", Some(&ops)).json()["attempts_history"].as_array().unwrap().len() == 4
     });
-    assert_eq!(*hits.lock().unwrap(), 4);
+    assert_eq!(failing.count(), 4);
     // Cancel: only a pending delivery; a replay job's delivery says which job made it.
     let refused = request(api, "POST", "/api/v1/deliveries/1/cancel", Some(&ops), "");
     assert_eq!(refused.status, 409);
@@ -681,7 +624,7 @@ fn a_delivery_says_what_was_sent_what_made_it_and_operators_can_retry_or_cancel_
     let store = format!("sqlite://{}", dir.join("h.db").display());
     let shown = stdout(&["deliveries", "show", "1", "--store", &store]);
     assert!(shown.contains("origin:       route") && shown.contains("(revived 1 time)"), "{shown}");
-    assert!(shown.contains("response headers: x-trace: t-42; set-cookie: ***") && shown.contains("  #4 "), "{shown}");
+    assert!(shown.contains("x-trace: t-42; set-cookie: ***") && shown.contains("  #4 "), "{shown}");
     sigterm_and_wait(child);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -32,9 +32,7 @@ struct Setup {
 
 impl Setup {
     async fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("hookgate-deliver-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = hookgate_test_support::TempDir::new(&format!("deliver-{name}")).keep();
         let url = StoreUrl::parse(&format!("sqlite://{}", dir.join("h.db").display())).unwrap();
         let store = Arc::new(Store::open(&url, StoreOptions::default()).await.unwrap());
         Self { store, dir }

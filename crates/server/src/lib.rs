@@ -10,6 +10,7 @@
 pub mod admin;
 mod background;
 pub mod config;
+#[cfg(feature = "console")]
 mod console;
 pub mod filter;
 pub mod ingest;
@@ -178,8 +179,13 @@ impl Gateway {
                 searches: tokio::sync::Semaphore::new(2),
                 last_hour: last_hour.clone(),
             });
+            // The console, when built in (feature `console`), is a client of the API merged
+            // beside it; the API knows nothing of it.
+            let routes = admin::routes();
+            #[cfg(feature = "console")]
+            let routes = routes.merge(console::router());
             // The live stream stays open as long as its client listens: no request timeout.
-            admin::router(Arc::clone(&state))
+            admin::with_state(routes, Arc::clone(&state))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, built.request_timeout))
                 .merge(admin::stream_router(state))
         });

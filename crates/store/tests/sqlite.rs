@@ -7,23 +7,15 @@ use std::time::Duration;
 
 use hookgate_store::{Durability, Inserted, NewEvent, Reader, SqliteStore, StoreError, StoreOptions};
 
-struct TempDir(PathBuf);
+/// A directory of the test's own, removed when dropped (`hookgate-test-support`).
+struct TempDir(hookgate_test_support::TempDir);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("hookgate-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
+        Self(hookgate_test_support::TempDir::new(&format!("store-{name}")))
     }
     fn db(&self) -> PathBuf {
         self.0.join("hookgate.db")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -21,11 +21,9 @@ pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_hookgate")
 }
 
+/// A directory of the test's own, kept until the test removes it (`hookgate-test-support`).
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hookgate-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    hookgate_test_support::TempDir::new(&format!("cli-{name}")).keep()
 }
 
 /// Starts `hookgate serve` and returns it with the address it reports once listening.

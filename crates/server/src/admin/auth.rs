@@ -8,8 +8,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::session::{self, Session, Sessions};
 use super::tokens::{Role, TokenEntry, TokensFile};
-use crate::console::session::{self, Session, Sessions};
 
 /// The tokens in force, and where they come from.
 #[derive(Debug)]

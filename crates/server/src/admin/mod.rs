@@ -16,15 +16,19 @@ mod overview;
 mod query;
 mod rejections;
 mod secrets;
+pub(crate) mod session;
 mod stream;
 pub mod tokens;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use hookgate_store::Store;
 use utoipa_axum::router::OpenApiRouter;
 
+#[cfg(feature = "console")]
 pub(crate) use self::auth::session_caller;
 pub use self::auth::{Caller, Tokens};
 pub use self::error::ApiError;
@@ -46,8 +50,9 @@ pub(crate) struct AdminState {
     /// The targets as configured.
     pub(crate) targets: Vec<TargetInfo>,
     /// The console's signed-in browsers.
-    pub(crate) sessions: Arc<crate::console::session::Sessions>,
+    pub(crate) sessions: Arc<session::Sessions>,
     /// The listener is HTTPS: session cookies are `Secure`.
+    #[cfg_attr(not(feature = "console"), allow(dead_code))]
     pub(crate) secure_cookies: bool,
     /// `match` searches running at once (each is CPU work on a blocking thread).
     pub(crate) searches: tokio::sync::Semaphore,
@@ -63,7 +68,7 @@ impl auth::HasTokens for AdminState {
     fn tokens(&self) -> &Tokens {
         &self.tokens
     }
-    fn sessions(&self) -> &crate::console::session::Sessions {
+    fn sessions(&self) -> &session::Sessions {
         &self.sessions
     }
 }
@@ -88,17 +93,35 @@ fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The operator listener's router.
-pub(crate) fn router(state: Arc<AdminState>) -> Router {
+/// The operator API's routes, not yet given their state: `lib.rs` merges the console into them
+/// (a leaf: the API knows nothing of it) and serves them with [`with_state`].
+pub(crate) fn routes() -> Router<Arc<AdminState>> {
     let (api, _) = resources().split_for_parts();
     api.route("/api/openapi.json", axum::routing::get(openapi::document))
-        .merge(crate::console::router())
-        .with_state(state)
-        .layer(axum::middleware::map_response(crate::console::security_headers))
+}
+
+/// The operator listener's routes with their state and every response's security headers.
+pub(crate) fn with_state(routes: Router<Arc<AdminState>>, state: Arc<AdminState>) -> Router {
+    routes.with_state(state).layer(axum::middleware::map_response(security_headers))
 }
 
 /// The live stream's router: apart, because it must not have the request timeout.
 pub(crate) fn stream_router(state: Arc<AdminState>) -> Router {
     let (stream, _) = stream::router().split_for_parts();
-    stream.with_state(state).layer(axum::middleware::map_response(crate::console::security_headers))
+    stream.with_state(state).layer(axum::middleware::map_response(security_headers))
+}
+
+/// What every response of the operator listener carries (a response that sets its own policy,
+/// such as a stored body's, keeps it).
+pub(crate) async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }

@@ -10,8 +10,6 @@
 //! re-indented as received, times, reading a link's filters). They build the page from text nodes
 //! (a payload with `<script>` in it is shown, never run).
 
-pub(crate) mod session;
-
 use std::sync::Arc;
 
 use axum::Form;
@@ -78,21 +76,6 @@ async fn asset(Path(path): Path<String>) -> Response {
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
-}
-
-/// What every response of the operator listener carries (a response that sets its own policy,
-/// such as a stored body's, keeps it).
-pub(crate) async fn security_headers(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
-    }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    response
 }
 
 fn now() -> i64 {
@@ -241,7 +224,9 @@ async fn login(
         }
         return login_page(StatusCode::UNAUTHORIZED, Some("That token is not valid (unknown, revoked or expired)."));
     };
-    let expires_at = entry.expires_at.map_or(now + session::MAX_AGE_SECS, |t| t.min(now + session::MAX_AGE_SECS));
+    let expires_at = entry
+        .expires_at
+        .map_or(now + crate::admin::session::MAX_AGE_SECS, |t| t.min(now + crate::admin::session::MAX_AGE_SECS));
     let (id, _) = match state.sessions.open(entry.sha256.clone(), expires_at, now) {
         Ok(s) => s,
         Err(e) => {
@@ -256,7 +241,8 @@ async fn login(
 /// A redirect to the console that sets the session cookie (`Max-Age=0` with an empty id: ends it).
 fn to_console_with_cookie(id: &str, max_age: i64, secure: bool) -> Response {
     let secure = if secure { "; Secure" } else { "" };
-    let cookie = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", session::COOKIE);
+    let cookie =
+        format!("{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", crate::admin::session::COOKIE);
     let mut r = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -275,11 +261,11 @@ async fn logout(
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
-    let id = session::cookie_id(&headers).map(str::to_owned);
+    let id = crate::admin::session::cookie_id(&headers).map(str::to_owned);
     if let Some(id) = &id {
         let valid = state.sessions.get(id, now()).is_some_and(|s| {
             let presented = form.as_ref().map(|f| f.csrf.as_str()).unwrap_or_default();
-            session::csrf_ok(&s, presented)
+            crate::admin::session::csrf_ok(&s, presented)
         });
         if !valid || !same_origin(&headers) {
             return (StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();

@@ -1,6 +1,5 @@
 //! A test gateway (config file, secret files, store in a temp dir) and a raw HTTP/1.1 client.
 
-use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -22,13 +21,9 @@ pub(crate) struct TestGateway {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// A directory of the test's own (`hookgate-test-support`), removed by the `TestGateway` using it.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("hookgate-it-{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    hookgate_test_support::TempDir::new(&format!("it-{name}")).keep()
 }
 
 /// The standard two sources (Flinks and Fin) plus `extra` TOML appended to the file.
@@ -155,29 +150,12 @@ impl Response {
     }
 }
 
-/// One request on its own connection (`Connection: close`), read to the end.
+/// One request on its own connection (`Connection: close`), read to the end: the shared raw
+/// client (`hookgate-test-support`), its headers given as pairs.
 pub(crate) fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Response {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if !headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    // The server may answer (413) and close before the whole body is sent.
-    let _ = s.write_all(body);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no response: {out:?}"));
-    let head = String::from_utf8(out[..split].to_vec()).unwrap();
-    let status = head[9..12].parse().unwrap();
-    Response { status, head, body: out[split + 4..].to_vec() }
+    let lines: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let r = hookgate_test_support::http::raw(addr, method, path, &lines, body);
+    Response { status: r.status, head: r.headers, body: r.body }
 }
 
 pub(crate) fn signer(scheme: &str, secret: &str) -> Verifier {

@@ -20,10 +20,7 @@ enum Backend {
 
 impl Backend {
     fn sqlite(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("hookgate-conformance-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Backend::Sqlite(dir)
+        Backend::Sqlite(hookgate_test_support::TempDir::new(&format!("conformance-{name}")).keep())
     }
 
     fn url(&self) -> StoreUrl {

@@ -8,12 +8,13 @@ use std::sync::Mutex;
 
 use base64::Engine as _;
 
-use crate::admin::tokens::sha256_hex;
+use super::tokens::sha256_hex;
 
 /// The cookie's name.
 pub(crate) const COOKIE: &str = "hookgate_session";
 
 /// The longest a session lasts (it ends sooner with its token).
+#[cfg_attr(not(feature = "console"), allow(dead_code))]
 pub(crate) const MAX_AGE_SECS: i64 = 12 * 3600;
 /// Sessions one token may hold: the oldest ends when a token signs in once more.
 const MAX_PER_TOKEN: usize = 16;
