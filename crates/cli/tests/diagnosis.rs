@@ -334,7 +334,11 @@ fn secret_rotation_counts_survive_a_restart() {
     assert_eq!((staging["secret"].as_str(), staging["matches"].as_i64()), (Some("1"), Some(0)));
     assert_eq!(staging["last_matched_at"], serde_json::Value::Null);
     let keys: Vec<&String> = newest.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["fingerprint", "last_matched_at", "matches", "secret", "source"]);
+    assert_eq!(
+        keys,
+        ["source", "secret", "fingerprint", "matches", "last_matched_at"],
+        "the documented keys, in order"
+    );
     let table = String::from_utf8(cli(&["secrets", "status", "--store", &store]).stdout).unwrap();
     assert!(table.contains("2026-06") && table.contains(&fingerprint(OLD)), "{table}");
     assert!(!table.contains(OLD) && !table.contains(NEW));
@@ -385,7 +389,8 @@ fn tag_pii_is_marked_logged_by_key_and_kind_and_never_altered() {
         .iter()
         .map(|m| (m["key"].as_str().unwrap().to_owned(), m["kind"].as_str().unwrap().to_owned()))
         .collect();
-    let want = [("card", "card"), ("email", "email"), ("phone", "phone"), ("sin", "sin"), ("zip", "postal_code")];
+    // In the Tag's own order.
+    let want = [("email", "email"), ("phone", "phone"), ("card", "card"), ("sin", "sin"), ("zip", "postal_code")];
     assert_eq!(kinds, want.map(|(k, v)| (k.to_owned(), v.to_owned())), "{shown}");
     // The stored body is the one signed, byte for byte.
     let raw = cli(&[

@@ -126,7 +126,7 @@ fn human_views_keep_every_digit_and_escape_what_senders_chose() {
     std::fs::write(&config, format!("{text}{extra}")).unwrap();
     let (child, hooks) = serve(&config);
     // A type with an OSC sequence (retitles a terminal), BEL, CR LF and non-ASCII: all signed.
-    let body = r#"{"ResponseType":"KYC\u001b]0;pwned\u0007\r\nFake: line é","RequestId":"r1","Amount":12.50,"AccountNumber":12345678901234567890123,"b":1,"a":2}"#;
+    let body = r#"{"ResponseType":"KYC\u001b]0;pwned\u0007\r\nFake: line é","RequestId":"r1","Amount":12.50,"AccountNumber":12345678901234567890123,"b":1,"a":2,"HttpStatusCode":200.50}"#;
     assert_eq!(post_flinks(hooks, SECRET, body.as_bytes()).unwrap(), 200);
     let store = format!("sqlite://{}", dir.join("h.db").display());
 
@@ -148,6 +148,12 @@ fn human_views_keep_every_digit_and_escape_what_senders_chose() {
             "{what} has a raw control character"
         );
     }
+    // Metadata read from the body keeps its digits too (`http_status_code` is Flinks' metadata
+    // field for `/HttpStatusCode`), in the text view and as JSON.
+    assert!(shown.contains(r#""http_status_code":200.50"#), "{shown}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&["events", "show", "1", "--store", &store, "--format", "json"])).unwrap();
+    assert_eq!(json["metadata"]["http_status_code"].to_string(), "200.50", "{json}");
     // The bytes themselves are still exact.
     assert_eq!(cli(&["events", "show", "1", "--store", &store, "--body"]).stdout, body.as_bytes());
 

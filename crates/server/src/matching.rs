@@ -265,7 +265,7 @@ mod tests {
         matcher.metadata.insert("plain".into(), Vec::new());
         let f = Filter::parse(json!({"Tag": {"userId": "1"}, "Login": {"Id": "L"}, "Body": 3})).unwrap();
         let paths = |terms: Vec<MetadataTerm>| terms.into_iter().map(|t| t.path.join(".")).collect::<Vec<_>>();
-        assert_eq!(paths(matcher.metadata_terms(&f, Some("a"))), ["login_id", "tag.userId"]);
+        assert_eq!(paths(matcher.metadata_terms(&f, Some("a"))), ["tag.userId", "login_id"], "in the filter's order");
         assert!(matcher.metadata_terms(&f, None).is_empty(), "`plain` reads them from its body");
         assert!(matcher.metadata_terms(&f, Some("unknown")).is_empty());
     }

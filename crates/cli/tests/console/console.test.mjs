@@ -209,15 +209,18 @@ try {
   await shot(page, 'binary-body');
 
   // ---- a JSON body keeps its exact digits and key order; times are ISO 8601 UTC ----------------
-  const digits = '{"Amount":12.50,"AccountNumber":12345678901234567890123,"b":1,"a":2}';
+  const digits = '{"Amount":12.50,"AccountNumber":12345678901234567890123,"b":1,"a":2,"HttpStatusCode":20012345678901234567890}';
   check(await postWebhook(Buffer.from(digits)) === 200, 'a webhook with 12.50 and a 23-digit number is accepted');
   await page.goto(`${CONSOLE}#/events`);
   await page.locator('tbody tr[data-event]').first().waitFor();
   await page.locator('tbody tr[data-event]').first().getByRole('link').first().click();
   await page.getByText('shown as JSON').waitFor();
   const pretty = await page.locator('.body pre.payload').textContent();
-  check(pretty === '{\n  "Amount": 12.50,\n  "AccountNumber": 12345678901234567890123,\n  "b": 1,\n  "a": 2\n}',
+  check(pretty === '{\n  "Amount": 12.50,\n  "AccountNumber": 12345678901234567890123,\n  "b": 1,\n  "a": 2,\n  "HttpStatusCode": 20012345678901234567890\n}',
     `the body shows 12.50, every digit and the keys in their order (${JSON.stringify(pretty)})`);
+  const metadata = await page.locator('section', { has: page.getByRole('heading', { name: 'Metadata' }) }).locator('pre').textContent();
+  check(metadata.includes('"http_status_code": 20012345678901234567890'),
+    `the metadata read from the body keeps every digit too (${JSON.stringify(metadata)})`);
   const received = await page.evaluate(() => [...document.querySelectorAll('.facts dt')].find((dt) => dt.textContent === 'Received')
     ?.nextElementSibling.textContent);
   check(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/.test(received), `times are ISO 8601 in UTC (${received})`);

@@ -158,6 +158,10 @@ pub(super) async fn list(
 pub(super) struct EventDetail<'a> {
     #[serde(flatten)]
     event: EventDetailView<'a>,
+    /// The metadata again, as JSON text, every number's digits and every key's place as read
+    /// from the body: for a display in a language whose JSON reader rounds long numbers
+    /// (JavaScript's `JSON.parse` turns a 23-digit account number into a float).
+    metadata_json: String,
     /// Where its deliveries stand.
     status: Option<&'static str>,
     /// Its deliveries, each with its attempts.
@@ -195,6 +199,7 @@ pub(super) async fn show(
     }
     let detail = EventDetail {
         event: EventDetailView::from(&event),
+        metadata_json: event.metadata.to_string(),
         status: event.summary.status.map(EventStatus::as_str),
         deliveries: deliveries.iter().map(DeliveryDetailView::from).collect(),
     };

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { can, ROLE, TARGETS } from '../page.js';
 import { bodyBlock, headersTable } from '../payload.js';
 import { startJob, redrawSoon } from '../job.js';
-import { numberedAttempts, plural } from '../format.js';
+import { numberedAttempts, plural, prettyJson } from '../format.js';
 import { madeBy } from './delivery.js';
 
 /** The attempts in brief, numbered over the whole history (the delivery's page has each in full). */
@@ -73,7 +73,9 @@ export default async function event(ctx, { id }) {
     h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     piiSection(e.pii ?? []),
     section('body-h', 'Body', bodyBlock(`/api/v1/events/${id}/body`, `event-${id}.body`)),
-    section('meta-h', 'Metadata', h('pre', { class: 'payload' }, JSON.stringify(e.metadata, null, 2))),
+    // The metadata as the API wrote it (`metadata_json`): JSON.parse would round a long number.
+    section('meta-h', 'Metadata', h('pre', { class: 'payload' },
+      prettyJson(e.metadata_json ?? '') ?? JSON.stringify(e.metadata, null, 2))),
     section('headers-h', 'Headers', headersTable(e.headers)),
     section('deliveries-h', 'Deliveries', e.deliveries.length ? e.deliveries.map(delivery)
       : h('p', {}, 'No deliveries (no route selected a target).')),
