@@ -516,23 +516,36 @@ fn tail_with_a_match_shows_only_the_matching_events() {
             let _ = tx.send(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
         }
     });
-    // Alternate users until tail has shown three events; every one shown must be u1's.
-    let mut events = Vec::new();
+    // Alternate users, each event also sent once badly signed, until tail has shown three
+    // delivery outcomes: every event shown is u1's, every delivery outcome is of an event shown
+    // (the audit target gets them all), and no rejection is shown (an unverified body is never
+    // matched).
+    let mut items: Vec<serde_json::Value> = Vec::new();
     for i in 0..200 {
         let user = if i % 2 == 0 { "u1" } else { "u2" };
         let body = format!(r#"{{"ResponseType":"KYC","RequestId":"m{i}-{user}","Tag":"userId={user}"}}"#);
         assert_eq!(post_flinks(hooks, SECRET, body.as_bytes()).unwrap(), 200);
+        assert_eq!(post_flinks(hooks, "wrong-secret", body.as_bytes()).unwrap(), 403);
         while let Ok(item) = rx.recv_timeout(Duration::from_millis(100)) {
-            if item["kind"] == "event" {
-                events.push(item);
-            }
+            items.push(item);
         }
-        if events.len() >= 3 {
+        if items.iter().filter(|i| i["kind"] == "delivery").count() >= 3 {
             break;
         }
     }
-    assert!(events.len() >= 3, "{events:?}");
-    assert!(events.iter().all(|e| e["dedup_key"].as_str().unwrap().ends_with("-u1")), "{events:?}");
+    assert!(items.iter().filter(|i| i["kind"] == "delivery").count() >= 3, "{items:?}");
+    let shown: Vec<i64> = items.iter().filter(|i| i["kind"] == "event").map(|i| i["id"].as_i64().unwrap()).collect();
+    for item in &items {
+        match item["kind"].as_str() {
+            Some("event") => assert!(item["dedup_key"].as_str().unwrap().ends_with("-u1"), "{item}"),
+            Some("delivery") => {
+                let event = item["event_id"].as_i64().unwrap();
+                assert!(shown.contains(&event), "a delivery of an event not shown: {item}");
+                assert_eq!(item["source"], "flinks");
+            }
+            _ => panic!("a match stream shows events and their deliveries only: {item}"),
+        }
+    }
     watching.kill().unwrap();
     let _ = watching.wait();
     sigterm_and_wait(child);

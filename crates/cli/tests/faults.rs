@@ -291,74 +291,23 @@ fn small_body(i: usize) -> Vec<u8> {
     format!(r#"{{"ResponseType":"KYC","RequestId":"small-{i}"}}"#).into_bytes()
 }
 
-/// A PostgreSQL server of the test's own, on a small tmpfs and a port of its own (the shared
-/// server is never stopped or filled). Stopped on drop.
+/// A PostgreSQL server of the test's own (`hookgate-test-support`), on a small tmpfs (the shared
+/// server is never stopped or filled). The server stops before the disk goes (field order).
 struct PrivatePostgres {
-    data: PathBuf,
-    port: u16,
+    server: hookgate_test_support::postgres::PrivatePostgres,
     _disk: SmallDisk,
 }
 
 impl PrivatePostgres {
-    fn bin(name: &str) -> PathBuf {
-        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("PostgreSQL's server binaries in /usr/lib/postgresql")
-            .map_while(Result::ok)
-            .map(|e| e.path())
-            .collect();
-        versions.sort();
-        versions.pop().unwrap().join("bin").join(name)
-    }
-
     fn start(dir: &Path, mib: u32) -> Self {
         let disk = SmallDisk::new(dir, mib);
-        assert!(Command::new("chown").args(["postgres:postgres"]).arg(&disk.0).status().unwrap().success());
-        let data = disk.0.join("pg");
-        let as_postgres = |program: &Path| {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        };
-        let init = as_postgres(&Self::bin("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "--wal-segsize=1", "-D"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(init.status.success(), "initdb: {}", String::from_utf8_lossy(&init.stderr));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = dir.join("postgres.log");
-        std::fs::write(&log, "").unwrap();
-        assert!(Command::new("chown").args(["postgres:postgres"]).arg(&log).status().unwrap().success());
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c min_wal_size=2MB -c max_wal_size=8MB",
-            disk.0.display()
-        );
-        let started = as_postgres(&Self::bin("pg_ctl"))
-            .args(["-D"])
-            .arg(&data)
-            .args(["-o", &options, "-l"])
-            .arg(&log)
-            .args(["-w", "-t", "30", "start"])
-            .output()
-            .unwrap();
-        assert!(started.status.success(), "pg_ctl start: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        Self { data, port, _disk: disk }
+        let settings = ["min_wal_size=2MB".to_owned(), "max_wal_size=8MB".to_owned()];
+        let server = hookgate_test_support::postgres::PrivatePostgres::start(&disk.0, &settings);
+        Self { server, _disk: disk }
     }
 
     fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(Self::bin("pg_ctl"))
-            .arg("-D")
-            .arg(&self.data)
-            .args(["-m", "immediate", "stop"])
-            .output();
+        self.server.url()
     }
 }
 

@@ -27,8 +27,8 @@ pub fn is_age(text: &str) -> bool {
     age_ms(text).is_some()
 }
 
-/// An age (`15m`) in ms.
-fn age_ms(text: &str) -> Option<i64> {
+/// An age or a duration (`15m`, `30d`) in ms; `None` when `text` is not one.
+pub fn age_ms(text: &str) -> Option<i64> {
     let unit = text.chars().last()?;
     let secs_per: i64 = match unit {
         's' => 1,

@@ -5,6 +5,27 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio_postgres::NoTls;
 
+use crate::model::NewEvent;
+
+/// An event for a test: source `flinks`, dedup key `key`, body `{}` (its digest not checked),
+/// no targets; a test sets what it needs with struct update syntax.
+pub fn event(key: &str) -> NewEvent {
+    NewEvent {
+        source: "flinks".into(),
+        received_at_ms: 1_700_000_000_000,
+        dedup_key: key.into(),
+        provider_id: None,
+        event_type: None,
+        signed_at_ms: None,
+        body: b"{}".to_vec(),
+        body_sha256: "00".repeat(32),
+        headers: Vec::new(),
+        metadata: serde_json::json!({}),
+        targets: Vec::new(),
+        pii: vec![],
+    }
+}
+
 /// The environment variable naming the test database (`postgres://postgres@127.0.0.1:5432/test`
 /// when unset).
 pub const POSTGRES_URL_ENV: &str = "HOOKGATE_TEST_POSTGRES_URL";

@@ -10,18 +10,9 @@ use hookgate_store::{Inserted, NewEvent, Store, StoreOptions, StoreUrl};
 
 fn event(key: &str, targets: &[&str]) -> NewEvent {
     NewEvent {
-        source: "flinks".into(),
-        received_at_ms: 1_700_000_000_000,
-        dedup_key: key.into(),
-        provider_id: None,
-        event_type: None,
-        signed_at_ms: None,
         body: key.as_bytes().to_vec(),
-        body_sha256: "00".repeat(32),
-        headers: Vec::new(),
-        metadata: serde_json::json!({}),
         targets: targets.iter().map(|t| (*t).to_owned()).collect(),
-        pii: vec![],
+        ..hookgate_store::testing::event(key)
     }
 }
 

@@ -4,92 +4,55 @@
 //! PostgreSQL is not there).
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hookgate_store::{Inserted, NewEvent, Store, StoreError, StoreOptions, StoreUrl, TlsError};
+use hookgate_test_support::postgres::PrivatePostgres as Server;
 
 fn require_root() {
     let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     assert!(root, "this test starts PostgreSQL as the postgres user and needs root");
 }
 
-fn bin(name: &str) -> PathBuf {
-    let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL's server binaries in /usr/lib/postgresql")
-        .map_while(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    versions.sort();
-    versions.pop().unwrap().join("bin").join(name)
-}
-
-fn as_postgres(program: &Path) -> Command {
-    let mut c = Command::new("runuser");
-    c.args(["-u", "postgres", "--"]).arg(program);
-    c
-}
-
-fn chown_postgres(path: &Path) {
-    assert!(Command::new("chown").arg("postgres:postgres").arg(path).status().unwrap().success());
-}
-
-/// A PostgreSQL instance of this test's own, on a port of its own; stopped and removed on drop.
+/// A private server (`hookgate-test-support`) with TLS or without, and the directory it lives in
+/// (removed after the server stops: field order).
 struct PrivatePostgres {
-    dir: PathBuf,
-    port: u16,
+    server: Server,
+    dir: hookgate_test_support::TempDir,
 }
 
 impl PrivatePostgres {
     /// `tls`: the server's certificate and key (PEM), or no TLS (`ssl=off`).
     fn start(name: &str, tls: Option<(&str, &str)>) -> Self {
-        let dir = std::env::temp_dir().join(format!("hookgate-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        chown_postgres(&dir);
-        let data = dir.join("pg");
-        let init = as_postgres(&bin("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(init.status.success(), "initdb: {}", String::from_utf8_lossy(&init.stderr));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display());
-        if let Some((cert, key)) = tls {
-            let (cert_file, key_file) = (dir.join("server.crt"), dir.join("server.key"));
-            std::fs::write(&cert_file, cert).unwrap();
-            std::fs::write(&key_file, key).unwrap();
-            // PostgreSQL refuses a key that others can read, or that is not its own.
-            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-            chown_postgres(&cert_file);
-            chown_postgres(&key_file);
-            options.push_str(&format!(
-                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
-                cert_file.display(),
-                key_file.display()
-            ));
-        } else {
-            options.push_str(" -c ssl=off");
-        }
-        let log = dir.join("postgres.log");
-        std::fs::write(&log, "").unwrap();
-        chown_postgres(&log);
-        let started = as_postgres(&bin("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &options, "-l"])
-            .arg(&log)
-            .args(["-w", "-t", "30", "start"])
-            .output()
-            .unwrap();
-        assert!(started.status.success(), "pg_ctl start: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        Self { dir, port }
+        let dir = hookgate_test_support::TempDir::new(name);
+        let settings = match tls {
+            Some((cert, key)) => {
+                let (cert_file, key_file) = (dir.join("server.crt"), dir.join("server.key"));
+                std::fs::write(&cert_file, cert).unwrap();
+                std::fs::write(&key_file, key).unwrap();
+                // PostgreSQL refuses a key that others can read, or that is not its own.
+                std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+                Server::give(&cert_file);
+                Server::give(&key_file);
+                vec![
+                    "ssl=on".to_owned(),
+                    format!("ssl_cert_file={}", cert_file.display()),
+                    format!("ssl_key_file={}", key_file.display()),
+                ]
+            }
+            None => vec!["ssl=off".to_owned()],
+        };
+        let server = Server::start(dir.path(), &settings);
+        Self { server, dir }
+    }
+
+    fn port(&self) -> u16 {
+        self.server.port()
     }
 
     /// Which of the connections named `app` are encrypted (asked over a plain connection).
     async fn ssl_of(&self, app: &str) -> Vec<bool> {
-        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable", self.port);
+        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable", self.port());
         let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
         tokio::spawn(conn);
         let rows = client
@@ -100,14 +63,6 @@ impl PrivatePostgres {
             .await
             .unwrap();
         rows.iter().map(|r| r.get(0)).collect()
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let _ =
-            as_postgres(&bin("pg_ctl")).arg("-D").arg(self.dir.join("pg")).args(["-m", "immediate", "stop"]).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -137,20 +92,7 @@ impl TestCa {
 }
 
 fn event(key: &str) -> NewEvent {
-    NewEvent {
-        source: "flinks".into(),
-        received_at_ms: 1_700_000_000_000,
-        dedup_key: key.into(),
-        provider_id: None,
-        event_type: None,
-        signed_at_ms: None,
-        body: format!("{{\"id\":\"{key}\"}}").into_bytes(),
-        body_sha256: "00".repeat(32),
-        headers: Vec::new(),
-        metadata: serde_json::json!({}),
-        targets: vec!["t".into()],
-        pii: vec![],
-    }
+    NewEvent { body: format!("{{\"id\":\"{key}\"}}").into_bytes(), ..hookgate_store::testing::event(key) }
 }
 
 async fn open(url: &str) -> Result<Store, StoreError> {
@@ -183,9 +125,9 @@ async fn as_root_postgres_over_tls_checks_what_sslmode_asks() {
     std::fs::write(&ca_file, &ca.pem).unwrap();
     std::fs::write(&other_ca_file, &other_ca.pem).unwrap();
     let (ca_file, other_ca_file) = (ca_file.display().to_string(), other_ca_file.display().to_string());
-    let base = format!("postgres://postgres@localhost:{}/postgres", pg.port);
+    let base = format!("postgres://postgres@localhost:{}/postgres", pg.port());
     // Reaches the same server by a name its certificate does not hold.
-    let other_name = format!("postgres://postgres@db.example:{}/postgres?hostaddr=127.0.0.1", pg.port);
+    let other_name = format!("postgres://postgres@db.example:{}/postgres?hostaddr=127.0.0.1", pg.port());
 
     // The right CA and host name: stored and read over TLS.
     assert!(store_and_read(&pg, &format!("{base}?sslmode=verify-full&sslrootcert={ca_file}"), "full").await);
@@ -230,7 +172,7 @@ async fn as_root_postgres_over_tls_checks_what_sslmode_asks() {
 async fn as_root_sslmode_require_is_refused_by_a_server_without_tls() {
     require_root();
     let pg = PrivatePostgres::start("pg-no-tls", None);
-    let base = format!("postgres://postgres@localhost:{}/postgres", pg.port);
+    let base = format!("postgres://postgres@localhost:{}/postgres", pg.port());
     let err = open(&format!("{base}?sslmode=require")).await.unwrap_err();
     assert!(matches!(err, StoreError::Tls(TlsError::NotOffered)), "{err:?}");
     assert_eq!(

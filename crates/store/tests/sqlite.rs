@@ -20,20 +20,7 @@ impl TempDir {
 }
 
 fn event(key: &str) -> NewEvent {
-    NewEvent {
-        source: "flinks".into(),
-        received_at_ms: 1_700_000_000_000,
-        dedup_key: key.into(),
-        provider_id: None,
-        event_type: None,
-        signed_at_ms: None,
-        body: b"{}".to_vec(),
-        body_sha256: "00".repeat(32),
-        headers: Vec::new(),
-        metadata: serde_json::json!({}),
-        targets: Vec::new(),
-        pii: vec![],
-    }
+    hookgate_store::testing::event(key)
 }
 
 /// An event carrying `body`, with its real digest (a compressed body is checked against it).

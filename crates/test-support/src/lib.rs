@@ -4,6 +4,7 @@
 //! was sent. Only the standard library: any crate's tests may use it.
 
 pub mod http;
+pub mod postgres;
 pub mod receiver;
 
 use std::path::{Path, PathBuf};

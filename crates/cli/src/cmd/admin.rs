@@ -57,19 +57,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 
-/// `30d` as seconds.
+/// `30d` as seconds: the ages every time option takes (`hookgate_server::time`), and not zero.
 fn duration_secs(text: &str) -> anyhow::Result<i64> {
-    let unit = text.chars().last().unwrap_or(' ');
-    let per = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 7 * 86_400,
-        _ => 0,
-    };
-    match text[..text.len() - unit.len_utf8().min(text.len())].parse::<i64>() {
-        Ok(n) if per > 0 && n > 0 => Ok(n.saturating_mul(per)),
+    match hookgate_server::time::age_ms(text) {
+        Some(ms) if ms > 0 => Ok(ms / 1000),
         _ => bail!("--expires `{text}` is not a duration like 12h, 30d or 1w"),
     }
 }

@@ -131,26 +131,21 @@ pub(crate) fn admin_token(tokens: &Path, name: &str, role: &str, extra: &[&str])
     t
 }
 
-/// Starts `hookgate serve` with `[admin]` (tokens in `dir/admin-tokens.toml`), a Flinks source
-/// signed with `secret` that keeps rejected bodies and routes to a command target `audit`, and
-/// `extra` appended (more routes, more targets). Returns it with the webhook and operator API
-/// addresses and its log.
-pub(crate) fn serve_admin_config(
-    dir: &Path,
-    secret: &str,
-    extra: &str,
-) -> (Child, SocketAddr, SocketAddr, Arc<Mutex<String>>) {
+/// Writes `dir/hookgate.toml`: `[server]` on 127.0.0.1:0 with `server_extra`, `[admin]` (tokens
+/// in `dir/admin-tokens.toml`) unless `admin` is false, a Flinks source signed with `secret` that
+/// keeps rejected bodies, deduplicates by `/RequestId` and routes to a command target `audit`,
+/// then `extra` (more routes, more targets). Returns its path.
+pub(crate) fn write_gateway_config(dir: &Path, secret: &str, server_extra: &str, admin: bool, extra: &str) -> PathBuf {
     std::fs::write(dir.join("flinks.secret"), secret).unwrap();
+    let admin = if admin { "[admin]\nlisten = \"127.0.0.1:0\"\ntokens_file = \"admin-tokens.toml\"\n" } else { "" };
     let config = format!(
         r#"
 [server]
 listen = "127.0.0.1:0"
 store = "sqlite://{db}"
+{server_extra}
 
-[admin]
-listen = "127.0.0.1:0"
-tokens_file = "admin-tokens.toml"
-
+{admin}
 [[source]]
 name = "flinks"
 path = "/webhooks/flinks"
@@ -168,8 +163,20 @@ command = ["true"]
 "#,
         db = dir.join("h.db").display()
     );
-    std::fs::write(dir.join("hookgate.toml"), &config).unwrap();
-    let (child, hooks, _, log) = serve_command(Command::new(bin()), &dir.join("hookgate.toml"), false);
+    let path = dir.join("hookgate.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// Starts `hookgate serve` on `write_gateway_config`'s file with `[admin]` and `extra`. Returns it
+/// with the webhook and operator API addresses and its log.
+pub(crate) fn serve_admin_config(
+    dir: &Path,
+    secret: &str,
+    extra: &str,
+) -> (Child, SocketAddr, SocketAddr, Arc<Mutex<String>>) {
+    let config = write_gateway_config(dir, secret, "", true, extra);
+    let (child, hooks, _, log) = serve_command(Command::new(bin()), &config, false);
     let api = admin_addr(&log);
     (child, hooks, api, log)
 }

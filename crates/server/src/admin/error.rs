@@ -79,11 +79,9 @@ impl From<hookgate_store::StoreError> for ApiError {
     fn from(e: hookgate_store::StoreError) -> Self {
         match e {
             hookgate_store::StoreError::Overloaded => ApiError::unavailable(),
-            hookgate_store::StoreError::ReadTimedOut => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "unavailable",
-                message: "the read took too long or the read connections were all busy: narrow it (source, type, since) or retry".into(),
-            },
+            hookgate_store::StoreError::ReadTimedOut => ApiError::busy(
+                "the read took too long or the read connections were all busy: narrow it (source, type, since) or retry",
+            ),
             other => ApiError::internal(other),
         }
     }

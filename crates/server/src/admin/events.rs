@@ -183,7 +183,7 @@ pub(super) async fn show(
     if caller.role < Role::Operator {
         hide_replayable_signatures(&state, &mut event);
         if !event.pii.is_empty()
-            && let Some(source) = state.sources.iter().find(|s| s.name == event.summary.source)
+            && let Some(source) = state.source(&event.summary.source)
         {
             let names: Vec<String> = source.pairs_fields.iter().map(|(name, _)| name.clone()).collect();
             crate::pii_view::mask_metadata(&mut event.metadata, &names);
@@ -209,7 +209,7 @@ pub(super) async fn show(
 /// A viewer reads the body; with a signature that binds neither a timestamp nor the delivery id
 /// it could send both again as a new delivery, so such signatures are shown as `***`.
 fn hide_replayable_signatures(state: &AdminState, event: &mut hookgate_store::EventRecord) {
-    let Some(source) = state.sources.iter().find(|s| s.name == event.summary.source) else { return };
+    let Some(source) = state.source(&event.summary.source) else { return };
     for (name, value) in &mut event.headers {
         if source.viewer_hidden_headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
             *value = hookgate_store::HeaderBytes::from("***");
@@ -235,7 +235,7 @@ pub(super) async fn body(
     let mut masked = false;
     if caller.role < Role::Operator
         && !event.pii.is_empty()
-        && let Some(source) = state.sources.iter().find(|s| s.name == event.summary.source)
+        && let Some(source) = state.source(&event.summary.source)
     {
         let pointers: Vec<String> = source.pairs_fields.iter().map(|(_, pointer)| pointer.clone()).collect();
         if let Some(body) = crate::pii_view::mask_body(&event.body, &pointers) {

@@ -117,7 +117,7 @@ impl From<&Job> for JobView {
 async fn start(state: &AdminState, caller: &Caller, kind: JobKind, req: JobRequest) -> Result<Response, ApiError> {
     let targets = req.targets.as_deref().map(|t| known_targets(state, t)).transpose()?;
     if let Some(source) = &req.filter.source
-        && !state.sources.iter().any(|s| &s.name == source)
+        && state.source(source).is_none()
     {
         let names: Vec<&str> = state.sources.iter().map(|s| s.name.as_str()).collect();
         return Err(ApiError::bad_request(

@@ -64,6 +64,13 @@ pub(crate) struct AdminState {
     pub(crate) last_hour: std::collections::HashMap<String, Arc<crate::ingest::last_hour::LastHour>>,
 }
 
+impl AdminState {
+    /// A configured source by name.
+    pub(crate) fn source(&self, name: &str) -> Option<&SourceInfo> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
 impl auth::HasTokens for AdminState {
     fn tokens(&self) -> &Tokens {
         &self.tokens

@@ -54,8 +54,10 @@ struct Wanted {
     source: Option<String>,
     event_type: Option<String>,
     filter: Option<Filter>,
-    /// With a filter: the ids of the events shown, oldest first, at most [`SHOWN_MAX`].
-    shown: std::collections::VecDeque<hookgate_store::EventId>,
+    /// With a filter: the ids of the events shown, at most [`SHOWN_MAX`]; `shown_order` is the
+    /// same ids oldest first, to forget the oldest (a lookup per delivery outcome stays O(1)).
+    shown: std::collections::HashSet<hookgate_store::EventId>,
+    shown_order: std::collections::VecDeque<hookgate_store::EventId>,
 }
 
 impl Wanted {
@@ -68,11 +70,13 @@ impl Wanted {
             StreamItem::Event { id, event_type, document, .. } => {
                 let Some(filter) = &self.filter else { return type_ok(event_type) };
                 let ok = type_ok(event_type) && document.as_deref().is_some_and(|d| filter.matches(d));
-                if ok {
-                    if self.shown.len() == SHOWN_MAX {
-                        self.shown.pop_front();
+                if ok && self.shown.insert(*id) {
+                    self.shown_order.push_back(*id);
+                    if self.shown_order.len() > SHOWN_MAX
+                        && let Some(oldest) = self.shown_order.pop_front()
+                    {
+                        self.shown.remove(&oldest);
                     }
-                    self.shown.push_back(*id);
                 }
                 ok
             }
@@ -181,8 +185,14 @@ pub(super) async fn stream(
     // Held by the task below: events carry their document while this listener is connected.
     let documents = filter.is_some().then(|| state.bus.want_documents());
     let mut rx = state.bus.subscribe();
-    let mut wanted =
-        Wanted { kinds, source: p.source, event_type: p.event_type, filter, shown: std::collections::VecDeque::new() };
+    let mut wanted = Wanted {
+        kinds,
+        source: p.source,
+        event_type: p.event_type,
+        filter,
+        shown: std::collections::HashSet::new(),
+        shown_order: std::collections::VecDeque::new(),
+    };
     let mut closing = state.closing.clone();
     let events = async_stream(move |tx| async move {
         let _documents = documents;

@@ -5,26 +5,8 @@
 use std::time::Duration;
 
 use super::connection::read_client;
-use crate::model::NewEvent;
-use crate::testing::PgTestSchema;
+use crate::testing::{PgTestSchema, event};
 use crate::{StoreError, StoreOptions, StoreUrl};
-
-fn event(key: &str) -> NewEvent {
-    NewEvent {
-        source: "flinks".into(),
-        received_at_ms: 1_700_000_000_000,
-        dedup_key: key.into(),
-        provider_id: None,
-        event_type: None,
-        signed_at_ms: None,
-        body: b"{}".to_vec(),
-        body_sha256: "00".repeat(32),
-        headers: Vec::new(),
-        metadata: serde_json::json!({}),
-        targets: Vec::new(),
-        pii: vec![],
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_are_bounded_in_time_and_never_take_ingests_connections() {
