@@ -19,7 +19,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 use hookgate_axum::{VerifiedWebhook, WebhookRejection, WebhookVerifier};
-use hookgate_verify::{Secret, Verifier, preset};
+use hookgate_verify::{Auth, preset};
 
 async fn handle_webhook(hook: Result<VerifiedWebhook, WebhookRejection>) -> axum::response::Response {
     let hook = match hook {
@@ -48,7 +48,8 @@ async fn handle_webhook(hook: Result<VerifiedWebhook, WebhookRejection>) -> axum
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scheme = preset("flinks").ok_or("the flinks preset exists")?;
     let secret = std::env::var("FLINKS_HMAC_SECRET").map_err(|_| "set FLINKS_HMAC_SECRET")?;
-    let verifier = Verifier::new(scheme.clone(), vec![Secret::decode(&secret, scheme.secret_encoding)?])?;
+    let key = scheme.key(&secret)?;
+    let verifier = Auth::new(scheme, vec![key])?;
     let app = Router::new()
         .route("/webhook", post(handle_webhook))
         .layer(DefaultBodyLimit::max(1024 * 1024))

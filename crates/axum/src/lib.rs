@@ -19,7 +19,8 @@
 //!
 //! # fn build() -> Result<Router, Box<dyn std::error::Error>> {
 //! let scheme = preset("flinks").unwrap();
-//! let secret = Secret::decode(&std::env::var("FLINKS_HMAC_SECRET")?, scheme.secret_encoding)?;
+//! let encoding = scheme.signing().unwrap().secret_encoding;
+//! let secret = Secret::decode(&std::env::var("FLINKS_HMAC_SECRET")?, encoding)?;
 //! let verifier = WebhookVerifier::new(Verifier::new(scheme, vec![secret])?);
 //! let app = Router::new().route("/webhook", post(handle)).with_state(verifier);
 //! # Ok(app) }
@@ -35,19 +36,20 @@ use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use hookgate_verify::{Rejection, Reply, Timestamp, Verified, Verifier, WebhookRequest};
+use hookgate_verify::{Auth, Rejection, Reply, Timestamp, Verified, WebhookRequest};
 
-/// A shareable verifier for one provider, plus what the extractor needs beyond the scheme.
+/// A shareable check for one provider (any kind: a signature, a token), plus what the extractor
+/// needs beyond the scheme.
 #[derive(Clone, Debug)]
 pub struct WebhookVerifier {
-    verifier: Arc<Verifier>,
+    auth: Arc<Auth>,
     public_base_url: Option<Arc<str>>,
 }
 
 impl WebhookVerifier {
-    /// Wraps a built verifier.
-    pub fn new(verifier: Verifier) -> Self {
-        Self { verifier: Arc::new(verifier), public_base_url: None }
+    /// Wraps a built check: an [`Auth`], or a signature [`hookgate_verify::Verifier`].
+    pub fn new(auth: impl Into<Auth>) -> Self {
+        Self { auth: Arc::new(auth.into()), public_base_url: None }
     }
 
     /// The public origin the provider posts to (`https://hooks.example.com`), for schemes that
@@ -59,9 +61,9 @@ impl WebhookVerifier {
         self
     }
 
-    /// The verifier.
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+    /// The check.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
     }
 }
 
@@ -136,9 +138,9 @@ where
         let uri = req.uri().clone();
         let body = Bytes::from_request(req, state).await.map_err(WebhookRejection::Body)?;
         let incoming = Incoming::new(&method, &uri, &headers, &body, hook.public_base_url.as_deref());
-        match incoming.verify(&hook.verifier, Timestamp::now()) {
+        match incoming.verify(&hook.auth, Timestamp::now()) {
             Ok(verified) => Ok(VerifiedWebhook { body, verified }),
-            Err(reason) => Err(WebhookRejection::Invalid { reason, reply: hook.verifier.scheme().rejection.clone() }),
+            Err(reason) => Err(WebhookRejection::Invalid { reason, reply: hook.auth.scheme().rejection.clone() }),
         }
     }
 }
@@ -180,8 +182,8 @@ impl<'a> Incoming<'a> {
     ///
     /// # Errors
     /// The [`Rejection`]: for the application's logs, never for the sender.
-    pub fn verify(&self, verifier: &Verifier, now: Timestamp) -> Result<Verified, Rejection> {
-        verifier.verify(&self.request(), now)
+    pub fn verify(&self, auth: &Auth, now: Timestamp) -> Result<Verified, Rejection> {
+        auth.verify(&self.request(), now)
     }
 }
 

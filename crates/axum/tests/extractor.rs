@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use hookgate_axum::{VerifiedWebhook, WebhookVerifier};
-use hookgate_verify::{Secret, SignOptions, Verifier, WebhookRequest, http::HeaderMap, preset};
+use hookgate_verify::{SignOptions, Verifier, WebhookRequest, http::HeaderMap, preset};
 
 async fn echo(hook: VerifiedWebhook) -> Vec<u8> {
     hook.body.to_vec()
@@ -14,7 +14,7 @@ async fn echo(hook: VerifiedWebhook) -> Vec<u8> {
 
 fn verifier(name: &str) -> Verifier {
     let scheme = preset(name).unwrap();
-    let secret = Secret::decode("test-secret", scheme.secret_encoding).unwrap();
+    let secret = scheme.key("test-secret").unwrap();
     Verifier::new(scheme, vec![secret]).unwrap()
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use hookgate_verify::{Algorithm, Overrides, Scheme, Secret, SecretEncoding, SecretText, Verifier};
+use hookgate_verify::{Algorithm, Auth, Overrides, Scheme, Secret, SecretEncoding, SecretText};
 
 /// Which scheme to use and where its secrets come from. Secrets are never accepted as argument
 /// values: argv is visible in `ps` and shell history.
@@ -46,8 +46,9 @@ fn parse_secret_encoding(s: &str) -> Result<SecretEncoding, String> {
 }
 
 impl SchemeArgs {
-    /// Loads the scheme, applies the overrides and reads the secrets (in the order: env, file).
-    pub(crate) fn build(&self) -> anyhow::Result<Verifier> {
+    /// Loads the scheme, applies the overrides and reads the keys (in the order: env, file), each
+    /// decoded by the scheme's rule: whatever its kind, the command gets one [`Auth`].
+    pub(crate) fn build(&self) -> anyhow::Result<Auth> {
         let scheme = match (&self.scheme, &self.scheme_file) {
             (Some(name), _) => hookgate_verify::preset(name)
                 .with_context(|| format!("unknown scheme `{name}` (see `hookgate schemes`)"))?,
@@ -62,9 +63,9 @@ impl SchemeArgs {
             ..Overrides::default()
         };
         let scheme = scheme.with_overrides(&overrides)?;
-        let secrets = self.secrets(scheme.secret_encoding)?;
+        let secrets = self.secrets(&scheme)?;
         let name = scheme.name.clone();
-        Verifier::new(scheme, secrets).with_context(|| format!("cannot use scheme `{name}`"))
+        Auth::new(scheme, secrets).with_context(|| format!("cannot use scheme `{name}`"))
     }
 
     /// The secrets' text as read, named by where it came from, for `verify --explain` to try
@@ -83,20 +84,20 @@ impl SchemeArgs {
         Ok(texts)
     }
 
-    fn secrets(&self, encoding: SecretEncoding) -> anyhow::Result<Vec<Secret>> {
+    fn secrets(&self, scheme: &Scheme) -> anyhow::Result<Vec<Secret>> {
         if self.secret_env.is_empty() && self.secret_file.is_empty() {
             bail!("a secret is required: --secret-env VAR or --secret-file PATH");
         }
         let mut secrets = Vec::new();
         for var in &self.secret_env {
             let text = read_env(var)?;
-            secrets.push(Secret::decode(&text, encoding).with_context(|| format!("secret from `{var}`"))?);
+            secrets.push(scheme.key(&text).with_context(|| format!("secret from `{var}`"))?);
         }
         for path in &self.secret_file {
             let text = zeroize::Zeroizing::new(
                 std::fs::read_to_string(path).with_context(|| format!("cannot read secret file {}", path.display()))?,
             );
-            secrets.push(Secret::decode(&text, encoding).with_context(|| format!("secret from {}", path.display()))?);
+            secrets.push(scheme.key(&text).with_context(|| format!("secret from {}", path.display()))?);
         }
         Ok(secrets)
     }

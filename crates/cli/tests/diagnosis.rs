@@ -149,12 +149,12 @@ fn each_cause_over_http_is_stored_with_the_rejection_and_the_reply_is_unchanged(
     let pretty = b"{\n  \"ResponseType\": \"KYC\",\n  \"HttpStatusCode\": 200,\n  \"Login\": {\n    \"Id\": \"5e4f\"\n  },\n  \"Tag\": \"userId=12345\",\n  \"RequestId\": \"r1\"\n}";
     let hex = {
         let mut s = flinks();
-        s.signature[0].encoding = Encoding::Hex;
+        s.signing_mut().unwrap().signature[0].encoding = Encoding::Hex;
         verifier(s, NEW.as_bytes())
     };
     let sha512 = {
         let mut s = flinks();
-        s.algorithm = AlgorithmSpec::Fixed(hookgate_verify::Algorithm::Sha512);
+        s.signing_mut().unwrap().algorithm = AlgorithmSpec::Fixed(hookgate_verify::Algorithm::Sha512);
         verifier(s, NEW.as_bytes())
     };
     let renamed: Vec<(String, String)> = sign(&current, BODY, None, None)

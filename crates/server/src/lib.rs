@@ -161,7 +161,7 @@ impl Gateway {
                         viewer_hidden_headers: if s.scheme().signature_binds_the_request() {
                             Vec::new()
                         } else {
-                            s.scheme().signature.iter().map(|h| h.name.to_ascii_lowercase()).collect()
+                            s.scheme().proof_headers()
                         },
                         pairs_fields: s
                             .metadata

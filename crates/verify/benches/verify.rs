@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hookgate_verify::http::{HeaderMap, HeaderName, HeaderValue};
-use hookgate_verify::{Secret, SignOptions, Timestamp, Verifier, WebhookRequest, preset};
+use hookgate_verify::{SignOptions, Timestamp, Verifier, WebhookRequest, preset};
 
 /// A Flinks webhook payload padded to exactly `size` bytes.
 fn flinks_body(size: usize) -> Vec<u8> {
@@ -22,7 +22,7 @@ fn flinks_body(size: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let scheme = preset("flinks").unwrap();
-    let secret = Secret::decode("bench-secret-0123456789abcdef0123", scheme.secret_encoding).unwrap();
+    let secret = scheme.key("bench-secret-0123456789abcdef0123").unwrap();
     let verifier = Verifier::new(scheme, vec![secret]).unwrap();
     let now = Timestamp::from_unix_secs(1_700_000_000);
 

@@ -88,6 +88,16 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A key is for a primitive the scheme does not use (a `whpk_` key on an HMAC-only scheme).
+    #[error("scheme `{scheme}`: key {index} is an {primitive} key, and the scheme does not verify {primitive}")]
+    KeyKind {
+        /// The scheme's name.
+        scheme: String,
+        /// Which key (1 = the first).
+        index: usize,
+        /// What the key is for.
+        primitive: crate::Primitive,
+    },
     /// A source's change to its scheme does not apply to it ([`crate::Overrides`]).
     #[error("scheme `{scheme}`: {reason}")]
     Override {
@@ -105,6 +115,10 @@ pub enum SignError {
     /// The algorithm is not one this scheme may use.
     #[error("algorithm `{0}` is not allowed by this scheme")]
     Algorithm(crate::Algorithm),
+    /// No configured key can sign: a public key only verifies (give the private key to play the
+    /// provider).
+    #[error("no configured key can sign: a public key only verifies; give the private key")]
+    NoSigningKey,
     /// The content to sign cannot be assembled (a missing URL, say).
     #[error("cannot assemble the signed content: {0}")]
     Content(Rejection),

@@ -6,10 +6,11 @@
 //! gateway builds on it.
 //!
 //! # Design
-//! One engine, many presets. A provider's signing rules are a [`Scheme`] value: which header holds
-//! the signature and how it is written, which parts make up the signed content (body, headers,
-//! timestamp, URL, method, sorted form parameters, literals), which HMAC, how the secret is
-//! decoded, and the replay window. Presets ([`preset`]) are data for the same [`Verifier`], and a
+//! One engine, many presets. A provider is a [`Scheme`] value: its facts (replies, id and type
+//! headers, handshake, metadata) and its [`Proof`]. For a signature ([`Signing`]) that is which
+//! header holds it and how it is written, which parts make up the signed content (body, headers,
+//! timestamp, URL, method, sorted form parameters, literals), which [`Primitive`] checks it (HMAC
+//! with a named hash, Ed25519), how the key is decoded, and the replay window. Presets ([`preset`]) are data for the same [`Verifier`], and a
 //! custom scheme can be described in TOML. The trade-off: a provider with a rule the parts cannot
 //! express needs a new [`Part`], not a new verifier, which keeps every provider on one audited path.
 //!
@@ -24,11 +25,11 @@
 //!
 //! # Example
 //! ```
-//! use hookgate_verify::{preset, Secret, Timestamp, Verifier, WebhookRequest, http::HeaderMap};
+//! use hookgate_verify::{preset, Auth, Timestamp, WebhookRequest, http::HeaderMap};
 //!
 //! let scheme = preset("flinks").unwrap();
-//! let secret = Secret::decode("your-hmac-secret-key", scheme.secret_encoding).unwrap();
-//! let verifier = Verifier::new(scheme, vec![secret]).unwrap();
+//! let secret = scheme.key("your-hmac-secret-key").unwrap();
+//! let verifier = Auth::new(scheme, vec![secret]).unwrap();
 //!
 //! let body = br#"{"ResponseType":"KYC"}"#;
 //! let mut headers = HeaderMap::new();
@@ -68,10 +69,12 @@ pub use preset::{PRESETS, preset};
 pub use request::WebhookRequest;
 pub use scheme::{
     AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, MetadataParse, MetadataSpec, Part,
-    Reply, Scheme, SignatureHeader, TimestampSpec,
+    Proof, Reply, Scheme, SignatureHeader, Signing, TimestampSpec,
 };
 pub use secret::{Secret, SecretEncoding, SecretRef, SecretText};
-pub use signature::{Budget, Cause, ChallengeResponse, Clues, Diagnosis, Finding, SignOptions, Verified, Verifier};
+pub use signature::{
+    Budget, Cause, ChallengeResponse, Clues, Diagnosis, Finding, Primitive, SignOptions, Verified, Verifier,
+};
 pub use timestamp::{Timestamp, TimestampFormat, Window};
 
 /// The README's Rust examples, compiled as doctests so they cannot drift from the API.

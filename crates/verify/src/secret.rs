@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::BuildError;
+use crate::signature::Primitive;
 
 /// How the configured secret text turns into HMAC key bytes.
 ///
@@ -19,7 +20,9 @@ pub enum SecretEncoding {
     /// The secret's UTF-8 bytes are the key (Flinks, Fin, Stripe, GitHub, …).
     #[default]
     Utf8,
-    /// Standard Webhooks: base64 after an optional `whsec_` prefix.
+    /// Standard Webhooks: base64 after an optional `whsec_` prefix (an HMAC secret); `whpk_`
+    /// (an Ed25519 public key) and `whsk_` (an Ed25519 private key, to sign) are base64 too and
+    /// mark the key for Ed25519, so one source may hold both kinds.
     Whsec,
     /// Hexadecimal (either case).
     Hex,
@@ -27,16 +30,31 @@ pub enum SecretEncoding {
     Base64,
 }
 
-/// A webhook signing secret (key bytes).
+/// A webhook signing secret or verification key (key bytes).
 ///
-/// The bytes are zeroized when the value is dropped and `Debug` never shows them.
+/// The bytes are zeroized when the value is dropped and `Debug` never shows them. A public key
+/// is not a secret, but it is handled the same way: it decides what is accepted.
 #[derive(Clone)]
-pub struct Secret(Zeroizing<Vec<u8>>);
+pub struct Secret {
+    bytes: Zeroizing<Vec<u8>>,
+    /// The primitive the key's own text named (`whpk_…`), overriding the scheme's default.
+    primitive: Option<Primitive>,
+}
 
 impl Secret {
-    /// Wraps raw key bytes.
+    /// Wraps raw key bytes, for the scheme's primitive.
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(Zeroizing::new(bytes.into()))
+        Self { bytes: Zeroizing::new(bytes.into()), primitive: None }
+    }
+
+    /// Wraps raw key bytes for `primitive`, whatever the scheme's default.
+    pub fn for_primitive(bytes: impl Into<Vec<u8>>, primitive: Primitive) -> Self {
+        Self { bytes: Zeroizing::new(bytes.into()), primitive: Some(primitive) }
+    }
+
+    /// The primitive the key is marked for, if its text named one (`whpk_…`, `whsk_…`).
+    pub fn primitive(&self) -> Option<Primitive> {
+        self.primitive
     }
 
     /// Decodes secret text with the given encoding.
@@ -52,13 +70,20 @@ impl Secret {
         if text.is_empty() {
             return Err(BuildError::Secret("the secret is empty"));
         }
+        let mut primitive = None;
         let bytes = match encoding {
             SecretEncoding::Utf8 => text.as_bytes().to_vec(),
             SecretEncoding::Whsec => {
-                let b64 = text.strip_prefix("whsec_").unwrap_or(text);
+                let b64 = match text.strip_prefix("whpk_").or_else(|| text.strip_prefix("whsk_")) {
+                    Some(rest) => {
+                        primitive = Some(Primitive::Ed25519);
+                        rest
+                    }
+                    None => text.strip_prefix("whsec_").unwrap_or(text),
+                };
                 crate::encoding::BASE64_ANY_PAD
                     .decode(b64)
-                    .map_err(|_| BuildError::Secret("the secret is not valid base64 after `whsec_`"))?
+                    .map_err(|_| BuildError::Secret("the key is not valid base64 after its `wh…_` prefix"))?
             }
             SecretEncoding::Hex => {
                 decode_hex_vec(text).ok_or(BuildError::Secret("the secret is not valid hexadecimal"))?
@@ -70,12 +95,12 @@ impl Secret {
         if bytes.is_empty() {
             return Err(BuildError::Secret("the secret decodes to no bytes"));
         }
-        Ok(Self(Zeroizing::new(bytes)))
+        Ok(Self { bytes: Zeroizing::new(bytes), primitive })
     }
 
     /// The key bytes.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 
     /// The first 8 hex digits of the SHA-256 of the key bytes: enough to tell secrets apart in a
@@ -130,7 +155,7 @@ pub(crate) fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret(<redacted {} bytes>)", self.0.len())
+        write!(f, "Secret(<redacted {} bytes>)", self.bytes.len())
     }
 }
 

@@ -4,15 +4,19 @@
 use std::process::ExitCode;
 
 use hookgate_verify::{
-    AlgorithmSpec, Encoding, PRESETS, Part, Scheme, SecretEncoding, TimestampFormat, Window, preset,
+    AlgorithmSpec, Challenge, ChallengeMatch, ChallengeReply, Encoding, PRESETS, Part, Primitive, Proof, Scheme,
+    SecretEncoding, Signing, TimestampFormat, Window, preset,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum TableFormat {
     /// Aligned columns.
     Table,
-    /// The README's Markdown table, with the MAC and signed content spelled out.
+    /// The README's Markdown table, with the signature and signed content spelled out.
     Markdown,
+    /// One object per scheme: `name`, `kind`, `weak`, `reject_status`, `headers`, `docs`,
+    /// `handshake` (what tools read).
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -34,41 +38,98 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let schemes: Vec<Scheme> = PRESETS.iter().filter_map(|n| preset(n)).collect();
     match args.format {
         TableFormat::Table => {
-            crate::output::outln!("{:<20} {:<8} {:<10} {:<7} HEADERS", "SCHEME", "REJECT", "ALGORITHM", "WINDOW")?;
+            crate::output::outln!(
+                "{:<20} {:<8} {:<8} {:<10} {:<7} HEADERS",
+                "SCHEME",
+                "KIND",
+                "REJECT",
+                "ALGORITHM",
+                "WINDOW"
+            )?;
             for s in &schemes {
+                let signing = s.signing();
                 crate::output::outln!(
-                    "{:<20} {:<8} {:<10} {:<7} {}",
+                    "{:<20} {:<8} {:<8} {:<10} {:<7} {}",
                     s.name,
+                    kind(s),
                     s.rejection.status,
-                    algorithm(s),
-                    s.timestamp.as_ref().map_or_else(|| "-".to_owned(), |t| format!("{}s", t.tolerance_secs)),
+                    signing.map_or_else(|| "-".to_owned(), algorithm),
+                    signing
+                        .and_then(|g| g.timestamp.as_ref())
+                        .map_or_else(|| "-".to_owned(), |t| format!("{}s", t.tolerance_secs)),
                     s.header_names().join(", ")
                 )?;
             }
         }
         TableFormat::Markdown => {
-            crate::output::outln!("| scheme | reject | MAC | window | headers | signed content |")?;
-            crate::output::outln!("|---|---|---|---|---|---|")?;
+            crate::output::outln!("| scheme | kind | reject | signature | window | headers | signed content |")?;
+            crate::output::outln!("|---|---|---|---|---|---|---|")?;
             for s in &schemes {
+                let (sig, win, signed) = match s.signing() {
+                    Some(g) => (signature(g), window(g), content(g)),
+                    None => ("–".to_owned(), "–".to_owned(), "–".to_owned()),
+                };
                 crate::output::outln!(
-                    "| `{}` | {} | {} | {} | {} | {} |",
+                    "| `{}` | {}{} | {} | {} | {} | {} | {} |",
                     s.name,
+                    kind(s),
+                    if s.is_weak() { " (weak)" } else { "" },
                     s.rejection.status,
-                    mac(s),
-                    window(s),
+                    sig,
+                    win,
                     s.header_names().iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
-                    content(s)
+                    signed
                 )?;
             }
+        }
+        TableFormat::Json => {
+            let list: Vec<serde_json::Value> = schemes
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "name": s.name,
+                        "kind": kind(s),
+                        "weak": s.is_weak(),
+                        "reject_status": s.rejection.status,
+                        "headers": s.header_names(),
+                        "docs": s.docs,
+                        "handshake": s.challenge.as_ref().map(handshake),
+                    })
+                })
+                .collect();
+            crate::output::outln!("{}", serde_json::to_string_pretty(&list)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn algorithm(s: &Scheme) -> String {
-    match &s.algorithm {
-        AlgorithmSpec::Fixed(a) => a.to_string(),
-        AlgorithmSpec::FromHeader { .. } => "header".to_owned(),
+/// The kind `hookgate schemes --format json` names: the primitive of a signature scheme's first
+/// header (Standard Webhooks' `v1a` Ed25519 entry shows in its signature column).
+fn kind(s: &Scheme) -> &'static str {
+    match &s.proof {
+        Proof::Signature(g) => g.signature.first().map_or("hmac", |h| h.primitive.name()),
+        _ => "unknown",
+    }
+}
+
+/// What the gateway answers itself, and when.
+fn handshake(c: &Challenge) -> String {
+    let when = match &c.when {
+        ChallengeMatch::Header { name, value } => format!("`{name}: {value}`"),
+        ChallengeMatch::Json { pointer, value } => format!("`{pointer}` = {value}"),
+    };
+    let reply = match &c.reply {
+        ChallengeReply::Echo { pointer } => format!("echo `{pointer}`"),
+        ChallengeReply::HmacToken { pointer } => format!("HMAC of `{pointer}`"),
+    };
+    format!("when {when}: {reply}")
+}
+
+fn algorithm(s: &Signing) -> String {
+    match (&s.algorithm, s.signature.first().map(|h| h.primitive)) {
+        (_, Some(p)) if p != Primitive::Hmac => p.name().to_owned(),
+        (AlgorithmSpec::Fixed(a), _) => a.to_string(),
+        (AlgorithmSpec::FromHeader { .. }, _) => "header".to_owned(),
     }
 }
 
@@ -80,10 +141,13 @@ fn encoding(e: Encoding) -> &'static str {
     }
 }
 
-/// The MAC: algorithm, how the first signature header carries it, other headers' own algorithms,
-/// and the secret's encoding when it is not the text itself.
-fn mac(s: &Scheme) -> String {
+/// The signature: algorithm, how the first signature header carries it, other headers' own
+/// algorithms or primitives, and the key's encoding when it is not the text itself.
+fn signature(s: &Signing) -> String {
     let mut out = match &s.algorithm {
+        _ if s.signature.first().is_some_and(|h| h.primitive != Primitive::Hmac) => {
+            s.signature[0].primitive.name().to_string().replace("ed25519", "Ed25519")
+        }
         AlgorithmSpec::Fixed(a) => format!("HMAC-{}", a.to_string().to_uppercase()),
         AlgorithmSpec::FromHeader { header, default, allowed } => format!(
             "HMAC named by `{header}` ({}allowed: {})",
@@ -109,6 +173,10 @@ fn mac(s: &Scheme) -> String {
         out.push_str(&shape);
     }
     for h in s.signature.iter().skip(1) {
+        if h.primitive != s.signature[0].primitive {
+            let p = h.primitive.name().replace("ed25519", "Ed25519");
+            out.push_str(&format!("; `{}` + {}: {p}", h.prefix, encoding(h.encoding)));
+        }
         if let Some(a) = h.algorithm {
             out.push_str(&format!("; `{}`: {a}", h.name));
             if a == hookgate_verify::Algorithm::Sha1 {
@@ -118,14 +186,19 @@ fn mac(s: &Scheme) -> String {
     }
     match s.secret_encoding {
         SecretEncoding::Utf8 => {}
+        SecretEncoding::Whsec if s.primitives().contains(&Primitive::Ed25519) => {
+            out.push_str("; secret `whsec_` + base64, public key `whpk_` + base64");
+        }
         SecretEncoding::Whsec => out.push_str("; secret `whsec_` + base64"),
+        SecretEncoding::Hex if s.primitives() == [Primitive::Ed25519] => out.push_str("; public key hex"),
+        SecretEncoding::Base64 if s.primitives() == [Primitive::Ed25519] => out.push_str("; public key base64"),
         SecretEncoding::Hex => out.push_str("; secret hex"),
         SecretEncoding::Base64 => out.push_str("; secret base64"),
     }
     out
 }
 
-fn window(s: &Scheme) -> String {
+fn window(s: &Signing) -> String {
     let Some(t) = &s.timestamp else { return "–".to_owned() };
     let mut out = match t.window {
         Window::Symmetric => format!("±{} s", t.tolerance_secs),
@@ -139,7 +212,7 @@ fn window(s: &Scheme) -> String {
     out
 }
 
-fn content(s: &Scheme) -> String {
+fn content(s: &Signing) -> String {
     let parts: Vec<String> = s
         .content
         .iter()

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use hookgate_verify::http::HeaderMap;
-use hookgate_verify::{SignOptions, Timestamp, Verifier, WebhookRequest};
+use hookgate_verify::{Auth, SignOptions, Timestamp, WebhookRequest};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::scheme_args::SchemeArgs;
@@ -234,7 +234,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 struct Send1 {
     client: reqwest::Client,
-    verifier: Arc<Verifier>,
+    verifier: Arc<Auth>,
     url: String,
     content_type: String,
     tamper: bool,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use hookgate_verify::{
-    Algorithm, MetadataParse, MetadataSpec, Overrides, Reply, Scheme, Secret, SecretRef, SecretText, Verifier,
+    Algorithm, Auth, MetadataParse, MetadataSpec, Overrides, Reply, Scheme, Secret, SecretRef, SecretText,
 };
 use serde::Deserialize;
 
@@ -144,11 +144,11 @@ impl SourceConfig {
         let metadata = self.metadata_fields(&scheme)?;
         let dedup = dedup(&self.dedup, &scheme)?;
         let routes = Routes::new(self.route.clone(), self.fanout, self.default_targets.clone(), has_target)?;
-        let verifier = Verifier::new(scheme, secrets).map_err(|e| e.to_string())?;
+        let auth = Auth::new(scheme, secrets).map_err(|e| e.to_string())?;
         Ok(Source::new(SourceParts {
             name: self.name.clone(),
             path: self.path.clone(),
-            auth: verifier.into(),
+            auth,
             body_limit: self.body_limit,
             public_url: self.public_url.clone(),
             dedup,
@@ -251,7 +251,7 @@ impl SourceConfig {
         let mut texts = Vec::new();
         for (i, (r, label)) in self.secrets.iter().zip(labels).enumerate() {
             let raw = dir.raw(&r.from).map_err(|e| format!("secret {}: {e}", i + 1))?;
-            keys.push(Secret::decode(&raw, scheme.secret_encoding).map_err(|e| format!("secret {}: {e}", i + 1))?);
+            keys.push(scheme.key(&raw).map_err(|e| format!("secret {}: {e}", i + 1))?);
             texts.push(SecretText::new(label.clone(), raw.as_str()));
         }
         Ok((keys, texts))

@@ -160,7 +160,7 @@ pub(crate) fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(Strin
 
 pub(crate) fn signer(scheme: &str, secret: &str) -> Verifier {
     let s = hookgate_verify::preset(scheme).unwrap();
-    let secret = hookgate_verify::Secret::decode(secret, s.secret_encoding).unwrap();
+    let secret = s.key(secret).unwrap();
     Verifier::new(s, vec![secret]).unwrap()
 }
 
@@ -176,8 +176,9 @@ pub(crate) fn flinks_headers(body: &[u8]) -> Vec<(String, String)> {
 pub(crate) fn fin_headers(body: &[u8], alg: Option<hookgate_verify::Algorithm>) -> Vec<(String, String)> {
     let mut s = hookgate_verify::preset("fin").unwrap();
     if alg == Some(hookgate_verify::Algorithm::Sha1) {
-        s.allow_sha1 = true;
-        if let hookgate_verify::AlgorithmSpec::FromHeader { allowed, .. } = &mut s.algorithm {
+        let signing = s.signing_mut().unwrap();
+        signing.allow_sha1 = true;
+        if let hookgate_verify::AlgorithmSpec::FromHeader { allowed, .. } = &mut signing.algorithm {
             allowed.push(hookgate_verify::Algorithm::Sha1);
         }
     }

@@ -1,16 +1,19 @@
 //! What a source requires before a request counts as an event: the kind of check, one variant
 //! per kind.
 //!
-//! Today every kind is a signature over the request ([`Verifier`], whatever its primitive). A
-//! kind that is not a signature — HTTP basic auth, a static token header — is a new file here and
-//! a variant of [`Auth`]: it checks the request's credential (in constant time, over decoded
-//! bytes) and the source answers with its scheme's replies as for any other kind. The gateway
-//! only ever calls [`Auth::verify`] (docs/adding-a-verification-kind.md).
+//! A scheme's [`Proof`] chooses the kind: a signature over the request ([`Verifier`], whatever
+//! its primitive) today. A kind that is not a signature (HTTP basic auth, a static token header)
+//! is a new file here and a variant of [`Auth`] and of [`Proof`]: it checks the request's
+//! credential (in constant time, over decoded bytes) and the source answers with its scheme's
+//! replies as for any other kind. The gateway, the axum extractor and the CLI only ever call
+//! [`Auth`] (docs/adding-a-verification-kind.md).
 
-use crate::error::Rejection;
+use crate::error::SignError;
+use crate::error::{BuildError, Rejection};
 use crate::request::WebhookRequest;
-use crate::scheme::Scheme;
-use crate::signature::{ChallengeResponse, Clues, Diagnosis, Verified, Verifier};
+use crate::scheme::{Proof, Scheme};
+use crate::secret::Secret;
+use crate::signature::{ChallengeResponse, Clues, Diagnosis, SignOptions, Verified, Verifier};
 use crate::timestamp::Timestamp;
 
 /// A source's check, ready to run.
@@ -22,6 +25,27 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// The check `scheme`'s proof asks for, with its keys ([`Scheme::key`] decodes them).
+    ///
+    /// # Errors
+    /// [`BuildError`] for an inconsistent scheme, no keys, or a key the kind cannot use.
+    pub fn new(scheme: Scheme, keys: Vec<Secret>) -> Result<Self, BuildError> {
+        match &scheme.proof {
+            Proof::Signature(_) => Ok(Verifier::new(scheme, keys)?.into()),
+        }
+    }
+
+    /// A request signed (or otherwise proved) with the first key that can, for tests and
+    /// `hookgate sign` / `send`; see [`Verifier::sign`].
+    ///
+    /// # Errors
+    /// [`SignError`] when no key can sign or the content cannot be assembled.
+    pub fn sign(&self, req: &WebhookRequest<'_>, opts: &SignOptions<'_>) -> Result<Vec<(String, String)>, SignError> {
+        match self {
+            Auth::Signature(v) => v.sign(req, opts),
+        }
+    }
+
     /// Checks a request at time `now`.
     ///
     /// # Errors

@@ -10,11 +10,11 @@ use sha1::Digest as _;
 use crate::algorithm::Algorithm;
 use crate::error::Rejection;
 use crate::request::WebhookRequest;
-use crate::scheme::{MAX_HEADER_VALUE_LEN, Part, Scheme};
+use crate::scheme::{MAX_HEADER_VALUE_LEN, Part, Signing};
 
 /// Checks the URL's body digest parameter, when the scheme has one and the URL carries it.
 /// Returns whether it was present.
-pub(crate) fn check_body_digest(scheme: &Scheme, req: &WebhookRequest<'_>) -> Result<bool, Rejection> {
+pub(crate) fn check_body_digest(scheme: &Signing, req: &WebhookRequest<'_>) -> Result<bool, Rejection> {
     let Some(param) = &scheme.body_digest_param else { return Ok(false) };
     let url = req.url.ok_or(Rejection::MissingUrl)?;
     let Some(sent) = query_param(url, &param.param) else { return Ok(false) };
@@ -30,7 +30,7 @@ pub(crate) fn check_body_digest(scheme: &Scheme, req: &WebhookRequest<'_>) -> Re
 /// Assembles the signed content. Parts are borrowed where possible, so for most schemes the
 /// body is hashed in place and nothing is copied.
 pub(crate) fn assemble<'r>(
-    scheme: &Scheme,
+    scheme: &Signing,
     req: &WebhookRequest<'r>,
     headers: &'r HeaderMap,
     timestamp: Option<&'r str>,

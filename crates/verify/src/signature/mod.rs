@@ -1,9 +1,9 @@
 //! The signature engine: a [`Scheme`] plus keys, verifying and signing requests.
 //!
 //! `header` parses the signature header into candidates, `content` assembles what the scheme
-//! signs, and `primitive` holds the keys and checks a candidate over that content (HMAC today; a
-//! public-key primitive is one more file there). This module only sequences them: headers, the
-//! algorithm, the timestamp window, then the primitive.
+//! signs, and `primitive` holds the keys and checks a candidate over that content (HMAC,
+//! Ed25519: one file each). This module only sequences them: headers, the algorithm, the
+//! timestamp window, then the primitive.
 
 mod content;
 mod diagnose;
@@ -13,6 +13,7 @@ mod primitive;
 pub use self::diagnose::{Budget, Cause, Clues, Diagnosis, Finding};
 
 pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, parse};
+pub use self::primitive::Primitive;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::Digest as _;
@@ -23,7 +24,7 @@ use crate::algorithm::Algorithm;
 use crate::encoding::Encoding;
 use crate::error::{BuildError, Rejection, SignError};
 use crate::request::WebhookRequest;
-use crate::scheme::{AlgorithmSpec, Scheme, SignatureHeader};
+use crate::scheme::{AlgorithmSpec, Scheme, SignatureHeader, Signing};
 use crate::secret::Secret;
 use crate::timestamp::{Age, Timestamp, check_window};
 
@@ -37,8 +38,10 @@ pub struct Verified {
     pub event_type: Option<String>,
     /// The signed timestamp, where the scheme has one.
     pub timestamp: Option<Timestamp>,
-    /// The algorithm the matching signature used.
+    /// The hash the matching signature used: the MAC's for HMAC, SHA-512 for Ed25519.
     pub algorithm: Algorithm,
+    /// The primitive that checked it.
+    pub primitive: Primitive,
     /// Which configured secret matched (0 = the first), useful to see when rotation is complete.
     pub secret_index: usize,
 }
@@ -70,15 +73,18 @@ struct SigHeader {
     spec: SignatureHeader,
 }
 
-/// Verifies (and signs) requests for one scheme with one or more secrets.
+/// Verifies (and signs) requests for one signature scheme with one or more keys.
 ///
 /// Build it once at start-up; it keeps one keyed HMAC state per secret and algorithm, so a request
-/// costs one clone of that state plus hashing the content. `Debug` never shows key material.
+/// costs one clone of that state plus hashing the content (public keys are parsed once too).
+/// `Debug` never shows key material.
 #[derive(Debug)]
 pub struct Verifier {
     scheme: Scheme,
+    /// The scheme's signing rules (`Verifier::new` refuses a scheme without them).
+    signing: Signing,
     sig_headers: Vec<SigHeader>,
-    /// Every secret, keyed for every algorithm the scheme may use.
+    /// Every key: HMAC secrets keyed for every algorithm the scheme may use, public keys parsed.
     keys: Keys,
     /// The key bytes, for diagnosis to try algorithms the scheme does not key (`diagnose`).
     secrets: Vec<Secret>,
@@ -90,32 +96,59 @@ fn header_name(name: &str) -> HeaderName {
 }
 
 impl Verifier {
-    /// Validates the scheme and keys every secret for every algorithm the scheme may use.
+    /// Validates the scheme and prepares every key: HMAC secrets keyed for every algorithm the
+    /// scheme may use, public keys parsed.
     ///
-    /// Secrets are tried in order; put the current one first and the one being rotated out after.
+    /// Keys are tried in order; put the current one first and the one being rotated out after.
+    /// A key is for the scheme's primitive, or for the one its text names (`whpk_…` is Ed25519),
+    /// and must be for a primitive the scheme uses.
     ///
     /// # Errors
-    /// [`BuildError`] for an inconsistent scheme or an empty secret list.
+    /// [`BuildError`] for an inconsistent scheme, a scheme whose proof is not a signature, an
+    /// empty key list, or a key its primitive cannot use.
     pub fn new(scheme: Scheme, secrets: Vec<Secret>) -> Result<Self, BuildError> {
         scheme.validate()?;
+        let Some(signing) = scheme.signing().cloned() else {
+            return Err(BuildError::InvalidScheme {
+                scheme: scheme.name.clone(),
+                reason: "its proof is not a signature".into(),
+            });
+        };
         if secrets.is_empty() {
             return Err(BuildError::NoSecrets);
         }
-        let sig_headers: Vec<SigHeader> = scheme
+        let sig_headers: Vec<SigHeader> = signing
             .signature
             .iter()
             // SHA-1 headers are legacy alternatives (GitHub's `X-Hub-Signature`) and only read when
             // the scheme opts in; `validate` made sure at least one header remains.
-            .filter(|s| scheme.allow_sha1 || s.algorithm != Some(Algorithm::Sha1))
+            .filter(|s| signing.allow_sha1 || s.algorithm != Some(Algorithm::Sha1))
             .map(|s| SigHeader { name: header_name(&s.name), spec: s.clone() })
             .collect();
-        let mut algorithms: Vec<Algorithm> = match &scheme.algorithm {
+        let mut algorithms: Vec<Algorithm> = match &signing.algorithm {
             AlgorithmSpec::Fixed(a) => vec![*a],
             AlgorithmSpec::FromHeader { allowed, .. } => allowed.clone(),
         };
         algorithms.extend(sig_headers.iter().filter_map(|h| h.spec.algorithm));
-        let keys = Keys::hmac(&secrets, &algorithms);
-        Ok(Self { scheme, sig_headers, keys, secrets })
+        let primitives = signing.primitives();
+        // Unmarked keys are HMAC secrets unless the scheme signs only with one other primitive.
+        let default = match primitives.as_slice() {
+            [only] => *only,
+            _ => Primitive::Hmac,
+        };
+        let keys = Keys::new(&secrets, default, &algorithms)?;
+        for i in 0..keys.len() {
+            let p = keys.get(i).map(primitive::Key::primitive).unwrap_or_default();
+            if !primitives.contains(&p) {
+                return Err(BuildError::KeyKind { scheme: scheme.name.clone(), index: i + 1, primitive: p });
+            }
+        }
+        Ok(Self { scheme, signing, sig_headers, keys, secrets })
+    }
+
+    /// The scheme's signing rules.
+    pub fn signing(&self) -> &Signing {
+        &self.signing
     }
 
     /// The scheme this verifier implements.
@@ -136,23 +169,41 @@ impl Verifier {
     /// # Errors
     /// The [`Rejection`] that stopped the request. Report it to operators, never to the sender.
     pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
-        let (sig_header, values) = self.signature_values(req.headers)?;
-        let parsed = parse(&sig_header.spec, &values)?;
-        let algorithm = match sig_header.spec.algorithm {
-            Some(a) => a,
-            None => self.request_algorithm(req.headers)?,
-        };
-        let len = algorithm.output_len();
-        if !parsed.macs.iter().any(|m| m.as_slice().len() == len) {
-            return Err(Rejection::MalformedSignature);
+        let (group, values) = self.signature_values(req.headers)?;
+        // Each entry for the header reads its own items (`v1,` for HMAC, `v1a,` for Ed25519);
+        // the request is malformed only when none of them finds a signature of its length.
+        let mut reads: Vec<(&SigHeader, ParsedSignatures<'_>, Algorithm)> = Vec::with_capacity(1);
+        let mut first_error = None;
+        for sig_header in group {
+            let parsed = match parse(&sig_header.spec, &values) {
+                Ok(p) => p,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let algorithm = match (sig_header.spec.primitive, sig_header.spec.algorithm) {
+                (Primitive::Hmac, Some(a)) => a,
+                (Primitive::Hmac, None) => self.request_algorithm(req.headers)?,
+                (p, _) => p.hash(Algorithm::Sha256),
+            };
+            let len = sig_header.spec.primitive.signature_len(algorithm);
+            if parsed.macs.iter().any(|m| m.as_slice().len() == len) {
+                reads.push((sig_header, parsed, algorithm));
+            } else {
+                first_error.get_or_insert(Rejection::MalformedSignature);
+            }
+        }
+        if reads.is_empty() {
+            return Err(first_error.unwrap_or(Rejection::MalformedSignature));
         }
 
-        let timestamp = match &self.scheme.timestamp {
+        let timestamp = match &self.signing.timestamp {
             None => None,
             Some(spec) => {
                 let raw = match &spec.header {
                     Some(h) => Some(single_text(req.headers, h)?),
-                    None => parsed.timestamp,
+                    None => reads.iter().find_map(|r| r.1.timestamp),
                 };
                 let raw = raw.ok_or(Rejection::MalformedTimestamp)?;
                 let ts = Timestamp::parse(raw, spec.format).ok_or(Rejection::MalformedTimestamp)?;
@@ -164,27 +215,31 @@ impl Verifier {
             }
         };
 
-        let digest_in_url = check_body_digest(&self.scheme, req)?;
-        let matching_secret = |req: &WebhookRequest<'_>| -> Result<Option<usize>, Rejection> {
-            let content = assemble(&self.scheme, req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
-            Ok(self.keys.matching(algorithm, &content, &parsed.macs))
+        let digest_in_url = check_body_digest(&self.signing, req)?;
+        let matching_secret = |req: &WebhookRequest<'_>| -> Result<Option<(usize, Primitive, Algorithm)>, Rejection> {
+            let content = assemble(&self.signing, req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
+            Ok(reads.iter().find_map(|(h, parsed, algorithm)| {
+                let p = h.spec.primitive;
+                self.keys.matching(p, *algorithm, &content, &parsed.macs).map(|i| (i, p, *algorithm))
+            }))
         };
         let mut found = matching_secret(req)?;
         if found.is_none()
-            && self.scheme.url_port_variant
+            && self.signing.url_port_variant
             && let Some(variant) = req.url.and_then(port_variant)
         {
             // Twilio signs the URL as configured, and its SDKs accept it with or without the
             // default port, since proxies and load balancers add or strip it.
             found = matching_secret(&req.with_url(&variant))?;
         }
-        let secret_index = found.ok_or(Rejection::Mismatch)?;
+        let (secret_index, primitive, algorithm) = found.ok_or(Rejection::Mismatch)?;
 
         Ok(Verified {
             id: self.optional_text(req.headers, self.scheme.id_header.as_deref())?,
             event_type: self.optional_text(req.headers, self.scheme.event_type_header.as_deref())?,
             timestamp: timestamp.map(|t| t.1),
             algorithm,
+            primitive,
             secret_index,
         })
     }
@@ -218,33 +273,43 @@ impl Verifier {
             ChallengeReply::HmacToken { pointer } => {
                 let plain = parsed.pointer(pointer)?.as_str()?;
                 let tag = self.keys.mac(verified.secret_index, Algorithm::Sha256, plain.as_bytes())?;
-                let encrypted = Encoding::Hex.encode(tag.as_slice());
+                let encrypted = Encoding::Hex.encode(&tag);
                 let body = serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted });
                 Some(ChallengeResponse { content_type: "application/json", body: body.to_string().into_bytes() })
             }
         }
     }
 
-    /// Signs a request with the first secret, returning the headers to send (`Name`, `value`) in
-    /// the order: id, timestamp, algorithm, signature. Headers already in `req.headers` that the
-    /// content signs (and that the scheme does not generate) are used as they are.
+    /// Signs a request with the first key that can sign, returning the headers to send (`Name`,
+    /// `value`) in the order: id, timestamp, algorithm, signature. Headers already in
+    /// `req.headers` that the content signs (and that the scheme does not generate) are used as
+    /// they are. A public key cannot sign: Ed25519 needs the private key (`whsk_…`, seed and
+    /// public key, PKCS#8).
     ///
     /// # Errors
-    /// [`SignError`] when the algorithm is not allowed or the content cannot be assembled (a
-    /// scheme that signs the URL without one).
+    /// [`SignError`] when no key can sign, the algorithm is not allowed, or the content cannot be
+    /// assembled (a scheme that signs the URL without one).
     pub fn sign(&self, req: &WebhookRequest<'_>, opts: &SignOptions<'_>) -> Result<Vec<(String, String)>, SignError> {
-        let algorithm = match (&self.scheme.algorithm, opts.algorithm) {
+        let algorithm = match (&self.signing.algorithm, opts.algorithm) {
             (AlgorithmSpec::Fixed(a), None) => *a,
             (AlgorithmSpec::FromHeader { default, allowed, .. }, None) => default.unwrap_or(allowed[0]),
             (_, Some(a)) => a,
         };
-        let sig_header = self
-            .sig_headers
+        let signable: Vec<&SigHeader> =
+            self.sig_headers.iter().filter(|h| self.keys.can_sign(h.spec.primitive)).collect();
+        if signable.is_empty() {
+            return Err(SignError::NoSigningKey);
+        }
+        let sig_header = signable
             .iter()
-            .find(|h| h.spec.algorithm == Some(algorithm))
-            .or_else(|| self.sig_headers.iter().find(|h| h.spec.algorithm.is_none()))
+            .find(|h| h.spec.primitive == Primitive::Hmac && h.spec.algorithm == Some(algorithm))
+            .or_else(|| signable.iter().find(|h| h.spec.algorithm.is_none()))
             .ok_or(SignError::Algorithm(algorithm))?;
-        if sig_header.spec.algorithm.is_none() && !self.scheme.algorithm.allows(algorithm) {
+        let primitive = sig_header.spec.primitive;
+        if primitive == Primitive::Hmac
+            && sig_header.spec.algorithm.is_none()
+            && !self.signing.algorithm.allows(algorithm)
+        {
             return Err(SignError::Algorithm(algorithm));
         }
 
@@ -257,7 +322,7 @@ impl Verifier {
             out.push((name.to_owned(), value));
         };
         let timestamp = opts.timestamp.unwrap_or_else(Timestamp::now);
-        let ts_text = self.scheme.timestamp.as_ref().map(|spec| timestamp.format(spec.format));
+        let ts_text = self.signing.timestamp.as_ref().map(|spec| timestamp.format(spec.format));
         if let Some(id_header) = &self.scheme.id_header {
             let id = match opts.id {
                 Some(id) => id.to_owned(),
@@ -265,21 +330,23 @@ impl Verifier {
             };
             set(id_header, id, &mut out);
         }
-        if let Some(h) = self.scheme.timestamp.as_ref().and_then(|t| t.header.as_ref())
+        if let Some(h) = self.signing.timestamp.as_ref().and_then(|t| t.header.as_ref())
             && let Some(text) = &ts_text
         {
             set(h, text.clone(), &mut out);
         }
-        if let AlgorithmSpec::FromHeader { header, .. } = &self.scheme.algorithm {
+        if let AlgorithmSpec::FromHeader { header, .. } = &self.signing.algorithm
+            && primitive == Primitive::Hmac
+        {
             set(header, algorithm.name().to_owned(), &mut out);
         }
 
-        let digest_in_url = check_body_digest(&self.scheme, req).map_err(SignError::Content)?;
+        let digest_in_url = check_body_digest(&self.signing, req).map_err(SignError::Content)?;
         let content =
-            assemble(&self.scheme, req, &headers, ts_text.as_deref(), digest_in_url).map_err(SignError::Content)?;
-        let tag = self.keys.sign(algorithm, &content).ok_or(SignError::Algorithm(algorithm))?;
+            assemble(&self.signing, req, &headers, ts_text.as_deref(), digest_in_url).map_err(SignError::Content)?;
+        let tag = self.keys.sign(primitive, algorithm, &content).ok_or(SignError::NoSigningKey)?;
         let spec = &sig_header.spec;
-        let mac = format!("{}{}", spec.prefix, spec.encoding.encode(tag.as_slice()));
+        let mac = format!("{}{}", spec.prefix, spec.encoding.encode(&tag));
         let value = match (&spec.key, spec.separator) {
             (Some(key), Some(sep)) => match (&spec.timestamp_key, &ts_text) {
                 (Some(tk), Some(ts)) => format!("{tk}={ts}{sep}{key}={mac}"),
@@ -291,20 +358,22 @@ impl Verifier {
         Ok(out)
     }
 
-    /// The first configured signature header present in the request, with its raw values.
-    fn signature_values<'h>(&self, headers: &'h HeaderMap) -> Result<(&SigHeader, Vec<&'h [u8]>), Rejection> {
+    /// The first configured signature header present in the request, with every entry for
+    /// that header name and its raw values.
+    fn signature_values<'h>(&self, headers: &'h HeaderMap) -> Result<(Vec<&SigHeader>, Vec<&'h [u8]>), Rejection> {
         for h in &self.sig_headers {
             let values: Vec<&[u8]> =
                 headers.get_all(&h.name).iter().take(MAX_HEADER_VALUES + 1).map(HeaderValue::as_bytes).collect();
             if !values.is_empty() {
-                return Ok((h, values));
+                let group = self.sig_headers.iter().filter(|g| g.name == h.name).collect();
+                return Ok((group, values));
             }
         }
         Err(Rejection::MissingHeader(self.sig_headers[0].spec.name.clone()))
     }
 
     fn request_algorithm(&self, headers: &HeaderMap) -> Result<Algorithm, Rejection> {
-        match &self.scheme.algorithm {
+        match &self.signing.algorithm {
             AlgorithmSpec::Fixed(a) => Ok(*a),
             AlgorithmSpec::FromHeader { header, default, allowed } => {
                 let chosen = match single_value(headers, header) {

@@ -12,7 +12,7 @@ fn every_preset_round_trips() {
         let s = sign(&v, &body_for(&scheme));
         let ok = check(&v, &s.headers, &s.body, s.now).unwrap_or_else(|e| panic!("{}: {e}", scheme.name));
         assert_eq!(ok.secret_index, 0);
-        if scheme.timestamp.is_some() {
+        if scheme.signing().unwrap().timestamp.is_some() {
             assert_eq!(ok.timestamp, Some(Timestamp::from_unix_secs(SIGNED_AT)), "{}", scheme.name);
         }
         if scheme.id_header.is_some() {
@@ -73,7 +73,11 @@ fn every_preset_rejects_each_missing_header() {
             let signed = scheme.header_names().iter().any(|n| n.eq_ignore_ascii_case(name.as_str()))
                 && scheme.event_type_header.as_deref().is_none_or(|e| !e.eq_ignore_ascii_case(name.as_str()));
             let only_informational = scheme.id_header.as_deref().is_some_and(|i| i.eq_ignore_ascii_case(name.as_str()))
-                && !scheme.content.contains(&hookgate_verify::Part::Header(scheme.id_header.clone().unwrap()));
+                && !scheme
+                    .signing()
+                    .unwrap()
+                    .content
+                    .contains(&hookgate_verify::Part::Header(scheme.id_header.clone().unwrap()));
             if is_alg_header || only_informational || !signed {
                 // Fin's algorithm header defaults to sha256 (the signature used sha256), and an id
                 // header that is not signed is only metadata.
@@ -94,10 +98,10 @@ fn every_preset_rejects_empty_and_garbage_signatures() {
     for scheme in all_presets() {
         let v = verifier(scheme.clone(), &[&secret_for(&scheme, 8)]);
         let s = sign(&v, &body_for(&scheme));
-        let sig_name = scheme.signature[0].name.as_str();
+        let sig_name = scheme.signing().unwrap().signature[0].name.as_str();
         for (value, expected) in [
-            ("", Rejection::EmptyHeader(scheme.signature[0].name.clone())),
-            ("   ", Rejection::EmptyHeader(scheme.signature[0].name.clone())),
+            ("", Rejection::EmptyHeader(scheme.signing().unwrap().signature[0].name.clone())),
+            ("   ", Rejection::EmptyHeader(scheme.signing().unwrap().signature[0].name.clone())),
             ("not a signature at all", Rejection::MalformedSignature),
             ("%%%%", Rejection::MalformedSignature),
         ] {
@@ -109,7 +113,8 @@ fn every_preset_rejects_empty_and_garbage_signatures() {
             let got = check(&v, &h, &s.body, s.now);
             // Pairs headers lose their timestamp with the garbage, which is reported first for them.
             let acceptable = got == Err(expected.clone())
-                || (scheme.signature[0].timestamp_key.is_some() && got == Err(Rejection::MalformedTimestamp));
+                || (scheme.signing().unwrap().signature[0].timestamp_key.is_some()
+                    && got == Err(Rejection::MalformedTimestamp));
             assert!(acceptable, "{}: {value:?} gave {got:?}", scheme.name);
         }
     }
@@ -120,7 +125,7 @@ fn every_preset_rejects_each_flipped_signature_character() {
     for scheme in all_presets() {
         let v = verifier(scheme.clone(), &[&secret_for(&scheme, 9)]);
         let s = sign(&v, &body_for(&scheme));
-        let name = scheme.signature[0].name.to_ascii_lowercase();
+        let name = scheme.signing().unwrap().signature[0].name.to_ascii_lowercase();
         let original = s.headers.get(&name).unwrap().as_bytes().to_vec();
         for i in 0..original.len() {
             let mut value = original.clone();
@@ -143,7 +148,9 @@ fn every_preset_rejects_each_flipped_signature_character() {
 #[test]
 fn duplicate_single_value_headers_are_refused() {
     for scheme in all_presets() {
-        let Some(ts_header) = scheme.timestamp.as_ref().and_then(|t| t.header.clone()) else { continue };
+        let Some(ts_header) = scheme.signing().unwrap().timestamp.as_ref().and_then(|t| t.header.clone()) else {
+            continue;
+        };
         let v = verifier(scheme.clone(), &[&secret_for(&scheme, 10)]);
         let s = sign(&v, &body_for(&scheme));
         let mut h = s.headers.clone();
@@ -161,7 +168,7 @@ fn duplicate_single_value_headers_are_refused() {
 #[test]
 fn tolerance_boundaries_are_exact() {
     for scheme in all_presets() {
-        let Some(spec) = scheme.timestamp.clone() else { continue };
+        let Some(spec) = scheme.signing().unwrap().timestamp.clone() else { continue };
         let v = verifier(scheme.clone(), &[&secret_for(&scheme, 11)]);
         let s = sign(&v, &body_for(&scheme));
         let tol = i64::try_from(spec.tolerance_secs).unwrap();
@@ -181,10 +188,14 @@ fn tolerance_boundaries_are_exact() {
 #[test]
 fn flipping_the_timestamp_rejects() {
     for scheme in all_presets() {
-        let Some(spec) = scheme.timestamp.clone() else { continue };
+        let Some(spec) = scheme.signing().unwrap().timestamp.clone() else { continue };
         let v = verifier(scheme.clone(), &[&secret_for(&scheme, 12)]);
         let s = sign(&v, &body_for(&scheme));
-        let name = spec.header.clone().unwrap_or_else(|| scheme.signature[0].name.clone()).to_ascii_lowercase();
+        let name = spec
+            .header
+            .clone()
+            .unwrap_or_else(|| scheme.signing().unwrap().signature[0].name.clone())
+            .to_ascii_lowercase();
         let original = s.headers.get(&name).unwrap().as_bytes().to_vec();
         let text = String::from_utf8(original.clone()).unwrap();
         // The position of the timestamp digits inside the header value.
@@ -266,7 +277,7 @@ fn fin_algorithm_allow_list() {
 fn github_legacy_sha1_only_when_allowed() {
     let scheme = preset("github").unwrap();
     let secret = secret_for(&scheme, 16);
-    let with_sha1 = verifier(hookgate_verify::Scheme { allow_sha1: true, ..scheme.clone() }, &[&secret]);
+    let with_sha1 = verifier(with_signing(scheme.clone(), |s| s.allow_sha1 = true), &[&secret]);
     let without = verifier(scheme.clone(), &[&secret]);
     let body = body_for(&scheme);
     let empty = HeaderMap::new();
@@ -351,7 +362,8 @@ fn rejection_messages_never_contain_secrets_or_macs() {
         let s = sign(&signer, &body_for(&scheme));
         let err = check(&receiver, &s.headers, &s.body, s.now).unwrap_err();
         let text = format!("{err} {err:?}");
-        let sig = s.headers.get(scheme.signature[0].name.to_ascii_lowercase()).unwrap().to_str().unwrap();
+        let sig =
+            s.headers.get(scheme.signing().unwrap().signature[0].name.to_ascii_lowercase()).unwrap().to_str().unwrap();
         assert!(!text.contains(&secret) && !text.contains(sig), "{text}");
         assert!(!format!("{receiver:?}").contains(&secret));
         assert_eq!(text.to_lowercase().split(' ').next(), text.split(' ').next(), "lowercase: {text}");
@@ -446,5 +458,5 @@ fn twilio_accepts_the_url_with_or_without_the_default_port() {
     assert_eq!(at("https://mycompany.com:8443/myapp.php?foo=1&bar=2"), Err(Rejection::Mismatch));
     // Other URL-signing schemes do not get the variant.
     let sq = preset("square").unwrap();
-    assert!(!sq.url_port_variant);
+    assert!(!sq.signing().unwrap().url_port_variant);
 }

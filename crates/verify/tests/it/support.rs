@@ -1,19 +1,24 @@
 //! Helpers shared by the test modules.
 
 use hookgate_verify::http::{HeaderMap, HeaderName, HeaderValue};
-use hookgate_verify::{Scheme, Secret, SignOptions, Timestamp, Verifier, WebhookRequest, preset};
+use hookgate_verify::{Scheme, SignOptions, Timestamp, Verifier, WebhookRequest, preset};
 
 pub(crate) const URL: &str = "https://hooks.example.com/webhooks/provider?account=42";
 
 pub(crate) fn verifier(scheme: Scheme, secrets: &[&str]) -> Verifier {
-    let enc = scheme.secret_encoding;
-    let secrets = secrets.iter().map(|s| Secret::decode(s, enc).unwrap()).collect();
+    let secrets = secrets.iter().map(|s| scheme.key(s).unwrap()).collect();
     Verifier::new(scheme, secrets).unwrap()
+}
+
+/// The scheme with its signing rules changed by `change`.
+pub(crate) fn with_signing(mut scheme: Scheme, change: impl FnOnce(&mut hookgate_verify::Signing)) -> Scheme {
+    change(scheme.signing_mut().expect("a signature scheme"));
+    scheme
 }
 
 /// A secret that is valid in the preset's encoding.
 pub(crate) fn secret_for(scheme: &Scheme, seed: u8) -> String {
-    match scheme.secret_encoding {
+    match scheme.signing().unwrap().secret_encoding {
         hookgate_verify::SecretEncoding::Whsec => {
             use std::fmt::Write as _;
             // 24 bytes → 32 base64 characters.
@@ -87,5 +92,5 @@ pub(crate) fn check(
 }
 
 pub(crate) fn all_presets() -> impl Iterator<Item = Scheme> {
-    hookgate_verify::PRESETS.into_iter().map(|n| preset(n).unwrap())
+    hookgate_verify::PRESETS.iter().map(|n| preset(n).unwrap())
 }

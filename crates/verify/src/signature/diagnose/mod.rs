@@ -12,6 +12,7 @@
 
 mod body;
 mod json;
+mod reading;
 mod url;
 
 use std::borrow::Cow;
@@ -21,16 +22,17 @@ use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use self::reading::{Candidate, candidates, look_alikes, loose_timestamp, similar};
 use super::content::{assemble, check_body_digest, single_text};
 use super::header::{MAX_HEADER_VALUES, parse};
-use super::primitive::{Tag, hmac_with};
+use super::primitive::{self, Primitive};
 use super::{SigHeader, Verifier};
 use crate::algorithm::Algorithm;
 use crate::auth::Auth;
-use crate::encoding::{BASE64_ANY_PAD, BASE64URL_ANY_PAD, Encoding, MacBytes};
+use crate::encoding::{BASE64_ANY_PAD, BASE64URL_ANY_PAD, MacBytes};
 use crate::error::Rejection;
 use crate::request::WebhookRequest;
-use crate::scheme::{AlgorithmSpec, MAX_HEADER_VALUE_LEN, Part, SignatureHeader};
+use crate::scheme::{AlgorithmSpec, Part};
 use crate::secret::{Secret, SecretEncoding, SecretText};
 use crate::timestamp::{Age, Timestamp, TimestampFormat, check_window};
 
@@ -159,7 +161,9 @@ impl Verifier {
     /// Pure and bounded: it computes at most `clues.budget` MACs, reads no clock and does no I/O.
     pub fn diagnose(&self, req: &WebhookRequest<'_>, now: Timestamp, clues: &Clues<'_>) -> Diagnosis {
         let Err(rejection) = self.verify(req, now) else { return Diagnosis::default() };
-        let mut run = Run { v: self, req, clues, now, macs: 0, bytes: 0, exhausted: false, findings: Vec::new() };
+        let primitive = self.sig_headers.first().map_or(Primitive::Hmac, |h| h.spec.primitive);
+        let mut run =
+            Run { v: self, primitive, req, clues, now, macs: 0, bytes: 0, exhausted: false, findings: Vec::new() };
         run.diagnose(&rejection, now);
         run.findings.sort_by_key(|f| rank(f.cause));
         Diagnosis { findings: run.findings, exhausted: run.exhausted }
@@ -172,15 +176,10 @@ fn rank(c: Cause) -> usize {
     Cause::ALL.iter().position(|x| *x == c).unwrap_or(usize::MAX)
 }
 
-/// A signature read from the request: the MAC bytes and, when it was read another way than the
-/// scheme reads it, how.
-struct Candidate {
-    mac: MacBytes,
-    read: Option<String>,
-}
-
 struct Run<'a, 'r> {
     v: &'a Verifier,
+    /// The primitive of the signature header being explained.
+    primitive: Primitive,
     req: &'a WebhookRequest<'r>,
     clues: &'a Clues<'a>,
     now: Timestamp,
@@ -214,28 +213,35 @@ impl Run<'_, '_> {
         true
     }
 
-    /// The MAC of `content` under `key`, if the budget allows.
-    fn mac(&mut self, key: Key<'_>, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Tag> {
+    /// The candidate that is `key`'s signature of `content`, asked of the primitive the
+    /// signature header names; `Err(())` when the budget ran out. One check costs one unit of
+    /// the budget whatever the primitive (an HMAC compares one MAC with every candidate).
+    fn check<'c>(
+        &mut self,
+        key: Key<'_>,
+        algorithm: Algorithm,
+        content: &[Cow<'_, [u8]>],
+        candidates: &'c [Candidate],
+    ) -> Result<Option<&'c Candidate>, ()> {
         let len: usize = content.iter().map(|p| p.len()).sum();
         if !self.charge(1, len) {
-            return None;
+            return Err(());
         }
-        match key {
-            Key::Configured(i) => self
-                .v
-                .keys
-                .compute(i, algorithm, content)
-                .or_else(|| Some(hmac_with(self.v.secrets[i].expose(), algorithm, content))),
-            Key::Bytes(k) => Some(hmac_with(k, algorithm, content)),
-        }
+        let macs: Vec<MacBytes> = candidates.iter().map(|c| c.mac).collect();
+        let found = match key {
+            Key::Configured(i) => match self.v.keys.get(i) {
+                Some(k) if k.primitive() == self.primitive => k.first_match(algorithm, content, &macs),
+                _ => None,
+            },
+            // Key text that does not make a key of this primitive (a wrong length) matches nothing.
+            Key::Bytes(k) => primitive::Key::new(self.primitive, k, &[algorithm])
+                .ok()
+                .and_then(|k| k.first_match(algorithm, content, &macs)),
+        };
+        Ok(found.map(|i| &candidates[i]))
     }
 
-    /// The first candidate `tag` matches (constant-time comparisons).
-    fn matching<'c>(tag: &Tag, candidates: &'c [Candidate]) -> Option<&'c Candidate> {
-        candidates.iter().find(|c| tag.matches(c.mac.as_slice()))
-    }
-
-    /// Whether any configured secret signs `content` under `algorithm`, and through which
+    /// Whether any configured key signs `content` under `algorithm`, and through which
     /// candidate.
     fn configured_match<'c>(
         &mut self,
@@ -244,8 +250,10 @@ impl Run<'_, '_> {
         candidates: &'c [Candidate],
     ) -> Option<(usize, &'c Candidate)> {
         for i in 0..self.v.secrets.len() {
-            let tag = self.mac(Key::Configured(i), algorithm, content)?;
-            if let Some(c) = Self::matching(&tag, candidates) {
+            if self.v.keys.get(i).is_some_and(|k| k.primitive() != self.primitive) {
+                continue;
+            }
+            if let Some(c) = self.check(Key::Configured(i), algorithm, content, candidates).ok()? {
                 return Some((i, c));
             }
         }
@@ -280,6 +288,7 @@ impl Run<'_, '_> {
             }
         }
 
+        self.primitive = sig.spec.primitive;
         let strict = parse(&sig.spec, &values).ok();
         let candidates = candidates(&sig.spec, &values, strict.as_ref().map_or(&[][..], |p| &p.macs[..]));
         if candidates.is_empty() {
@@ -290,7 +299,7 @@ impl Run<'_, '_> {
         // it is not allowed (so the check below can say so), or the scheme's default.
         let (algorithm, announced) = match sig.spec.algorithm {
             Some(a) => (a, None),
-            None => match &v.scheme.algorithm {
+            None => match &v.signing.algorithm {
                 AlgorithmSpec::Fixed(a) => (*a, None),
                 AlgorithmSpec::FromHeader { header, default, allowed } => {
                     let named = single_text(req.headers, header).ok().map(str::to_owned);
@@ -301,7 +310,7 @@ impl Run<'_, '_> {
             },
         };
 
-        let timestamp: Option<&str> = match &v.scheme.timestamp {
+        let timestamp: Option<&str> = match &v.signing.timestamp {
             None => None,
             Some(spec) => {
                 let raw = match &spec.header {
@@ -337,8 +346,8 @@ impl Run<'_, '_> {
                 Some(raw)
             }
         };
-        let Ok(digest_in_url) = check_body_digest(&v.scheme, req) else { return };
-        let Ok(content) = assemble(&v.scheme, req, req.headers, timestamp, digest_in_url) else { return };
+        let Ok(digest_in_url) = check_body_digest(&v.signing, req) else { return };
+        let Ok(content) = assemble(&v.signing, req, req.headers, timestamp, digest_in_url) else { return };
 
         // The MAC as the scheme computes it: if it is among the signatures as the scheme reads
         // them, the signature itself is fine and the rejection was about something else.
@@ -354,7 +363,7 @@ impl Run<'_, '_> {
                     Cause::SignatureEncoding,
                     format!("the MAC is right ({}) but written {how}", self.secret_name(i)),
                 ),
-                (None, Some(name)) if !v.scheme.algorithm.allows(algorithm) || name.parse::<Algorithm>().is_err() => self.found(
+                (None, Some(name)) if !v.signing.algorithm.allows(algorithm) || name.parse::<Algorithm>().is_err() => self.found(
                     Cause::AlgorithmMismatch,
                     format!(
                         "the request announces `{name}`, which this source does not accept (the MAC itself is right)"
@@ -372,7 +381,7 @@ impl Run<'_, '_> {
         if !self.explained() {
             self.algorithms(algorithm, &announced, &content, &candidates);
         }
-        if !self.explained() && v.scheme.content.iter().any(|p| matches!(p, Part::Url | Part::UrlUnescaped)) {
+        if !self.explained() && v.signing.content.iter().any(|p| matches!(p, Part::Url | Part::UrlUnescaped)) {
             self.urls(algorithm, timestamp, &candidates);
         }
         if !self.explained() {
@@ -388,12 +397,12 @@ impl Run<'_, '_> {
     }
 
     fn retired(&mut self, algorithm: Algorithm, content: &[Cow<'_, [u8]>], candidates: &[Candidate]) {
-        let encoding = self.v.scheme.secret_encoding;
+        let encoding = self.v.signing.secret_encoding;
         let clues = self.clues;
         for t in clues.retired {
             let Ok(key) = Secret::decode(t.text(), encoding) else { continue };
-            let Some(tag) = self.mac(Key::Bytes(key.expose()), algorithm, content) else { return };
-            if Self::matching(&tag, candidates).is_some() {
+            let Ok(found) = self.check(Key::Bytes(key.expose()), algorithm, content, candidates) else { return };
+            if found.is_some() {
                 self.found(
                     Cause::SecretRetired,
                     // The label, not the fingerprint: every role reads rejections, and a
@@ -422,7 +431,7 @@ impl Run<'_, '_> {
 
     fn secret_variants(&mut self, algorithm: Algorithm, content: &[Cow<'_, [u8]>], candidates: &[Candidate]) {
         let (v, clues) = (self.v, self.clues);
-        let encoding = v.scheme.secret_encoding;
+        let encoding = v.signing.secret_encoding;
         for (i, t) in clues.secrets.iter().enumerate() {
             let Some(configured) = v.secrets.get(i) else { break };
             // Copies of key material: wiped when dropped, like the secrets they come from.
@@ -433,9 +442,9 @@ impl Run<'_, '_> {
                 if key.is_empty() || tried.contains(&key) {
                     return false;
                 }
-                let Some(tag) = run.mac(Key::Bytes(&key), algorithm, content) else { return false };
+                let Ok(found) = run.check(Key::Bytes(&key), algorithm, content, candidates) else { return false };
                 tried.push(key);
-                if Self::matching(&tag, candidates).is_some() {
+                if found.is_some() {
                     let name = run.secret_name(i);
                     run.found(cause, format!("it matches {name} {how}"));
                     return true;
@@ -503,6 +512,10 @@ impl Run<'_, '_> {
         content: &[Cow<'_, [u8]>],
         candidates: &[Candidate],
     ) {
+        // Only an HMAC is keyed with a hash the sender may have picked differently.
+        if self.primitive != Primitive::Hmac {
+            return;
+        }
         for a in Algorithm::ALL.into_iter().rev().filter(|a| *a != expected) {
             let same_length = candidates.iter().any(|c| c.mac.as_slice().len() == a.output_len());
             if !same_length {
@@ -528,8 +541,8 @@ impl Run<'_, '_> {
         let Some(signed) = self.req.url else { return };
         for variant in url::variants(signed, self.req.headers) {
             let req = self.req.with_url(&variant.url);
-            let Ok(digest_in_url) = check_body_digest(&self.v.scheme, &req) else { continue };
-            let Ok(content) = assemble(&self.v.scheme, &req, req.headers, timestamp, digest_in_url) else { continue };
+            let Ok(digest_in_url) = check_body_digest(&self.v.signing, &req) else { continue };
+            let Ok(content) = assemble(&self.v.signing, &req, req.headers, timestamp, digest_in_url) else { continue };
             match self.configured_match(algorithm, &content, candidates) {
                 Some(_) => {
                     self.found(
@@ -554,8 +567,8 @@ impl Run<'_, '_> {
         let cap = self.clues.budget.max_bytes.saturating_sub(self.bytes) / self.v.secrets.len().max(1);
         for variant in body::variants(self.req.body, cap) {
             let req = WebhookRequest { body: &variant.bytes, ..*self.req };
-            let Ok(digest_in_url) = check_body_digest(&self.v.scheme, &req) else { continue };
-            let Ok(content) = assemble(&self.v.scheme, &req, req.headers, timestamp, digest_in_url) else { continue };
+            let Ok(digest_in_url) = check_body_digest(&self.v.signing, &req) else { continue };
+            let Ok(content) = assemble(&self.v.signing, &req, req.headers, timestamp, digest_in_url) else { continue };
             match self.configured_match(algorithm, &content, candidates) {
                 Some(_) => {
                     self.found(
@@ -636,16 +649,6 @@ impl Run<'_, '_> {
     }
 }
 
-/// The `timestamp_key=` field of a pairs header, without the strict reader's checks.
-fn loose_timestamp<'v>(spec: &SignatureHeader, values: &[&'v [u8]]) -> Option<&'v str> {
-    let key = spec.timestamp_key.as_deref()?;
-    let sep = spec.separator.unwrap_or(',');
-    values.iter().filter_map(|v| std::str::from_utf8(v).ok()).flat_map(|v| v.split(sep)).find_map(|item| {
-        let (k, v) = item.split_once('=')?;
-        (k.trim() == key).then(|| v.trim())
-    })
-}
-
 fn sig_is(sig: &SigHeader, name: &str) -> bool {
     sig.spec.name.eq_ignore_ascii_case(name)
 }
@@ -666,166 +669,6 @@ enum Key<'k> {
     Configured(usize),
     /// Other key bytes (a variant, a retired secret).
     Bytes(&'k [u8]),
-}
-
-/// Most signatures read loosely from one request (the strict reader stops at 16).
-const MAX_LOOSE: usize = 48;
-
-/// Every signature in the header values: those the scheme reads, then those read another way
-/// (another encoding, without or with another prefix, under another key, hex text base64-encoded),
-/// each with how it was read. Bounded by the header limits.
-fn candidates(spec: &SignatureHeader, values: &[&[u8]], strict: &[MacBytes]) -> Vec<Candidate> {
-    let mut out: Vec<Candidate> = strict.iter().map(|m| Candidate { mac: *m, read: None }).collect();
-    let push = |mac: MacBytes, read: String, out: &mut Vec<Candidate>| {
-        if out.len() < MAX_LOOSE && !out.iter().any(|c| c.mac.as_slice() == mac.as_slice()) {
-            out.push(Candidate { mac, read: Some(read) });
-        }
-    };
-    let prefix = spec.prefix.as_str();
-    for raw in values.iter().take(MAX_HEADER_VALUES) {
-        let Some(value) = std::str::from_utf8(raw).ok().filter(|v| v.is_ascii() && v.len() <= MAX_HEADER_VALUE_LEN)
-        else {
-            continue;
-        };
-        let value = value.trim();
-        let items = std::iter::once(value)
-            .chain(value.split([',', ';', ' ', '\t']).map(str::trim).filter(|s| !s.is_empty() && *s != value))
-            .take(32);
-        for item in items {
-            let mut forms: Vec<(&str, Vec<String>)> = Vec::new();
-            if !prefix.is_empty() && item.len() > prefix.len() && item[..prefix.len()].eq_ignore_ascii_case(prefix) {
-                forms.push((&item[prefix.len()..], Vec::new()));
-            } else if prefix.is_empty() {
-                forms.push((item, Vec::new()));
-            } else {
-                forms.push((item, vec![format!("without the `{prefix}` prefix")]));
-            }
-            if let Some((k, rest)) = item.split_once('=')
-                && (1..=16).contains(&k.len())
-                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                && !rest.is_empty()
-                && !rest.bytes().all(|b| b == b'=')
-            {
-                let rest = rest.trim();
-                let note = match &spec.key {
-                    Some(key) if key == k => None,
-                    Some(key) => Some(format!("under `{k}=` where the scheme reads `{key}=`")),
-                    None if format!("{k}=").eq_ignore_ascii_case(prefix) => None,
-                    None if !prefix.is_empty() => Some(format!("after `{k}=` where the scheme expects `{prefix}`")),
-                    None => Some(format!("after an extra `{k}=` prefix")),
-                };
-                forms.push((rest, note.into_iter().collect()));
-            }
-            for (text, notes) in forms {
-                for enc in [Encoding::Hex, Encoding::Base64, Encoding::Base64url] {
-                    let mut read = notes.clone();
-                    if enc != spec.encoding {
-                        read.push(format!("in {} where the scheme expects {}", enc.name(), spec.encoding.name()));
-                    }
-                    if let Some(mac) = enc.decode_mac(text.as_bytes()) {
-                        if read.is_empty() {
-                            // Read as the scheme reads it but missed by the strict reader (a
-                            // duplicate or a neighbouring item): not a different way of writing.
-                            if out.len() < MAX_LOOSE && !out.iter().any(|c| c.mac.as_slice() == mac.as_slice()) {
-                                out.push(Candidate { mac, read: None });
-                            }
-                        } else {
-                            push(mac, read.join(", "), &mut out);
-                        }
-                    }
-                }
-                // Hex text of the MAC, then base64-encoded: `base64(hexdigest)`.
-                // 128 hex digits (SHA-512) are 172 base64 characters.
-                if text.len() <= 172
-                    && let Ok(inner) = BASE64_ANY_PAD.decode(text)
-                    && let Some(mac) =
-                        std::str::from_utf8(&inner).ok().and_then(|h| Encoding::Hex.decode_mac(h.as_bytes()))
-                {
-                    let mut read = notes.clone();
-                    read.push("as the hex digest's text, base64-encoded".into());
-                    push(mac, read.join(", "), &mut out);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Present headers that look like the signature header: the same name written differently,
-/// another provider's signature header, a near miss, or a name that says "signature".
-fn look_alikes(headers: &http::HeaderMap, sig_headers: &[SigHeader]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for name in headers.keys().take(200) {
-        let n = name.as_str();
-        let why = if sig_headers.iter().any(|h| normal(&h.spec.name) == normal(n)) {
-            Some("the same name written differently".to_owned())
-        } else if let Some(scheme) = other_provider(n, sig_headers) {
-            Some(format!("the signature header of the `{scheme}` scheme"))
-        } else if sig_headers.iter().any(|h| similar(n, &h.spec.name.to_lowercase())) {
-            Some("a near miss".to_owned())
-        } else if n.contains("signature") || n.contains("hmac") || n.ends_with("-sig") || n.contains("-sig-") {
-            Some("a signature-like name".to_owned())
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            out.push((n.to_owned(), why));
-        }
-        if out.len() >= 5 {
-            break;
-        }
-    }
-    out
-}
-
-/// Lowercase letters and digits only, without a leading `x`: `X_Flinks_Signature` and
-/// `flinks-signature` are the same name.
-fn normal(name: &str) -> String {
-    let s: String = name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    match s.strip_prefix('x') {
-        Some(rest) if rest.len() > 3 => rest.to_owned(),
-        _ => s,
-    }
-}
-
-/// Every preset's signature header names, with the preset's name: built once, not per header.
-static PRESET_HEADERS: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
-    crate::preset::PRESETS
-        .iter()
-        .filter_map(|p| Some((*p, crate::preset::preset(p)?)))
-        .flat_map(|(p, s)| s.signature.into_iter().map(move |h| (p, h.name.to_ascii_lowercase())))
-        .collect()
-});
-
-fn other_provider(name: &str, ours: &[SigHeader]) -> Option<&'static str> {
-    if ours.iter().any(|o| o.spec.name.eq_ignore_ascii_case(name)) {
-        return None;
-    }
-    PRESET_HEADERS.iter().find(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(p, _)| *p)
-}
-
-/// Different names that are the same written differently, or within two edits of each other (a
-/// typo) when long enough for that to mean something.
-fn similar(a: &str, b: &str) -> bool {
-    if a == b {
-        return false;
-    }
-    if normal(a) == normal(b) {
-        return true;
-    }
-    if a.len() < 6 || b.len() < 6 || a.len().abs_diff(b.len()) > 2 {
-        return false;
-    }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()] <= 2
 }
 
 #[cfg(test)]

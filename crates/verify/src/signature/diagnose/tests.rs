@@ -14,7 +14,7 @@ fn now() -> Timestamp {
 
 fn verifier(scheme: &str, secrets: &[&str]) -> Verifier {
     let scheme = preset(scheme).unwrap();
-    let keys = secrets.iter().map(|s| Secret::decode(s, scheme.secret_encoding).unwrap()).collect();
+    let keys = secrets.iter().map(|s| scheme.key(s).unwrap()).collect();
     Verifier::new(scheme, keys).unwrap()
 }
 
@@ -150,7 +150,7 @@ fn secret_whitespace_and_encoding() {
     let v = verifier("standard-webhooks", &[text]);
     let t = texts(&[text]);
     let mut raw_scheme = preset("standard-webhooks").unwrap();
-    raw_scheme.secret_encoding = SecretEncoding::Utf8;
+    raw_scheme.signing_mut().unwrap().secret_encoding = SecretEncoding::Utf8;
     let raw = Verifier::new(raw_scheme, vec![Secret::from_bytes(text.as_bytes().to_vec())]).unwrap();
     let d = diagnose(&v, &signed(&raw, BODY, None), BODY, None, &Clues { secrets: &t, ..Clues::default() });
     assert_eq!(causes(&d), [Cause::SecretEncoding]);
@@ -162,7 +162,7 @@ fn signature_encoding_another_encoding_or_prefix() {
     let (v, t) = flinks_with(&["hmac-secret"]);
     let clues = Clues { secrets: &t, ..Clues::default() };
     let mut hex_scheme = preset("flinks").unwrap();
-    hex_scheme.signature[0].encoding = Encoding::Hex;
+    hex_scheme.signing_mut().unwrap().signature[0].encoding = Encoding::Hex;
     let hex = Verifier::new(hex_scheme, vec![Secret::from_bytes(b"hmac-secret".to_vec())]).unwrap();
     let d = diagnose(&v, &signed(&hex, BODY, None), BODY, None, &clues);
     assert_eq!(causes(&d), [Cause::SignatureEncoding]);
@@ -204,7 +204,7 @@ fn a_pairs_header_the_strict_reader_refuses_is_still_read() {
 fn algorithm_mismatch_fixed_and_announced() {
     let (v, t) = flinks_with(&["hmac-secret"]);
     let mut sha512 = preset("flinks").unwrap();
-    sha512.algorithm = AlgorithmSpec::Fixed(Algorithm::Sha512);
+    sha512.signing_mut().unwrap().algorithm = AlgorithmSpec::Fixed(Algorithm::Sha512);
     let signer = Verifier::new(sha512, vec![Secret::from_bytes(b"hmac-secret".to_vec())]).unwrap();
     let d = diagnose(&v, &signed(&signer, BODY, None), BODY, None, &Clues { secrets: &t, ..Clues::default() });
     assert_eq!(causes(&d), [Cause::AlgorithmMismatch]);
@@ -214,7 +214,7 @@ fn algorithm_mismatch_fixed_and_announced() {
     let fin = verifier("fin", &["fin-secret"]);
     let mut headers = signed(&fin, BODY, None);
     let mut fin384 = preset("fin").unwrap();
-    fin384.algorithm = AlgorithmSpec::Fixed(Algorithm::Sha384);
+    fin384.signing_mut().unwrap().algorithm = AlgorithmSpec::Fixed(Algorithm::Sha384);
     let signer = Verifier::new(fin384, vec![Secret::from_bytes(b"fin-secret".to_vec())]).unwrap();
     let sig = signed(&signer, BODY, None).get("x-fin-signature").unwrap().clone();
     headers.insert("x-fin-signature", sig);
@@ -228,8 +228,8 @@ fn algorithm_mismatch_fixed_and_announced() {
 
     // Fin: a right SHA-1 MAC, announced as sha1, which the source does not allow.
     let mut fin1 = preset("fin").unwrap();
-    fin1.algorithm = AlgorithmSpec::Fixed(Algorithm::Sha1);
-    fin1.allow_sha1 = true;
+    fin1.signing_mut().unwrap().algorithm = AlgorithmSpec::Fixed(Algorithm::Sha1);
+    fin1.signing_mut().unwrap().allow_sha1 = true;
     let signer = Verifier::new(fin1, vec![Secret::from_bytes(b"fin-secret".to_vec())]).unwrap();
     headers.insert("x-fin-signature", signed(&signer, BODY, None).get("x-fin-signature").unwrap().clone());
     headers.insert("x-fin-signature-algorithm", HeaderValue::from_static("sha1"));

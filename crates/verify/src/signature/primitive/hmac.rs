@@ -13,16 +13,16 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 use subtle::ConstantTimeEq;
 
+use super::Check;
 use crate::algorithm::Algorithm;
-use crate::encoding::MAX_MAC_LEN;
-use crate::secret::Secret;
+use crate::encoding::{MAX_MAC_LEN, MacBytes};
 
 /// HMAC state with the key already absorbed; cloned for every message.
 ///
 /// The underlying RustCrypto types are built with their `zeroize` feature, so the key-derived pads
 /// are wiped when a `KeyedMac` (or a clone of it) is dropped.
 #[derive(Clone)]
-pub(crate) enum KeyedMac {
+enum KeyedMac {
     Sha1(Hmac<Sha1>),
     Sha256(Hmac<Sha256>),
     Sha384(Hmac<Sha384>),
@@ -36,7 +36,7 @@ impl fmt::Debug for KeyedMac {
 }
 
 impl KeyedMac {
-    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
+    fn new(algorithm: Algorithm, key: &[u8]) -> Self {
         // HMAC accepts keys of any length (long keys are hashed first), so this cannot fail.
         match algorithm {
             Algorithm::Sha1 => {
@@ -54,7 +54,7 @@ impl KeyedMac {
         }
     }
 
-    pub(crate) fn algorithm(&self) -> Algorithm {
+    fn algorithm(&self) -> Algorithm {
         match self {
             KeyedMac::Sha1(_) => Algorithm::Sha1,
             KeyedMac::Sha256(_) => Algorithm::Sha256,
@@ -63,7 +63,7 @@ impl KeyedMac {
         }
     }
 
-    pub(crate) fn update(&mut self, data: &[u8]) {
+    fn update(&mut self, data: &[u8]) {
         match self {
             KeyedMac::Sha1(m) => m.update(data),
             KeyedMac::Sha256(m) => m.update(data),
@@ -72,7 +72,7 @@ impl KeyedMac {
         }
     }
 
-    pub(crate) fn finalize(self) -> Tag {
+    fn finalize(self) -> Tag {
         let mut tag = Tag { buf: [0; MAX_MAC_LEN], len: 0 };
         let bytes = match self {
             KeyedMac::Sha1(m) => copy(&mut tag.buf, &m.finalize().into_bytes()),
@@ -92,18 +92,18 @@ fn copy(dst: &mut [u8; MAX_MAC_LEN], src: &[u8]) -> usize {
 
 /// A computed MAC. Comparison is constant time over the bytes (the length is public); the bytes
 /// are wiped on drop because an expected MAC is as good as a valid signature for that body.
-pub(crate) struct Tag {
+struct Tag {
     buf: [u8; MAX_MAC_LEN],
     len: usize,
 }
 
 impl Tag {
     /// Constant-time equality (`subtle`); different lengths are unequal without comparing.
-    pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
+    fn matches(&self, candidate: &[u8]) -> bool {
         bool::from(self.buf[..self.len].ct_eq(candidate))
     }
 
-    pub(crate) fn as_slice(&self) -> &[u8] {
+    fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }
@@ -114,38 +114,48 @@ impl Drop for Tag {
     }
 }
 
-/// Every secret keyed for every algorithm the scheme may use: `keys[secret][algorithm.index()]`.
-#[derive(Debug)]
-pub(crate) struct HmacKeys {
-    keys: Vec<[Option<KeyedMac>; 4]>,
+/// One secret, keyed once for every algorithm the scheme may use (`keyed[algorithm.index()]`);
+/// other algorithms (diagnosis tries them) are keyed from the bytes when asked.
+pub(crate) struct HmacKey {
+    secret: zeroize::Zeroizing<Vec<u8>>,
+    keyed: [Option<KeyedMac>; 4],
 }
 
-impl HmacKeys {
-    pub(crate) fn new(secrets: &[Secret], algorithms: &[Algorithm]) -> Self {
-        let keys = secrets
-            .iter()
-            .map(|secret| {
-                let mut row: [Option<KeyedMac>; 4] = Default::default();
-                for a in algorithms {
-                    row[a.index()] = Some(KeyedMac::new(*a, secret.expose()));
-                }
-                row
-            })
-            .collect();
-        Self { keys }
+impl HmacKey {
+    pub(crate) fn new(secret: &[u8], algorithms: &[Algorithm]) -> Self {
+        let mut keyed: [Option<KeyedMac>; 4] = Default::default();
+        for a in algorithms {
+            keyed[a.index()] = Some(KeyedMac::new(*a, secret));
+        }
+        Self { secret: zeroize::Zeroizing::new(secret.to_vec()), keyed }
     }
 
-    /// The MAC of `content` with secret `index`.
-    pub(crate) fn compute(&self, index: usize, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Tag> {
-        let mut mac = self.keys.get(index)?[algorithm.index()].as_ref()?.clone();
+    /// The MAC of `content`.
+    fn compute(&self, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Tag {
+        let mut mac = match &self.keyed[algorithm.index()] {
+            Some(keyed) => keyed.clone(),
+            None => KeyedMac::new(algorithm, &self.secret),
+        };
         for part in content {
             mac.update(part);
         }
-        Some(mac.finalize())
+        mac.finalize()
+    }
+}
+
+impl Check for HmacKey {
+    fn verify(&self, algorithm: Algorithm, content: &[Cow<'_, [u8]>], signature: &[u8]) -> bool {
+        self.compute(algorithm, content).matches(signature)
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.keys.len()
+    /// One MAC, compared in constant time with each candidate.
+    fn first_match(&self, algorithm: Algorithm, content: &[Cow<'_, [u8]>], candidates: &[MacBytes]) -> Option<usize> {
+        let tag = self.compute(algorithm, content);
+        candidates.iter().position(|c| tag.matches(c.as_slice()))
+    }
+
+    fn sign(&self, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        Some(zeroize::Zeroizing::new(self.compute(algorithm, content).as_slice().to_vec()))
     }
 }
 

@@ -1,0 +1,312 @@
+//! A scheme as data: the provider's facts (replies, ids, handshake, metadata) and how its
+//! requests prove where they come from ([`Proof`]).
+//!
+//! Every provider preset is a [`Scheme`] value, and so is a custom scheme read from TOML; one
+//! engine per kind of proof interprets them all. Adding a provider means writing data, not code.
+
+mod file;
+mod signing;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
+use crate::error::BuildError;
+
+/// A complete description of one provider's webhooks.
+///
+/// In TOML it is one flat table (the signing keys beside the provider's facts), as custom scheme
+/// files have always been written; `file.rs` maps it to and from this shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "file::SchemeFile", into = "file::SchemeFile")]
+pub struct Scheme {
+    /// Short name (`flinks`, `stripe`, …).
+    pub name: String,
+    /// Where the provider documents its signature (shown by `hookgate schemes`).
+    pub docs: Option<String>,
+    /// How a request proves it comes from the provider.
+    pub proof: Proof,
+    /// Header with the provider's delivery or event id (`webhook-id`, `X-GitHub-Delivery`, …).
+    pub id_header: Option<String>,
+    /// Header with the event type (`X-GitHub-Event`, `X-Shopify-Topic`, …).
+    pub event_type_header: Option<String>,
+    /// JSON pointer to the event id in the body, for providers that send it only there
+    /// (`/id` for Stripe). Verification does not parse the body; the gateway uses this for dedup.
+    pub id_pointer: Option<String>,
+    /// JSON pointer to the event type in the body (`/type`, Flinks `/ResponseType`).
+    pub event_type_pointer: Option<String>,
+    /// What to answer when verification fails: the provider's documented status and a generic body.
+    pub rejection: Reply,
+    /// What to answer once the event is accepted.
+    pub success: Reply,
+    /// The provider's endpoint-verification handshake, if it has one (Slack `url_verification`,
+    /// Twitch `webhook_callback_verification`, Zoom `endpoint.url_validation`).
+    pub challenge: Option<Challenge>,
+    /// Routing metadata the gateway reads from the provider's JSON body (Flinks: `ResponseType`,
+    /// `HttpStatusCode`, `Login.Id`, `Tag`). Verification never reads it.
+    pub metadata: Vec<MetadataSpec>,
+}
+
+/// How a request proves it comes from the provider: one variant per kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Proof {
+    /// A signature over the request (HMAC, or a public-key primitive per signature header).
+    Signature(Signing),
+}
+
+impl Scheme {
+    /// A scheme with the provider's facts at their defaults (no ids, no handshake, 401 and 200
+    /// plain-text replies) around `proof`.
+    pub fn new(name: &str, docs: Option<&str>, proof: Proof) -> Self {
+        Self {
+            name: name.into(),
+            docs: docs.map(Into::into),
+            proof,
+            id_header: None,
+            event_type_header: None,
+            id_pointer: None,
+            event_type_pointer: None,
+            rejection: Reply::default_rejection(),
+            success: Reply::default_success(),
+            challenge: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// Decodes key material as the provider shows it (a `whsec_…` secret, a hex public key) by
+    /// this scheme's rule, ready for [`crate::Auth::new`].
+    ///
+    /// # Errors
+    /// [`BuildError::Secret`] when it is empty or does not decode; never quotes the text.
+    pub fn key(&self, text: &str) -> Result<crate::Secret, BuildError> {
+        match &self.proof {
+            Proof::Signature(s) => crate::Secret::decode(text, s.secret_encoding),
+        }
+    }
+
+    /// The signing rules, when the proof is a signature.
+    pub fn signing(&self) -> Option<&Signing> {
+        match &self.proof {
+            Proof::Signature(s) => Some(s),
+        }
+    }
+
+    /// The signing rules, mutably (overrides, tests).
+    pub fn signing_mut(&mut self) -> Option<&mut Signing> {
+        match &mut self.proof {
+            Proof::Signature(s) => Some(s),
+        }
+    }
+}
+
+/// One field of an event's routing metadata, read from the JSON body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataSpec {
+    /// Key in the event's metadata object (`response_type`).
+    pub name: String,
+    /// JSON pointer into the body (`/ResponseType`).
+    pub pointer: String,
+    /// How the value is read.
+    #[serde(default)]
+    pub parse: MetadataParse,
+}
+
+/// How a metadata value is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetadataParse {
+    /// The JSON value as it is.
+    #[default]
+    Raw,
+    /// A `k=v,k=v` string split into an object (Flinks `Tag`).
+    Pairs,
+}
+
+/// A signed request the receiver must answer itself to prove it owns the endpoint. It is
+/// verified like any webhook; it is not an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    /// Which requests are handshakes.
+    pub when: ChallengeMatch,
+    /// What to answer.
+    pub reply: ChallengeReply,
+}
+
+/// How a handshake request is recognised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeMatch {
+    /// A header has this value.
+    Header {
+        /// Header name.
+        name: String,
+        /// Expected value.
+        value: String,
+    },
+    /// The JSON body has this string at a pointer.
+    Json {
+        /// JSON pointer.
+        pointer: String,
+        /// Expected string.
+        value: String,
+    },
+}
+
+/// How a handshake is answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeReply {
+    /// 200 with the string at this JSON pointer as `text/plain` (Slack, Twitch).
+    Echo {
+        /// Where the challenge is.
+        pointer: String,
+    },
+    /// 200 JSON `{"plainToken": t, "encryptedToken": hex(HMAC-SHA256(secret, t))}` (Zoom).
+    HmacToken {
+        /// Where the plain token is.
+        pointer: String,
+    },
+}
+
+/// An HTTP reply the provider expects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Body (generic: it never says why a request was rejected).
+    pub body: String,
+    /// Content type of the body.
+    #[serde(default = "Reply::default_content_type")]
+    pub content_type: String,
+}
+
+impl Reply {
+    /// A plain-text reply.
+    pub fn text(status: u16, body: &str) -> Self {
+        Self { status, body: body.to_owned(), content_type: Self::default_content_type() }
+    }
+
+    /// A JSON reply (the body must already be JSON).
+    pub fn json(status: u16, body: &str) -> Self {
+        Self { status, body: body.to_owned(), content_type: "application/json".to_owned() }
+    }
+
+    pub(crate) fn default_content_type() -> String {
+        "text/plain; charset=utf-8".to_owned()
+    }
+
+    pub(crate) fn default_rejection() -> Self {
+        Self::text(401, "Invalid signature")
+    }
+
+    pub(crate) fn default_success() -> Self {
+        Self::text(200, "OK")
+    }
+}
+
+/// Limits on what a header may hold; anything larger is hostile or broken.
+pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
+
+impl Scheme {
+    /// Whether a signature, once seen, is useless for a new request: it covers a timestamp
+    /// (checked against a window) or the provider's delivery id (the dedup key). Otherwise, as
+    /// with GitHub's `X-Hub-Signature-256` over the body alone, anyone who reads a stored
+    /// signature and body can send them again under a new delivery id, and they verify.
+    pub fn signature_binds_the_request(&self) -> bool {
+        let Some(s) = self.signing() else { return false };
+        s.content.iter().any(|p| match p {
+            Part::Timestamp => s.timestamp.is_some(),
+            Part::Header(h) => self.id_header.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(h)),
+            _ => false,
+        })
+    }
+
+    /// Whether the proof is weak: it does not cover the body (so a captured credential proves any
+    /// content) or cannot expire. `hookgate schemes` shows it and the gateway warns at start-up.
+    pub fn is_weak(&self) -> bool {
+        match &self.proof {
+            Proof::Signature(_) => false,
+        }
+    }
+
+    /// The headers that carry the proof itself (signatures), lower-cased: what a viewer must not
+    /// be shown when the proof can be replayed.
+    pub fn proof_headers(&self) -> Vec<String> {
+        match &self.proof {
+            Proof::Signature(s) => s.signature.iter().map(|h| h.name.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    /// Checks that the description is consistent, so a bad scheme fails when it is loaded and not
+    /// on the first request.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidScheme`] naming the first problem found.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        let fail = |reason: String| Err(BuildError::InvalidScheme { scheme: self.name.clone(), reason });
+        if self.name.trim().is_empty() {
+            return fail("the name is empty".into());
+        }
+        let header_ok = |name: &str| http::HeaderName::from_bytes(name.as_bytes()).is_ok();
+        let proof = match &self.proof {
+            Proof::Signature(s) => s.validate(),
+        };
+        if let Err(reason) = proof {
+            return fail(reason);
+        }
+        for h in [&self.id_header, &self.event_type_header].into_iter().flatten() {
+            if !header_ok(h) {
+                return fail(format!("`{h}` is not a valid header name"));
+            }
+        }
+        for reply in [&self.rejection, &self.success] {
+            if !(200..=599).contains(&reply.status) {
+                return fail(format!("status {} is not an HTTP status", reply.status));
+            }
+        }
+        if !(400..=599).contains(&self.rejection.status) {
+            return fail(format!("rejection status {} is not an error status", self.rejection.status));
+        }
+        if !(200..=299).contains(&self.success.status) {
+            return fail(format!("success status {} is not a 2xx status", self.success.status));
+        }
+        if let Some(c) = &self.challenge {
+            let pointers = [
+                match &c.when {
+                    ChallengeMatch::Json { pointer, .. } => Some(pointer),
+                    ChallengeMatch::Header { name, .. } if !header_ok(name) => {
+                        return fail(format!("challenge header `{name}` is not a valid header name"));
+                    }
+                    ChallengeMatch::Header { .. } => None,
+                },
+                match &c.reply {
+                    ChallengeReply::Echo { pointer } | ChallengeReply::HmacToken { pointer } => Some(pointer),
+                },
+            ];
+            if let Some(p) = pointers.into_iter().flatten().find(|p| !p.starts_with('/')) {
+                return fail(format!("challenge pointer `{p}` is not a JSON pointer"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Names of the headers this scheme reads (proof, timestamp, id, algorithm, signed headers).
+    pub fn header_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = match &self.proof {
+            Proof::Signature(s) => s.header_names(),
+        };
+        names.extend(self.id_header.as_deref());
+        names.extend(self.event_type_header.as_deref());
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|n| seen.insert(n.to_ascii_lowercase()));
+        names
+    }
+
+    /// Whether verifying needs the request URL.
+    pub fn needs_url(&self) -> bool {
+        self.signing().is_some_and(Signing::needs_url)
+    }
+}
