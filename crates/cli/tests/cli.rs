@@ -30,6 +30,14 @@ fn header_args(signed: &Output) -> Vec<String> {
 
 const SECRET: (&str, &str) = ("HG_TEST_SECRET", "cli-test-secret");
 
+/// RFC 8032 §7.1 TEST 1's key pair: seed ‖ public key (the provider's private key, as libsodium
+/// writes it) and the public key, in hex (Discord) and base64 (Telnyx).
+const ED25519_PRIVATE_HEX: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+const ED25519_PUBLIC_HEX: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+const ED25519_PRIVATE_B64: &str =
+    "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
+const ED25519_PUBLIC_B64: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+
 #[test]
 fn sign_then_verify_every_preset() {
     let out = hookgate(&["schemes"], &[], b"");
@@ -39,19 +47,24 @@ fn sign_then_verify_every_preset() {
     assert!(names.len() >= 15, "{names:?}");
     let body = b"CallSid=CA1&From=%2B1555\x00\xff";
     for name in &names {
-        let secret = if name == "standard-webhooks" || name == "svix" {
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-        } else {
-            SECRET.1
+        // The provider signs with its key; the receiver verifies with what its dashboard shows
+        // (the same secret for HMAC, the public key for Ed25519).
+        let (signing_key, verifying_key) = match name.as_str() {
+            "standard-webhooks" | "svix" => {
+                ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            }
+            "discord" => (ED25519_PRIVATE_HEX, ED25519_PUBLIC_HEX),
+            "telnyx" => (ED25519_PRIVATE_B64, ED25519_PUBLIC_B64),
+            _ => (SECRET.1, SECRET.1),
         };
-        let env = [(SECRET.0, secret)];
         let url = "https://hooks.example.com/in?x=1";
         let signed = hookgate(
             &["sign", "--scheme", name, "--secret-env", SECRET.0, "--url", url, "--timestamp", "1700000000"],
-            &env,
+            &[(SECRET.0, signing_key)],
             body,
         );
         assert!(signed.status.success(), "{name}: {}", text(&signed.stderr));
+        let env = [(SECRET.0, verifying_key)];
         let mut args = vec!["verify", "--scheme", name, "--secret-env", SECRET.0, "--url", url, "--now", "1700000001"];
         let headers = header_args(&signed);
         args.extend(headers.iter().map(String::as_str));
@@ -67,6 +80,52 @@ fn sign_then_verify_every_preset() {
         );
         assert!(tampered.stdout.is_empty());
     }
+}
+
+#[test]
+fn public_keys_verify_and_only_private_keys_sign() {
+    let body = br#"{"type":2,"id":"1180000000000000000","data":{"name":"ping"}}"#;
+    // A public key cannot play the provider: a clear error, exit 2.
+    let out = hookgate(&["sign", "--scheme", "discord", "--secret-env", "K"], &[("K", ED25519_PUBLIC_HEX)], body);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("a public key only verifies"), "{}", text(&out.stderr));
+    // An OpenSSL PEM private key (PKCS#8) signs; the PEM public key verifies, as does the hex one.
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-pem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let private = dir.join("key.pem");
+    std::fs::write(
+        &private,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let public = dir.join("key.pub.pem");
+    std::fs::write(
+        &public,
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    let signed = hookgate(
+        &["sign", "--scheme", "discord", "--secret-file", private.to_str().unwrap(), "--timestamp", "1700000000"],
+        &[],
+        body,
+    );
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    // Deterministic: the same signature as the independent vector (tests/vectors.toml, discord).
+    assert!(text(&signed.stdout).contains("f986942453c614c18f8c5db5dcb8e9c033f648299f28f21d6139b26b380e5b0d3588145aeb9f77657a2e52bab7ba73eb061e16938e76db7d3099616eed20f809"), "{}", text(&signed.stdout));
+    for key in [vec!["--secret-file", public.to_str().unwrap()], vec!["--secret-env", "K"]] {
+        let mut args = vec!["verify", "--scheme", "discord", "--now", "1700000003"];
+        args.extend(key);
+        let headers = header_args(&signed);
+        args.extend(headers.iter().map(String::as_str));
+        let out = hookgate(&args, &[("K", ED25519_PUBLIC_HEX)], body);
+        assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "valid\n".into()), "{}", text(&out.stderr));
+    }
+    // A key that is neither (31 bytes) is refused when it is read, without quoting it.
+    let out =
+        hookgate(&["verify", "--scheme", "discord", "--secret-env", "K"], &[("K", &ED25519_PUBLIC_HEX[2..])], body);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out.stderr).contains(&ED25519_PUBLIC_HEX[2..]), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

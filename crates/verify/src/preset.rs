@@ -35,6 +35,8 @@ presets!(
     "zoom",
     "twitch",
     "hubspot-v3",
+    "discord",
+    "telnyx",
     "generic-hmac-sha256",
 );
 

@@ -144,6 +144,22 @@ impl fmt::Debug for SecretText {
     }
 }
 
+/// The DER inside a PEM block, when `text` is one (`None` otherwise). Only the first block is
+/// read; its label is not checked here (the primitive refuses what it cannot use).
+pub(crate) fn pem_der(text: &str) -> Option<Result<Vec<u8>, BuildError>> {
+    let text = text.trim();
+    let rest = text.strip_prefix("-----BEGIN ")?;
+    let (_, body) = rest.split_once("-----")?;
+    let body = body.split("-----END ").next().unwrap_or("");
+    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    Some(
+        crate::encoding::BASE64_ANY_PAD
+            .decode(b64)
+            .map_err(|_| BuildError::Secret("the PEM block is not valid base64"))
+            .and_then(|der| if der.is_empty() { Err(BuildError::Secret("the PEM block is empty")) } else { Ok(der) }),
+    )
+}
+
 pub(crate) fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;

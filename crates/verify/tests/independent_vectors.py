@@ -101,3 +101,29 @@ vector("hubspot-v3", "HubSpot docs: method + decoded URI + body + timestamp (ms)
 sig = h(hashlib.sha256, "generic-secret", body).hex()
 vector("generic-hmac-sha256", "hmac-sha256 over the body", "generic-secret", body, ts,
        [("X-Signature", "sha256=" + sig)])
+
+# Ed25519 presets: the Python `cryptography` package's Ed25519 (OpenSSL underneath), keyed with
+# RFC 8032 §7.1 TEST 1's secret key. Ed25519 is deterministic, so the private-key vector must be
+# reproduced byte for byte by `sign`; the public-key vector is what a receiver configures.
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+
+seed = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+sk = Ed25519PrivateKey.from_private_bytes(seed)
+pk = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+assert pk.hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+# Discord: X-Signature-Ed25519 = hex(Ed25519(timestamp + body)); the key in hex.
+dbody = b'{"type":2,"id":"1180000000000000000","data":{"name":"ping"}}'
+dsig = sk.sign(str(ts).encode() + dbody).hex()
+for key, note, resign in [(pk.hex(), "public key (hex)", False), ((seed + pk).hex(), "seed and public key (hex)", True)]:
+    vector("discord", f"Ed25519(timestamp + body), RFC 8032 TEST 1 key, {note}", key, dbody, ts + 3,
+           [("X-Signature-Ed25519", dsig), ("X-Signature-Timestamp", str(ts))], resign=resign)
+
+# Telnyx: telnyx-signature-ed25519 = base64(Ed25519(timestamp + "|" + body)); the key in base64.
+tbody = b'{"data":{"event_type":"message.received","id":"b301ed3f-1490-491f-995f-6e64e69674d4","payload":{"text":"Hi"}}}'
+tsig = base64.b64encode(sk.sign(str(ts).encode() + b"|" + tbody)).decode()
+for key, note, resign in [(base64.b64encode(pk).decode(), "public key (base64)", False),
+                          (base64.b64encode(seed + pk).decode(), "seed and public key (base64)", True)]:
+    vector("telnyx", f"Ed25519(timestamp | body), RFC 8032 TEST 1 key, {note}", key, tbody, ts + 10,
+           [("telnyx-signature-ed25519", tsig), ("telnyx-timestamp", str(ts))], resign=resign)

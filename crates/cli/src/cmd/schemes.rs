@@ -121,6 +121,7 @@ fn handshake(c: &Challenge) -> String {
     let reply = match &c.reply {
         ChallengeReply::Echo { pointer } => format!("echo `{pointer}`"),
         ChallengeReply::HmacToken { pointer } => format!("HMAC of `{pointer}`"),
+        ChallengeReply::Json { body } => format!("`{body}`"),
     };
     format!("when {when}: {reply}")
 }
@@ -225,7 +226,8 @@ fn content(s: &Signing) -> String {
             Part::Method => "method".to_owned(),
             Part::SortedFormParams => "sorted form params".to_owned(),
             Part::Header(h) => format!("`{h}`"),
-            Part::Literal(t) => format!("`{t}`"),
+            // A `|` would end the Markdown table cell, even inside a code span.
+            Part::Literal(t) => format!("`{}`", t.replace('|', "\\|")),
             Part::BodyDigest { algorithm, encoding: e } => format!("{algorithm}(body) as {}", encoding(*e)),
         })
         .collect();

@@ -5,6 +5,7 @@ mod app;
 mod config;
 mod deliver;
 mod ingest;
+mod kinds;
 mod limits;
 mod openapi;
 mod support;

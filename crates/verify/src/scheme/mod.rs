@@ -78,9 +78,26 @@ impl Scheme {
     ///
     /// # Errors
     /// [`BuildError::Secret`] when it is empty or does not decode; never quotes the text.
+    ///
+    /// A PEM block (`-----BEGIN PUBLIC KEY-----`, `PRIVATE KEY`, as `openssl genpkey` writes
+    /// them) is read as its DER whatever the scheme's encoding, for schemes with a public-key
+    /// primitive: a PEM is never an HMAC secret's text.
     pub fn key(&self, text: &str) -> Result<crate::Secret, BuildError> {
         match &self.proof {
-            Proof::Signature(s) => crate::Secret::decode(text, s.secret_encoding),
+            Proof::Signature(s) => {
+                let public_key = s.primitives().iter().any(|p| !p.is_symmetric());
+                match crate::secret::pem_der(text) {
+                    Some(der) if public_key => {
+                        let der = der?;
+                        let only = s.primitives();
+                        Ok(match only.as_slice() {
+                            [p] => crate::Secret::for_primitive(der, *p),
+                            _ => crate::Secret::for_primitive(der, crate::Primitive::Ed25519),
+                        })
+                    }
+                    _ => crate::Secret::decode(text, s.secret_encoding),
+                }
+            }
         }
     }
 
@@ -145,12 +162,12 @@ pub enum ChallengeMatch {
         /// Expected value.
         value: String,
     },
-    /// The JSON body has this string at a pointer.
+    /// The JSON body has this value at a pointer (a string, or Discord's `1`).
     Json {
         /// JSON pointer.
         pointer: String,
-        /// Expected string.
-        value: String,
+        /// Expected value, compared as JSON (`"url_verification"`, `1`).
+        value: serde_json::Value,
     },
 }
 
@@ -167,6 +184,11 @@ pub enum ChallengeReply {
     HmacToken {
         /// Where the plain token is.
         pointer: String,
+    },
+    /// 200 with this JSON body, always the same (Discord's PONG `{"type":1}`).
+    Json {
+        /// The body (checked to be JSON when the scheme is validated).
+        body: String,
     },
 }
 
@@ -284,6 +306,12 @@ impl Scheme {
                 },
                 match &c.reply {
                     ChallengeReply::Echo { pointer } | ChallengeReply::HmacToken { pointer } => Some(pointer),
+                    ChallengeReply::Json { body } => {
+                        if serde_json::from_str::<serde::de::IgnoredAny>(body).is_err() {
+                            return fail("the challenge's json reply is not JSON".into());
+                        }
+                        None
+                    }
                 },
             ];
             if let Some(p) = pointers.into_iter().flatten().find(|p| !p.starts_with('/')) {

@@ -258,7 +258,7 @@ impl Verifier {
             }
             ChallengeMatch::Json { pointer, value } => {
                 parsed = json();
-                parsed.as_ref().and_then(|j| j.pointer(pointer)).and_then(serde_json::Value::as_str) == Some(value)
+                parsed.as_ref().and_then(|j| j.pointer(pointer)) == Some(value)
             }
         };
         if !matched {
@@ -276,6 +276,9 @@ impl Verifier {
                 let encrypted = Encoding::Hex.encode(&tag);
                 let body = serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted });
                 Some(ChallengeResponse { content_type: "application/json", body: body.to_string().into_bytes() })
+            }
+            ChallengeReply::Json { body } => {
+                Some(ChallengeResponse { content_type: "application/json", body: body.as_bytes().to_vec() })
             }
         }
     }

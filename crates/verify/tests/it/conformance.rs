@@ -443,6 +443,19 @@ fn endpoint_verification_handshakes_are_answered_after_verification() {
     let got: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(got["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
     assert_eq!(got["encryptedToken"], "d9e0d764a78494688ba3f2d5c0ed4ca311394b4834d959759213424d2df961e3");
+
+    // Discord: an interactions PING (`"type": 1`, a number) gets PONG as JSON; other types do not.
+    let key = secret_for(&preset("discord").unwrap(), 9);
+    let body = br#"{"type":1,"id":"1","application_id":"2"}"#;
+    let (v, h) = signed_json("discord", &key, body, &[]);
+    let req = hookgate_verify::WebhookRequest::new(&h, body);
+    let r = v.challenge_response(&req, &v.verify(&req, now).unwrap()).unwrap();
+    assert_eq!((r.content_type, r.body.as_slice()), ("application/json", &br#"{"type":1}"#[..]));
+    for other in [&br#"{"type":2}"#[..], br#"{"type":"1"}"#] {
+        let (v, h) = signed_json("discord", &key, other, &[]);
+        let req = hookgate_verify::WebhookRequest::new(&h, other);
+        assert!(v.challenge_response(&req, &v.verify(&req, now).unwrap()).is_none());
+    }
 }
 
 #[test]

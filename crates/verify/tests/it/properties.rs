@@ -21,8 +21,11 @@ proptest! {
 
     #[test]
     fn sign_then_verify_round_trips(scheme in scheme_strategy(), body in prop::collection::vec(any::<u8>(), 0..2048), key in prop::collection::vec(any::<u8>(), 1..80)) {
-        // Any key bytes, given as hex so every byte value is reachable.
+        // Any key bytes, given as hex so every byte value is reachable (an Ed25519 scheme's are
+        // its private key's seed).
         let scheme = with_signing(scheme, |s| s.secret_encoding = SecretEncoding::Hex);
+        let ed25519 = scheme.signing().unwrap().primitives() == [hookgate_verify::Primitive::Ed25519];
+        let key = if ed25519 { ed25519_from_seed(&key) } else { key };
         let v = verifier(scheme.clone(), &[&hex(&key)]);
         let s = sign(&v, &body);
         prop_assert!(check(&v, &s.headers, &s.body, s.now).is_ok());

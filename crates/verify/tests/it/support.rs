@@ -16,9 +16,18 @@ pub(crate) fn with_signing(mut scheme: Scheme, change: impl FnOnce(&mut hookgate
     scheme
 }
 
-/// A secret that is valid in the preset's encoding.
+/// A secret that is valid in the preset's encoding: for a public-key scheme, a private key
+/// (seed ‖ public key) so the harness can play the provider.
 pub(crate) fn secret_for(scheme: &Scheme, seed: u8) -> String {
-    match scheme.signing().unwrap().secret_encoding {
+    let signing = scheme.signing().unwrap();
+    if signing.primitives() == [hookgate_verify::Primitive::Ed25519] {
+        let key = ed25519_keypair(seed);
+        return match signing.secret_encoding {
+            hookgate_verify::SecretEncoding::Hex => key.iter().map(|b| format!("{b:02x}")).collect(),
+            _ => b64(&key),
+        };
+    }
+    match signing.secret_encoding {
         hookgate_verify::SecretEncoding::Whsec => {
             use std::fmt::Write as _;
             // 24 bytes → 32 base64 characters.
@@ -93,4 +102,19 @@ pub(crate) fn check(
 
 pub(crate) fn all_presets() -> impl Iterator<Item = Scheme> {
     hookgate_verify::PRESETS.iter().map(|n| preset(n).unwrap())
+}
+
+/// An Ed25519 private key as seed ‖ public key (64 bytes), from a one-byte seed.
+pub(crate) fn ed25519_keypair(seed: u8) -> Vec<u8> {
+    ed25519_from_seed(&(0..32).map(|i| seed.wrapping_mul(17).wrapping_add(i)).collect::<Vec<u8>>())
+}
+
+/// An Ed25519 private key as seed ‖ public key, from the first 32 bytes of `seed` (zero-padded).
+pub(crate) fn ed25519_from_seed(seed: &[u8]) -> Vec<u8> {
+    use ring::signature::KeyPair as _;
+    let mut full = [0u8; 32];
+    let n = seed.len().min(32);
+    full[..n].copy_from_slice(&seed[..n]);
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&full).unwrap();
+    [&full[..], pair.public_key().as_ref()].concat()
 }

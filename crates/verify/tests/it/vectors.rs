@@ -14,6 +14,9 @@ struct Vector {
     scheme: String,
     source: String,
     secret: String,
+    /// Further keys on the same source (a `whsec_` secret beside a `whpk_` key).
+    #[serde(default)]
+    more_secrets: Vec<String>,
     #[serde(default)]
     body: Option<String>,
     #[serde(default)]
@@ -61,7 +64,9 @@ fn published_vectors() {
     for v in &file.vector {
         let scheme = preset(&v.scheme).unwrap_or_else(|| panic!("unknown scheme {}", v.scheme));
         let scheme = with_signing(scheme, |s| s.allow_sha1 |= v.allow_sha1);
-        let verifier = verifier(scheme.clone(), &[&v.secret]);
+        let keys: Vec<&str> =
+            std::iter::once(v.secret.as_str()).chain(v.more_secrets.iter().map(String::as_str)).collect();
+        let verifier = verifier(scheme.clone(), &keys);
         let body = body(v);
         let h = headers(&v.headers);
         let mut req = WebhookRequest::new(&h, &body).with_method(&v.method);

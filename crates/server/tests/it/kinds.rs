@@ -1,0 +1,76 @@
+//! Each verification kind over real HTTP: a gateway with a source per kind, requests signed the
+//! way the provider signs them, and what the gateway answers, stores and records.
+
+use hookgate_verify::{SignOptions, Timestamp};
+
+use crate::support::*;
+
+/// RFC 8032 §7.1 TEST 1: the seed and its public key.
+const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn b64(hex: &str) -> String {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn now() -> SignOptions<'static> {
+    SignOptions { timestamp: Some(Timestamp::now()), ..SignOptions::default() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ed25519_sources_verify_with_the_public_key_only() {
+    let dir = temp_dir("kinds-ed25519");
+    // The receiver holds public keys only, as the providers' dashboards show them.
+    std::fs::write(dir.join("discord.key"), format!("{PUBLIC}\n")).unwrap();
+    std::fs::write(dir.join("sw.key"), format!("whpk_{}", b64(PUBLIC))).unwrap();
+    std::fs::write(dir.join("sw.secret"), WHSEC).unwrap();
+    let extra = "\n[[source]]\nname = \"discord\"\npath = \"/webhooks/discord\"\nscheme = \"discord\"\nsecrets = [{ file = \"discord.key\" }]\n\n[[source]]\nname = \"sw\"\npath = \"/webhooks/sw\"\nscheme = \"standard-webhooks\"\nsecrets = [{ file = \"sw.key\" }, { file = \"sw.secret\" }]\n";
+    let mut gw = TestGateway::start_in(dir, &config_text("", extra)).await;
+    // The tests play the providers with the private key.
+    let discord = signer("discord", &format!("{SEED}{PUBLIC}"));
+    let sw = signer("standard-webhooks", &format!("whsk_{}", b64(&format!("{SEED}{PUBLIC}"))));
+
+    // Discord's interactions PING is answered with PONG and is not an event.
+    let ping = br#"{"type":1,"id":"1","application_id":"2"}"#.to_vec();
+    let r = gw.post("/webhooks/discord", sign_with(&discord, &ping, &now()), ping).await;
+    assert_eq!((r.status, r.text().as_str()), (200, r#"{"type":1}"#));
+    assert!(r.head.to_ascii_lowercase().contains("content-type: application/json"), "{}", r.head);
+    // Discord's deliberate probes: a bad signature gets 401, never a PONG.
+    let ping = br#"{"type":1}"#.to_vec();
+    let mut forged = sign_with(&discord, &ping, &now());
+    for (k, v) in &mut forged {
+        if k.eq_ignore_ascii_case("X-Signature-Ed25519") {
+            v.replace_range(0..2, if v.starts_with("00") { "01" } else { "00" });
+        }
+    }
+    let r = gw.post("/webhooks/discord", forged, ping).await;
+    assert_eq!((r.status, r.text().as_str()), (401, "invalid request signature"));
+    // An event is stored and acknowledged.
+    let event = br#"{"type":2,"id":"3","data":{"name":"hello"}}"#.to_vec();
+    let r = gw.post("/webhooks/discord", sign_with(&discord, &event, &now()), event.clone()).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+
+    // Standard Webhooks `v1a`, and `v1` with the HMAC secret on the same source.
+    let body = br#"{"type":"user.created","data":{"id":"u_1"}}"#.to_vec();
+    let headers = sign_with(&sw, &body, &now());
+    assert!(headers.iter().any(|(k, v)| k == "webhook-signature" && v.starts_with("v1a,")), "{headers:?}");
+    assert_eq!(gw.post("/webhooks/sw", headers, body).await.status, 204);
+    let hmac = signer("standard-webhooks", WHSEC);
+    let body = br#"{"type":"user.deleted","data":{"id":"u_1"}}"#.to_vec();
+    assert_eq!(gw.post("/webhooks/sw", sign_with(&hmac, &body, &now()), body).await.status, 204);
+
+    let events = gw.events();
+    let mut got: Vec<(&str, Option<&str>)> =
+        events.iter().map(|e| (e.source.as_str(), e.event_type.as_deref())).collect();
+    got.sort_unstable();
+    assert_eq!(got, [("discord", Some("2")), ("sw", Some("user.created")), ("sw", Some("user.deleted"))]);
+    assert_eq!(gw.event_body(events.iter().find(|e| e.source == "discord").unwrap().id), event);
+    let rejections = gw.rejections().await;
+    assert_eq!(rejections.len(), 1);
+    assert_eq!((rejections[0].source.as_str(), rejections[0].reason_code.as_str()), ("discord", "signature_mismatch"));
+    gw.stop().await;
+}
