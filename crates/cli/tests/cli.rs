@@ -46,6 +46,15 @@ fn sign_then_verify_every_preset() {
         text(&out.stdout).lines().skip(1).map(|l| l.split_whitespace().next().unwrap().to_owned()).collect();
     assert!(names.len() >= 15, "{names:?}");
     let body = b"CallSid=CA1&From=%2B1555\x00\xff";
+    let schemes = hookgate(&["schemes", "--format", "json"], &[], b"");
+    let listed: serde_json::Value = serde_json::from_slice(&schemes.stdout).unwrap();
+    let weak: Vec<&str> =
+        listed.as_array().unwrap().iter().filter(|s| s["weak"] == true).map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(weak, ["gitlab", "basic-auth", "bearer-token", "api-key-header"]);
+    for entry in listed.as_array().unwrap() {
+        let keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["name", "kind", "weak", "reject_status", "headers", "docs", "handshake"], "{entry}");
+    }
     for name in &names {
         // The provider signs with its key; the receiver verifies with what its dashboard shows
         // (the same secret for HMAC, the public key for Ed25519).
@@ -55,6 +64,7 @@ fn sign_then_verify_every_preset() {
             }
             "discord" => (ED25519_PRIVATE_HEX, ED25519_PUBLIC_HEX),
             "telnyx" => (ED25519_PRIVATE_B64, ED25519_PUBLIC_B64),
+            "basic-auth" => ("hooks:cli-test-secret", "hooks:cli-test-secret"),
             _ => (SECRET.1, SECRET.1),
         };
         let url = "https://hooks.example.com/in?x=1";
@@ -72,6 +82,11 @@ fn sign_then_verify_every_preset() {
         assert_eq!(text(&verified.stdout), "valid\n", "{name}: {}", text(&verified.stderr));
         assert_eq!(verified.status.code(), Some(0));
         let tampered = hookgate(&args, &env, b"CallSid=CA2&From=%2B1555\x00\xff");
+        if weak.contains(&name.as_str()) {
+            // A credential covers no byte of the request: that is what makes these schemes weak.
+            assert_eq!(tampered.status.code(), Some(0), "{name}");
+            continue;
+        }
         assert_eq!(tampered.status.code(), Some(1), "{name}");
         assert!(
             text(&tampered.stderr).contains("signature mismatch") || text(&tampered.stderr).contains("body digest"),

@@ -37,7 +37,11 @@ presets!(
     "hubspot-v3",
     "discord",
     "telnyx",
+    "gitlab",
     "generic-hmac-sha256",
+    "basic-auth",
+    "bearer-token",
+    "api-key-header",
 );
 
 /// Every preset, parsed once. The files are part of the build and a test parses and validates

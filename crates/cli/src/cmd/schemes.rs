@@ -65,9 +65,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             crate::output::outln!("| scheme | kind | reject | signature | window | headers | signed content |")?;
             crate::output::outln!("|---|---|---|---|---|---|---|")?;
             for s in &schemes {
-                let (sig, win, signed) = match s.signing() {
-                    Some(g) => (signature(g), window(g), content(g)),
-                    None => ("–".to_owned(), "–".to_owned(), "–".to_owned()),
+                let (sig, win, signed) = match &s.proof {
+                    Proof::Signature(g) => (signature(g), window(g), content(g)),
+                    Proof::Token(t) if t.prefix.is_empty() => {
+                        (format!("token in `{}`", t.header), "–".into(), "–".into())
+                    }
+                    Proof::Token(t) => {
+                        (format!("`{}` + token in `{}`", t.prefix.trim(), t.header), "–".into(), "–".into())
+                    }
+                    Proof::Basic(_) => ("`Basic` + base64(`user:password`)".into(), "–".into(), "–".into()),
+                    _ => ("–".into(), "–".into(), "–".into()),
                 };
                 crate::output::outln!(
                     "| `{}` | {}{} | {} | {} | {} | {} | {} |",
@@ -106,10 +113,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// The kind `hookgate schemes --format json` names: the primitive of a signature scheme's first
 /// header (Standard Webhooks' `v1a` Ed25519 entry shows in its signature column).
 fn kind(s: &Scheme) -> &'static str {
-    match &s.proof {
-        Proof::Signature(g) => g.signature.first().map_or("hmac", |h| h.primitive.name()),
-        _ => "unknown",
-    }
+    s.proof.kind()
 }
 
 /// What the gateway answers itself, and when.

@@ -198,6 +198,15 @@ impl Config {
                 .build(&dir, &server.drop_headers, &has_target)
                 .map_err(|e| invalid(format!("source `{}`: {e}", sc.name)))?;
             warnings.extend(sc.route_field_warnings(&source.metadata));
+            let scheme = source.scheme();
+            if scheme.is_weak() {
+                warnings.push(format!(
+                    "source `{}`: scheme `{}` is weak: its {} credential covers no byte of the request and never expires, so anyone who sees one request can send others (use HTTPS; prefer a signing scheme where the sender offers one)",
+                    sc.name,
+                    scheme.name,
+                    scheme.proof.kind()
+                ));
+            }
             sources.push(source);
         }
         Ok(Built {

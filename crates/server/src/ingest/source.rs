@@ -106,6 +106,12 @@ impl Source {
                 })
                 .chain(p.routes.pointers()),
         );
+        // A credential that proves nothing about the request is as good as the secret itself:
+        // it is never stored, whatever the deny-list says.
+        let mut drop_headers = p.drop_headers;
+        if p.auth.scheme().is_weak() {
+            drop_headers.extend(p.auth.scheme().proof_headers());
+        }
         Self {
             pointers,
             name: p.name,
@@ -117,7 +123,7 @@ impl Source {
             metadata: p.metadata,
             keep_rejected_bodies: p.keep_rejected_bodies,
             routes: p.routes,
-            drop_headers: p.drop_headers,
+            drop_headers,
             secret_labels: p.secret_labels,
             secret_texts: p.secret_texts,
             retired_secrets: p.retired_secrets,

@@ -74,3 +74,57 @@ async fn ed25519_sources_verify_with_the_public_key_only() {
     assert_eq!((rejections[0].source.as_str(), rejections[0].reason_code.as_str()), ("discord", "signature_mismatch"));
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_sources_accept_the_credential_and_warn_that_they_are_weak() {
+    let dir = temp_dir("kinds-credential");
+    std::fs::write(dir.join("gitlab.token"), "glwht-token\n").unwrap();
+    std::fs::write(dir.join("basic.creds"), "hooks:p4ss").unwrap();
+    std::fs::write(dir.join("flinks.secret"), FLINKS_SECRET).unwrap();
+    std::fs::write(dir.join("fin.secret"), FIN_SECRET).unwrap();
+    let extra = "\n[[source]]\nname = \"gitlab\"\npath = \"/webhooks/gitlab\"\nscheme = \"gitlab\"\nsecrets = [{ file = \"gitlab.token\" }]\n\n[[source]]\nname = \"internal\"\npath = \"/webhooks/internal\"\nscheme = \"basic-auth\"\nsecrets = [{ file = \"basic.creds\" }]\n";
+    let text = config_text("", extra).replace("STORE", dir.join("hookgate.db").to_str().unwrap());
+    std::fs::write(dir.join("check.toml"), &text).unwrap();
+    let built = hookgate_server::config::Config::load(&dir.join("check.toml")).unwrap().build().unwrap();
+    let weak: Vec<&String> = built.warnings.iter().filter(|w| w.contains("is weak")).collect();
+    assert_eq!(weak.len(), 2, "one warning per weak source: {:?}", built.warnings);
+    assert!(weak[0].contains("source `gitlab`") && weak[1].contains("source `internal`"), "{weak:?}");
+    assert!(!weak.iter().any(|w| w.contains("glwht-token") || w.contains("p4ss")), "{weak:?}");
+
+    let mut gw = TestGateway::start_in(dir, &config_text("", extra)).await;
+    let push = br#"{"object_kind":"push"}"#.to_vec();
+    let token = |t: &str| {
+        vec![("X-Gitlab-Token".to_owned(), t.to_owned()), ("X-Gitlab-Event".to_owned(), "Push Hook".to_owned())]
+    };
+    assert_eq!(gw.post("/webhooks/gitlab", token("glwht-token"), push.clone()).await.status, 200);
+    let r = gw.post("/webhooks/gitlab", token("glwht-tokeN"), push.clone()).await;
+    assert_eq!((r.status, r.text().as_str()), (401, "Invalid signature"));
+    assert_eq!(gw.post("/webhooks/gitlab", vec![], push.clone()).await.status, 401);
+    let basic = |v: &str| vec![("Authorization".to_owned(), v.to_owned())];
+    // base64("hooks:p4ss")
+    assert_eq!(gw.post("/webhooks/internal", basic("Basic aG9va3M6cDRzcw=="), push.clone()).await.status, 200);
+    assert_eq!(gw.post("/webhooks/internal", basic("Bearer aG9va3M6cDRzcw=="), push.clone()).await.status, 401);
+
+    let events = gw.events();
+    let mut got: Vec<(&str, Option<&str>)> =
+        events.iter().map(|e| (e.source.as_str(), e.event_type.as_deref())).collect();
+    got.sort_unstable();
+    assert_eq!(got, [("gitlab", Some("Push Hook")), ("internal", None)]);
+    // The credential is never stored with the event (it would be as good as the secret).
+    let gitlab_event = events.iter().find(|e| e.source == "gitlab").unwrap().id;
+    let stored = hookgate_store::Reader::open_existing(&gw.db()).unwrap().get_event(gitlab_event).unwrap().unwrap();
+    let names: Vec<&str> = stored.headers.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(names.contains(&"x-gitlab-event") && !names.contains(&"x-gitlab-token"), "{names:?}");
+    let mut codes: Vec<(String, String)> =
+        gw.rejections().await.into_iter().map(|r| (r.source, r.reason_code)).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            ("gitlab".to_owned(), "missing_header".to_owned()),
+            ("gitlab".to_owned(), "signature_mismatch".to_owned()),
+            ("internal".to_owned(), "malformed_signature".to_owned()),
+        ]
+    );
+    gw.stop().await;
+}

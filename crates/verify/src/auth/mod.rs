@@ -8,6 +8,13 @@
 //! replies as for any other kind. The gateway, the axum extractor and the CLI only ever call
 //! [`Auth`] (docs/adding-a-verification-kind.md).
 
+mod basic;
+mod credential;
+mod token;
+
+pub use self::basic::BasicSpec;
+pub use self::credential::Credential;
+pub use self::token::TokenSpec;
 use crate::error::SignError;
 use crate::error::{BuildError, Rejection};
 use crate::request::WebhookRequest;
@@ -22,6 +29,8 @@ use crate::timestamp::Timestamp;
 pub enum Auth {
     /// A signature over the request, as the scheme describes it.
     Signature(Box<Verifier>),
+    /// A credential sent in a header: a token or basic auth.
+    Credential(Box<Credential>),
 }
 
 impl Auth {
@@ -32,6 +41,8 @@ impl Auth {
     pub fn new(scheme: Scheme, keys: Vec<Secret>) -> Result<Self, BuildError> {
         match &scheme.proof {
             Proof::Signature(_) => Ok(Verifier::new(scheme, keys)?.into()),
+            Proof::Token(t) => Ok(Auth::Credential(Box::new(t.clone().check(scheme, keys)?))),
+            Proof::Basic(b) => Ok(Auth::Credential(Box::new(b.clone().check(scheme, keys)?))),
         }
     }
 
@@ -43,6 +54,7 @@ impl Auth {
     pub fn sign(&self, req: &WebhookRequest<'_>, opts: &SignOptions<'_>) -> Result<Vec<(String, String)>, SignError> {
         match self {
             Auth::Signature(v) => v.sign(req, opts),
+            Auth::Credential(c) => Ok(c.sign()),
         }
     }
 
@@ -53,6 +65,7 @@ impl Auth {
     pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
         match self {
             Auth::Signature(v) => v.verify(req, now),
+            Auth::Credential(c) => c.verify(req, now),
         }
     }
 
@@ -60,6 +73,7 @@ impl Auth {
     pub fn diagnose(&self, req: &WebhookRequest<'_>, now: Timestamp, clues: &Clues<'_>) -> Diagnosis {
         match self {
             Auth::Signature(v) => v.diagnose(req, now, clues),
+            Auth::Credential(c) => c.diagnose(req, now, clues),
         }
     }
 
@@ -67,6 +81,7 @@ impl Auth {
     pub fn fingerprints(&self) -> Vec<String> {
         match self {
             Auth::Signature(v) => v.fingerprints(),
+            Auth::Credential(c) => c.fingerprints(),
         }
     }
 
@@ -74,6 +89,7 @@ impl Auth {
     pub fn challenge_response(&self, req: &WebhookRequest<'_>, verified: &Verified) -> Option<ChallengeResponse> {
         match self {
             Auth::Signature(v) => v.challenge_response(req, verified),
+            Auth::Credential(_) => None,
         }
     }
 
@@ -81,6 +97,7 @@ impl Auth {
     pub fn scheme(&self) -> &Scheme {
         match self {
             Auth::Signature(v) => v.scheme(),
+            Auth::Credential(c) => c.scheme(),
         }
     }
 }

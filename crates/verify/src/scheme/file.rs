@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AlgorithmSpec, BodyDigestParam, Challenge, MetadataSpec, Part, Proof, Reply, Scheme, SignatureHeader, Signing,
-    TimestampSpec,
+    AlgorithmSpec, BasicSpec, BodyDigestParam, Challenge, MetadataSpec, Part, Proof, Reply, Scheme, SignatureHeader,
+    Signing, TimestampSpec, TokenSpec,
 };
 use crate::secret::SecretEncoding;
 
@@ -23,14 +23,16 @@ pub(super) struct SchemeFile {
     signature: Vec<SignatureHeader>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     content: Vec<Part>,
-    #[serde(default)]
-    algorithm: AlgorithmSpec,
+    // Optional so a scheme that is not a signature prints none of the signing keys; a signature
+    // scheme prints them all, as `hookgate schemes --show` always has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    algorithm: Option<AlgorithmSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timestamp: Option<TimestampSpec>,
-    #[serde(default)]
-    secret_encoding: SecretEncoding,
-    #[serde(default)]
-    allow_sha1: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret_encoding: Option<SecretEncoding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allow_sha1: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id_header: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,26 +53,49 @@ pub(super) struct SchemeFile {
     challenge: Option<Challenge>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     metadata: Vec<MetadataSpec>,
+    /// `[token]`: the proof is a token in a header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<TokenSpec>,
+    /// `[basic]`: the proof is HTTP basic authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    basic: Option<BasicSpec>,
 }
 
 impl TryFrom<SchemeFile> for Scheme {
     type Error = String;
 
     fn try_from(f: SchemeFile) -> Result<Self, String> {
+        let signs = !f.signature.is_empty()
+            || !f.content.is_empty()
+            || f.timestamp.is_some()
+            || f.body_digest_param.is_some()
+            || f.url_port_variant
+            || f.allow_sha1.is_some()
+            || f.algorithm.is_some()
+            || f.secret_encoding.is_some();
+        let other = match (f.token, f.basic) {
+            (Some(_), Some(_)) => return Err("a scheme has one proof: [token] or [basic], not both".into()),
+            (Some(t), None) => Some(Proof::Token(t)),
+            (None, Some(b)) => Some(Proof::Basic(b)),
+            (None, None) => None,
+        };
+        if other.is_some() && signs {
+            return Err("a [token] or [basic] scheme has no signature keys (signature, content, algorithm, timestamp, secret_encoding, …)".into());
+        }
         let signing = Signing {
             signature: f.signature,
             content: f.content,
-            algorithm: f.algorithm,
+            algorithm: f.algorithm.unwrap_or_default(),
             timestamp: f.timestamp,
-            secret_encoding: f.secret_encoding,
-            allow_sha1: f.allow_sha1,
+            secret_encoding: f.secret_encoding.unwrap_or_default(),
+            allow_sha1: f.allow_sha1.unwrap_or_default(),
             body_digest_param: f.body_digest_param,
             url_port_variant: f.url_port_variant,
         };
         Ok(Scheme {
             name: f.name,
             docs: f.docs,
-            proof: Proof::Signature(signing),
+            proof: other.unwrap_or(Proof::Signature(signing)),
             id_header: f.id_header,
             event_type_header: f.event_type_header,
             id_pointer: f.id_pointer,
@@ -85,16 +110,22 @@ impl TryFrom<SchemeFile> for Scheme {
 
 impl From<Scheme> for SchemeFile {
     fn from(s: Scheme) -> Self {
-        let Proof::Signature(signing) = s.proof;
+        let (signing, token, basic) = match s.proof {
+            Proof::Signature(signing) => (Some(signing), None, None),
+            Proof::Token(t) => (None, Some(t), None),
+            Proof::Basic(b) => (None, None, Some(b)),
+        };
+        let printed = signing.is_some();
+        let signing = signing.unwrap_or_else(|| Signing::new(Vec::new(), Vec::new()));
         SchemeFile {
             name: s.name,
             docs: s.docs,
             signature: signing.signature,
             content: signing.content,
-            algorithm: signing.algorithm,
+            algorithm: printed.then_some(signing.algorithm),
             timestamp: signing.timestamp,
-            secret_encoding: signing.secret_encoding,
-            allow_sha1: signing.allow_sha1,
+            secret_encoding: printed.then_some(signing.secret_encoding),
+            allow_sha1: printed.then_some(signing.allow_sha1),
             id_header: s.id_header,
             event_type_header: s.event_type_header,
             id_pointer: s.id_pointer,
@@ -105,6 +136,8 @@ impl From<Scheme> for SchemeFile {
             success: s.success,
             challenge: s.challenge,
             metadata: s.metadata,
+            token,
+            basic,
         }
     }
 }

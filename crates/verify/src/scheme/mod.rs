@@ -10,6 +10,7 @@ mod signing;
 use serde::{Deserialize, Serialize};
 
 pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
+use crate::auth::{BasicSpec, TokenSpec};
 use crate::error::BuildError;
 
 /// A complete description of one provider's webhooks.
@@ -52,6 +53,22 @@ pub struct Scheme {
 pub enum Proof {
     /// A signature over the request (HMAC, or a public-key primitive per signature header).
     Signature(Signing),
+    /// A static token in a header (GitLab, an API key, `Authorization: Bearer`). Weak.
+    Token(TokenSpec),
+    /// HTTP basic authentication. Weak.
+    Basic(BasicSpec),
+}
+
+impl Proof {
+    /// The kind's name, as `hookgate schemes` shows it (`token`, `basic`; a signature is named
+    /// by its primitive).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Proof::Signature(s) => s.signature.first().map_or("hmac", |h| h.primitive.name()),
+            Proof::Token(_) => "token",
+            Proof::Basic(_) => "basic",
+        }
+    }
 }
 
 impl Scheme {
@@ -98,6 +115,8 @@ impl Scheme {
                     _ => crate::Secret::decode(text, s.secret_encoding),
                 }
             }
+            Proof::Token(_) => TokenSpec::key(text),
+            Proof::Basic(_) => BasicSpec::key(text),
         }
     }
 
@@ -105,6 +124,7 @@ impl Scheme {
     pub fn signing(&self) -> Option<&Signing> {
         match &self.proof {
             Proof::Signature(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -112,6 +132,7 @@ impl Scheme {
     pub fn signing_mut(&mut self) -> Option<&mut Signing> {
         match &mut self.proof {
             Proof::Signature(s) => Some(s),
+            _ => None,
         }
     }
 }
@@ -251,6 +272,7 @@ impl Scheme {
     pub fn is_weak(&self) -> bool {
         match &self.proof {
             Proof::Signature(_) => false,
+            Proof::Token(_) | Proof::Basic(_) => true,
         }
     }
 
@@ -259,6 +281,8 @@ impl Scheme {
     pub fn proof_headers(&self) -> Vec<String> {
         match &self.proof {
             Proof::Signature(s) => s.signature.iter().map(|h| h.name.to_ascii_lowercase()).collect(),
+            Proof::Token(t) => vec![t.header.to_ascii_lowercase()],
+            Proof::Basic(_) => vec!["authorization".to_owned()],
         }
     }
 
@@ -275,6 +299,8 @@ impl Scheme {
         let header_ok = |name: &str| http::HeaderName::from_bytes(name.as_bytes()).is_ok();
         let proof = match &self.proof {
             Proof::Signature(s) => s.validate(),
+            Proof::Token(t) => t.validate(),
+            Proof::Basic(_) => Ok(()),
         };
         if let Err(reason) = proof {
             return fail(reason);
@@ -325,6 +351,8 @@ impl Scheme {
     pub fn header_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = match &self.proof {
             Proof::Signature(s) => s.header_names(),
+            Proof::Token(t) => vec![t.header.as_str()],
+            Proof::Basic(_) => vec!["Authorization"],
         };
         names.extend(self.id_header.as_deref());
         names.extend(self.event_type_header.as_deref());

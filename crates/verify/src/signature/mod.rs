@@ -38,10 +38,11 @@ pub struct Verified {
     pub event_type: Option<String>,
     /// The signed timestamp, where the scheme has one.
     pub timestamp: Option<Timestamp>,
-    /// The hash the matching signature used: the MAC's for HMAC, SHA-512 for Ed25519.
-    pub algorithm: Algorithm,
-    /// The primitive that checked it.
-    pub primitive: Primitive,
+    /// The hash the matching signature used: the MAC's for HMAC, SHA-512 for Ed25519; `None`
+    /// for a kind that is not a signature (a token).
+    pub algorithm: Option<Algorithm>,
+    /// The primitive that checked the signature; `None` for a kind that is not a signature.
+    pub primitive: Option<Primitive>,
     /// Which configured secret matched (0 = the first), useful to see when rotation is complete.
     pub secret_index: usize,
 }
@@ -235,11 +236,11 @@ impl Verifier {
         let (secret_index, primitive, algorithm) = found.ok_or(Rejection::Mismatch)?;
 
         Ok(Verified {
-            id: self.optional_text(req.headers, self.scheme.id_header.as_deref())?,
-            event_type: self.optional_text(req.headers, self.scheme.event_type_header.as_deref())?,
+            id: optional_text(req.headers, self.scheme.id_header.as_deref())?,
+            event_type: optional_text(req.headers, self.scheme.event_type_header.as_deref())?,
             timestamp: timestamp.map(|t| t.1),
-            algorithm,
-            primitive,
+            algorithm: Some(algorithm),
+            primitive: Some(primitive),
             secret_index,
         })
     }
@@ -395,14 +396,16 @@ impl Verifier {
             }
         }
     }
+}
 
-    fn optional_text(&self, headers: &HeaderMap, name: Option<&str>) -> Result<Option<String>, Rejection> {
-        let Some(name) = name else { return Ok(None) };
-        match single_text(headers, name) {
-            Ok(v) => Ok(Some(v.to_owned())),
-            Err(Rejection::MissingHeader(_) | Rejection::EmptyHeader(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+/// A header the scheme reads for information (an id, a type): absent or empty is `None`; a
+/// repeated or non-text one is refused like any ambiguous header.
+pub(crate) fn optional_text(headers: &HeaderMap, name: Option<&str>) -> Result<Option<String>, Rejection> {
+    let Some(name) = name else { return Ok(None) };
+    match single_text(headers, name) {
+        Ok(v) => Ok(Some(v.to_owned())),
+        Err(Rejection::MissingHeader(_) | Rejection::EmptyHeader(_)) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and property tests. One binary, so the crate is linked once.
 
 mod conformance;
+mod credentials;
 mod properties;
 mod support;
 mod vectors;

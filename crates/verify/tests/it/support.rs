@@ -10,6 +10,12 @@ pub(crate) fn verifier(scheme: Scheme, secrets: &[&str]) -> Verifier {
     Verifier::new(scheme, secrets).unwrap()
 }
 
+/// Any kind's check, with keys as a dashboard shows them.
+pub(crate) fn auth(scheme: Scheme, keys: &[&str]) -> hookgate_verify::Auth {
+    let keys = keys.iter().map(|k| scheme.key(k).unwrap()).collect();
+    hookgate_verify::Auth::new(scheme, keys).unwrap()
+}
+
 /// The scheme with its signing rules changed by `change`.
 pub(crate) fn with_signing(mut scheme: Scheme, change: impl FnOnce(&mut hookgate_verify::Signing)) -> Scheme {
     change(scheme.signing_mut().expect("a signature scheme"));
@@ -100,8 +106,10 @@ pub(crate) fn check(
     v.verify(&WebhookRequest::new(headers, body).with_url(URL), now)
 }
 
+/// Every preset whose proof is a signature (the harness's checks are about signatures; the
+/// credential kinds have theirs in `credentials.rs`).
 pub(crate) fn all_presets() -> impl Iterator<Item = Scheme> {
-    hookgate_verify::PRESETS.iter().map(|n| preset(n).unwrap())
+    hookgate_verify::PRESETS.iter().map(|n| preset(n).unwrap()).filter(|s| s.signing().is_some())
 }
 
 /// An Ed25519 private key as seed ‖ public key (64 bytes), from a one-byte seed.
