@@ -38,6 +38,12 @@ const ED25519_PRIVATE_B64: &str =
     "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
 const ED25519_PUBLIC_B64: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
+/// A P-256 key pair made with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`:
+/// the PKCS#8 private key (`openssl pkcs8 -topk8 -nocrypt -outform DER`) and the
+/// SubjectPublicKeyInfo SendGrid's dashboard shows (`MFkw…`), both base64 DER.
+const P256_PKCS8_B64: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgYXABLM+mIqIqsF5JrruiWr+7P55KUROw5roNCeqOW0ihRANCAARgMtNHfhQ97LFiDRwB+xgR9ueN1xODpzfBz1onIir/E0o2qHo3GgZuZHH5eoL0ZraBQBazCgXx6XDy9NuvmGVY";
+const P256_SPKI_B64: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYDLTR34UPeyxYg0cAfsYEfbnjdcTg6c3wc9aJyIq/xNKNqh6NxoGbmRx+XqC9Ga2gUAWswoF8elw8vTbr5hlWA==";
+
 #[test]
 fn sign_then_verify_every_preset() {
     let out = hookgate(&["schemes"], &[], b"");
@@ -65,6 +71,7 @@ fn sign_then_verify_every_preset() {
             "discord" => (ED25519_PRIVATE_HEX, ED25519_PUBLIC_HEX),
             "telnyx" => (ED25519_PRIVATE_B64, ED25519_PUBLIC_B64),
             "basic-auth" => ("hooks:cli-test-secret", "hooks:cli-test-secret"),
+            "sendgrid" => (P256_PKCS8_B64, P256_SPKI_B64),
             _ => (SECRET.1, SECRET.1),
         };
         let url = "https://hooks.example.com/in?x=1";

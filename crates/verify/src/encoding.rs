@@ -5,8 +5,9 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 use serde::{Deserialize, Serialize};
 
-/// The largest MAC any supported algorithm produces (HMAC-SHA-512).
-pub(crate) const MAX_MAC_LEN: usize = 64;
+/// The largest signature any supported primitive produces: a DER-encoded ECDSA P-256 signature
+/// (72 bytes; HMAC-SHA-512 and Ed25519 are 64).
+pub(crate) const MAX_MAC_LEN: usize = 72;
 
 /// Senders disagree on padding, so decoding accepts both; encoding always pads (the common form).
 pub(crate) const BASE64_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
@@ -67,8 +68,8 @@ impl Encoding {
                 n
             }
             Encoding::Base64 | Encoding::Base64url => {
-                // 64 bytes encode to 88 characters with padding; anything longer cannot be a MAC.
-                if text.len() > 88 {
+                // 72 bytes encode to 96 characters with padding; anything longer cannot be a MAC.
+                if text.len() > 96 {
                     return None;
                 }
                 let engine = if self == Encoding::Base64 { &BASE64_ANY_PAD } else { &BASE64URL_ANY_PAD };
@@ -155,9 +156,10 @@ mod tests {
 
     #[test]
     fn oversized_input_is_refused_before_decoding() {
-        assert!(Encoding::Hex.decode_mac(&[b'a'; 130]).is_none());
-        assert!(Encoding::Base64.decode_mac(&[b'A'; 92]).is_none());
-        let max = Encoding::Base64.encode(&[1u8; 64]);
-        assert_eq!(Encoding::Base64.decode_mac(max.as_bytes()).unwrap().as_slice().len(), 64);
+        assert!(Encoding::Hex.decode_mac(&[b'a'; 146]).is_none());
+        assert!(Encoding::Base64.decode_mac(&[b'A'; 100]).is_none());
+        let max = Encoding::Base64.encode(&[1u8; 72]);
+        assert_eq!(Encoding::Base64.decode_mac(max.as_bytes()).unwrap().as_slice().len(), 72);
+        assert_eq!(Encoding::Hex.decode_mac(&[b'a'; 144]).unwrap().as_slice().len(), 72);
     }
 }

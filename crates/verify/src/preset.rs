@@ -37,6 +37,7 @@ presets!(
     "hubspot-v3",
     "discord",
     "telnyx",
+    "sendgrid",
     "gitlab",
     "generic-hmac-sha256",
     "basic-auth",

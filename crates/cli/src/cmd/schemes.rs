@@ -151,7 +151,7 @@ fn encoding(e: Encoding) -> &'static str {
 fn signature(s: &Signing) -> String {
     let mut out = match &s.algorithm {
         _ if s.signature.first().is_some_and(|h| h.primitive != Primitive::Hmac) => {
-            s.signature[0].primitive.name().to_string().replace("ed25519", "Ed25519")
+            title(s.signature[0].primitive).to_owned()
         }
         AlgorithmSpec::Fixed(a) => format!("HMAC-{}", a.to_string().to_uppercase()),
         AlgorithmSpec::FromHeader { header, default, allowed } => format!(
@@ -179,7 +179,7 @@ fn signature(s: &Signing) -> String {
     }
     for h in s.signature.iter().skip(1) {
         if h.primitive != s.signature[0].primitive {
-            let p = h.primitive.name().replace("ed25519", "Ed25519");
+            let p = title(h.primitive);
             out.push_str(&format!("; `{}` + {}: {p}", h.prefix, encoding(h.encoding)));
         }
         if let Some(a) = h.algorithm {
@@ -189,18 +189,29 @@ fn signature(s: &Signing) -> String {
             }
         }
     }
+    let public_key_only = s.primitives().iter().all(|p| !p.is_symmetric());
     match s.secret_encoding {
         SecretEncoding::Utf8 => {}
         SecretEncoding::Whsec if s.primitives().contains(&Primitive::Ed25519) => {
             out.push_str("; secret `whsec_` + base64, public key `whpk_` + base64");
         }
         SecretEncoding::Whsec => out.push_str("; secret `whsec_` + base64"),
-        SecretEncoding::Hex if s.primitives() == [Primitive::Ed25519] => out.push_str("; public key hex"),
-        SecretEncoding::Base64 if s.primitives() == [Primitive::Ed25519] => out.push_str("; public key base64"),
+        SecretEncoding::Hex if public_key_only => out.push_str("; public key hex"),
+        SecretEncoding::Base64 if public_key_only => out.push_str("; public key base64 (DER for ECDSA)"),
         SecretEncoding::Hex => out.push_str("; secret hex"),
         SecretEncoding::Base64 => out.push_str("; secret base64"),
     }
     out
+}
+
+/// How the README names a primitive.
+fn title(p: Primitive) -> &'static str {
+    match p {
+        Primitive::Hmac => "HMAC",
+        Primitive::Ed25519 => "Ed25519",
+        Primitive::EcdsaP256 => "ECDSA P-256/SHA-256",
+        _ => p.name(),
+    }
 }
 
 fn window(s: &Signing) -> String {

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
 use crate::auth::{BasicSpec, TokenSpec};
 use crate::error::BuildError;
+use crate::secret::SecretEncoding;
+use crate::signature::Primitive;
 
 /// A complete description of one provider's webhooks.
 ///
@@ -64,7 +66,7 @@ impl Proof {
     /// by its primitive).
     pub fn kind(&self) -> &'static str {
         match self {
-            Proof::Signature(s) => s.signature.first().map_or("hmac", |h| h.primitive.name()),
+            Proof::Signature(s) => s.signature.first().map_or("hmac", |h| h.primitive.kind()),
             Proof::Token(_) => "token",
             Proof::Basic(_) => "basic",
         }
@@ -102,9 +104,9 @@ impl Scheme {
     pub fn key(&self, text: &str) -> Result<crate::Secret, BuildError> {
         match &self.proof {
             Proof::Signature(s) => {
-                let public_key = s.primitives().iter().any(|p| !p.is_symmetric());
+                let has_public_key = s.primitives().iter().any(|p| !p.is_symmetric());
                 match crate::secret::pem_der(text) {
-                    Some(der) if public_key => {
+                    Some(der) if has_public_key => {
                         let der = der?;
                         let only = s.primitives();
                         Ok(match only.as_slice() {
@@ -112,7 +114,11 @@ impl Scheme {
                             _ => crate::Secret::for_primitive(der, crate::Primitive::Ed25519),
                         })
                     }
-                    _ => crate::Secret::decode(text, s.secret_encoding),
+                    _ => match s.primitives().as_slice() {
+                        // A public key is checked now, so a key in another format is named.
+                        [p] if !p.is_symmetric() => public_key(text, s.secret_encoding, *p),
+                        _ => crate::Secret::decode(text, s.secret_encoding),
+                    },
                 }
             }
             Proof::Token(_) => TokenSpec::key(text),
@@ -252,6 +258,32 @@ impl Reply {
 
 /// Limits on what a header may hold; anything larger is hostile or broken.
 pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
+
+/// A public key's text decoded by the scheme's encoding and checked to be a key of `primitive`;
+/// when it is not, the error says which format the text looks like (the mistake diagnosis would
+/// otherwise only see as "every signature fails").
+fn public_key(text: &str, encoding: SecretEncoding, primitive: Primitive) -> Result<crate::Secret, BuildError> {
+    let fits = |e: SecretEncoding| {
+        crate::Secret::decode(text, e).ok().filter(|k| crate::signature::key_fits(primitive, k.expose()))
+    };
+    if let Some(key) = fits(encoding) {
+        return Ok(key);
+    }
+    let hint = if text.trim().starts_with("whsec_") {
+        "the key is an HMAC secret (`whsec_…`), and this scheme verifies with the provider's public key"
+    } else if encoding != SecretEncoding::Hex && fits(SecretEncoding::Hex).is_some() {
+        "the key looks like hex, and this scheme reads its key as base64"
+    } else if encoding != SecretEncoding::Base64 && fits(SecretEncoding::Base64).is_some() {
+        "the key looks like base64, and this scheme reads its key as hex"
+    } else {
+        return crate::Secret::decode(text, encoding).and_then(|k| {
+            crate::signature::key_fits(primitive, k.expose())
+                .then_some(k)
+                .ok_or(BuildError::Secret("the text is not a public key this scheme's primitive can use"))
+        });
+    };
+    Err(BuildError::Secret(hint))
+}
 
 impl Scheme {
     /// Whether a signature, once seen, is useless for a new request: it covers a timestamp

@@ -14,6 +14,7 @@ pub use self::diagnose::{Budget, Cause, Clues, Diagnosis, Finding};
 
 pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, parse};
 pub use self::primitive::Primitive;
+pub(crate) use self::primitive::key_fits;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::Digest as _;
@@ -188,8 +189,8 @@ impl Verifier {
                 (Primitive::Hmac, None) => self.request_algorithm(req.headers)?,
                 (p, _) => p.hash(Algorithm::Sha256),
             };
-            let len = sig_header.spec.primitive.signature_len(algorithm);
-            if parsed.macs.iter().any(|m| m.as_slice().len() == len) {
+            let primitive = sig_header.spec.primitive;
+            if parsed.macs.iter().any(|m| primitive.signature_len_ok(algorithm, m.as_slice().len())) {
                 reads.push((sig_header, parsed, algorithm));
             } else {
                 first_error.get_or_insert(Rejection::MalformedSignature);

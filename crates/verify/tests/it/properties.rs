@@ -23,8 +23,11 @@ proptest! {
         // Any key bytes, given as hex so every byte value is reachable (an Ed25519 scheme's are
         // its private key's seed).
         let scheme = with_signing(scheme, |s| s.secret_encoding = SecretEncoding::Hex);
-        let ed25519 = scheme.signing().unwrap().primitives() == [hookgate_verify::Primitive::Ed25519];
-        let key = if ed25519 { ed25519_from_seed(&key) } else { key };
+        let key = match scheme.signing().unwrap().primitives().as_slice() {
+            [hookgate_verify::Primitive::Ed25519] => ed25519_from_seed(&key),
+            [hookgate_verify::Primitive::EcdsaP256] => p256_pkcs8(key[0]),
+            _ => key,
+        };
         let v = verifier(scheme.clone(), &[&hex(&key)]);
         let s = sign(&v, &body);
         prop_assert!(check(&v, &s.headers, &s.body, s.now).is_ok());

@@ -26,8 +26,12 @@ pub(crate) fn with_signing(mut scheme: Scheme, change: impl FnOnce(&mut hookgate
 /// (seed ‖ public key) so the harness can play the provider.
 pub(crate) fn secret_for(scheme: &Scheme, seed: u8) -> String {
     let signing = scheme.signing().unwrap();
-    if signing.primitives() == [hookgate_verify::Primitive::Ed25519] {
-        let key = ed25519_keypair(seed);
+    let private = match signing.primitives().as_slice() {
+        [hookgate_verify::Primitive::Ed25519] => Some(ed25519_keypair(seed)),
+        [hookgate_verify::Primitive::EcdsaP256] => Some(p256_pkcs8(seed)),
+        _ => None,
+    };
+    if let Some(key) = private {
         return match signing.secret_encoding {
             hookgate_verify::SecretEncoding::Hex => key.iter().map(|b| format!("{b:02x}")).collect(),
             _ => b64(&key),
@@ -125,4 +129,21 @@ pub(crate) fn ed25519_from_seed(seed: &[u8]) -> Vec<u8> {
     full[..n].copy_from_slice(&seed[..n]);
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&full).unwrap();
     [&full[..], pair.public_key().as_ref()].concat()
+}
+
+/// A P-256 private key (PKCS#8) per seed: ring only makes random ones, so each seed's is made
+/// once and kept, and the same seed means the same key throughout a test run.
+pub(crate) fn p256_pkcs8(seed: u8) -> Vec<u8> {
+    static KEYS: std::sync::Mutex<Vec<Option<Vec<u8>>>> = std::sync::Mutex::new(Vec::new());
+    let mut keys = KEYS.lock().unwrap();
+    if keys.is_empty() {
+        keys.resize(256, None);
+    }
+    keys[usize::from(seed)]
+        .get_or_insert_with(|| {
+            let rng = ring::rand::SystemRandom::new();
+            let alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+            ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap().as_ref().to_vec()
+        })
+        .clone()
 }

@@ -46,7 +46,12 @@ pub(super) fn variants(body: &[u8], cap: usize) -> Vec<Variant> {
             let trimmed = body.strip_suffix(b"\r\n").or_else(|| body.strip_suffix(b"\n")).unwrap_or(body);
             push(trimmed.to_vec(), "without its trailing newline");
         }
-        _ => push([body, b"\n"].concat(), "with a trailing newline added"),
+        _ => {
+            push([body, b"\n"].concat(), "with a trailing newline added");
+            // SendGrid signs its body with the CRLF it ends with; a framework that trims it
+            // breaks every signature.
+            push([body, b"\r\n"].concat(), "with a trailing CRLF added (it was trimmed after signing)");
+        }
     }
     if body.windows(2).any(|w| w == b"\r\n") {
         push(replace(body, b"\r\n", b"\n"), "with CRLF line endings as LF");

@@ -366,3 +366,45 @@ fn the_budget_bounds_the_work() {
     let d = diagnose(&v, &signed(&stranger, &big, None), &big, None, &Clues { secrets: &t, ..Clues::default() });
     assert!(d.exhausted, "{d:?}");
 }
+
+/// Diagnosis through a public-key primitive: SendGrid signs its body with the CRLF it ends with,
+/// and a framework that trims it breaks the ECDSA signature; an Ed25519 key given in base64
+/// where Discord's is hex.
+#[test]
+fn public_key_schemes_are_diagnosed_with_their_primitive() {
+    use base64::Engine as _;
+    use ring::signature::KeyPair as _;
+    let rng = ring::rand::SystemRandom::new();
+    let alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+    let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let signer = verifier("sendgrid", &[&b64(pkcs8.as_ref())]);
+    let receiver = verifier("sendgrid", &[&b64(pair.public_key().as_ref())]);
+    let body = b"[{\"event\":\"delivered\",\"sg_event_id\":\"e1\"}]\r\n";
+    let headers = signed(&signer, body, None);
+    assert!(receiver.verify(&WebhookRequest::new(&headers, body), now()).is_ok());
+    let trimmed = &body[..body.len() - 2];
+    let d = diagnose(&receiver, &headers, trimmed, None, &Clues::default());
+    assert_eq!(causes(&d), [Cause::BodyReserialized], "{d:?}");
+    assert!(d.findings[0].detail.contains("trailing CRLF added"), "{d:?}");
+
+    // A key in another format than the scheme reads is refused when it is read, saying which.
+    let seed = [7u8; 32];
+    let ed = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
+    let discord = preset("discord").unwrap();
+    let err = discord.key(&b64(ed.public_key().as_ref())).unwrap_err().to_string();
+    assert!(err.contains("looks like base64") && err.contains("hex"), "{err}");
+    let telnyx = preset("telnyx").unwrap();
+    let err = telnyx.key(&Encoding::Hex.encode(ed.public_key().as_ref())).unwrap_err().to_string();
+    assert!(err.contains("looks like hex"), "{err}");
+    let err = preset("standard-webhooks").unwrap().key("whpk_not base64").unwrap_err().to_string();
+    assert!(!err.contains("not base64"), "the text is never quoted: {err}");
+    // An HMAC secret on a public-key scheme, and a public key on an HMAC scheme.
+    let err = discord.key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err().to_string();
+    assert!(err.contains("HMAC secret"), "{err}");
+    let flinks = preset("stripe").unwrap();
+    let sw = preset("standard-webhooks").unwrap();
+    let public = sw.key(&format!("whpk_{}", b64(ed.public_key().as_ref()))).unwrap();
+    assert!(Auth::new(flinks, vec![public]).unwrap_err().to_string().contains("ed25519 key"));
+}

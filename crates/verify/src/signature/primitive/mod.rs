@@ -7,6 +7,7 @@
 //! sign`). The engine (`signature/mod.rs`) and diagnosis (`signature/diagnose/`) only ever call
 //! [`Key`], so neither knows which primitive it is driving.
 
+mod ecdsa;
 mod ed25519;
 mod hmac;
 
@@ -31,6 +32,10 @@ pub enum Primitive {
     Hmac,
     /// Ed25519 (RFC 8032), verified with the provider's public key.
     Ed25519,
+    /// ECDSA on P-256 with SHA-256, verified with the provider's public key; signatures in DER
+    /// (SendGrid) or as the fixed 64-byte r ‖ s (JWS).
+    #[serde(rename = "ecdsa-p256")]
+    EcdsaP256,
 }
 
 impl Primitive {
@@ -39,6 +44,16 @@ impl Primitive {
         match self {
             Primitive::Hmac => "hmac",
             Primitive::Ed25519 => "ed25519",
+            Primitive::EcdsaP256 => "ecdsa-p256",
+        }
+    }
+
+    /// The kind `hookgate schemes --format json` names (`hmac`, `ed25519`, `ecdsa`).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Primitive::Hmac => "hmac",
+            Primitive::Ed25519 => "ed25519",
+            Primitive::EcdsaP256 => "ecdsa",
         }
     }
 
@@ -51,11 +66,13 @@ impl Primitive {
         *self == Primitive::Hmac
     }
 
-    /// The length of one signature, in bytes: HMAC's is the hash's.
-    pub(crate) fn signature_len(self, algorithm: Algorithm) -> usize {
+    /// Whether a signature of `len` bytes can be one of this primitive's: HMAC's is the hash's
+    /// length, a DER-encoded ECDSA signature varies.
+    pub(crate) fn signature_len_ok(self, algorithm: Algorithm, len: usize) -> bool {
         match self {
-            Primitive::Hmac => algorithm.output_len(),
-            Primitive::Ed25519 => ed25519::SIGNATURE_LEN,
+            Primitive::Hmac => len == algorithm.output_len(),
+            Primitive::Ed25519 => len == ed25519::SIGNATURE_LEN,
+            Primitive::EcdsaP256 => ecdsa::SIGNATURE_LENS.contains(&len),
         }
     }
 
@@ -65,6 +82,7 @@ impl Primitive {
         match self {
             Primitive::Hmac => hmac,
             Primitive::Ed25519 => Algorithm::Sha512,
+            Primitive::EcdsaP256 => Algorithm::Sha256,
         }
     }
 }
@@ -114,6 +132,7 @@ impl Key {
         let check: Box<dyn Check + Send + Sync> = match primitive {
             Primitive::Hmac => Box::new(hmac::HmacKey::new(bytes, algorithms)),
             Primitive::Ed25519 => Box::new(ed25519::Ed25519Key::new(bytes)?),
+            Primitive::EcdsaP256 => Box::new(ecdsa::EcdsaKey::new(bytes)?),
         };
         Ok(Self { primitive, check })
     }
@@ -134,6 +153,11 @@ impl Key {
     pub(crate) fn sign(&self, algorithm: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Zeroizing<Vec<u8>>> {
         self.check.sign(algorithm, content)
     }
+}
+
+/// Whether `bytes` make a key of `primitive` (a public key's text is checked when it is read).
+pub(crate) fn key_fits(primitive: Primitive, bytes: &[u8]) -> bool {
+    Key::new(primitive, bytes, &[]).is_ok()
 }
 
 /// A verifier's keys, in configured order (the order decides `secret_index`).
