@@ -28,7 +28,9 @@ fn header_args(signed: &Output) -> Vec<String> {
     text(&signed.stdout).lines().flat_map(|l| ["-H".to_owned(), l.to_owned()]).collect()
 }
 
-const SECRET: (&str, &str) = ("HG_TEST_SECRET", "cli-test-secret");
+/// Valid as UTF-8 text and as base64, so one secret suits every HMAC preset (Airtable and
+/// Microsoft Teams base64-decode theirs).
+const SECRET: (&str, &str) = ("HG_TEST_SECRET", "clitestsecretZq8");
 
 /// RFC 8032 §7.1 TEST 1's key pair: seed ‖ public key (the provider's private key, as libsodium
 /// writes it) and the public key, in hex (Discord) and base64 (Telnyx).
@@ -399,7 +401,7 @@ fn only_cause(json: &serde_json::Value, reason: &str, cause: &str, detail: &str)
 fn verify_explain_names_each_cause() {
     let body = br#"{"ResponseType":"KYC","Tag":"userId=12345"}"#;
     let pretty = b"{\n  \"ResponseType\": \"KYC\",\n  \"Tag\": \"userId=12345\"\n}";
-    let env = [SECRET, ("HG_OLD", "old-secret"), ("HG_NL", "Y2xpLXRlc3Qtc2VjcmV0Cg=="), ("HG_B64", "c2VjcmV0LWJ5dGVz")];
+    let env = [SECRET, ("HG_OLD", "old-secret"), ("HG_NL", "Y2xpdGVzdHNlY3JldFpxOAo="), ("HG_B64", "c2VjcmV0LWJ5dGVz")];
     let flinks = ["--scheme", "flinks", "--secret-env", SECRET.0];
 
     // body-reserialized: the sender signed a pretty-printed body and sent it compact.

@@ -47,6 +47,7 @@ pub(crate) fn secret_for(scheme: &Scheme, seed: u8) -> String {
             s
         }
         hookgate_verify::SecretEncoding::Hex => format!("{seed:02x}{seed:02x}0011223344"),
+        hookgate_verify::SecretEncoding::Base64 => b64(&[seed, 0x5a, 0xc3, 0x11, seed, 0x7e]),
         _ => format!("secret-{seed}-Zq8s"),
     }
 }
