@@ -1,6 +1,11 @@
 //! `verify` throughput for Flinks-shaped bodies (1 KiB and 16 KiB), beside the bare keyed HMAC it
 //! is built on, so the engine's overhead (header parsing, decoding, content assembly) is visible.
 //! Compare with `openssl speed -hmac sha256` via `scripts/bench-verify.sh`.
+//!
+//! `public_key` times one verification per request for the public-key primitives: the whole
+//! engine on a 1 KiB Discord (Ed25519) and SendGrid (ECDSA P-256) request, and ring's bare
+//! verification of a short message beside it, which is what `openssl speed ed25519 ecdsap256`
+//! measures (the script prints both in one run).
 
 use std::hint::black_box;
 
@@ -64,5 +69,58 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// A request signed by the provider's private key, verified with its public key, and the bare
+/// primitive on a 32-byte message.
+fn public_key(c: &mut Criterion) {
+    use base64::Engine as _;
+    use ring::signature::KeyPair as _;
+    let now = Timestamp::from_unix_secs(1_700_000_000);
+    let body = flinks_body(1024);
+    let rng = ring::rand::SystemRandom::new();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+
+    let seed = [42u8; 32];
+    let ed = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
+    let p256_alg = &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(p256_alg, &rng).unwrap();
+    let p256 = ring::signature::EcdsaKeyPair::from_pkcs8(p256_alg, pkcs8.as_ref(), &rng).unwrap();
+    let cases = [
+        ("discord_ed25519", hex(&[&seed[..], ed.public_key().as_ref()].concat()), hex(ed.public_key().as_ref())),
+        ("sendgrid_ecdsa_p256", b64(pkcs8.as_ref()), b64(p256.public_key().as_ref())),
+    ];
+    let mut group = c.benchmark_group("public_key");
+    for (name, private, public) in cases {
+        let scheme = preset(name.split('_').next().unwrap()).unwrap();
+        let signer = Verifier::new(scheme.clone(), vec![scheme.key(&private).unwrap()]).unwrap();
+        let verifier = Verifier::new(scheme.clone(), vec![scheme.key(&public).unwrap()]).unwrap();
+        let empty = HeaderMap::new();
+        let opts = SignOptions { timestamp: Some(now), ..SignOptions::default() };
+        let mut headers = HeaderMap::new();
+        for (k, v) in signer.sign(&WebhookRequest::new(&empty, &body), &opts).unwrap() {
+            headers.insert(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(&v).unwrap());
+        }
+        group.bench_function(format!("verify/{name}/1024"), |b| {
+            b.iter(|| verifier.verify(&WebhookRequest::new(black_box(&headers), black_box(&body)), now).unwrap());
+        });
+    }
+    let message = [7u8; 32];
+    let ed_sig = ed.sign(&message);
+    let ed_public =
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, ed.public_key().as_ref().to_vec());
+    group.bench_function("bare/ed25519/32", |b| {
+        b.iter(|| ed_public.verify(black_box(&message), ed_sig.as_ref()).unwrap())
+    });
+    let p256_sig = p256.sign(&rng, &message).unwrap();
+    let p256_public = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ECDSA_P256_SHA256_ASN1,
+        p256.public_key().as_ref().to_vec(),
+    );
+    group.bench_function("bare/ecdsa_p256/32", |b| {
+        b.iter(|| p256_public.verify(black_box(&message), p256_sig.as_ref()).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, public_key);
 criterion_main!(benches);
