@@ -259,6 +259,10 @@ impl Reply {
 /// Limits on what a header may hold; anything larger is hostile or broken.
 pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
 
+/// Most entries of a scheme's signature list that may name one header (Standard Webhooks has
+/// two: `v1,` and `v1a,`); the engine reads them into a stack array.
+pub(crate) const MAX_ENTRIES_PER_HEADER: usize = 4;
+
 /// A public key's text decoded by the scheme's encoding and checked to be a key of `primitive`;
 /// when it is not, the error says which format the text looks like (the mistake diagnosis would
 /// otherwise only see as "every signature fails").

@@ -106,6 +106,16 @@ impl Signing {
                 ));
             }
         }
+        for sig in &self.signature {
+            let same = self.signature.iter().filter(|o| o.name.eq_ignore_ascii_case(&sig.name)).count();
+            if same > super::MAX_ENTRIES_PER_HEADER {
+                return Err(format!(
+                    "signature header `{}` is listed {same} times; at most {} entries may share a header",
+                    sig.name,
+                    super::MAX_ENTRIES_PER_HEADER
+                ));
+            }
+        }
         if self.signature.iter().all(|s| s.algorithm == Some(Algorithm::Sha1)) && !self.allow_sha1 {
             return Err("every signature header is sha1, which needs allow_sha1 = true".into());
         }

@@ -15,6 +15,7 @@ pub use self::diagnose::{Budget, Cause, Clues, Diagnosis, Finding};
 pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, parse};
 pub use self::primitive::Primitive;
 pub(crate) use self::primitive::key_fits;
+pub(crate) use crate::scheme::MAX_ENTRIES_PER_HEADER;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::Digest as _;
@@ -171,12 +172,15 @@ impl Verifier {
     /// # Errors
     /// The [`Rejection`] that stopped the request. Report it to operators, never to the sender.
     pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
-        let (group, values) = self.signature_values(req.headers)?;
+        let (first, values) = self.signature_values(req.headers)?;
         // Each entry for the header reads its own items (`v1,` for HMAC, `v1a,` for Ed25519);
-        // the request is malformed only when none of them finds a signature of its length.
-        let mut reads: Vec<(&SigHeader, ParsedSignatures<'_>, Algorithm)> = Vec::with_capacity(1);
+        // the request is malformed only when none of them finds a signature of its length. On
+        // the stack: this runs for every request.
+        let mut reads: [Option<(&SigHeader, ParsedSignatures<'_>, Algorithm)>; MAX_ENTRIES_PER_HEADER] =
+            [const { None }; MAX_ENTRIES_PER_HEADER];
         let mut first_error = None;
-        for sig_header in group {
+        let group = self.sig_headers.iter().filter(|g| g.name == first.name);
+        for (slot, sig_header) in reads.iter_mut().zip(group) {
             let parsed = match parse(&sig_header.spec, &values) {
                 Ok(p) => p,
                 Err(e) => {
@@ -191,21 +195,22 @@ impl Verifier {
             };
             let primitive = sig_header.spec.primitive;
             if parsed.macs.iter().any(|m| primitive.signature_len_ok(algorithm, m.as_slice().len())) {
-                reads.push((sig_header, parsed, algorithm));
+                *slot = Some((sig_header, parsed, algorithm));
             } else {
                 first_error.get_or_insert(Rejection::MalformedSignature);
             }
         }
-        if reads.is_empty() {
+        if reads.iter().all(Option::is_none) {
             return Err(first_error.unwrap_or(Rejection::MalformedSignature));
         }
+        let reads = || reads.iter().flatten();
 
         let timestamp = match &self.signing.timestamp {
             None => None,
             Some(spec) => {
                 let raw = match &spec.header {
                     Some(h) => Some(single_text(req.headers, h)?),
-                    None => reads.iter().find_map(|r| r.1.timestamp),
+                    None => reads().find_map(|r| r.1.timestamp),
                 };
                 let raw = raw.ok_or(Rejection::MalformedTimestamp)?;
                 let ts = Timestamp::parse(raw, spec.format).ok_or(Rejection::MalformedTimestamp)?;
@@ -220,7 +225,7 @@ impl Verifier {
         let digest_in_url = check_body_digest(&self.signing, req)?;
         let matching_secret = |req: &WebhookRequest<'_>| -> Result<Option<(usize, Primitive, Algorithm)>, Rejection> {
             let content = assemble(&self.signing, req, req.headers, timestamp.map(|t| t.0), digest_in_url)?;
-            Ok(reads.iter().find_map(|(h, parsed, algorithm)| {
+            Ok(reads().find_map(|(h, parsed, algorithm)| {
                 let p = h.spec.primitive;
                 self.keys.matching(p, *algorithm, &content, &parsed.macs).map(|i| (i, p, *algorithm))
             }))
@@ -363,15 +368,14 @@ impl Verifier {
         Ok(out)
     }
 
-    /// The first configured signature header present in the request, with every entry for
-    /// that header name and its raw values.
-    fn signature_values<'h>(&self, headers: &'h HeaderMap) -> Result<(Vec<&SigHeader>, Vec<&'h [u8]>), Rejection> {
+    /// The first configured signature header present in the request (the other entries for
+    /// that header name share its values) and its raw values.
+    fn signature_values<'h>(&self, headers: &'h HeaderMap) -> Result<(&SigHeader, Vec<&'h [u8]>), Rejection> {
         for h in &self.sig_headers {
             let values: Vec<&[u8]> =
                 headers.get_all(&h.name).iter().take(MAX_HEADER_VALUES + 1).map(HeaderValue::as_bytes).collect();
             if !values.is_empty() {
-                let group = self.sig_headers.iter().filter(|g| g.name == h.name).collect();
-                return Ok((group, values));
+                return Ok((h, values));
             }
         }
         Err(Rejection::MissingHeader(self.sig_headers[0].spec.name.clone()))
