@@ -38,6 +38,7 @@ presets!(
     "discord",
     "telnyx",
     "sendgrid",
+    "plaid",
     "gitlab",
     "airtable",
     "attio",

@@ -74,6 +74,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         (format!("`{}` + token in `{}`", t.prefix.trim(), t.header), "–".into(), "–".into())
                     }
                     Proof::Basic(_) => ("`Basic` + base64(`user:password`)".into(), "–".into(), "–".into()),
+                    Proof::Jwt(j) => (
+                        format!("{} JWT in `{}`, `kid` choosing the key (a JWK or JWKS)", j.algorithm.name(), j.header),
+                        format!("`iat` {} s", j.max_age_secs),
+                        format!("SHA-256(body) in the `{}` claim", j.body_sha256_claim),
+                    ),
                     _ => ("–".into(), "–".into(), "–".into()),
                 };
                 crate::output::outln!(

@@ -128,3 +128,57 @@ async fn credential_sources_accept_the_credential_and_warn_that_they_are_weak() 
     );
     gw.stop().await;
 }
+
+/// A Plaid-style JWT made now with a fresh P-256 key: header, claims and the JWS r ‖ s.
+fn plaid_jwt(pair: &ring::signature::EcdsaKeyPair, kid: &str, iat: i64, body: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let url = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let header = url(format!(r#"{{"alg":"ES256","kid":"{kid}","typ":"JWT"}}"#).as_bytes());
+    let hash: String = sha2::Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+    let claims = url(format!(r#"{{"iat":{iat},"request_body_sha256":"{hash}"}}"#).as_bytes());
+    let signed = format!("{header}.{claims}");
+    let sig = pair.sign(&ring::rand::SystemRandom::new(), signed.as_bytes()).unwrap();
+    format!("{signed}.{}", url(sig.as_ref()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_sources_check_the_key_the_age_and_the_body_hash() {
+    use base64::Engine as _;
+    use ring::signature::KeyPair as _;
+    let rng = ring::rand::SystemRandom::new();
+    let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+    let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref();
+    let url = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwk = format!(
+        r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"k-2026","x":"{}","y":"{}","expired_at":null}}]}}"#,
+        url(&point[1..33]),
+        url(&point[33..])
+    );
+    let dir = temp_dir("kinds-jwt");
+    std::fs::write(dir.join("plaid.jwks"), &jwk).unwrap();
+    let extra = "\n[[source]]\nname = \"plaid\"\npath = \"/webhooks/plaid\"\nscheme = \"plaid\"\nsecrets = [{ file = \"plaid.jwks\" }]\n";
+    let mut gw = TestGateway::start_in(dir, &config_text("", extra)).await;
+    let now = Timestamp::now().unix_millis() / 1000;
+    let body = b"{\n  \"webhook_type\": \"TRANSACTIONS\",\n  \"webhook_code\": \"SYNC_UPDATES_AVAILABLE\"\n}".to_vec();
+    let post = |jwt: String, body: Vec<u8>| {
+        let headers = vec![("Plaid-Verification".to_owned(), jwt)];
+        let gw = &gw;
+        async move { gw.post("/webhooks/plaid", headers, body).await.status }
+    };
+    assert_eq!(post(plaid_jwt(&pair, "k-2026", now, &body), body.clone()).await, 200);
+    // Re-serialized, stale, another kid: each refused with the scheme's status.
+    let compact = br#"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE"}"#.to_vec();
+    assert_eq!(post(plaid_jwt(&pair, "k-2026", now, &body), compact).await, 401);
+    assert_eq!(post(plaid_jwt(&pair, "k-2026", now - 600, &body), body.clone()).await, 401);
+    assert_eq!(post(plaid_jwt(&pair, "k-other", now, &body), body.clone()).await, 401);
+    let events = gw.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type.as_deref(), Some("SYNC_UPDATES_AVAILABLE"));
+    let mut codes: Vec<String> = gw.rejections().await.into_iter().map(|r| r.reason_code).collect();
+    codes.sort();
+    assert_eq!(codes, ["body_digest_mismatch", "timestamp_too_old", "unknown_key"]);
+    gw.stop().await;
+}

@@ -10,10 +10,12 @@
 
 mod basic;
 mod credential;
+mod jwt;
 mod token;
 
 pub use self::basic::BasicSpec;
 pub use self::credential::Credential;
+pub use self::jwt::{Jwt, JwtAlgorithm, JwtSpec};
 pub use self::token::TokenSpec;
 use crate::error::SignError;
 use crate::error::{BuildError, Rejection};
@@ -31,6 +33,8 @@ pub enum Auth {
     Signature(Box<Verifier>),
     /// A credential sent in a header: a token or basic auth.
     Credential(Box<Credential>),
+    /// A JWT binding the body (Plaid).
+    Jwt(Box<Jwt>),
 }
 
 impl Auth {
@@ -43,6 +47,7 @@ impl Auth {
             Proof::Signature(_) => Ok(Verifier::new(scheme, keys)?.into()),
             Proof::Token(t) => Ok(Auth::Credential(Box::new(t.clone().check(scheme, keys)?))),
             Proof::Basic(b) => Ok(Auth::Credential(Box::new(b.clone().check(scheme, keys)?))),
+            Proof::Jwt(j) => Ok(Auth::Jwt(Box::new(j.clone().check(scheme, keys)?))),
         }
     }
 
@@ -55,6 +60,7 @@ impl Auth {
         match self {
             Auth::Signature(v) => v.sign(req, opts),
             Auth::Credential(c) => Ok(c.sign()),
+            Auth::Jwt(_) => Err(SignError::NoSigningKey),
         }
     }
 
@@ -66,6 +72,7 @@ impl Auth {
         match self {
             Auth::Signature(v) => v.verify(req, now),
             Auth::Credential(c) => c.verify(req, now),
+            Auth::Jwt(j) => j.verify(req, now),
         }
     }
 
@@ -74,6 +81,7 @@ impl Auth {
         match self {
             Auth::Signature(v) => v.diagnose(req, now, clues),
             Auth::Credential(c) => c.diagnose(req, now, clues),
+            Auth::Jwt(j) => j.diagnose(req, now, clues),
         }
     }
 
@@ -82,6 +90,7 @@ impl Auth {
         match self {
             Auth::Signature(v) => v.fingerprints(),
             Auth::Credential(c) => c.fingerprints(),
+            Auth::Jwt(j) => j.fingerprints(),
         }
     }
 
@@ -89,7 +98,7 @@ impl Auth {
     pub fn challenge_response(&self, req: &WebhookRequest<'_>, verified: &Verified) -> Option<ChallengeResponse> {
         match self {
             Auth::Signature(v) => v.challenge_response(req, verified),
-            Auth::Credential(_) => None,
+            Auth::Credential(_) | Auth::Jwt(_) => None,
         }
     }
 
@@ -98,6 +107,7 @@ impl Auth {
         match self {
             Auth::Signature(v) => v.scheme(),
             Auth::Credential(c) => c.scheme(),
+            Auth::Jwt(j) => j.scheme(),
         }
     }
 }

@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AlgorithmSpec, BasicSpec, BodyDigestParam, Challenge, MetadataSpec, Part, Proof, Reply, Scheme, SignatureHeader,
-    Signing, TimestampSpec, TokenSpec,
+    AlgorithmSpec, BasicSpec, BodyDigestParam, Challenge, JwtSpec, MetadataSpec, Part, Proof, Reply, Scheme,
+    SignatureHeader, Signing, TimestampSpec, TokenSpec,
 };
 use crate::secret::SecretEncoding;
 
@@ -59,6 +59,9 @@ pub(super) struct SchemeFile {
     /// `[basic]`: the proof is HTTP basic authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     basic: Option<BasicSpec>,
+    /// `[jwt]`: the proof is a JWT in a header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jwt: Option<JwtSpec>,
 }
 
 impl TryFrom<SchemeFile> for Scheme {
@@ -73,14 +76,14 @@ impl TryFrom<SchemeFile> for Scheme {
             || f.allow_sha1.is_some()
             || f.algorithm.is_some()
             || f.secret_encoding.is_some();
-        let other = match (f.token, f.basic) {
-            (Some(_), Some(_)) => return Err("a scheme has one proof: [token] or [basic], not both".into()),
-            (Some(t), None) => Some(Proof::Token(t)),
-            (None, Some(b)) => Some(Proof::Basic(b)),
-            (None, None) => None,
-        };
+        let mut others =
+            [f.token.map(Proof::Token), f.basic.map(Proof::Basic), f.jwt.map(Proof::Jwt)].into_iter().flatten();
+        let other = others.next();
+        if others.next().is_some() {
+            return Err("a scheme has one proof: one of [token], [basic], [jwt]".into());
+        }
         if other.is_some() && signs {
-            return Err("a [token] or [basic] scheme has no signature keys (signature, content, algorithm, timestamp, secret_encoding, …)".into());
+            return Err("a [token], [basic] or [jwt] scheme has no signature keys (signature, content, algorithm, timestamp, secret_encoding, …)".into());
         }
         let signing = Signing {
             signature: f.signature,
@@ -110,11 +113,13 @@ impl TryFrom<SchemeFile> for Scheme {
 
 impl From<Scheme> for SchemeFile {
     fn from(s: Scheme) -> Self {
-        let (signing, token, basic) = match s.proof {
-            Proof::Signature(signing) => (Some(signing), None, None),
-            Proof::Token(t) => (None, Some(t), None),
-            Proof::Basic(b) => (None, None, Some(b)),
-        };
+        let (mut signing, mut token, mut basic, mut jwt) = (None, None, None, None);
+        match s.proof {
+            Proof::Signature(g) => signing = Some(g),
+            Proof::Token(t) => token = Some(t),
+            Proof::Basic(b) => basic = Some(b),
+            Proof::Jwt(j) => jwt = Some(j),
+        }
         let printed = signing.is_some();
         let signing = signing.unwrap_or_else(|| Signing::new(Vec::new(), Vec::new()));
         SchemeFile {
@@ -138,6 +143,7 @@ impl From<Scheme> for SchemeFile {
             metadata: s.metadata,
             token,
             basic,
+            jwt,
         }
     }
 }

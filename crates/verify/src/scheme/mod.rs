@@ -10,7 +10,7 @@ mod signing;
 use serde::{Deserialize, Serialize};
 
 pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
-use crate::auth::{BasicSpec, TokenSpec};
+use crate::auth::{BasicSpec, JwtSpec, TokenSpec};
 use crate::error::BuildError;
 use crate::secret::SecretEncoding;
 use crate::signature::Primitive;
@@ -59,6 +59,8 @@ pub enum Proof {
     Token(TokenSpec),
     /// HTTP basic authentication. Weak.
     Basic(BasicSpec),
+    /// A JWT whose claims bind the body and its age (Plaid).
+    Jwt(JwtSpec),
 }
 
 impl Proof {
@@ -69,6 +71,7 @@ impl Proof {
             Proof::Signature(s) => s.signature.first().map_or("hmac", |h| h.primitive.kind()),
             Proof::Token(_) => "token",
             Proof::Basic(_) => "basic",
+            Proof::Jwt(_) => "jwt",
         }
     }
 }
@@ -123,6 +126,7 @@ impl Scheme {
             }
             Proof::Token(_) => TokenSpec::key(text),
             Proof::Basic(_) => BasicSpec::key(text),
+            Proof::Jwt(_) => JwtSpec::key(text),
         }
     }
 
@@ -307,7 +311,7 @@ impl Scheme {
     /// content) or cannot expire. `hookgate schemes` shows it and the gateway warns at start-up.
     pub fn is_weak(&self) -> bool {
         match &self.proof {
-            Proof::Signature(_) => false,
+            Proof::Signature(_) | Proof::Jwt(_) => false,
             Proof::Token(_) | Proof::Basic(_) => true,
         }
     }
@@ -319,6 +323,7 @@ impl Scheme {
             Proof::Signature(s) => s.signature.iter().map(|h| h.name.to_ascii_lowercase()).collect(),
             Proof::Token(t) => vec![t.header.to_ascii_lowercase()],
             Proof::Basic(_) => vec!["authorization".to_owned()],
+            Proof::Jwt(j) => vec![j.header.to_ascii_lowercase()],
         }
     }
 
@@ -337,6 +342,7 @@ impl Scheme {
             Proof::Signature(s) => s.validate(),
             Proof::Token(t) => t.validate(),
             Proof::Basic(_) => Ok(()),
+            Proof::Jwt(j) => j.validate(),
         };
         if let Err(reason) = proof {
             return fail(reason);
@@ -389,6 +395,7 @@ impl Scheme {
             Proof::Signature(s) => s.header_names(),
             Proof::Token(t) => vec![t.header.as_str()],
             Proof::Basic(_) => vec!["Authorization"],
+            Proof::Jwt(j) => vec![j.header.as_str()],
         };
         names.extend(self.id_header.as_deref());
         names.extend(self.event_type_header.as_deref());

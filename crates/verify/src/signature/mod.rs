@@ -6,15 +6,22 @@
 //! timestamp window, then the primitive.
 
 mod content;
-mod diagnose;
+pub(crate) mod diagnose;
 mod header;
 mod primitive;
 
 pub use self::diagnose::{Budget, Cause, Clues, Diagnosis, Finding};
 
 pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, parse};
+pub(crate) use self::primitive::Key as PrimitiveKey;
 pub use self::primitive::Primitive;
 pub(crate) use self::primitive::key_fits;
+
+/// A key of `primitive` from its bytes, for kinds that verify with a primitive outside a
+/// signature header (a JWT's ES256).
+pub(crate) fn primitive_key(primitive: Primitive, bytes: &[u8]) -> Result<PrimitiveKey, BuildError> {
+    PrimitiveKey::new(primitive, bytes, &[])
+}
 pub(crate) use crate::scheme::MAX_ENTRIES_PER_HEADER;
 
 use http::{HeaderMap, HeaderName, HeaderValue};

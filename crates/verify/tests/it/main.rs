@@ -3,6 +3,7 @@
 
 mod conformance;
 mod credentials;
+mod jwt;
 mod properties;
 mod support;
 mod vectors;

@@ -11,9 +11,9 @@ use super::json::{self, Style};
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// A body to try, with how it differs from the one received.
-pub(super) struct Variant {
-    pub(super) bytes: Vec<u8>,
-    pub(super) how: &'static str,
+pub(crate) struct Variant {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) how: &'static str,
 }
 
 /// JSON bodies larger than this are not re-serialized (the tree alone would be many times the
@@ -22,7 +22,7 @@ const MAX_JSON: usize = 1024 * 1024;
 
 /// The variants of `body`, most common first, each different from `body` and from each other,
 /// none longer than `cap` bytes.
-pub(super) fn variants(body: &[u8], cap: usize) -> Vec<Variant> {
+pub(crate) fn variants(body: &[u8], cap: usize) -> Vec<Variant> {
     let mut out: Vec<Variant> = Vec::new();
     let mut push = |bytes: Vec<u8>, how: &'static str| {
         if bytes.len() <= cap && bytes != body && !out.iter().any(|v| v.bytes == bytes) {

@@ -10,7 +10,7 @@
 //! MAC of that variant. The work is bounded by a [`Budget`] (MACs computed and bytes hashed), and
 //! the findings are for operators only; the sender's reply never changes.
 
-mod body;
+pub(crate) mod body;
 mod json;
 mod reading;
 mod url;
