@@ -44,6 +44,10 @@ const ED25519_PUBLIC_B64: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 /// the PKCS#8 private key (`openssl pkcs8 -topk8 -nocrypt -outform DER`) and the
 /// SubjectPublicKeyInfo SendGrid's dashboard shows (`MFkw…`), both base64 DER.
 const P256_PKCS8_B64: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgYXABLM+mIqIqsF5JrruiWr+7P55KUROw5roNCeqOW0ihRANCAARgMtNHfhQ97LFiDRwB+xgR9ueN1xODpzfBz1onIir/E0o2qHo3GgZuZHH5eoL0ZraBQBazCgXx6XDy9NuvmGVY";
+/// A P-256 JWK made with Python's `cryptography` from a fixed scalar: with `d` it plays Plaid,
+/// without it is what `/webhook_verification_key/get` returns.
+const PLAID_PRIVATE_JWK: &str = r#"{"kty":"EC","crv":"P-256","kid":"cli-test","x":"5IgT5lYhm0CQwoKgIPQOB7Th79YKPdF0kqFmfFdY7ls","y":"dg-bmxyEC09PY6tAQ8BTfKKbNRLDLlDlb15OjULQ0x4","d":"K34VFiiu0qar9xWICc9PPHYucWDzi02lanhNkEUZDP4"}"#;
+const PLAID_PUBLIC_JWK: &str = r#"{"kty":"EC","crv":"P-256","kid":"cli-test","x":"5IgT5lYhm0CQwoKgIPQOB7Th79YKPdF0kqFmfFdY7ls","y":"dg-bmxyEC09PY6tAQ8BTfKKbNRLDLlDlb15OjULQ0x4"}"#;
 const P256_SPKI_B64: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYDLTR34UPeyxYg0cAfsYEfbnjdcTg6c3wc9aJyIq/xNKNqh6NxoGbmRx+XqC9Ga2gUAWswoF8elw8vTbr5hlWA==";
 
 #[test]
@@ -74,6 +78,7 @@ fn sign_then_verify_every_preset() {
             "telnyx" => (ED25519_PRIVATE_B64, ED25519_PUBLIC_B64),
             "basic-auth" => ("hooks:cli-test-secret", "hooks:cli-test-secret"),
             "sendgrid" => (P256_PKCS8_B64, P256_SPKI_B64),
+            "plaid" => (PLAID_PRIVATE_JWK, PLAID_PUBLIC_JWK),
             _ => (SECRET.1, SECRET.1),
         };
         let url = "https://hooks.example.com/in?x=1";

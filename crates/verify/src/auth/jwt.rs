@@ -103,6 +103,9 @@ impl JwtSpec {
 struct Jwk {
     kid: Option<String>,
     key: crate::signature::PrimitiveKey,
+    /// When the JWK carries its private scalar `d` (to play the provider in tests and
+    /// `hookgate send`); never for a key a provider publishes.
+    signer: Option<ring::signature::EcdsaKeyPair>,
     /// Unix seconds after which the provider no longer signs with it (Plaid's `expired_at`).
     expired_at: Option<i64>,
 }
@@ -120,6 +123,8 @@ struct JwkFields {
     kid: Option<String>,
     #[serde(default)]
     expired_at: Option<i64>,
+    #[serde(default)]
+    d: Option<String>,
 }
 
 /// The keys of a JWK or a JWKS document. Only EC P-256 keys are kept; a document with none is
@@ -147,7 +152,19 @@ fn parse_keys(text: &[u8]) -> Result<Vec<Jwk>, BuildError> {
         };
         let point = [&[0x04][..], &coord(f.x)?, &coord(f.y)?].concat();
         let key = primitive_key(Primitive::EcdsaP256, &point)?;
-        out.push(Jwk { kid: f.kid, key, expired_at: f.expired_at });
+        let signer = match f.d {
+            None => None,
+            Some(d) => {
+                let d = zeroize::Zeroizing::new(coord(Some(d))?);
+                let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+                let rng = ring::rand::SystemRandom::new();
+                Some(
+                    ring::signature::EcdsaKeyPair::from_private_key_and_public_key(alg, &d, &point, &rng)
+                        .map_err(|_| BuildError::Secret("the JWK's private key `d` does not match its x and y"))?,
+                )
+            }
+        };
+        out.push(Jwk { kid: f.kid, key, signer, expired_at: f.expired_at });
     }
     if out.is_empty() {
         return Err(BuildError::Secret("the JWK set has no EC P-256 key"));
@@ -272,6 +289,32 @@ impl Jwt {
             primitive: Some(Primitive::EcdsaP256),
             secret_index: index,
         })
+    }
+
+    /// The header a provider sends for `req`: a JWT signed with the first key that has its
+    /// private half, issued at `opts.timestamp` (now by default).
+    pub(crate) fn sign(
+        &self,
+        req: &WebhookRequest<'_>,
+        opts: &crate::signature::SignOptions<'_>,
+    ) -> Result<Vec<(String, String)>, crate::error::SignError> {
+        let (_, jwk) =
+            self.keys.iter().find(|(_, k)| k.signer.is_some()).ok_or(crate::error::SignError::NoSigningKey)?;
+        let signer = jwk.signer.as_ref().ok_or(crate::error::SignError::NoSigningKey)?;
+        let mut header = serde_json::json!({ "alg": self.spec.algorithm.name(), "typ": "JWT" });
+        if let Some(kid) = &jwk.kid {
+            header["kid"] = serde_json::Value::from(kid.as_str());
+        }
+        let iat = opts.timestamp.unwrap_or_else(Timestamp::now).unix_millis() / 1000;
+        let mut claims = serde_json::json!({ "iat": iat });
+        claims[self.spec.body_sha256_claim.as_str()] = Encoding::Hex.encode(&Sha256::digest(req.body)).into();
+        let url = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let signed = format!("{}.{}", url(&header), url(&claims));
+        let sig = signer
+            .sign(&ring::rand::SystemRandom::new(), signed.as_bytes())
+            .map_err(|_| crate::error::SignError::NoSigningKey)?;
+        let token = format!("{signed}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig.as_ref()));
+        Ok(vec![(self.spec.header.clone(), token)])
     }
 
     /// Why a request does not verify: what the token itself shows (no header, another

@@ -60,7 +60,7 @@ impl Auth {
         match self {
             Auth::Signature(v) => v.sign(req, opts),
             Auth::Credential(c) => Ok(c.sign()),
-            Auth::Jwt(_) => Err(SignError::NoSigningKey),
+            Auth::Jwt(j) => j.sign(req, opts),
         }
     }
 
