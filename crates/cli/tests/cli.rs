@@ -68,6 +68,11 @@ fn sign_then_verify_every_preset() {
         assert_eq!(keys, ["name", "kind", "weak", "reject_status", "headers", "docs", "handshake"], "{entry}");
     }
     for name in &names {
+        if name == "mailgun" {
+            // Mailgun's MAC is a field of the body the sender writes: there is no header to
+            // sign, and its vectors and gateway test cover it.
+            continue;
+        }
         // The provider signs with its key; the receiver verifies with what its dashboard shows
         // (the same secret for HMAC, the public key for Ed25519).
         let (signing_key, verifying_key) = match name.as_str() {

@@ -60,7 +60,7 @@ pub mod signature;
 mod timestamp;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use auth::{Auth, BasicSpec, Credential, Jwt, JwtAlgorithm, JwtSpec, TokenSpec};
+pub use auth::{Auth, BasicSpec, BodyHmac, BodyHmacSpec, Credential, Jwt, JwtAlgorithm, JwtSpec, TokenSpec};
 pub use encoding::Encoding;
 pub use error::{BuildError, Rejection, SignError};
 pub use http;

@@ -39,6 +39,7 @@ presets!(
     "telnyx",
     "sendgrid",
     "plaid",
+    "mailgun",
     "gitlab",
     "airtable",
     "attio",

@@ -74,6 +74,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         (format!("`{}` + token in `{}`", t.prefix.trim(), t.header), "–".into(), "–".into())
                     }
                     Proof::Basic(_) => ("`Basic` + base64(`user:password`)".into(), "–".into(), "–".into()),
+                    Proof::BodyHmac(b) => (
+                        format!(
+                            "HMAC-{} in the body at `{}`, {}",
+                            b.algorithm.name().to_uppercase(),
+                            b.signature,
+                            encoding(b.encoding)
+                        ),
+                        format!("±{} s", b.tolerance_secs),
+                        b.content.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" + "),
+                    ),
                     Proof::Jwt(j) => (
                         format!("{} JWT in `{}`, `kid` choosing the key (a JWK or JWKS)", j.algorithm.name(), j.header),
                         format!("`iat` {} s", j.max_age_secs),
@@ -89,7 +99,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     s.rejection.status,
                     sig,
                     win,
-                    s.header_names().iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
+                    match s.header_names().as_slice() {
+                        [] => "– (the body)".to_owned(),
+                        names => names.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
+                    },
                     signed
                 )?;
             }

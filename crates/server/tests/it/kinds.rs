@@ -182,3 +182,35 @@ async fn jwt_sources_check_the_key_the_age_and_the_body_hash() {
     assert_eq!(codes, ["body_digest_mismatch", "timestamp_too_old", "unknown_key"]);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailgun_token_seen_before_never_stores_a_second_event() {
+    let dir = temp_dir("kinds-mailgun");
+    std::fs::write(dir.join("mailgun.key"), "key-hookgate-test").unwrap();
+    let extra = "\n[[source]]\nname = \"mailgun\"\npath = \"/webhooks/mailgun\"\nscheme = \"mailgun\"\nsecrets = [{ file = \"mailgun.key\" }]\n";
+    let mut gw = TestGateway::start_in(dir, &config_text("", extra)).await;
+    let ts = (Timestamp::now().unix_millis() / 1000).to_string();
+    let token = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f607182";
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"key-hookgate-test");
+    let tag = ring::hmac::sign(&key, format!("{ts}{token}").as_bytes());
+    let mac: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let body = |event: &str, recipient: &str| {
+        format!(
+            r#"{{"signature":{{"timestamp":"{ts}","token":"{token}","signature":"{mac}"}},"event-data":{{"event":"{event}","recipient":"{recipient}"}}}}"#
+        )
+        .into_bytes()
+    };
+    let json = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    assert_eq!(gw.post("/webhooks/mailgun", json.clone(), body("delivered", "alice@example.com")).await.status, 200);
+    // The same signature with other event data verifies (the MAC skips it): it is the token seen
+    // before, so nothing new is stored.
+    let replay = gw.post("/webhooks/mailgun", json.clone(), body("failed", "mallory@example.com")).await;
+    assert_eq!(replay.status, 200, "{}", replay.text());
+    let events = gw.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].event_type.as_deref(), Some("delivered"));
+    // A forged MAC is refused.
+    let forged = String::from_utf8(body("delivered", "alice@example.com")).unwrap().replace(&mac[..8], "00000000");
+    assert_eq!(gw.post("/webhooks/mailgun", json, forged.into_bytes()).await.status, 401);
+    gw.stop().await;
+}

@@ -9,11 +9,13 @@
 //! [`Auth`] (docs/adding-a-verification-kind.md).
 
 mod basic;
+mod body_hmac;
 mod credential;
 mod jwt;
 mod token;
 
 pub use self::basic::BasicSpec;
+pub use self::body_hmac::{BodyHmac, BodyHmacSpec};
 pub use self::credential::Credential;
 pub use self::jwt::{Jwt, JwtAlgorithm, JwtSpec};
 pub use self::token::TokenSpec;
@@ -35,6 +37,8 @@ pub enum Auth {
     Credential(Box<Credential>),
     /// A JWT binding the body (Plaid).
     Jwt(Box<Jwt>),
+    /// An HMAC inside the body over other body fields (Mailgun).
+    BodyHmac(Box<BodyHmac>),
 }
 
 impl Auth {
@@ -48,6 +52,7 @@ impl Auth {
             Proof::Token(t) => Ok(Auth::Credential(Box::new(t.clone().check(scheme, keys)?))),
             Proof::Basic(b) => Ok(Auth::Credential(Box::new(b.clone().check(scheme, keys)?))),
             Proof::Jwt(j) => Ok(Auth::Jwt(Box::new(j.clone().check(scheme, keys)?))),
+            Proof::BodyHmac(b) => Ok(Auth::BodyHmac(Box::new(b.clone().check(scheme, keys)?))),
         }
     }
 
@@ -61,6 +66,8 @@ impl Auth {
             Auth::Signature(v) => v.sign(req, opts),
             Auth::Credential(c) => Ok(c.sign()),
             Auth::Jwt(j) => j.sign(req, opts),
+            // The MAC lives in the body the sender writes: there is no header to add.
+            Auth::BodyHmac(_) => Err(SignError::NoSigningKey),
         }
     }
 
@@ -73,6 +80,7 @@ impl Auth {
             Auth::Signature(v) => v.verify(req, now),
             Auth::Credential(c) => c.verify(req, now),
             Auth::Jwt(j) => j.verify(req, now),
+            Auth::BodyHmac(b) => b.verify(req, now),
         }
     }
 
@@ -82,6 +90,7 @@ impl Auth {
             Auth::Signature(v) => v.diagnose(req, now, clues),
             Auth::Credential(c) => c.diagnose(req, now, clues),
             Auth::Jwt(j) => j.diagnose(req, now, clues),
+            Auth::BodyHmac(b) => b.diagnose(req, now, clues),
         }
     }
 
@@ -91,6 +100,7 @@ impl Auth {
             Auth::Signature(v) => v.fingerprints(),
             Auth::Credential(c) => c.fingerprints(),
             Auth::Jwt(j) => j.fingerprints(),
+            Auth::BodyHmac(b) => b.fingerprints(),
         }
     }
 
@@ -98,7 +108,7 @@ impl Auth {
     pub fn challenge_response(&self, req: &WebhookRequest<'_>, verified: &Verified) -> Option<ChallengeResponse> {
         match self {
             Auth::Signature(v) => v.challenge_response(req, verified),
-            Auth::Credential(_) | Auth::Jwt(_) => None,
+            Auth::Credential(_) | Auth::Jwt(_) | Auth::BodyHmac(_) => None,
         }
     }
 
@@ -108,6 +118,7 @@ impl Auth {
             Auth::Signature(v) => v.scheme(),
             Auth::Credential(c) => c.scheme(),
             Auth::Jwt(j) => j.scheme(),
+            Auth::BodyHmac(b) => b.scheme(),
         }
     }
 }

@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AlgorithmSpec, BasicSpec, BodyDigestParam, Challenge, JwtSpec, MetadataSpec, Part, Proof, Reply, Scheme,
-    SignatureHeader, Signing, TimestampSpec, TokenSpec,
+    AlgorithmSpec, BasicSpec, BodyDigestParam, BodyHmacSpec, Challenge, JwtSpec, MetadataSpec, Part, Proof, Reply,
+    Scheme, SignatureHeader, Signing, TimestampSpec, TokenSpec,
 };
 use crate::secret::SecretEncoding;
 
@@ -62,6 +62,9 @@ pub(super) struct SchemeFile {
     /// `[jwt]`: the proof is a JWT in a header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     jwt: Option<JwtSpec>,
+    /// `[body_hmac]`: the proof is an HMAC inside the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body_hmac: Option<BodyHmacSpec>,
 }
 
 impl TryFrom<SchemeFile> for Scheme {
@@ -76,11 +79,17 @@ impl TryFrom<SchemeFile> for Scheme {
             || f.allow_sha1.is_some()
             || f.algorithm.is_some()
             || f.secret_encoding.is_some();
-        let mut others =
-            [f.token.map(Proof::Token), f.basic.map(Proof::Basic), f.jwt.map(Proof::Jwt)].into_iter().flatten();
+        let mut others = [
+            f.token.map(Proof::Token),
+            f.basic.map(Proof::Basic),
+            f.jwt.map(Proof::Jwt),
+            f.body_hmac.map(Proof::BodyHmac),
+        ]
+        .into_iter()
+        .flatten();
         let other = others.next();
         if others.next().is_some() {
-            return Err("a scheme has one proof: one of [token], [basic], [jwt]".into());
+            return Err("a scheme has one proof: one of [token], [basic], [jwt], [body_hmac]".into());
         }
         if other.is_some() && signs {
             return Err("a [token], [basic] or [jwt] scheme has no signature keys (signature, content, algorithm, timestamp, secret_encoding, …)".into());
@@ -113,12 +122,13 @@ impl TryFrom<SchemeFile> for Scheme {
 
 impl From<Scheme> for SchemeFile {
     fn from(s: Scheme) -> Self {
-        let (mut signing, mut token, mut basic, mut jwt) = (None, None, None, None);
+        let (mut signing, mut token, mut basic, mut jwt, mut body_hmac) = (None, None, None, None, None);
         match s.proof {
             Proof::Signature(g) => signing = Some(g),
             Proof::Token(t) => token = Some(t),
             Proof::Basic(b) => basic = Some(b),
             Proof::Jwt(j) => jwt = Some(j),
+            Proof::BodyHmac(b) => body_hmac = Some(b),
         }
         let printed = signing.is_some();
         let signing = signing.unwrap_or_else(|| Signing::new(Vec::new(), Vec::new()));
@@ -144,6 +154,7 @@ impl From<Scheme> for SchemeFile {
             token,
             basic,
             jwt,
+            body_hmac,
         }
     }
 }

@@ -10,7 +10,7 @@ mod signing;
 use serde::{Deserialize, Serialize};
 
 pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
-use crate::auth::{BasicSpec, JwtSpec, TokenSpec};
+use crate::auth::{BasicSpec, BodyHmacSpec, JwtSpec, TokenSpec};
 use crate::error::BuildError;
 use crate::secret::SecretEncoding;
 use crate::signature::Primitive;
@@ -61,6 +61,8 @@ pub enum Proof {
     Basic(BasicSpec),
     /// A JWT whose claims bind the body and its age (Plaid).
     Jwt(JwtSpec),
+    /// An HMAC in the body over other body fields (Mailgun). Weak: it skips the event.
+    BodyHmac(BodyHmacSpec),
 }
 
 impl Proof {
@@ -72,6 +74,7 @@ impl Proof {
             Proof::Token(_) => "token",
             Proof::Basic(_) => "basic",
             Proof::Jwt(_) => "jwt",
+            Proof::BodyHmac(_) => "body-hmac",
         }
     }
 }
@@ -127,6 +130,7 @@ impl Scheme {
             Proof::Token(_) => TokenSpec::key(text),
             Proof::Basic(_) => BasicSpec::key(text),
             Proof::Jwt(_) => JwtSpec::key(text),
+            Proof::BodyHmac(_) => crate::Secret::decode(text, SecretEncoding::Utf8),
         }
     }
 
@@ -312,7 +316,7 @@ impl Scheme {
     pub fn is_weak(&self) -> bool {
         match &self.proof {
             Proof::Signature(_) | Proof::Jwt(_) => false,
-            Proof::Token(_) | Proof::Basic(_) => true,
+            Proof::Token(_) | Proof::Basic(_) | Proof::BodyHmac(_) => true,
         }
     }
 
@@ -324,6 +328,7 @@ impl Scheme {
             Proof::Token(t) => vec![t.header.to_ascii_lowercase()],
             Proof::Basic(_) => vec!["authorization".to_owned()],
             Proof::Jwt(j) => vec![j.header.to_ascii_lowercase()],
+            Proof::BodyHmac(_) => Vec::new(),
         }
     }
 
@@ -343,6 +348,7 @@ impl Scheme {
             Proof::Token(t) => t.validate(),
             Proof::Basic(_) => Ok(()),
             Proof::Jwt(j) => j.validate(),
+            Proof::BodyHmac(b) => b.validate(),
         };
         if let Err(reason) = proof {
             return fail(reason);
@@ -396,6 +402,7 @@ impl Scheme {
             Proof::Token(t) => vec![t.header.as_str()],
             Proof::Basic(_) => vec!["Authorization"],
             Proof::Jwt(j) => vec![j.header.as_str()],
+            Proof::BodyHmac(_) => Vec::new(),
         };
         names.extend(self.id_header.as_deref());
         names.extend(self.event_type_header.as_deref());

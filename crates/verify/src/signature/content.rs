@@ -97,7 +97,7 @@ fn query_param(url: &str, name: &str) -> Option<Vec<u8>> {
 
 /// `application/x-www-form-urlencoded` pairs, decoded to bytes. Unlike a lossy UTF-8 decoder this
 /// keeps invalid bytes distinct, so two different bodies cannot decode to the same signed text.
-fn form_pairs(input: &[u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
+pub(crate) fn form_pairs(input: &[u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + '_ {
     input.split(|b| *b == b'&').filter(|p| !p.is_empty()).map(|pair| {
         let (k, v) = match pair.iter().position(|b| *b == b'=') {
             Some(i) => (&pair[..i], &pair[i + 1..]),

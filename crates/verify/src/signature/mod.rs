@@ -5,7 +5,7 @@
 //! Ed25519: one file each). This module only sequences them: headers, the algorithm, the
 //! timestamp window, then the primitive.
 
-mod content;
+pub(crate) mod content;
 pub(crate) mod diagnose;
 mod header;
 mod primitive;
@@ -16,6 +16,11 @@ pub use self::header::{MAX_CANDIDATES, MAX_HEADER_VALUES, ParsedSignatures, pars
 pub(crate) use self::primitive::Key as PrimitiveKey;
 pub use self::primitive::Primitive;
 pub(crate) use self::primitive::key_fits;
+
+/// An HMAC key for `algorithm`, for kinds that sign body fields (Mailgun).
+pub(crate) fn primitive_hmac_key(secret: &[u8], algorithm: Algorithm) -> Result<PrimitiveKey, BuildError> {
+    PrimitiveKey::new(Primitive::Hmac, secret, &[algorithm])
+}
 
 /// A key of `primitive` from its bytes, for kinds that verify with a primitive outside a
 /// signature header (a JWT's ES256).
