@@ -62,7 +62,7 @@ fn sign_then_verify_every_preset() {
     let listed: serde_json::Value = serde_json::from_slice(&schemes.stdout).unwrap();
     let weak: Vec<&str> =
         listed.as_array().unwrap().iter().filter(|s| s["weak"] == true).map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(weak, ["gitlab", "basic-auth", "bearer-token", "api-key-header"]);
+    assert_eq!(weak, ["mailgun", "gitlab", "basic-auth", "bearer-token", "api-key-header"]);
     for entry in listed.as_array().unwrap() {
         let keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["name", "kind", "weak", "reject_status", "headers", "docs", "handshake"], "{entry}");
