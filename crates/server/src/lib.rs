@@ -131,7 +131,12 @@ impl Gateway {
             let metrics = Arc::new(ingest::SourceMetrics::new(&source.name, secrets));
             last_hour.insert(source.name.clone(), Arc::clone(&metrics.last_hour));
             let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), index, metrics };
-            router = router.route(&path, post(ingest::ingest).with_state(state));
+            let mut methods = post(ingest::ingest);
+            // A provider that checks the URL with HEAD (Trello, Mandrill) gets it; no other method.
+            if source.scheme().probes.iter().any(|p| p.method == hookgate_verify::ProbeMethod::Head) {
+                methods = methods.head(ingest::ingest);
+            }
+            router = router.route(&path, methods.with_state(state));
         }
         let matcher = Arc::new(matching::EventMatcher::new(&sources));
         let admin_tls = built.admin.as_ref().is_some_and(|a| a.tls.is_some());

@@ -91,6 +91,14 @@ pub(crate) async fn ingest(
         }
     };
 
+    // A provider's unsigned endpoint check (Trello's HEAD, WooCommerce's ping) is answered before
+    // verification: 200, an empty body, nothing stored, so it gives a caller nothing.
+    if src.scheme().probe(parts.method.as_str(), &body).is_some() {
+        tracing::info!(source = %src.name, peer = %peer, method = %parts.method, "Answered the provider's unsigned endpoint check.");
+        m.done(Outcome::Challenge, started);
+        return StatusCode::OK.into_response();
+    }
+
     let incoming = Incoming::new(&parts.method, &parts.uri, &parts.headers, &body, src.public_url.as_deref());
     let verified = match src.auth.verify(&incoming.request(), received_at) {
         Ok(v) => v,

@@ -214,3 +214,29 @@ async fn a_mailgun_token_seen_before_never_stores_a_second_event() {
     assert_eq!(gw.post("/webhooks/mailgun", json, forged.into_bytes()).await.status, 401);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_endpoint_checks_are_answered_and_never_stored() {
+    let dir = temp_dir("kinds-probes");
+    std::fs::write(dir.join("woo.secret"), "woo-secret").unwrap();
+    let extra = "\n[[source]]\nname = \"woo\"\npath = \"/webhooks/woo\"\nscheme = \"woocommerce\"\nsecrets = [{ file = \"woo.secret\" }]\n\n[[source]]\nname = \"trello\"\npath = \"/webhooks/trello\"\nscheme = \"trello\"\npublic_url = \"https://hooks.example.com/webhooks/trello\"\nsecrets = [{ file = \"woo.secret\" }]\n";
+    let mut gw = TestGateway::start_in(dir, &config_text("", extra)).await;
+    let form = vec![("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())];
+    // WooCommerce's creation ping: unsigned, answered 200, nothing stored.
+    let r = gw.post("/webhooks/woo", form.clone(), b"webhook_id=17".to_vec()).await;
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    // Anything else unsigned is verified as usual, and refused.
+    assert_eq!(gw.post("/webhooks/woo", form.clone(), b"webhook_id=17&status=active".to_vec()).await.status, 401);
+    assert_eq!(gw.post("/webhooks/woo", vec![], br#"{"id":17}"#.to_vec()).await.status, 401);
+    // A signed order is stored.
+    let order = br#"{"id":17,"status":"processing"}"#.to_vec();
+    let signed = sign_with(&signer("woocommerce", "woo-secret"), &order, &SignOptions::default());
+    assert_eq!(gw.post("/webhooks/woo", signed, order).await.status, 200);
+    // Trello's HEAD on its callback URL; a source without a HEAD probe does not answer HEAD.
+    let head = |path: &str| http(gw.addr, "HEAD", path, &[], b"").status;
+    assert_eq!(head("/webhooks/trello"), 200);
+    assert_eq!(head("/webhooks/woo"), 405);
+    assert_eq!(gw.events().len(), 1);
+    assert_eq!(gw.rejections().await.len(), 2);
+    gw.stop().await;
+}

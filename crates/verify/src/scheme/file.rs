@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AlgorithmSpec, BasicSpec, BodyDigestParam, BodyHmacSpec, Challenge, JwtSpec, MetadataSpec, Part, Proof, Reply,
-    Scheme, SignatureHeader, Signing, TimestampSpec, TokenSpec,
+    AlgorithmSpec, BasicSpec, BodyDigestParam, BodyHmacSpec, Challenge, JwtSpec, MetadataSpec, Part, Probe, Proof,
+    Reply, Scheme, SignatureHeader, Signing, TimestampSpec, TokenSpec,
 };
 use crate::secret::SecretEncoding;
 
@@ -53,6 +53,8 @@ pub(super) struct SchemeFile {
     challenge: Option<Challenge>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     metadata: Vec<MetadataSpec>,
+    #[serde(default, rename = "probe", skip_serializing_if = "Vec::is_empty")]
+    probes: Vec<Probe>,
     /// `[token]`: the proof is a token in a header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token: Option<TokenSpec>,
@@ -116,6 +118,7 @@ impl TryFrom<SchemeFile> for Scheme {
             success: f.success,
             challenge: f.challenge,
             metadata: f.metadata,
+            probes: f.probes,
         })
     }
 }
@@ -151,6 +154,7 @@ impl From<Scheme> for SchemeFile {
             success: s.success,
             challenge: s.challenge,
             metadata: s.metadata,
+            probes: s.probes,
             token,
             basic,
             jwt,

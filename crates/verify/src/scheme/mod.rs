@@ -5,10 +5,12 @@
 //! engine per kind of proof interprets them all. Adding a provider means writing data, not code.
 
 mod file;
+mod probe;
 mod signing;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::probe::{Probe, ProbeMethod};
 pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
 use crate::auth::{BasicSpec, BodyHmacSpec, JwtSpec, TokenSpec};
 use crate::error::BuildError;
@@ -47,6 +49,9 @@ pub struct Scheme {
     /// Routing metadata the gateway reads from the provider's JSON body (Flinks: `ResponseType`,
     /// `HttpStatusCode`, `Login.Id`, `Tag`). Verification never reads it.
     pub metadata: Vec<MetadataSpec>,
+    /// Unsigned requests the provider sends to check the endpoint, answered `200` before
+    /// verification and never stored (Trello's `HEAD`, WooCommerce's ping).
+    pub probes: Vec<Probe>,
 }
 
 /// How a request proves it comes from the provider: one variant per kind.
@@ -95,6 +100,7 @@ impl Scheme {
             success: Reply::default_success(),
             challenge: None,
             metadata: Vec::new(),
+            probes: Vec::new(),
         }
     }
 
@@ -353,6 +359,11 @@ impl Scheme {
         if let Err(reason) = proof {
             return fail(reason);
         }
+        for p in &self.probes {
+            if let Err(reason) = p.validate() {
+                return fail(reason);
+            }
+        }
         for h in [&self.id_header, &self.event_type_header].into_iter().flatten() {
             if !header_ok(h) {
                 return fail(format!("`{h}` is not a valid header name"));
@@ -409,6 +420,12 @@ impl Scheme {
         let mut seen = std::collections::HashSet::new();
         names.retain(|n| seen.insert(n.to_ascii_lowercase()));
         names
+    }
+
+    /// The unsigned probe this request is, if it is one: answer it `200` with an empty body and
+    /// do not verify or store it.
+    pub fn probe(&self, method: &str, body: &[u8]) -> Option<&Probe> {
+        self.probes.iter().find(|p| p.matches(method, body))
     }
 
     /// Whether verifying needs the request URL.
