@@ -2,7 +2,7 @@
 # The gateway's ingest with an Ed25519 (Discord) source against an HMAC (Flinks) source: one
 # gateway, the same 1 KiB bodies signed both ways, loaded in turn (flinks, discord, flinks, …) at
 # 32 and 128 connections, so the ratio is measured side by side on the same process and disk.
-#   bench/run-kinds-bench.sh [--reps 3] [-d 6]
+#   bench/run-kinds-bench.sh [--reps 3] [-d 5]
 # Every run sends bodies never sent before (a fresh generator seed, more records than a run sends,
 # no warm-up, `--resign never` since Ed25519 cannot be re-signed in the harness's Lua), so each
 # request is verified and stored, not answered as a duplicate.
@@ -10,7 +10,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BENCH="$ROOT/../shared/bench"
-REPS=3 DUR=6 COUNT=150000
+REPS=3 DUR=5 COUNT=300000
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) REPS="$2"; shift 2 ;;
