@@ -132,9 +132,14 @@ impl Gateway {
             last_hour.insert(source.name.clone(), Arc::clone(&metrics.last_hour));
             let state = RouteState { app: Arc::clone(&app), source: Arc::clone(source), index, metrics };
             let mut methods = post(ingest::ingest);
-            // A provider that checks the URL with HEAD (Trello, Mandrill) gets it; no other method.
-            if source.scheme().probes.iter().any(|p| p.method == hookgate_verify::ProbeMethod::Head) {
+            // A provider that checks the URL with HEAD (Trello, Mandrill) or GET (X's CRC) gets
+            // that method; no other.
+            let probes = &source.scheme().probes;
+            if probes.iter().any(|p| p.method == hookgate_verify::ProbeMethod::Head) {
                 methods = methods.head(ingest::ingest);
+            }
+            if probes.iter().any(|p| p.method == hookgate_verify::ProbeMethod::Get) {
+                methods = methods.get(ingest::ingest);
             }
             router = router.route(&path, methods.with_state(state));
         }

@@ -41,6 +41,9 @@ pub enum Rejection {
     /// The body does not match the digest carried in the URL (Twilio `bodySHA256`).
     #[error("body digest does not match the url")]
     BodyDigestMismatch,
+    /// The body is not what the scheme accepts (a JSON object, for schemes that require one).
+    #[error("the body is not a JSON object")]
+    UnexpectedBody,
     /// The signature names a key (a JWT's `kid`) that is not configured, or has expired.
     #[error("unknown or expired signing key")]
     UnknownKey,
@@ -64,6 +67,7 @@ impl Rejection {
             Rejection::TimestampTooNew => "timestamp_too_new",
             Rejection::MissingUrl => "missing_url",
             Rejection::BodyDigestMismatch => "body_digest_mismatch",
+            Rejection::UnexpectedBody => "unexpected_body",
             Rejection::UnknownKey => "unknown_key",
             Rejection::Mismatch => "signature_mismatch",
         }

@@ -69,7 +69,7 @@ pub use preset::{PRESETS, preset};
 pub use request::WebhookRequest;
 pub use scheme::{
     AlgorithmSpec, BodyDigestParam, Challenge, ChallengeMatch, ChallengeReply, MetadataParse, MetadataSpec, Part,
-    Probe, ProbeMethod, Proof, Reply, Scheme, SignatureHeader, Signing, TimestampSpec,
+    Probe, ProbeMethod, ProbeReply, Proof, Reply, Scheme, SignatureHeader, Signing, TimestampSpec,
 };
 pub use secret::{Secret, SecretEncoding, SecretRef, SecretText};
 pub use signature::{

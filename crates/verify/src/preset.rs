@@ -40,6 +40,7 @@ presets!(
     "sendgrid",
     "plaid",
     "mailgun",
+    "twitter",
     "gitlab",
     "airtable",
     "attio",

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use hookgate_verify::{
-    AlgorithmSpec, Challenge, ChallengeMatch, ChallengeReply, Encoding, PRESETS, Part, Primitive, Proof, Scheme,
-    SecretEncoding, Signing, TimestampFormat, Window, preset,
+    AlgorithmSpec, Challenge, ChallengeMatch, ChallengeReply, Encoding, PRESETS, Part, Primitive, ProbeMethod,
+    ProbeReply, Proof, Scheme, SecretEncoding, Signing, TimestampFormat, Window, preset,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,7 +118,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         "reject_status": s.rejection.status,
                         "headers": s.header_names(),
                         "docs": s.docs,
-                        "handshake": s.challenge.as_ref().map(handshake),
+                        "handshake": handshakes(s),
                     })
                 })
                 .collect();
@@ -132,6 +132,24 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// header (Standard Webhooks' `v1a` Ed25519 entry shows in its signature column).
 fn kind(s: &Scheme) -> &'static str {
     s.proof.kind()
+}
+
+/// Every request the gateway answers itself for the scheme (signed handshakes and unsigned
+/// probes), `null` when there is none.
+fn handshakes(s: &Scheme) -> Option<String> {
+    let mut all: Vec<String> = s.challenge.iter().map(handshake).collect();
+    for p in &s.probes {
+        all.push(match (p.method, &p.form_field, &p.query_param, &p.reply) {
+            (ProbeMethod::Head, ..) => "unsigned HEAD: 200".to_owned(),
+            (ProbeMethod::Post, Some(f), ..) => format!("unsigned POST `{f}=<digits>`: 200"),
+            (_, _, Some(q), ProbeReply::HmacJson { field, .. }) => {
+                format!("unsigned GET `?{q}=`: HMAC of the token in `{field}`")
+            }
+            (_, _, Some(q), _) => format!("unsigned GET `?{q}=`: 200"),
+            _ => "unsigned check: 200".to_owned(),
+        });
+    }
+    (!all.is_empty()).then(|| all.join("; "))
 }
 
 /// What the gateway answers itself, and when.

@@ -91,12 +91,22 @@ pub(crate) async fn ingest(
         }
     };
 
-    // A provider's unsigned endpoint check (Trello's HEAD, WooCommerce's ping) is answered before
-    // verification: 200, an empty body, nothing stored, so it gives a caller nothing.
-    if src.scheme().probe(parts.method.as_str(), &body).is_some() {
+    // A provider's unsigned endpoint check (Trello's HEAD, WooCommerce's ping, X's CRC) is
+    // answered before verification and stores nothing: an empty 200, or for X an HMAC of a token
+    // that can never be an event (scheme/probe.rs in hookgate-verify says why).
+    let query = parts.uri.query();
+    if let Some(probe) = src.scheme().probe(parts.method.as_str(), query, &body) {
         tracing::info!(source = %src.name, peer = %peer, method = %parts.method, "Answered the provider's unsigned endpoint check.");
         m.done(Outcome::Challenge, started);
-        return StatusCode::OK.into_response();
+        let (content_type, answer) = src.auth.probe_answer(probe, query);
+        let mut response = (StatusCode::OK, answer).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        return response;
+    }
+    // Only POST carries events; another method reached here only for a probe it is not.
+    if parts.method != axum::http::Method::POST {
+        m.done(Outcome::BadRequest, started);
+        return (StatusCode::BAD_REQUEST, "Bad Request").into_response();
     }
 
     let incoming = Incoming::new(&parts.method, &parts.uri, &parts.headers, &body, src.public_url.as_deref());

@@ -240,3 +240,33 @@ async fn unsigned_endpoint_checks_are_answered_and_never_stored() {
     assert_eq!(gw.rejections().await.len(), 2);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_crc_is_answered_and_cannot_sign_an_event() {
+    use base64::Engine as _;
+    let dir = temp_dir("kinds-x-crc");
+    std::fs::write(dir.join("x.secret"), "x-consumer-secret").unwrap();
+    let extra = "\n[[source]]\nname = \"x\"\npath = \"/webhooks/x\"\nscheme = \"twitter\"\nsecrets = [{ file = \"x.secret\" }]\n";
+    let mut gw = TestGateway::start_in(dir, &config_text("", extra)).await;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"x-consumer-secret");
+    let mac =
+        |m: &[u8]| format!("sha256={}", base64::engine::general_purpose::STANDARD.encode(ring::hmac::sign(&key, m)));
+    // The CRC: GET with a token, answered with its HMAC as JSON.
+    let r = http(gw.addr, "GET", "/webhooks/x?crc_token=Zm9vYmFy&nonce=7", &[], b"");
+    assert_eq!(r.status, 200);
+    let answer: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(answer["response_token"].as_str(), Some(mac(b"Zm9vYmFy").as_str()));
+    // A token that could be a body is not answered; and even a signature obtained for a non-JSON
+    // body does not make it an event.
+    assert_eq!(http(gw.addr, "GET", "/webhooks/x?crc_token=%7B%22a%22%3A1%7D", &[], b"").status, 400);
+    assert_eq!(http(gw.addr, "GET", "/webhooks/x", &[], b"").status, 400);
+    let sig = |b: &[u8]| vec![("x-twitter-webhooks-signature".to_owned(), mac(b))];
+    assert_eq!(gw.post("/webhooks/x", sig(b"Zm9vYmFy"), b"Zm9vYmFy".to_vec()).await.status, 401);
+    // An event.
+    let event = br#"{"for_user_id":"1","tweet_create_events":[]}"#.to_vec();
+    assert_eq!(gw.post("/webhooks/x", sig(&event), event).await.status, 200);
+    assert_eq!(gw.events().len(), 1);
+    let codes: Vec<String> = gw.rejections().await.into_iter().map(|r| r.reason_code).collect();
+    assert_eq!(codes, ["unexpected_body"]);
+    gw.stop().await;
+}

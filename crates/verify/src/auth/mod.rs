@@ -112,6 +112,17 @@ impl Auth {
         }
     }
 
+    /// What to answer a probe of the scheme's (`Scheme::probe`) with `query`, with status 200:
+    /// `(content type, body)`. An empty body unless the probe is answered with an HMAC of its
+    /// token (X's CRC).
+    pub fn probe_answer(&self, probe: &crate::scheme::Probe, query: Option<&str>) -> (&'static str, Vec<u8>) {
+        let hmac = match (self, probe.token(query)) {
+            (Auth::Signature(v), Some(token)) => v.probe_answer(probe, &token),
+            _ => None,
+        };
+        hmac.unwrap_or(("text/plain; charset=utf-8", Vec::new()))
+    }
+
     /// The scheme: the provider's replies, id and type headers, metadata fields.
     pub fn scheme(&self) -> &Scheme {
         match self {

@@ -45,6 +45,8 @@ pub(super) struct SchemeFile {
     body_digest_param: Option<BodyDigestParam>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     url_port_variant: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    json_object_body: bool,
     #[serde(default = "Reply::default_rejection")]
     rejection: Reply,
     #[serde(default = "Reply::default_success")]
@@ -78,6 +80,7 @@ impl TryFrom<SchemeFile> for Scheme {
             || f.timestamp.is_some()
             || f.body_digest_param.is_some()
             || f.url_port_variant
+            || f.json_object_body
             || f.allow_sha1.is_some()
             || f.algorithm.is_some()
             || f.secret_encoding.is_some();
@@ -105,6 +108,7 @@ impl TryFrom<SchemeFile> for Scheme {
             allow_sha1: f.allow_sha1.unwrap_or_default(),
             body_digest_param: f.body_digest_param,
             url_port_variant: f.url_port_variant,
+            json_object_body: f.json_object_body,
         };
         Ok(Scheme {
             name: f.name,
@@ -150,6 +154,7 @@ impl From<Scheme> for SchemeFile {
             event_type_pointer: s.event_type_pointer,
             body_digest_param: signing.body_digest_param,
             url_port_variant: signing.url_port_variant,
+            json_object_body: signing.json_object_body,
             rejection: s.rejection,
             success: s.success,
             challenge: s.challenge,

@@ -10,7 +10,7 @@ mod signing;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::probe::{Probe, ProbeMethod};
+pub use self::probe::{Probe, ProbeMethod, ProbeReply};
 pub use self::signing::{AlgorithmSpec, BodyDigestParam, Part, SignatureHeader, Signing, TimestampSpec};
 use crate::auth::{BasicSpec, BodyHmacSpec, JwtSpec, TokenSpec};
 use crate::error::BuildError;
@@ -363,6 +363,11 @@ impl Scheme {
             if let Err(reason) = p.validate() {
                 return fail(reason);
             }
+            // An HMAC answer signs a token the caller chose: only safe when the scheme's events
+            // are JSON objects, which no answered token can be (scheme/probe.rs).
+            if p.reply != ProbeReply::Empty && !self.signing().is_some_and(|s| s.json_object_body) {
+                return fail("a probe answered with an HMAC needs json_object_body = true".into());
+            }
         }
         for h in [&self.id_header, &self.event_type_header].into_iter().flatten() {
             if !header_ok(h) {
@@ -424,8 +429,8 @@ impl Scheme {
 
     /// The unsigned probe this request is, if it is one: answer it `200` with an empty body and
     /// do not verify or store it.
-    pub fn probe(&self, method: &str, body: &[u8]) -> Option<&Probe> {
-        self.probes.iter().find(|p| p.matches(method, body))
+    pub fn probe(&self, method: &str, query: Option<&str>, body: &[u8]) -> Option<&Probe> {
+        self.probes.iter().find(|p| p.matches(method, query, body))
     }
 
     /// Whether verifying needs the request URL.

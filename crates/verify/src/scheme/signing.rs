@@ -32,6 +32,10 @@ pub struct Signing {
     /// Also accept the signature over the URL with its default port added or removed (Twilio's
     /// SDKs do: a proxy may add or strip `:443`).
     pub url_port_variant: bool,
+    /// The body must be a JSON object (start with `{`, after whitespace); anything else is
+    /// refused before a MAC is computed. Required where the scheme answers challenge tokens with
+    /// the same HMAC (X's CRC), so no answered token is ever a valid event.
+    pub json_object_body: bool,
 }
 
 impl Signing {
@@ -47,6 +51,7 @@ impl Signing {
             allow_sha1: false,
             body_digest_param: None,
             url_port_variant: false,
+            json_object_body: false,
         }
     }
 

@@ -184,6 +184,9 @@ impl Verifier {
     /// # Errors
     /// The [`Rejection`] that stopped the request. Report it to operators, never to the sender.
     pub fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
+        if self.signing.json_object_body && req.body.trim_ascii_start().first() != Some(&b'{') {
+            return Err(Rejection::UnexpectedBody);
+        }
         let (first, values) = self.signature_values(req.headers)?;
         // Each entry for the header reads its own items (`v1,` for HMAC, `v1a,` for Ed25519);
         // the request is malformed only when none of them finds a signature of its length. On
@@ -300,6 +303,20 @@ impl Verifier {
                 Some(ChallengeResponse { content_type: "application/json", body: body.as_bytes().to_vec() })
             }
         }
+    }
+
+    /// The answer to a probe replied with an HMAC of its token (X's CRC), keyed with the first
+    /// secret: `(content type, body)`. `None` for a probe answered with nothing.
+    pub fn probe_answer(&self, probe: &crate::scheme::Probe, token: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+        let crate::scheme::ProbeReply::HmacJson { field, prefix, encoding } = &probe.reply else { return None };
+        let algorithm = match &self.signing.algorithm {
+            AlgorithmSpec::Fixed(a) => *a,
+            AlgorithmSpec::FromHeader { default, allowed, .. } => default.unwrap_or(allowed[0]),
+        };
+        let mac = self.keys.mac(0, algorithm, token)?;
+        let mut body = serde_json::Map::new();
+        body.insert(field.clone(), format!("{prefix}{}", encoding.encode(&mac)).into());
+        Some(("application/json", serde_json::Value::Object(body).to_string().into_bytes()))
     }
 
     /// Signs a request with the first key that can sign, returning the headers to send (`Name`,

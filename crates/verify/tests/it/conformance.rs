@@ -29,7 +29,7 @@ fn every_preset_rejects_each_flipped_body_byte() {
         for i in 0..s.body.len() {
             let mut body = s.body.clone();
             body[i] ^= 0x01;
-            assert_eq!(check(&v, &s.headers, &body, s.now), Err(Rejection::Mismatch), "{} byte {i}", scheme.name);
+            assert_eq!(check(&v, &s.headers, &body, s.now), Err(flipped(&scheme, i)), "{} byte {i}", scheme.name);
         }
     }
 }
@@ -476,3 +476,24 @@ fn twilio_accepts_the_url_with_or_without_the_default_port() {
     let sq = preset("square").unwrap();
     assert!(!sq.signing().unwrap().url_port_variant);
 }
+
+#[test]
+fn x_crc_is_answered_with_the_hmac_of_a_safe_token_only() {
+    // Python: "sha256=" + base64(hmac.new(b"x-consumer-secret-0123456789", b"Zm9vYmFyYmF6", sha256)).
+    let scheme = preset("twitter").unwrap();
+    let probe = scheme.probe("GET", Some("crc_token=Zm9vYmFyYmF6&nonce=1"), b"").unwrap().clone();
+    let auth = crate::support::auth(scheme.clone(), &["x-consumer-secret-0123456789"]);
+    let (content_type, body) = auth.probe_answer(&probe, Some("crc_token=Zm9vYmFyYmF6&nonce=1"));
+    assert_eq!(content_type, "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["response_token"], X_CRC_RESPONSE);
+    // A token that could be a body is not a probe at all (the request is then refused).
+    assert!(scheme.probe("GET", Some("crc_token=%7B%22a%22%3A1%7D"), b"").is_none());
+    // A scheme may not answer a CRC with its HMAC unless its events must be JSON objects.
+    let mut unsafe_scheme = scheme;
+    unsafe_scheme.signing_mut().unwrap().json_object_body = false;
+    assert!(unsafe_scheme.validate().unwrap_err().to_string().contains("json_object_body"));
+}
+
+/// X's CRC answer for the token above, computed with Python's hmac.
+const X_CRC_RESPONSE: &str = "sha256=hWvNQyQuWnTKodwBD/XhZekJ5Jme3PVvCV5mrsXMbWw=";

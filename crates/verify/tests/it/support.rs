@@ -148,3 +148,18 @@ pub(crate) fn p256_pkcs8(seed: u8) -> Vec<u8> {
         })
         .clone()
 }
+
+/// A body the scheme accepts the shape of: a scheme whose events are JSON objects gets `{` first.
+pub(crate) fn fit(scheme: &Scheme, body: Vec<u8>) -> Vec<u8> {
+    if scheme.signing().is_some_and(|s| s.json_object_body) { [&b"{"[..], &body].concat() } else { body }
+}
+
+/// What changing body byte `i` is refused for: the first byte of a JSON-object body stops being
+/// `{`, which is refused before any MAC; any other is a signature mismatch.
+pub(crate) fn flipped(scheme: &Scheme, i: usize) -> hookgate_verify::Rejection {
+    if i == 0 && scheme.signing().is_some_and(|s| s.json_object_body) {
+        hookgate_verify::Rejection::UnexpectedBody
+    } else {
+        hookgate_verify::Rejection::Mismatch
+    }
+}
