@@ -156,7 +156,8 @@ fn handshakes(s: &Scheme) -> Option<String> {
 fn handshake(c: &Challenge) -> String {
     let when = match &c.when {
         ChallengeMatch::Header { name, value } => format!("`{name}: {value}`"),
-        ChallengeMatch::Json { pointer, value } => format!("`{pointer}` = {value}"),
+        ChallengeMatch::Json { pointer, value, absent: None } => format!("`{pointer}` = {value}"),
+        ChallengeMatch::Json { pointer, value, absent: Some(a) } => format!("`{pointer}` = {value} without `{a}`"),
     };
     let reply = match &c.reply {
         ChallengeReply::Echo { pointer } => format!("echo `{pointer}`"),

@@ -200,11 +200,17 @@ impl Config {
             warnings.extend(sc.route_field_warnings(&source.metadata));
             let scheme = source.scheme();
             if scheme.is_weak() {
+                let why = match &scheme.proof {
+                    hookgate_verify::Proof::BodyHmac(_) => {
+                        "its MAC covers a few body fields, not the event, so a captured signature can carry other event data (the signed token is deduplicated)"
+                    }
+                    _ => {
+                        "its credential covers no byte of the request and never expires, so anyone who sees one request can send others"
+                    }
+                };
                 warnings.push(format!(
-                    "source `{}`: scheme `{}` is weak: its {} credential covers no byte of the request and never expires, so anyone who sees one request can send others (use HTTPS; prefer a signing scheme where the sender offers one)",
-                    sc.name,
-                    scheme.name,
-                    scheme.proof.kind()
+                    "source `{}`: scheme `{}` is weak: {why} (use HTTPS; prefer a signing scheme where the sender offers one)",
+                    sc.name, scheme.name
                 ));
             }
             sources.push(source);

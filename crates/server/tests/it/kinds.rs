@@ -206,6 +206,10 @@ async fn a_mailgun_token_seen_before_never_stores_a_second_event() {
     // before, so nothing new is stored.
     let replay = gw.post("/webhooks/mailgun", json.clone(), body("failed", "mallory@example.com")).await;
     assert_eq!(replay.status, 200, "{}", replay.text());
+    // Nor as a form with other fields: the signed token is the event's id either way.
+    let form = vec![("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())];
+    let as_form = format!("timestamp={ts}&token={token}&signature={mac}&event=failed&recipient=mallory%40example.com");
+    assert_eq!(gw.post("/webhooks/mailgun", form, as_form.into_bytes()).await.status, 200);
     let events = gw.events();
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].event_type.as_deref(), Some("delivered"));

@@ -4,8 +4,13 @@
 //!
 //! The MAC covers only those fields, not the event: anyone who sees one request can send its
 //! signature with other event data. So the scheme is weak, the timestamp is held to a window,
-//! and the gateway deduplicates on the token (the preset's `id_pointer`), so a token seen before
-//! never stores a second event.
+//! and the verified request's id is the signed `token` field, whichever way the body is written
+//! (JSON or form): the gateway deduplicates on it, so a token seen before never stores a second
+//! event.
+//!
+//! The body is read before anything is verified, so it is read only as the content type says
+//! (a form for `application/x-www-form-urlencoded`, JSON otherwise) and JSON only up to
+//! [`MAX_JSON`] bytes: an unverified body never costs more than a bounded parse.
 
 use std::borrow::Cow;
 
@@ -36,12 +41,18 @@ pub struct BodyHmacSpec {
     pub algorithm: Algorithm,
     /// The field holding the signed Unix timestamp (seconds), checked against `tolerance_secs`.
     pub timestamp: String,
+    /// The signed field that is unique per delivery (Mailgun's `token`): the verified request's
+    /// id, so the gateway deduplicates on it and a replayed signature stores nothing new.
+    pub id: String,
     /// How far the timestamp may be from now, either way.
     pub tolerance_secs: u64,
 }
 
 impl BodyHmacSpec {
     pub(crate) fn validate(&self) -> Result<(), String> {
+        if !self.content.contains(&self.id) {
+            return Err(format!("body_hmac id `{}` is not one of the signed fields", self.id));
+        }
         for p in self.content.iter().chain([&self.signature, &self.timestamp]) {
             if !p.starts_with('/') {
                 return Err(format!("body_hmac field `{p}` is not a JSON pointer"));
@@ -93,12 +104,23 @@ enum Fields {
     Form(Vec<(Vec<u8>, Vec<u8>)>),
 }
 
+/// The largest JSON body parsed before verification (Mailgun's events are a few KiB).
+pub(crate) const MAX_JSON: usize = 256 * 1024;
+
 impl Fields {
-    fn read(body: &[u8]) -> Fields {
-        match serde_json::from_slice(body) {
-            Ok(v) => Fields::Json(v),
-            Err(_) => Fields::Form(form_pairs(body).take(256).collect()),
+    /// The body as its content type says: form fields, or JSON (`None` past [`MAX_JSON`] or not
+    /// JSON).
+    fn read(req: &WebhookRequest<'_>) -> Option<Fields> {
+        let form = req.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+            ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        });
+        if form {
+            return Some(Fields::Form(form_pairs(req.body).take(256).collect()));
         }
+        if req.body.len() > MAX_JSON {
+            return None;
+        }
+        serde_json::from_slice(req.body).ok().map(Fields::Json)
     }
 
     /// The field's text: a JSON string or number, or a form field named by the pointer's last
@@ -128,7 +150,7 @@ impl BodyHmac {
     }
 
     pub(crate) fn verify(&self, req: &WebhookRequest<'_>, now: Timestamp) -> Result<Verified, Rejection> {
-        let fields = Fields::read(req.body);
+        let fields = Fields::read(req).ok_or(Rejection::UnexpectedBody)?;
         let missing = |p: &str| Rejection::MissingHeader(format!("body field {p}"));
         let sig_text = fields.get(&self.spec.signature).ok_or_else(|| missing(&self.spec.signature))?;
         let signature = self.spec.encoding.decode_mac(&sig_text).ok_or(Rejection::MalformedSignature)?;
@@ -150,8 +172,9 @@ impl BodyHmac {
             .iter()
             .position(|k| k.first_match(self.spec.algorithm, &content, &candidates).is_some())
             .ok_or(Rejection::Mismatch)?;
+        let id = fields.get(&self.spec.id).map(|t| String::from_utf8_lossy(&t).into_owned());
         Ok(Verified {
-            id: optional_text(req.headers, self.scheme.id_header.as_deref())?,
+            id: id.or(optional_text(req.headers, self.scheme.id_header.as_deref())?),
             event_type: optional_text(req.headers, self.scheme.event_type_header.as_deref())?,
             timestamp: Some(ts),
             algorithm: Some(self.spec.algorithm),

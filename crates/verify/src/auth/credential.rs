@@ -155,7 +155,10 @@ impl Credential {
             }
             Rejection::MalformedSignature => {
                 let value = req.headers.get(&self.header).map(|v| v.as_bytes()).unwrap_or_default();
-                let word = value.split(|b| *b == b' ').next().filter(|w| w.len() < value.len() && w.len() <= 16);
+                // Only a scheme word is quoted (letters, at most 16): never part of a credential.
+                let word = value.split(|b| *b == b' ').next().filter(|w| {
+                    w.len() < value.len() && (1..=16).contains(&w.len()) && w.iter().all(u8::is_ascii_alphabetic)
+                });
                 let said = word.and_then(|w| std::str::from_utf8(w).ok());
                 let expected = self.reading.prefix.trim();
                 let detail = match said {
@@ -173,7 +176,8 @@ impl Credential {
             && let Ok(presented) = self.presented(req)
         {
             let text = |t: &SecretText| self.scheme.key(t.text()).ok();
-            if let Some(t) = clues.retired.iter().find(|t| text(t).is_some_and(|k| k.expose() == &presented[..])) {
+            let same = |k: crate::secret::Secret| bool::from(digest(k.expose()).ct_eq(&digest(&presented)));
+            if let Some(t) = clues.retired.iter().find(|t| text(t).is_some_and(same)) {
                 found(
                     Cause::SecretRetired,
                     format!("it is the retired credential `{}`: the sender still uses it", t.label()),

@@ -135,7 +135,12 @@ fn parse_keys(text: &[u8]) -> Result<Vec<Jwk>, BuildError> {
         keys: Vec<serde_json::Value>,
     }
     let bad = || BuildError::Secret("the key is not a JWK or a JWKS document (JSON with kty, crv, x, y)");
-    let value: serde_json::Value = serde_json::from_slice(text).map_err(|_| bad())?;
+    let mut value: serde_json::Value = serde_json::from_slice(text).map_err(|_| bad())?;
+    // `/webhook_verification_key/get`'s whole answer (`{"key": {…}, "request_id": …}`) is taken
+    // as the key it holds.
+    if let Some(key) = value.get("key").filter(|k| k.is_object()) {
+        value = key.clone();
+    }
     let items = match serde_json::from_value::<Set>(value.clone()) {
         Ok(set) => set.keys,
         Err(_) => vec![value],

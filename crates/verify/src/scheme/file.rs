@@ -97,7 +97,7 @@ impl TryFrom<SchemeFile> for Scheme {
             return Err("a scheme has one proof: one of [token], [basic], [jwt], [body_hmac]".into());
         }
         if other.is_some() && signs {
-            return Err("a [token], [basic] or [jwt] scheme has no signature keys (signature, content, algorithm, timestamp, secret_encoding, …)".into());
+            return Err("a [token], [basic], [jwt] or [body_hmac] scheme has no signature keys (signature, content, algorithm, timestamp, secret_encoding, …)".into());
         }
         let signing = Signing {
             signature: f.signature,

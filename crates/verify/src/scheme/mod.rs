@@ -117,6 +117,18 @@ impl Scheme {
         match &self.proof {
             Proof::Signature(s) => {
                 let has_public_key = s.primitives().iter().any(|p| !p.is_symmetric());
+                // With both kinds on one source (Standard Webhooks), an unprefixed key would be
+                // taken for an HMAC secret: a public key pasted without `whpk_` would then let
+                // anyone who has it sign `v1,`. The prefix says which it is.
+                let mixed = has_public_key && s.primitives().contains(&Primitive::Hmac);
+                if mixed
+                    && s.secret_encoding == SecretEncoding::Whsec
+                    && !["whsec_", "whpk_", "whsk_"].iter().any(|p| text.trim().starts_with(p))
+                {
+                    return Err(BuildError::Secret(
+                        "give the key with its prefix: `whsec_` for a secret, `whpk_` for a public key",
+                    ));
+                }
                 match crate::secret::pem_der(text) {
                     Some(der) if has_public_key => {
                         let der = der?;
@@ -209,6 +221,10 @@ pub enum ChallengeMatch {
         pointer: String,
         /// Expected value, compared as JSON (`"url_verification"`, `1`).
         value: serde_json::Value,
+        /// And nothing at this pointer: Discord's interactions PING is `"type": 1` without an
+        /// `event`, while its webhook events are `"type": 1` with one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        absent: Option<String>,
     },
 }
 
@@ -365,8 +381,11 @@ impl Scheme {
             }
             // An HMAC answer signs a token the caller chose: only safe when the scheme's events
             // are JSON objects, which no answered token can be (scheme/probe.rs).
-            if p.reply != ProbeReply::Empty && !self.signing().is_some_and(|s| s.json_object_body) {
-                return fail("a probe answered with an HMAC needs json_object_body = true".into());
+            let only_the_body = |s: &Signing| s.json_object_body && s.content == [Part::Body];
+            if p.reply != ProbeReply::Empty && !self.signing().is_some_and(only_the_body) {
+                return fail(
+                    "a probe answered with an HMAC needs content = [\"body\"] and json_object_body = true".into(),
+                );
             }
         }
         for h in [&self.id_header, &self.event_type_header].into_iter().flatten() {
@@ -388,6 +407,9 @@ impl Scheme {
         if let Some(c) = &self.challenge {
             let pointers = [
                 match &c.when {
+                    ChallengeMatch::Json { absent: Some(a), .. } if !a.starts_with('/') => {
+                        return fail(format!("challenge pointer `{a}` is not a JSON pointer"));
+                    }
                     ChallengeMatch::Json { pointer, .. } => Some(pointer),
                     ChallengeMatch::Header { name, .. } if !header_ok(name) => {
                         return fail(format!("challenge header `{name}` is not a valid header name"));

@@ -227,11 +227,6 @@ impl SignatureHeader {
             primitive: Primitive::Hmac,
         }
     }
-
-    /// The same header read with another primitive.
-    pub fn with_primitive(self, primitive: Primitive) -> Self {
-        Self { primitive, ..self }
-    }
 }
 
 /// A piece of the signed content.

@@ -278,9 +278,11 @@ impl Verifier {
             ChallengeMatch::Header { name, value } => {
                 req.headers.get(name.as_str()).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == value)
             }
-            ChallengeMatch::Json { pointer, value } => {
+            ChallengeMatch::Json { pointer, value, absent } => {
                 parsed = json();
-                parsed.as_ref().and_then(|j| j.pointer(pointer)) == Some(value)
+                let j = parsed.as_ref();
+                j.and_then(|j| j.pointer(pointer)) == Some(value)
+                    && absent.as_deref().is_none_or(|a| j.and_then(|j| j.pointer(a)).is_none())
             }
         };
         if !matched {

@@ -454,7 +454,9 @@ fn endpoint_verification_handshakes_are_answered_after_verification() {
     let req = hookgate_verify::WebhookRequest::new(&h, body);
     let r = v.challenge_response(&req, &v.verify(&req, now).unwrap()).unwrap();
     assert_eq!((r.content_type, r.body.as_slice()), ("application/json", &br#"{"type":1}"#[..]));
-    for other in [&br#"{"type":2}"#[..], br#"{"type":"1"}"#] {
+    // A webhook event is also `"type": 1`, with an `event`: it is an event, not a PING.
+    let webhook_event = br#"{"version":1,"application_id":"2","type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}"#;
+    for other in [&br#"{"type":2}"#[..], br#"{"type":"1"}"#, &webhook_event[..]] {
         let (v, h) = signed_json("discord", &key, other, &[]);
         let req = hookgate_verify::WebhookRequest::new(&h, other);
         assert!(v.challenge_response(&req, &v.verify(&req, now).unwrap()).is_none());

@@ -134,3 +134,18 @@ fn a_scheme_file_has_one_proof() {
     let o = hookgate_verify::Overrides { tolerance_secs: Some(60), ..Default::default() };
     assert!(preset("gitlab").unwrap().with_overrides(&o).unwrap_err().to_string().contains("not a signature"));
 }
+
+#[test]
+fn a_mixed_scheme_needs_each_keys_prefix() {
+    let sw = preset("standard-webhooks").unwrap();
+    assert!(sw.key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
+    assert!(sw.key("whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=").is_ok());
+    // A public key without its prefix would become an HMAC secret anyone could sign with.
+    let err = sw.key("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=").unwrap_err().to_string();
+    assert!(err.contains("prefix"), "{err}");
+    // An HMAC reply to a probe is refused unless events are exactly the JSON-object body.
+    let mut x = preset("twitter").unwrap();
+    x.signing_mut().unwrap().content.insert(0, hookgate_verify::Part::Literal("v1:".into()));
+    let err = x.validate().unwrap_err().to_string();
+    assert!(err.contains("content = [\"body\"]"), "{err}");
+}

@@ -66,3 +66,11 @@ fn key_documents_are_checked_when_they_are_read() {
     let off_curve = r#"{"kty":"EC","crv":"P-256","x":"35lvC8uz2QrWpQJ3TUH8t9o9DURMp7ydU518RKDl20k","y":"I8BuXB2bvxelzJAd7OKhd-ZwjCst05Fx47Mb_0ugrot"}"#;
     assert!(plaid.key(off_curve).is_err());
 }
+
+#[test]
+fn the_key_endpoints_whole_answer_is_taken_as_its_key() {
+    let answer = format!(r#"{{"key":{JWK},"request_id":"HvfCtrDLG1ihcp7"}}"#);
+    let plaid = auth(preset("plaid").unwrap(), &[&answer]);
+    let ok = plaid.verify(&WebhookRequest::new(&headers(JWT), PRETTY.as_bytes()), Timestamp::from_unix_secs(IAT));
+    assert!(ok.is_ok(), "{ok:?}");
+}
