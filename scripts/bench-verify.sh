@@ -11,5 +11,5 @@ cargo bench -p hookgate-verify --bench verify -- --warm-up-time 2 --measurement-
 echo "--- openssl speed -hmac sha256 (bytes: 1024, 16384)"
 openssl speed -hmac sha256 -bytes 1024 -seconds 5 2>/dev/null | tail -1
 openssl speed -hmac sha256 -bytes 16384 -seconds 5 2>/dev/null | tail -1
-echo "--- openssl speed ed25519 ecdsap256 (verify/s)"
-openssl speed -seconds 5 ed25519 ecdsap256 2>/dev/null | grep -E "verify|Ed25519|256 bits ecdsa"
+echo "--- openssl speed ed25519 ecdsap256 rsa2048 (verify/s)"
+openssl speed -seconds 5 ed25519 ecdsap256 rsa2048 2>/dev/null | grep -E "verify|Ed25519|256 bits ecdsa|rsa 2048"

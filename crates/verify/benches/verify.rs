@@ -5,7 +5,8 @@
 //! `public_key` times one verification per request for the public-key primitives: the whole
 //! engine on a 1 KiB Discord (Ed25519) and SendGrid (ECDSA P-256) request, and ring's bare
 //! verification of a short message beside it, which is what `openssl speed ed25519 ecdsap256`
-//! measures (the script prints both in one run).
+//! measures (the script prints both in one run), and RSA-2048 (PKCS#1 v1.5, SHA-256), the
+//! certificate kinds' primitive, beside `openssl speed rsa2048`.
 
 use std::hint::black_box;
 
@@ -118,6 +119,40 @@ fn public_key(c: &mut Criterion) {
     );
     group.bench_function("bare/ecdsa_p256/32", |b| {
         b.iter(|| p256_public.verify(black_box(&message), p256_sig.as_ref()).unwrap());
+    });
+    // RSA-2048 PKCS#1 v1.5 with SHA-256, what PayPal's and Amazon SNS's certificates sign with:
+    // a key made once with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`
+    // (PKCS#8 DER, base64; a benchmark fixture, not a secret).
+    let rsa_pkcs8 = base64::engine::general_purpose::STANDARD
+        .decode(concat!(
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCeuAmO2KlcqKrXGafhRH5OvE5SrdmhwpEpNT/M038WcwZQ",
+            "HM1q8dDJWFuf5KCvvED2eoRHMI7GzIB5Jah1OyfewP/S1jxKhCqNO536/V8TP5BYP5ekUsx+mDNne7rDvo87IOBQkrx886HJ",
+            "uFqwKu/QrR0W1fcFNaC7uNushKXeLMH5ThF2s18P1EqzJMqpiyDMlEq3EaVPs2jGgNTSXxHIfV24zOAznU5a/r63u08AYPcE",
+            "ZyM8XliGUxwWPWaE4799hrcEQyRzRhnJCv6tYfc/0bAlwPYVFgBFlnYrZhjgMr+eObipPHWRm4vyCq0z3DPbLJu+28fqlMDY",
+            "6mkvyRP9AgMBAAECggEAE4zWvI4qelvaQ0mJOMGvjzI5sYxxgK/PIpTJCYlJn7HGZsrNcK1diteD3bOTKWJWXCXmMkCkbY9W",
+            "CdYeJGaHeDQsrsMtxP33odLkmDxqYBwVwxD+NELwpm1H86i1bhQEX4OirboNVpTJ6md3YDjBtmIEccIkPbOH22efQ2ZJag7G",
+            "oEvQ3FFXXb9HwhZQ6MWv+Etg3IoTZvcRNdiSekYci6JV4TZPW6+FOGMPvQHFiC2mi+w7On6gmZJX6wf68u+WBSpnSZued3gE",
+            "OcBKRYF875ZAViNOJAeNmStbQx9iOwMDYv/zr09P3MJ8oVjUtb6NC23Fgt0LI7fzn2+IjJXlXwKBgQDOANh86CxcVNdiBcMS",
+            "Fb7VRrYCnFJLgpZhSpmuubDjgf+qZdrjGMVBbZhbiZQHKpJLQKgIaxzOHGvfZ0A8ak0lDVZLdtJa4PsSaMfOESnlHGiDP+EL",
+            "cBCwUWPrVwV9d1ZmLoWsuPbq4Bjm40tVAFCRxvGxEnIyINL/tAw3QoAUwwKBgQDFPV9kccoTta/xNlB8PcZHHY3y3RWURykK",
+            "8YQZn1RMD8JDQAndtaMT3AdC8TekoLsAg6WCBNdVCPm5z0J9JV6VmBYFV6ixwKQ+/c9oDOK77Nv2Kl6RYP22jY+e97+HDa3k",
+            "w+fHpyyYJzNZ0yEEfljiQAf02VTkfZB+dLsvToyoPwKBgBxfHXHGgCWPQcKsTHt3Jzs0a+jcIrFnoNJxdc0MogITa2TKdmUE",
+            "ilZCg9NHlW2PPWrD0uCl7+erHmg8TiqD8XAC8DmgecQubCXS7IHC92Qoj3RUHeh3XLUL4JkO+SCYiPu1uI9bQhaDGqrh7wQb",
+            "8PzCy5K5maSxxJ2W7H/H1uAFAoGAAYmz97WHbNXq1EenIwDcTeumErG0nF5drI8rh4OdhaZNznZuXUMwTVRW3ifBVlBGhP+B",
+            "x9y/zRLv14oNK6qh7SqtaUdAsnodDbyu5FHNZse3A1lbOWj3MXgzGXs3DBeINpNseDsOdvU/SkECLeXKTaFQLpGPPuTXvpSs",
+            "bPcA08MCgYEAt2eVl7aTdxNrL8+RORZj4lWlo9X+kJjpC7EFUDbooeUx3lMj/u3m8rDRXnz6LzVcXxb2UpDP37Zw/T07ZBHH",
+            "AjttdlTLiK5cMsTkIbIc2/EjvXJ/SU4O629clNJ6HOxXJBYobfkH64DICcCYI6U/PKKU7LyH1LH8mG5G2ZXsyco=",
+        ))
+        .unwrap();
+    let rsa = ring::signature::RsaKeyPair::from_pkcs8(&rsa_pkcs8).unwrap();
+    let mut rsa_sig = vec![0u8; rsa.public().modulus_len()];
+    rsa.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, &message, &mut rsa_sig).unwrap();
+    let rsa_public = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        rsa.public().as_ref().to_vec(),
+    );
+    group.bench_function("bare/rsa2048_pkcs1_sha256/32", |b| {
+        b.iter(|| rsa_public.verify(black_box(&message), &rsa_sig).unwrap());
     });
     group.finish();
 }
