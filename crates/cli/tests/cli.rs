@@ -501,3 +501,44 @@ fn verify_explain_names_each_cause() {
     // No secret in any output.
     assert!(!text(&out.stdout).contains(SECRET.1));
 }
+
+#[test]
+fn verify_works_offline_for_every_kind_with_now_for_every_window() {
+    // Plaid's real sandbox webhook (tests/vectors.toml): the JWT's iat is 2020, so --now sets
+    // the clock the iat window is checked against.
+    let jwt = "eyJhbGciOiJFUzI1NiIsImtpZCI6IjZjNTUxNmUxLTkyZGMtNDc5ZS1hOGZmLTVhNTE5OTJlMDAwMSIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE1OTA4ODcwMDEsInJlcXVlc3RfYm9keV9zaGEyNTYiOiJiNjNhMDdiNTQ3YjAwZjk5MjU0N2Y2YmJjOGQ5YWNjNjFhOGNjZWUxMzhiYzgyZjQ0YTZiYWEwOTY4M2E1ZDBmIn0.OOKvIihgqCj7Qrb2bmz7T3t7uK-0JyjiEqL2s1kWeJBM4MMmjaHKK8GmU_z91QolBWMzvPgs718EElY-rE3cwQ";
+    let jwk = r#"{"alg":"ES256","crv":"P-256","kid":"6c5516e1-92dc-479e-a8ff-5a51992e0001","kty":"EC","x":"35lvC8uz2QrWpQJ3TUH8t9o9DURMp7ydU518RKDl20k","y":"I8BuXB2bvxelzJAd7OKhd-ZwjCst05Fx47Mb_0ugros"}"#;
+    let body = b"{\n  \"error\": null,\n  \"item_id\": \"yxQbxDjnD8hr69pKbQpbcKeVn3GL9QuyA7NV3\",\n  \"new_transactions\": 390,\n  \"webhook_code\": \"HISTORICAL_UPDATE\",\n  \"webhook_type\": \"TRANSACTIONS\"\n}";
+    let header = format!("Plaid-Verification: {jwt}");
+    let at = |now: &str| {
+        let args = ["verify", "--scheme", "plaid", "--secret-env", "PLAID_JWK", "--now", now, "-H", header.as_str()];
+        hookgate(&args, &[("PLAID_JWK", jwk)], body)
+    };
+    let ok = at("1590887001");
+    assert_eq!((ok.status.code(), text(&ok.stdout)), (Some(0), "valid\n".into()), "{}", text(&ok.stderr));
+    let stale = at("1590887400");
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(text(&stale.stderr).contains("too old"), "{}", text(&stale.stderr));
+
+    // A custom scheme file of another kind than a signature: a token in a header.
+    let dir = std::env::temp_dir().join(format!("hookgate-cli-kinds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme.toml");
+    std::fs::write(
+        &file,
+        "name = \"acme\"\ndocs = \"https://acme.example/hooks\"\n[token]\nheader = \"X-Acme-Token\"\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let check = |token: &str| {
+        let h = format!("X-Acme-Token: {token}");
+        hookgate(
+            &["verify", "--scheme-file", path, "--secret-env", "ACME", "-H", h.as_str()],
+            &[("ACME", "t0k3n")],
+            b"{}",
+        )
+    };
+    assert_eq!(check("t0k3n").status.code(), Some(0));
+    assert_eq!(check("t0k3m").status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
