@@ -18,7 +18,7 @@ use ring::signature::{
 };
 use zeroize::Zeroizing;
 
-use super::Check;
+use super::{Check, joined};
 use crate::algorithm::Algorithm;
 use crate::error::BuildError;
 
@@ -70,17 +70,9 @@ fn on_curve(point: &[u8]) -> bool {
     agree_ephemeral(ours, &UnparsedPublicKey::new(&ECDH_P256, point), |_| ()).is_ok()
 }
 
-/// The content in one piece: ECDSA hashes the message itself.
-fn message<'a>(content: &'a [Cow<'_, [u8]>]) -> Cow<'a, [u8]> {
-    match content {
-        [one] => Cow::Borrowed(one),
-        parts => Cow::Owned(parts.concat()),
-    }
-}
-
 impl Check for EcdsaKey {
     fn verify(&self, _: Algorithm, content: &[Cow<'_, [u8]>], signature: &[u8]) -> bool {
-        let message = message(content);
+        let message = joined(content);
         // DER first (it starts with a SEQUENCE tag); a 64-byte value may be the fixed form.
         (signature.first() == Some(&0x30)
             && UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &self.public).verify(&message, signature).is_ok())
@@ -94,7 +86,7 @@ impl Check for EcdsaKey {
 
     fn sign(&self, _: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Zeroizing<Vec<u8>>> {
         let pair = self.pair.as_ref()?;
-        let sig = pair.sign(&SystemRandom::new(), &message(content)).ok()?;
+        let sig = pair.sign(&SystemRandom::new(), &joined(content)).ok()?;
         Some(Zeroizing::new(sig.as_ref().to_vec()))
     }
 }

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
-use super::Check;
+use super::{Check, joined};
 use crate::algorithm::Algorithm;
 use crate::error::BuildError;
 
@@ -61,28 +61,10 @@ impl Ed25519Key {
     }
 }
 
-/// Ed25519 hashes the whole message twice, so it takes it in one piece.
-fn message<'a>(content: &'a [Cow<'_, [u8]>]) -> Cow<'a, [u8]> {
-    match content {
-        [one] => Cow::Borrowed(one),
-        parts => Cow::Owned(parts.concat()),
-    }
-}
-
 impl Check for Ed25519Key {
     fn verify(&self, _: Algorithm, content: &[Cow<'_, [u8]>], signature: &[u8]) -> bool {
         signature.len() == SIGNATURE_LEN
-            && UnparsedPublicKey::new(&ED25519, &self.public).verify(&message(content), signature).is_ok()
-    }
-
-    fn first_match(
-        &self,
-        algorithm: Algorithm,
-        content: &[Cow<'_, [u8]>],
-        candidates: &[crate::encoding::MacBytes],
-    ) -> Option<usize> {
-        let message = [message(content)];
-        candidates.iter().position(|c| self.verify(algorithm, &message, c.as_slice()))
+            && UnparsedPublicKey::new(&ED25519, &self.public).verify(&joined(content), signature).is_ok()
     }
 
     fn can_sign(&self) -> bool {
@@ -91,7 +73,7 @@ impl Check for Ed25519Key {
 
     fn sign(&self, _: Algorithm, content: &[Cow<'_, [u8]>]) -> Option<Zeroizing<Vec<u8>>> {
         let pair = self.pair.as_ref()?;
-        Some(Zeroizing::new(pair.sign(&message(content)).as_ref().to_vec()))
+        Some(Zeroizing::new(pair.sign(&joined(content)).as_ref().to_vec()))
     }
 }
 

@@ -101,8 +101,10 @@ pub(crate) trait Check {
 
     /// The first of `candidates` that verifies. Every candidate may be tried; stopping at the
     /// first match only reveals that some signature was valid, which the response reveals anyway.
+    /// The content is joined once for all of them (HMAC overrides this to stream it instead).
     fn first_match(&self, algorithm: Algorithm, content: &[Cow<'_, [u8]>], candidates: &[MacBytes]) -> Option<usize> {
-        candidates.iter().position(|c| self.verify(algorithm, content, c.as_slice()))
+        let one = [joined(content)];
+        candidates.iter().position(|c| self.verify(algorithm, &one, c.as_slice()))
     }
 
     /// The signature of `content`, when this key can sign (a public key cannot).
@@ -111,6 +113,15 @@ pub(crate) trait Check {
     /// Whether [`Check::sign`] can answer.
     fn can_sign(&self) -> bool {
         true
+    }
+}
+
+/// The content in one piece, for primitives that hash the message themselves (Ed25519, ECDSA):
+/// borrowed when it is one part already.
+fn joined<'a>(content: &'a [Cow<'_, [u8]>]) -> Cow<'a, [u8]> {
+    match content {
+        [one] => Cow::Borrowed(one),
+        parts => Cow::Owned(parts.concat()),
     }
 }
 
